@@ -1,0 +1,188 @@
+"""Lambda: moto's API, with code that really runs.
+
+moto runs Lambda code only through Docker. The sandbox hooks two places in
+``moto/awslambda``: ``LambdaFunction._invoke_lambda``, the seam every service path goes through
+(event source mappings, S3 and SNS notifications, Step Functions tasks), and
+``LambdaResponse.invoke``, the Invoke API, whose invocation types, qualifiers, error flag, log
+tail and limits moto gets wrong (see moto-gaps.md). Both run code in the execution environments
+of ``sandbox.runtime.environments``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from typing import Any
+
+from ..runtime.environments import (
+    CUSTOM_RUNTIMES,
+    PYTHON_RUNTIMES,
+    EnvironmentPool,
+    FunctionSpec,
+    Invocation,
+    Result,
+)
+
+UNSUPPORTED_RUNTIME = (
+    "The sandbox runs Python functions ({python}) with its own interpreter, and custom runtimes "
+    "({custom}) whose zip holds an executable 'bootstrap'. Function '{name}' uses {runtime}, which "
+    "cannot run here: deploy it with a Python runtime such as python3.12."
+)
+
+_runtime: LambdaRuntime | None = None
+_originals: dict[str, Any] = {}
+
+
+class LambdaRuntime:
+    """The sandbox's Lambda service: turns moto's functions into running code."""
+
+    def __init__(self, sandbox: Any):
+        self.sandbox = sandbox
+        self._generation = 0
+        self._credentials: dict[tuple[str, str], dict[str, str]] = {}
+        self._lock = threading.Lock()
+        self.pool = self._new_pool()
+        from .asynchronous import AsyncInvoker
+
+        self.async_invoker = AsyncInvoker(self)
+
+    def _new_pool(self) -> EnvironmentPool:
+        self._generation += 1
+        work_dir = os.path.join(self.sandbox._work_dir, f"lambda-{self._generation}")
+        os.makedirs(work_dir, exist_ok=True)
+        return EnvironmentPool(endpoint_url=self.sandbox.endpoint_url, work_dir=work_dir,
+                               write_logs=write_logs,
+                               account_concurrency=self.sandbox.concurrency_limit)
+
+    # ---------------------------------------------------------------- building an environment
+    def credentials(self, account_id: str, role_arn: str) -> dict[str, str]:
+        """The execution role's temporary credentials, as Lambda gets them with AssumeRole."""
+        with self._lock:
+            found = self._credentials.get((account_id, role_arn))
+            if found is None:
+                from moto.sts.models import sts_backends
+
+                role = sts_backends[account_id]["aws"].assume_role(
+                    region_name=self.sandbox.region, role_session_name="lambda",
+                    role_arn=role_arn, policy=None, duration=43200, external_id=None)
+                found = {"AccessKeyId": role.access_key_id,
+                         "SecretAccessKey": role.secret_access_key,
+                         "SessionToken": role.session_token}
+                self._credentials[(account_id, role_arn)] = found
+            return found
+
+    def spec(self, fn: Any) -> FunctionSpec:
+        from moto.awslambda.models import lambda_backends
+
+        backend = lambda_backends[fn.account_id][fn.region]
+        layers = []
+        for layer in fn.layers:
+            version = backend.layers_versions_by_arn(layer["Arn"])
+            layers.append((version.code_sha_256, version.code_bytes))
+        return FunctionSpec(fn, layers, self.credentials(fn.account_id, fn.role))
+
+    # ---------------------------------------------------------------- running code
+    def run(self, fn: Any, payload: bytes, *, invoked_arn: str | None = None,
+            client_context: str | None = None, request_id: str | None = None) -> Result:
+        """One synchronous invocation; raises Throttled when no environment may start."""
+        request_id = request_id or str(uuid.uuid4())
+        version = str(fn.version)
+        if fn.run_time not in PYTHON_RUNTIMES + CUSTOM_RUNTIMES or fn.package_type != "Zip":
+            runtime = fn.run_time if fn.package_type == "Zip" else "a container image"
+            message = UNSUPPORTED_RUNTIME.format(
+                python=", ".join(PYTHON_RUNTIMES), custom=", ".join(CUSTOM_RUNTIMES),
+                name=fn.function_name, runtime=runtime)
+            error = {"errorType": "Sandbox.UnsupportedRuntime", "errorMessage": message}
+            return Result(request_id, json.dumps(error).encode(), "Unhandled", "", version,
+                          "Sandbox.UnsupportedRuntime")
+        spec = self.spec(fn)
+        reserved = self.reserved_concurrency(fn)
+        env = self.pool.acquire(spec, reserved)
+        try:
+            deadline_ms = _now_ms() + int(spec.timeout * 1000)
+            invocation = Invocation(request_id, payload or b"{}", deadline_ms,
+                                    invoked_arn or fn.function_arn, client_context)
+            return env.invoke(invocation)
+        finally:
+            self.pool.release(env)
+
+    @staticmethod
+    def reserved_concurrency(fn: Any) -> int | None:
+        from moto.awslambda.models import lambda_backends
+
+        latest = lambda_backends[fn.account_id][fn.region].get_function(fn.function_name)
+        value = latest.reserved_concurrency
+        return None if value is None else int(value)
+
+    def reset(self) -> None:
+        self.async_invoker.stop()
+        self.pool.close()
+        with self._lock:
+            self._credentials.clear()
+        self.pool = self._new_pool()
+        self.async_invoker.restart()
+
+    def close(self) -> None:
+        self.async_invoker.stop()
+        self.pool.close()
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
+
+
+def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:
+    """Put an invocation's lines into CloudWatch Logs, group /aws/lambda/<name>, one stream per
+    execution environment."""
+    if not lines:
+        return
+    from moto.logs.models import logs_backends
+
+    logs = logs_backends[spec.account_id][spec.region]
+    logs.ensure_log_group(spec.log_group)
+    group = logs.groups[spec.log_group]
+    if stream not in group.streams:
+        group.create_log_stream(stream)
+    events = [{"timestamp": stamp, "message": text} for stamp, text in lines]
+    group.streams[stream].put_log_events(events)
+
+
+def install(sandbox: Any) -> LambdaRuntime:
+    global _runtime
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.responses import LambdaResponse
+
+    from . import configuration, responses
+
+    if not _originals:
+        _originals["invoke"] = LambdaResponse.invoke
+        _originals["invoke_async"] = LambdaResponse.invoke_async
+        _originals["_invoke_lambda"] = LambdaFunction._invoke_lambda
+    LambdaResponse.invoke = responses.invoke
+    LambdaResponse.invoke_async = responses.invoke_async
+    LambdaFunction._invoke_lambda = responses.invoke_lambda
+    LambdaResponse._enrich_response = staticmethod(responses.keep_request_id)
+
+    configuration.install()
+    _runtime = LambdaRuntime(sandbox)
+    return _runtime
+
+
+def uninstall() -> None:
+    global _runtime
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.responses import LambdaResponse
+
+    if _originals:
+        LambdaResponse.invoke = _originals["invoke"]
+        LambdaResponse.invoke_async = _originals["invoke_async"]
+        LambdaFunction._invoke_lambda = _originals["_invoke_lambda"]
+        del LambdaResponse._enrich_response  # back to BaseResponse's
+    from . import configuration
+
+    configuration.uninstall()
+    _runtime = None

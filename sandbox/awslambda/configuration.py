@@ -1,0 +1,108 @@
+"""Function configuration moto gets wrong: dead-letter queues, event invoke configs, limits.
+
+moto (``awslambda/models.py``) neither stores ``DeadLetterConfig`` nor checks ``Timeout``
+(1-900 s), ``MemorySize`` (128-10,240 MB) or the 4 KB limit on environment variables; its
+``put_function_event_invoke_config`` appends a config where AWS replaces it, and its update does a
+put where AWS merges.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_originals: dict[str, Any] = {}
+
+
+def _validation_error(value: Any, member: str, constraint: str) -> Exception:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    return LambdaClientError(
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+        f"constraint: {constraint}")
+
+
+def validate(spec: dict[str, Any]) -> None:
+    """Raise Lambda's own error for a configuration AWS would refuse."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    timeout = spec.get("Timeout")
+    if timeout is not None and timeout > 900:
+        raise _validation_error(timeout, "timeout",
+                                "Member must have value less than or equal to 900")
+    memory = spec.get("MemorySize")
+    if memory is not None and memory > 10240:
+        raise _validation_error(memory, "memorySize",
+                                "Member must have value less than or equal to 10240")
+    variables = (spec.get("Environment") or {}).get("Variables")
+    if variables:
+        size = len(json.dumps(variables, separators=(",", ":")).encode())
+        if size > 4096:
+            raise InvalidParameterValueException(
+                "Lambda was unable to configure your environment variables because the "
+                "environment variables you have provided exceeded the 4KB limit. String "
+                f"measured: {json.dumps(variables, separators=(',', ':'))}")
+
+
+def _create_function(self: Any, spec: dict[str, Any]) -> Any:
+    validate(spec)
+    fn = _originals["create_function"](self, spec)
+    fn.dead_letter_config = spec.get("DeadLetterConfig") or None
+    return fn
+
+
+def _update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+    validate(config_updates)
+    if "DeadLetterConfig" in config_updates:
+        self.dead_letter_config = config_updates["DeadLetterConfig"] or None
+    return _originals["update_configuration"](self, config_updates)
+
+
+def _get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+    config = _originals["get_configuration"](self, on_create)
+    dead_letter = getattr(self, "dead_letter_config", None)
+    if dead_letter and dead_letter.get("TargetArn"):
+        config["DeadLetterConfig"] = {"TargetArn": dead_letter["TargetArn"]}
+    return config
+
+
+def _put_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
+    from moto.awslambda.models import EventInvokeConfig
+
+    fn = self.get_function(function_name)
+    event_config = EventInvokeConfig(fn.function_arn, fn.last_modified, config)
+    fn.event_invoke_config = [event_config]  # Put replaces the whole configuration
+    return event_config.response()
+
+
+def _update_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
+    fn = self.get_function(function_name)
+    merged = dict(fn.event_invoke_config[0].config) if fn.event_invoke_config else {}
+    merged.update(config)  # Update changes only the settings it names
+    return _put_event_invoke_config(self, function_name, merged)
+
+
+_PATCHES = {
+    ("LambdaBackend", "create_function"): _create_function,
+    ("LambdaBackend", "put_function_event_invoke_config"): _put_event_invoke_config,
+    ("LambdaBackend", "update_function_event_invoke_config"): _update_event_invoke_config,
+    ("LambdaFunction", "update_configuration"): _update_configuration,
+    ("LambdaFunction", "get_configuration"): _get_configuration,
+}
+
+
+def install() -> None:
+    from moto.awslambda import models
+
+    for (cls, name), patch in _PATCHES.items():
+        _originals.setdefault(name, getattr(getattr(models, cls), name))
+        setattr(getattr(models, cls), name, patch)
+
+
+def uninstall() -> None:
+    from moto.awslambda import models
+
+    for (cls, name) in _PATCHES:
+        if name in _originals:
+            setattr(getattr(models, cls), name, _originals[name])

@@ -1,0 +1,190 @@
+"""The sandbox: a local AWS on loopback that this process's boto3, and every handler, talks to."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from typing import Any
+
+from .clock import DEFAULT_SPEED, Clock
+from .errors import SandboxStoppedError
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+ACCESS_KEY_ID = "AKIASANDBOXLEARNER01"  # the notebook's identity; not a real key
+SECRET_ACCESS_KEY = "sandbox-secret-access-key"
+
+# Variables that could send a boto3 request elsewhere than the sandbox, or change who sends it.
+_CLEARED_VARIABLES = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+    "AWS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy",
+)
+
+_lock = threading.RLock()
+_current: Sandbox | None = None
+
+
+def start(*, clock_speed: float = DEFAULT_SPEED, concurrency_limit: int = 1000) -> Sandbox:
+    """Start the sandbox, or return the one already running in this process."""
+    global _current
+    with _lock:
+        if _current is None:
+            sandbox = Sandbox(clock_speed=clock_speed, concurrency_limit=concurrency_limit)
+            sandbox._start()
+            _current = sandbox
+        return _current
+
+
+def current() -> Sandbox | None:
+    """The running sandbox, if any."""
+    return _current
+
+
+class Sandbox:
+    """A running local AWS. Use ``sandbox.start()`` to get one."""
+
+    account_id = ACCOUNT_ID
+    region = REGION
+
+    def __init__(self, *, clock_speed: float, concurrency_limit: int):
+        self.clock = Clock(clock_speed)
+        self.concurrency_limit = concurrency_limit
+        self.endpoint_url = ""
+        self._server: Any = None
+        self._saved_environment: dict[str, str | None] = {}
+        self._work_dir = ""
+        self.lambda_runtime: Any = None
+        self._running = False
+
+    # ---------------------------------------------------------------- life cycle
+    def _start(self) -> None:
+        from . import safety
+
+        safety.check_botocore()
+        from .server import Server
+
+        self._work_dir = tempfile.mkdtemp(prefix="serverless-sandbox-")
+        self._server = Server()
+        self.endpoint_url = self._server.url
+        self._point_boto3_here()
+        safety.install()
+        from . import awslambda
+
+        self.lambda_runtime = awslambda.install(self)
+        self._running = True
+        _register_magic()
+
+    def _point_boto3_here(self) -> None:
+        """Make plain ``boto3.client("lambda")`` reach this sandbox, and nothing else."""
+        empty = os.path.join(self._work_dir, "aws-config")
+        open(empty, "w").close()
+        wanted: dict[str, str | None] = {name: None for name in _CLEARED_VARIABLES}
+        wanted.update({name: None for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")})
+        wanted.update({
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_CONFIG_FILE": empty,
+            "AWS_SHARED_CREDENTIALS_FILE": empty,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        })
+        for name, value in wanted.items():
+            self._saved_environment.setdefault(name, os.environ.get(name))
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _forget_boto3_default_session()
+
+    def reset(self) -> None:
+        """Delete every resource; end every execution environment and background thread."""
+        self._require_running()
+        self.clock.stop()
+        self.lambda_runtime.reset()
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        self.clock.restart()
+
+    def stop(self) -> None:
+        """Reset, shut the server down and restore this process's environment."""
+        global _current
+        with _lock:
+            if not self._running:
+                return
+            self.clock.stop()
+            self.lambda_runtime.close()
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+            self._server.stop()
+            from . import awslambda, safety
+
+            awslambda.uninstall()
+            safety.uninstall()
+            for name, value in self._saved_environment.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self._saved_environment.clear()
+            _forget_boto3_default_session()
+            import shutil
+
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._running = False
+            if _current is self:
+                _current = None
+
+    def _require_running(self) -> None:
+        if not self._running:
+            raise SandboxStoppedError(
+                "This sandbox was stopped. Start a new one with sandbox.start().")
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self._running else "stopped"
+        return f"<Sandbox {state} at {self.endpoint_url} account {self.account_id} {self.region}>"
+
+    # ---------------------------------------------------------------- conveniences
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client for this sandbox (the same as ``boto3.client(service)``)."""
+        import boto3
+
+        return boto3.client(service, **kwargs)
+
+
+def _register_magic() -> None:
+    """In IPython, ``sandbox.start()`` makes ``%%lambda`` available."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    ipython = sys.modules["IPython"].get_ipython()
+    if ipython is not None:
+        from .magic import register
+
+        register(ipython)
+
+
+def _forget_boto3_default_session() -> None:
+    import sys
+
+    boto3 = sys.modules.get("boto3")
+    if boto3 is not None:
+        boto3.DEFAULT_SESSION = None

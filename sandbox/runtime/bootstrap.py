@@ -1,0 +1,478 @@
+"""The Python runtime of an execution environment: a Runtime API client, standard library only.
+
+A worker process starts as a *spare*: the interpreter is up, this module is imported, and it waits
+on stdin for one JSON line, its assignment (environment variables, working directory, import path
+and either a Python handler or a custom runtime's ``bootstrap`` to exec). The sandbox keeps one
+spare ready, so a cold start costs what it costs on AWS: importing the learner's module.
+
+After assignment it behaves like AWS's ``awslambdaric``: INIT imports the handler's module once,
+then it loops over ``GET /2018-06-01/runtime/invocation/next`` and posts each result to
+``/response`` or ``/error``. Payloads, error types and log lines follow awslambdaric's.
+"""
+
+from __future__ import annotations
+
+import decimal
+import errno
+import http.client
+import importlib
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+
+API = "/2018-06-01/runtime"
+ERROR_LOG_INDENT = "\u00a0"  # awslambdaric indents an error's traceback with no-break spaces
+FRAME = "\x1e"  # one log event, like a frame on Lambda's telemetry channel: FRAME + JSON + "\n"
+INIT_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. For "
+    "functions using managed runtimes, runtime updates can be triggered by a function change, or "
+    "can be applied automatically. To determine if the runtime has been updated, check the runtime "
+    "version in the INIT_START log entry. If this error correlates with a change in the runtime "
+    "version, you may be able to mitigate this error by temporarily rolling back to the previous "
+    "runtime version. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
+LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+_request_id = ""
+
+
+# ---------------------------------------------------------------- safety: never reach real AWS
+LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+
+
+class RealAWSRefused(ConnectionError):
+    """Raised instead of sending a request anywhere but loopback."""
+
+
+def install_guard(botocore_httpsession) -> None:
+    """Make botocore refuse to send any request to a host that is not on loopback."""
+    session_class = botocore_httpsession.URLLib3Session
+    if getattr(session_class.send, "_sandbox_guard", False):
+        return
+    original = session_class.send
+
+    def send(self, request):
+        from urllib.parse import urlsplit
+
+        host = urlsplit(request.url).hostname or ""
+        if not host.startswith(LOOPBACK):
+            raise RealAWSRefused(
+                f"The sandbox refused to send a request to {request.url}: it never talks to real "
+                "AWS. Create clients with no endpoint_url (boto3.client('lambda')) after "
+                "sandbox.start(), so that they reach the sandbox."
+            )
+        return original(self, request)
+
+    send._sandbox_guard = True
+    send._sandbox_original = original
+    session_class.send = send
+
+
+def remove_guard(botocore_httpsession) -> None:
+    session_class = botocore_httpsession.URLLib3Session
+    original = getattr(session_class.send, "_sandbox_original", None)
+    if original is not None:
+        session_class.send = original
+
+
+class _GuardFinder:
+    """Installs the guard the moment a handler imports botocore (it may never)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "botocore.httpsession":
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_guard(module):
+            exec_module(module)
+            install_guard(module)
+
+        loader.exec_module = exec_and_guard
+        return spec
+
+
+# ---------------------------------------------------------------- the context object
+class CognitoIdentity:
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+    def __repr__(self):
+        return (
+            f"{self.__class__.__name__}(["
+            f"cognito_identity_id={self.cognito_identity_id},"
+            f"cognito_identity_pool_id={self.cognito_identity_pool_id}"
+            "])"
+        )
+
+
+class Client:
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code",
+                 "app_package_name"]
+
+
+class ClientContext:
+    __slots__ = ["custom", "env", "client"]
+
+
+def _object_from(cls, values):
+    if values is None:
+        return None
+    obj = cls()
+    for name in cls.__slots__:
+        setattr(obj, name, values.get(name))
+    return obj
+
+
+class LambdaContext:
+    """The ``context`` argument, attribute for attribute as awslambdaric builds it."""
+
+    def __init__(self, request_id, client_context, cognito_identity, deadline_ms, function_arn):
+        self.aws_request_id = request_id
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = function_arn
+        self.tenant_id = None
+        self.client_context = _object_from(ClientContext, client_context)
+        if self.client_context is not None:
+            self.client_context.client = _object_from(Client, self.client_context.client)
+        self.identity = _object_from(CognitoIdentity, {})
+        if cognito_identity is not None:
+            self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
+        self._epoch_deadline_time_in_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        remaining = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
+        return remaining if remaining > 0 else 0
+
+    def log(self, msg):
+        log_event(str(msg))
+
+    def __repr__(self):
+        return (
+            f"{self.__class__.__name__}(["
+            f"aws_request_id={self.aws_request_id},"
+            f"log_group_name={self.log_group_name},"
+            f"log_stream_name={self.log_stream_name},"
+            f"function_name={self.function_name},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb},"
+            f"function_version={self.function_version},"
+            f"invoked_function_arn={self.invoked_function_arn},"
+            f"client_context={self.client_context},"
+            f"identity={self.identity},"
+            f"tenant_id={self.tenant_id}"
+            "])"
+        )
+
+
+# ---------------------------------------------------------------- errors, as awslambdaric has them
+class Fault(Exception):
+    def __init__(self, error_type, message, trace=None):
+        super().__init__(message)
+        self.error_type, self.message, self.trace = error_type, message, trace
+
+
+def make_error(message, error_type, stack_trace, request_id=None):
+    return {
+        "errorMessage": message or "",
+        "errorType": error_type or "",
+        "requestId": request_id if request_id is not None else "",
+        "stackTrace": stack_trace or [],
+    }
+
+
+def _aws_path(filename):
+    """A file of the function's code, named as on AWS (the code lives in /var/task there)."""
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", "")
+    if task_root and filename and filename.startswith(task_root + os.sep):
+        return "/var/task" + filename[len(task_root):]
+    return filename
+
+
+def _user_frames(tb):
+    """The traceback without the runtime's own frames, formatted as awslambdaric does (plain
+    4-tuples, so no 3.11 caret lines)."""
+    frames = traceback.extract_tb(tb)
+    here = os.path.abspath(__file__)
+    while frames and os.path.abspath(frames[0].filename) == here:
+        frames.pop(0)
+    return traceback.format_list(
+        [(_aws_path(f.filename), f.lineno, f.name, f.line) for f in frames])
+
+
+def error_from_exception(exc, request_id=None):
+    return make_error(str(exc), type(exc).__name__, _user_frames(exc.__traceback__), request_id)
+
+
+def log_event(message):
+    """Write one log event, newlines and all, as the telemetry channel carries it."""
+    sys.stdout.write(FRAME + json.dumps({"lines": [message]}) + "\n")
+
+
+def log_error(error):
+    line = "[ERROR]"
+    if error.get("errorType"):
+        line += " " + error["errorType"]
+    if error.get("errorMessage"):
+        line += (":" if error.get("errorType") else "") + " " + error["errorMessage"]
+    lines = [line]
+    if error.get("stackTrace") is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in error["stackTrace"]:
+            for trace_line in element.splitlines() or [""]:
+                stripped = trace_line.lstrip(" ")
+                lines.append(ERROR_LOG_INDENT * (len(trace_line) - len(stripped)) + stripped)
+    log_event("\n".join(lines))
+
+
+def load_handler(handler):
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise Fault("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {e}") from None
+    try:
+        if module_name.split(".")[0] in sys.builtin_module_names:
+            raise Fault(
+                "Runtime.BuiltInModuleConflict",
+                f"Cannot use built-in module {module_name} as a handler module",
+            )
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as e:
+        raise Fault(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}"
+        ) from None
+    except SyntaxError as e:
+        trace = [f'  File "{_aws_path(e.filename)}" Line {e.lineno}\n    {e.text}']
+        raise Fault(
+            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}", trace
+        ) from None
+    try:
+        return getattr(module, function_name)
+    except AttributeError:
+        raise Fault("Runtime.HandlerNotFound",
+                    f"Handler '{function_name}' missing on module '{module_name}'") from None
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o):
+        # awslambdaric writes a Decimal as a plain JSON number (DynamoDB items are full of them)
+        if isinstance(o, decimal.Decimal):
+            if o.is_nan():
+                return float("nan")
+            return int(o) if o == o.to_integral_value() else float(o)
+        return super().default(o)
+
+
+def marshal(response):
+    if isinstance(response, bytes):
+        return response, "application/unknown"
+    ascii_only = os.environ.get("AWS_EXECUTION_ENV", "") < "AWS_Lambda_python3.12"
+    try:
+        return (
+            _Encoder(ensure_ascii=ascii_only, allow_nan=True).encode(response).encode("utf-8"),
+            "application/json",
+        )
+    except Exception as e:
+        raise Fault("Runtime.MarshalError", f"Unable to marshal response: {e}") from None
+
+
+# ---------------------------------------------------------------- the Runtime API client
+class RuntimeClient:
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        self.connection = http.client.HTTPConnection(host, int(port))
+
+    def call(self, method, path, body=None, headers=None):
+        if self.connection.sock is None:
+            self.connection.connect()
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connection.request(method, API + path, body=body, headers=headers or {})
+        response = self.connection.getresponse()
+        return response, response.read()
+
+    def next(self):
+        return self.call("GET", "/invocation/next")
+
+    def post_result(self, request_id, body, content_type):
+        self.call("POST", f"/invocation/{request_id}/response", body,
+                  {"Content-Type": content_type})
+
+    def post_error(self, request_id, error):
+        self.call("POST", f"/invocation/{request_id}/error", json.dumps(error).encode(),
+                  {"Content-Type": "application/json"})
+
+    def post_init_error(self, error):
+        self.call("POST", "/init/error", json.dumps(error).encode(),
+                  {"Lambda-Runtime-Function-Error-Type": error["errorType"]})
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _request_id
+        record.tenant_id = None
+        return True
+
+
+class _LambdaLogHandler(logging.Handler):
+    def emit(self, record):
+        log_event(self.format(record))
+
+
+class _DropSandboxEndpointNotice(logging.Filter):
+    # botocore says where it found its endpoint; on AWS there is no endpoint variable to find
+    def filter(self, record):
+        return not str(record.msg).startswith("Found endpoint for")
+
+
+def setup_logging():
+    logging.Formatter.converter = time.gmtime
+    logging.getLogger("botocore.configprovider").addFilter(_DropSandboxEndpointNotice())
+    handler = _LambdaLogHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    handler.addFilter(_RequestIdFilter())
+    logging.getLogger().addHandler(handler)
+
+
+def _json_header(value, what):
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError as e:
+        raise Fault("Runtime.LambdaContextUnmarshalError",
+                    f"Unable to parse {what} JSON: {e}") from None
+
+
+def serve(client, handler_name):
+    global _request_id
+    setup_logging()
+    try:
+        handler = load_handler(handler_name)
+    except Fault as fault:
+        error = make_error(fault.message, fault.error_type, fault.trace)
+    except Exception as e:  # an exception raised by the module's own code during INIT
+        error = error_from_exception(e)
+    else:
+        error = None
+    if error is not None:
+        logging.warning(INIT_WARNING)
+        log_error(error)
+        client.post_init_error(error)
+        sys.exit(1)
+
+    while True:
+        response, body = client.next()
+        request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
+        _request_id = request_id
+        trace_id = response.getheader("Lambda-Runtime-Trace-Id")
+        if trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        try:
+            context = LambdaContext(
+                request_id,
+                _json_header(response.getheader("Lambda-Runtime-Client-Context"), "Client Context"),
+                _json_header(response.getheader("Lambda-Runtime-Cognito-Identity"),
+                             "Cognito Identity"),
+                int(response.getheader("Lambda-Runtime-Deadline-Ms")),
+                response.getheader("Lambda-Runtime-Invoked-Function-Arn"),
+            )
+            try:
+                event = json.loads(body)
+            except ValueError as e:
+                raise Fault("Runtime.UnmarshalError", f"Unable to unmarshal input: {e}") from None
+            result, content_type = marshal(handler(event, context))
+        except Fault as fault:
+            error = make_error(fault.message, fault.error_type, fault.trace, request_id)
+        except Exception as e:
+            error = error_from_exception(e, request_id)
+        else:
+            error = None
+        if error is not None:
+            log_error(error)
+            client.post_error(request_id, error)
+        else:
+            client.post_result(request_id, result, content_type)
+
+
+# ---------------------------------------------------------------- the spare's life
+def _die_with_parent(parent_pid):
+    """No orphans: this process ends when the sandbox's process ends, however it ends."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _watch_stdin():
+    # The sandbox holds our stdin open; end of file means it is gone. (os.read, not sys.stdin:
+    # a daemon thread holding stdin's buffer lock would abort the interpreter's exit.)
+    try:
+        while os.read(0, 65536):
+            pass
+    finally:
+        os._exit(0)
+
+
+def main():
+    parent_pid = int(sys.argv[1])
+    _die_with_parent(parent_pid)
+    line = b""
+    while not line.endswith(b"\n"):  # the sandbox writes this one line, then nothing more
+        chunk = os.read(0, 65536)
+        if not chunk:
+            os._exit(0)
+        line += chunk
+    assignment = json.loads(line)
+    os.environ.clear()
+    os.environ.update(assignment["env"])
+    time.tzset()
+    os.chdir(assignment["cwd"])
+    if assignment.get("exec"):
+        argv = assignment["exec"]
+        try:
+            os.execve(argv[0], argv, os.environ)
+        except OSError as e:
+            # Lambda's own words, from its Go platform
+            if e.errno == errno.ENOENT:
+                message = "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+            else:
+                shown = _aws_path(argv[0])
+                if assignment.get("opt") and argv[0].startswith(assignment["opt"] + os.sep):
+                    shown = "/opt" + argv[0][len(assignment["opt"]):]
+                message = f"fork/exec {shown}: {(e.strerror or str(e)).lower()}"
+            client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+            client.post_init_error(make_error(message, "Runtime.InvalidEntrypoint", None))
+            os._exit(1)
+    threading.Thread(target=_watch_stdin, daemon=True).start()
+    sys.path[:0] = assignment["path"]
+    sys.meta_path.insert(0, _GuardFinder())
+    sys.argv = [assignment["handler"]]
+    serve(RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"]), assignment["handler"])
+
+
+if __name__ == "__main__":
+    import importlib.util  # noqa: F401  (used by _GuardFinder)
+
+    main()

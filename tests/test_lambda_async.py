@@ -1,0 +1,173 @@
+"""Asynchronous invocation: retries, destinations and dead-letter queues, in Lambda's formats."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import boto3
+
+from sandbox.testing import deploy
+
+FLAKY = """
+import boto3
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("bad order " + str(event["id"]))
+    return {"handled": event["id"]}
+"""
+
+
+def _queue(name: str) -> tuple[str, str]:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, arn["Attributes"]["QueueArn"]
+
+
+def _messages(url: str, attributes: bool = False) -> list[dict]:
+    response = boto3.client("sqs").receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"] if attributes else [])
+    return response.get("Messages", [])
+
+
+def _event(name: str, payload: dict) -> str:
+    response = boto3.client("lambda").invoke(FunctionName=name, InvocationType="Event",
+                                             Payload=json.dumps(payload).encode())
+    assert response["StatusCode"] == 202
+    return response["ResponseMetadata"]["RequestId"]
+
+
+def test_failed_event_is_retried_twice_then_sent_to_on_failure(sb):
+    arn = deploy("flaky", FLAKY)
+    url, queue_arn = _queue("failures")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    request_id = _event("flaky", {"id": 7, "fail": True})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    [message] = _messages(url)
+    record = json.loads(message["Body"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record.pop("timestamp"))
+    payload = record.pop("responsePayload")
+    assert payload["errorType"] == "ValueError" and payload["errorMessage"] == "bad order 7"
+    assert record == {
+        "version": "1.0",
+        "requestContext": {"requestId": request_id, "functionArn": f"{arn}:$LATEST",
+                           "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": {"id": 7, "fail": True},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                            "functionError": "Unhandled"},
+    }
+    # three attempts, each in the function's log
+    events = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/flaky",
+                                                    filterPattern="RequestId")["events"]
+    starts = [e["message"] for e in events if e["message"].startswith("START")]
+    assert len(starts) == 3 and all(request_id in start for start in starts)
+
+
+def test_retry_count_follows_the_event_invoke_config(sb):
+    deploy("flaky", FLAKY)
+    url, queue_arn = _queue("failures")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    _event("flaky", {"id": 1, "fail": True})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    [message] = _messages(url)
+    assert json.loads(message["Body"])["requestContext"]["approximateInvokeCount"] == 1
+
+
+def test_retry_delays_follow_the_sandbox_clock(sb):
+    import time
+
+    deploy("flaky", FLAKY)
+    sb.clock.speed = 60  # the 1 and 2 minute retry delays now take 1 and 2 seconds
+    started = time.perf_counter()
+    _event("flaky", {"id": 1, "fail": True})
+    assert sb.lambda_runtime.async_invoker.wait_idle(timeout=30)
+    assert 3.0 <= time.perf_counter() - started < 10
+    sb.clock.speed = 600
+
+
+def test_success_goes_to_on_success(sb):
+    arn = deploy("flaky", FLAKY)
+    url, queue_arn = _queue("successes")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
+    _event("flaky", {"id": 2})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    [message] = _messages(url)
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["functionArn"] == f"{arn}:$LATEST"
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+    assert record["responsePayload"] == {"handled": 2}
+
+
+def test_dead_letter_queue_gets_the_event_and_error_attributes(sb):
+    url, queue_arn = _queue("dlq")
+    deploy("flaky", FLAKY, DeadLetterConfig={"TargetArn": queue_arn})
+    config = boto3.client("lambda").get_function_configuration(FunctionName="flaky")
+    assert config["DeadLetterConfig"] == {"TargetArn": queue_arn}
+    request_id = _event("flaky", {"id": 3, "fail": True})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    [message] = _messages(url, attributes=True)
+    assert json.loads(message["Body"]) == {"id": 3, "fail": True}
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {"RequestID": request_id, "ErrorCode": "200",
+                          "ErrorMessage": "bad order 3"}
+
+
+def test_sns_lambda_and_eventbridge_destinations(sb):
+    lam = boto3.client("lambda")
+    sns_url, sns_queue = _queue("via-sns")
+    topic = boto3.client("sns").create_topic(Name="results")["TopicArn"]
+    boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sns_queue,
+                                  Attributes={"RawMessageDelivery": "true"})
+    bus_url, bus_queue = _queue("via-events")
+    events = boto3.client("events")
+    events.put_rule(Name="lambda-results", EventPattern=json.dumps(
+        {"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Failure"]}))
+    events.put_targets(Rule="lambda-results", Targets=[{"Id": "q", "Arn": bus_queue}])
+    bus = events.describe_event_bus()["Arn"]
+    deploy("flaky", FLAKY)
+    deploy("recorder", "import boto3, json\ndef handler(event, context):\n"
+                       "    boto3.client('sqs').create_queue(QueueName='recorded-' + "
+                       "event['requestContext']['condition'])\n")
+    recorder = lam.get_function(FunctionName="recorder")["Configuration"]["FunctionArn"]
+    lam.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnSuccess": {"Destination": topic},
+                                                            "OnFailure": {"Destination": bus}})
+    _event("flaky", {"id": 4})
+    _event("flaky", {"id": 5, "fail": True})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    [via_sns] = _messages(sns_url)
+    assert json.loads(via_sns["Body"])["responsePayload"] == {"handled": 4}
+    [via_bus] = _messages(bus_url)
+    event = json.loads(via_bus["Body"])
+    assert event["source"] == "lambda"
+    assert event["detail-type"] == "Lambda Function Invocation Result - Failure"
+    assert event["detail"]["requestPayload"] == {"id": 5, "fail": True}
+    lam.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnSuccess":
+                                                            {"Destination": recorder}})
+    _event("flaky", {"id": 6})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    queues = boto3.client("sqs").list_queues()["QueueUrls"]
+    assert any(q.endswith("/recorded-Success") for q in queues)
+    assert sb.lambda_runtime.async_invoker.delivery_failures == []
+
+
+def test_reserved_concurrency_zero_sends_events_straight_to_failure(sb):
+    deploy("flaky", FLAKY)
+    url, queue_arn = _queue("failures")
+    lam = boto3.client("lambda")
+    lam.put_function_concurrency(FunctionName="flaky", ReservedConcurrentExecutions=0)
+    lam.put_function_event_invoke_config(
+        FunctionName="flaky", DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    _event("flaky", {"id": 8})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    [message] = _messages(url)
+    record = json.loads(message["Body"])
+    assert record["requestPayload"] == {"id": 8}
+    assert "responsePayload" not in record

@@ -1,0 +1,160 @@
+"""The Invoke API: invocation types, qualifiers, concurrency and limits, as Lambda answers."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from sandbox.testing import deploy, invoke, zip_files
+
+NO_RETRIES = Config(retries={"max_attempts": 0})
+VERSIONED = """
+import os
+def handler(event, context):
+    return {"version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"], "code": CODE,
+            "arn": context.invoked_function_arn}
+"""
+
+
+def _publish(code: str) -> str:
+    lam = boto3.client("lambda")
+    lam.update_function_code(FunctionName="v", ZipFile=zip_files(
+        {"app.py": f"CODE = {code!r}\n" + VERSIONED}))
+    return lam.publish_version(FunctionName="v")["Version"]
+
+
+def test_versions_and_aliases_are_honoured(sb):
+    arn = deploy("v", "CODE = 'first'\n" + VERSIONED)
+    assert _publish("one") == "1"
+    assert _publish("two") == "2"
+    lam = boto3.client("lambda")
+    lam.create_alias(FunctionName="v", Name="live", FunctionVersion="1")
+
+    def call(**kwargs):
+        response = lam.invoke(FunctionName=kwargs.pop("name", "v"), **kwargs)
+        return response["ExecutedVersion"], json.loads(response["Payload"].read())
+
+    assert call(Qualifier="1") == ("1", {"version": "1", "code": "one", "arn": f"{arn}:1"})
+    assert call(name="v:2") == ("2", {"version": "2", "code": "two", "arn": f"{arn}:2"})
+    assert call(Qualifier="live") == ("1", {"version": "1", "code": "one", "arn": f"{arn}:live"})
+    assert call(name=f"{arn}:live") == ("1", {"version": "1", "code": "one",
+                                               "arn": f"{arn}:live"})
+    assert call() == ("$LATEST", {"version": "$LATEST", "code": "two", "arn": arn})
+    lam.update_alias(FunctionName="v", Name="live", FunctionVersion="2")
+    assert call(Qualifier="live")[0] == "2"
+
+
+def test_unknown_function_or_qualifier(sb):
+    lam = boto3.client("lambda")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="nope")
+    deploy("v", "CODE = 'x'\n" + VERSIONED)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="v", Qualifier="7")
+
+
+def test_dry_run_answers_204_and_runs_nothing(sb):
+    deploy("dry", "print('ran')\ndef handler(e, c):\n    print('ran')\n")
+    response = boto3.client("lambda").invoke(FunctionName="dry", InvocationType="DryRun")
+    assert response["StatusCode"] == 204
+    assert response["Payload"].read() == b""
+    assert sb.lambda_runtime.pool.environments == []
+    groups = boto3.client("logs").describe_log_groups()["logGroups"]
+    assert "/aws/lambda/dry" not in [g["logGroupName"] for g in groups]
+
+
+def test_event_answers_202_at_once_and_runs_in_the_background(sb):
+    deploy("later", "import time, boto3\n"
+                    "def handler(e, c):\n    time.sleep(0.3)\n"
+                    "    boto3.client('sqs').create_queue(QueueName='ran-' + e['n'])\n")
+    import time
+
+    started = time.perf_counter()
+    response = boto3.client("lambda").invoke(FunctionName="later", InvocationType="Event",
+                                             Payload=b'{"n": "1"}')
+    assert time.perf_counter() - started < 0.25
+    assert response["StatusCode"] == 202
+    assert response["Payload"].read() == b""
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert boto3.client("sqs").list_queues()["QueueUrls"][0].endswith("/ran-1")
+
+
+def test_event_payload_over_1_mb_is_refused(sb):
+    deploy("later", "def handler(e, c):\n    pass\n")
+    with pytest.raises(boto3.client("lambda").exceptions.ClientError) as caught:
+        boto3.client("lambda").invoke(FunctionName="later", InvocationType="Event",
+                                      Payload=json.dumps("x" * 1_100_000).encode())
+    assert caught.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert caught.value.response["Error"]["Message"] == \
+        "1100002 byte payload is too large for the Event invocation type (limit 1048576 bytes)"
+
+
+def test_reserved_concurrency_zero_throttles_every_invoke(sb):
+    deploy("off", "def handler(e, c):\n    return 1\n")
+    lam = boto3.client("lambda", config=NO_RETRIES)
+    assert invoke("off")["Payload"] == 1  # a warm environment does not help
+    lam.put_function_concurrency(FunctionName="off", ReservedConcurrentExecutions=0)
+    with pytest.raises(lam.exceptions.TooManyRequestsException) as caught:
+        lam.invoke(FunctionName="off")
+    response = caught.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert response["Error"]["Message"] == "Rate Exceeded."
+    assert response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    lam.delete_function_concurrency(FunctionName="off")
+    assert invoke("off")["Payload"] == 1
+
+
+def _concurrently(name: str, count: int, lam) -> list:
+    outcomes: list = []
+
+    def call() -> None:
+        try:
+            response = lam.invoke(FunctionName=name, Payload=b'{"sleep": 0.5}')
+            outcomes.append(response["StatusCode"])
+        except lam.exceptions.TooManyRequestsException as e:
+            outcomes.append(e.response["Reason"])
+
+    threads = [threading.Thread(target=call) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(map(str, outcomes))
+
+
+def test_reserved_concurrency_caps_busy_environments(sb):
+    deploy("one", "import time\ndef handler(e, c):\n    time.sleep(e.get('sleep', 0))\n")
+    lam = boto3.client("lambda", config=NO_RETRIES)
+    lam.put_function_concurrency(FunctionName="one", ReservedConcurrentExecutions=1)
+    assert _concurrently("one", 2, lam) == [
+        "200", "ReservedFunctionConcurrentInvocationLimitExceeded"]
+
+
+def test_account_concurrency_limit(sb, monkeypatch):
+    deploy("busy", "import time\ndef handler(e, c):\n    time.sleep(e.get('sleep', 0))\n")
+    monkeypatch.setattr(sb.lambda_runtime.pool, "account_concurrency", 2)
+    lam = boto3.client("lambda", config=NO_RETRIES)
+    assert _concurrently("busy", 3, lam) == ["200", "200", "ConcurrentInvocationLimitExceeded"]
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"Timeout": 901}, "Member must have value less than or equal to 900"),
+    ({"MemorySize": 10241}, "Member must have value less than or equal to 10240"),
+    ({"Environment": {"Variables": {"BIG": "x" * 5000}}}, "exceeded the 4KB limit"),
+])
+def test_configuration_limits(sb, config, message):
+    with pytest.raises(boto3.client("lambda").exceptions.ClientError, match=message):
+        deploy("limits", "def handler(e, c):\n    pass\n", **config)
+
+
+def test_invoke_async_legacy_api(sb):
+    deploy("legacy", "import boto3\ndef handler(e, c):\n"
+                     "    boto3.client('sqs').create_queue(QueueName='legacy-ran')\n")
+    response = boto3.client("lambda").invoke_async(FunctionName="legacy", InvokeArgs=b"{}")
+    assert response["Status"] == 202
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert boto3.client("sqs").list_queues()["QueueUrls"][0].endswith("/legacy-ran")

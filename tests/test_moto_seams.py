@@ -1,0 +1,83 @@
+"""The places in moto the sandbox hooks. If a moto upgrade moves one, this fails first, loudly,
+naming the seam (research/moto-gaps.md lists them)."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import pytest
+
+PINNED_MOTO = "5.2.5"
+
+SEAMS = [
+    # (module, class, attribute, parameters it must take)
+    ("moto.awslambda.models", "LambdaFunction", "_invoke_lambda", ["self", "event"]),
+    ("moto.awslambda.models", "LambdaFunction", "invoke",
+     ["self", "body", "request_headers", "response_headers"]),
+    ("moto.awslambda.models", "LambdaFunction", "update_configuration", ["self", "config_updates"]),
+    ("moto.awslambda.models", "LambdaFunction", "get_configuration", ["self", "on_create"]),
+    ("moto.awslambda.models", "LambdaBackend", "create_function", ["self", "spec"]),
+    ("moto.awslambda.models", "LambdaBackend", "get_function",
+     ["self", "function_name_or_arn", "qualifier"]),
+    ("moto.awslambda.models", "LambdaBackend", "put_function_event_invoke_config",
+     ["self", "function_name", "config"]),
+    ("moto.awslambda.models", "LambdaBackend", "update_function_event_invoke_config",
+     ["self", "function_name", "config"]),
+    ("moto.awslambda.models", "LambdaBackend", "layers_versions_by_arn",
+     ["self", "layer_version_arn"]),
+    ("moto.awslambda.responses", "LambdaResponse", "invoke", ["self"]),
+    ("moto.awslambda.responses", "LambdaResponse", "invoke_async", ["self"]),
+    ("moto.core.responses", "BaseResponse", "_enrich_response", ["headers", "body"]),
+    ("moto.sts.models", "STSBackend", "assume_role",
+     ["self", "region_name", "role_session_name", "role_arn", "policy", "duration",
+      "external_id"]),
+    ("moto.logs.models", "LogsBackend", "ensure_log_group", ["self", "log_group_name"]),
+    ("moto.logs.models", "LogGroup", "create_log_stream", ["self", "log_stream_name"]),
+    ("moto.logs.models", "LogStream", "put_log_events", ["self", "log_events"]),
+    ("moto.moto_server.werkzeug_app", "MotoRequestHandler", "log_request", None),
+    ("moto.moto_api._internal.models", "MotoAPIBackend", "reset", ["self"]),
+    ("botocore.httpsession", "URLLib3Session", "send", ["self", "request"]),
+]
+
+
+def test_moto_is_the_pinned_version():
+    assert version("moto") == PINNED_MOTO, (
+        "moto moved: the sandbox extends its internals at the seams listed in this file. "
+        "Check each one, then update PINNED_MOTO and pyproject.toml together.")
+
+
+@pytest.mark.parametrize("module, cls, attribute, parameters", SEAMS,
+                         ids=[f"{c}.{a}" for _, c, a, _ in SEAMS])
+def test_seam_is_where_the_sandbox_expects_it(module, cls, attribute, parameters):
+    owner = getattr(__import__(module, fromlist=[cls]), cls)
+    assert hasattr(owner, attribute), f"{module}.{cls}.{attribute} is gone"
+    if parameters is not None:
+        found = list(inspect.signature(inspect.unwrap(
+            owner.__dict__.get(attribute, getattr(owner, attribute)).__func__
+            if isinstance(owner.__dict__.get(attribute), staticmethod)
+            else getattr(owner, attribute))).parameters)
+        assert found == parameters, f"{module}.{cls}.{attribute} now takes {found}"
+
+
+def test_moto_still_lacks_what_the_sandbox_adds():
+    """If moto starts doing one of these itself, the sandbox's patch can go."""
+    from moto.awslambda import models, responses
+
+    # read the files, not the (possibly patched) classes
+    models_source, responses_source = inspect.getsource(models), inspect.getsource(responses)
+    invoke_lambda = models_source.split("def _invoke_lambda(")[1].split("\n    def ")[0]
+    assert "docker" in invoke_lambda  # moto still runs code only through Docker
+    assert "DeadLetterConfig" not in models_source
+    assert 'self._get_param("qualifier")' in responses_source
+    assert "fn.event_invoke_config.append(event_config)" in models_source
+
+
+def test_the_sandbox_hooks_are_installed_while_it_runs(sb):
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.responses import LambdaResponse
+
+    from sandbox.awslambda import responses
+
+    assert LambdaFunction._invoke_lambda is responses.invoke_lambda
+    assert LambdaResponse.invoke is responses.invoke

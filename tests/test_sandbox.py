@@ -1,0 +1,166 @@
+"""The sandbox's contract: start, reset, stop, and never a request to real AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import boto3
+import botocore.session
+import pytest
+
+import sandbox
+from sandbox.safety import RealAWSRefused
+
+
+def test_start_is_idempotent_and_describes_itself(sb):
+    assert sandbox.start() is sb
+    assert sb.endpoint_url.startswith("http://127.0.0.1:")
+    assert sb.account_id == "123456789012"
+    assert sb.region == "us-east-1"
+
+
+def test_plain_boto3_reaches_the_sandbox(sb):
+    boto3.client("sqs").create_queue(QueueName="orders")
+    urls = boto3.client("sqs").list_queues()["QueueUrls"]
+    assert urls == [f"{sb.endpoint_url}/123456789012/orders"]
+    assert boto3.client("sts").get_caller_identity()["Account"] == "123456789012"
+
+
+def test_server_listens_on_loopback_only(sb):
+    host = sb._server._server.server_address[0]
+    assert host == "127.0.0.1"
+
+
+def test_reset_deletes_resources_and_environments(sb):
+    from sandbox.testing import deploy, invoke
+
+    boto3.client("s3").create_bucket(Bucket="photos")
+    deploy("f", "def handler(e, c):\n    return 1\n")
+    invoke("f")
+    assert sb.lambda_runtime.pool.environments
+    sb.reset()
+    assert boto3.client("s3").list_buckets()["Buckets"] == []
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+    assert sb.lambda_runtime.pool.environments == []
+
+
+def test_a_client_aimed_at_real_aws_is_refused(sb):
+    client = boto3.client("s3", endpoint_url="https://s3.amazonaws.com")
+    with pytest.raises(RealAWSRefused, match="never talks to real AWS"):
+        client.list_buckets()
+
+
+def test_a_client_made_from_a_fresh_botocore_session_is_refused_too(sb):
+    session = botocore.session.get_session()
+    client = session.create_client("sts", region_name="eu-west-1",
+                                   endpoint_url="https://sts.eu-west-1.amazonaws.com")
+    with pytest.raises(RealAWSRefused):
+        client.get_caller_identity()
+
+
+def _machine_environment(**extra: str) -> dict[str, str]:
+    """This machine's environment without the test session's own sandbox settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(extra)
+    return env
+
+
+def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_machine_aws_settings_cannot_send_requests_elsewhere(tmp_path):
+    """Profiles, keys, endpoint variables and config files of the machine are all set aside."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-west-1\nendpoint_url = https://example.com\n"
+                      "[profile prod]\nregion = ap-south-1\n")
+    env = _machine_environment(AWS_PROFILE="prod", AWS_CONFIG_FILE=str(config),
+               AWS_ACCESS_KEY_ID="AKIAREALKEY", AWS_SECRET_ACCESS_KEY="real",
+               AWS_ENDPOINT_URL_S3="https://s3.example.com",
+               AWS_IGNORE_CONFIGURED_ENDPOINT_URLS="true")
+    result = _run("""
+        import json, os, boto3, sandbox
+        sb = sandbox.start()
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="machine-test")
+        print(json.dumps({"url": s3.meta.endpoint_url, "region": s3.meta.region_name,
+                          "buckets": [b["Name"] for b in s3.list_buckets()["Buckets"]],
+                          "endpoint": sb.endpoint_url}))
+        sb.stop()
+        print(json.dumps({k: os.environ.get(k) for k in
+              ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]}))
+    """, env)
+    assert result.returncode == 0, result.stderr
+    during, after = (json.loads(line) for line in result.stdout.splitlines()[-2:])
+    assert during["url"] == during["endpoint"]
+    assert during["region"] == "us-east-1"
+    assert during["buckets"] == ["machine-test"]
+    # stop() gives the process its own settings back
+    assert after == {"AWS_PROFILE": "prod", "AWS_ACCESS_KEY_ID": "AKIAREALKEY",
+                     "AWS_ENDPOINT_URL_S3": "https://s3.example.com", "AWS_ENDPOINT_URL": None}
+
+
+def test_refuses_to_start_with_a_botocore_too_old_to_honour_endpoints(monkeypatch):
+    import botocore
+
+    from sandbox import safety
+    from sandbox.errors import UnsafeEnvironmentError
+
+    monkeypatch.setattr(botocore, "__version__", "1.29.0")
+    with pytest.raises(UnsafeEnvironmentError, match="ignores AWS_ENDPOINT_URL"):
+        safety.check_botocore()
+
+
+def test_context_manager_stops_and_a_second_process_gets_its_own_sandbox():
+    code = """
+        import boto3, sandbox
+        with sandbox.start() as sb:
+            boto3.client("sqs").create_queue(QueueName="mine")
+            print(sb.endpoint_url, len(boto3.client("sqs").list_queues().get("QueueUrls", [])))
+        print(sandbox.current())
+    """
+    first = _run(code, _machine_environment())
+    second = _run(code, _machine_environment())
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    (url1, n1), (url2, n2) = (r.stdout.split("\n")[0].split() for r in (first, second))
+    assert n1 == n2 == "1"
+    assert first.stdout.split("\n")[1] == "None"
+
+
+def test_two_live_sandboxes_in_two_processes_do_not_share_state(sb):
+    boto3.client("sqs").create_queue(QueueName="in-the-test-process")
+    result = _run("""
+        import boto3, sandbox
+        sb = sandbox.start()
+        print(boto3.client("sqs").list_queues().get("QueueUrls", []), sb.endpoint_url)
+        sb.stop()
+    """, _machine_environment())
+    queues, url = result.stdout.rsplit(" ", 1)
+    assert queues == "[]"
+    assert url.strip() != sb.endpoint_url
+
+
+def test_import_sandbox_stays_light():
+    result = _run("""
+        import sys, sandbox
+        heavy = [m for m in ("moto", "boto3", "IPython", "ipywidgets", "werkzeug")
+                 if m in sys.modules]
+        print(heavy)
+    """, _machine_environment())
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_clock_runs_waits_faster(sb):
+    import time
+
+    assert sb.clock.speed == 600
+    started = time.perf_counter()
+    assert sb.clock.sleep(60)  # one simulated minute
+    assert time.perf_counter() - started < 1
+    with pytest.raises(ValueError, match="positive"):
+        sb.clock.speed = 0

@@ -415,7 +415,6 @@ class ExecutionEnvironment:
 
     # ---------------------------------------------------------------- Runtime API callbacks
     def next_invocation(self) -> Invocation | None:
-        self._sample_memory()
         if not self._initialised:
             self.init_duration = time.perf_counter() - self._init_started
             self._initialised = True
@@ -445,7 +444,7 @@ class ExecutionEnvironment:
         """Wait for the worker: "response", "init_error", "timeout", "init_timeout", "exit" or
         "memory"."""
         limit_kb = self.spec.memory_size * 1024
-        while not invocation.responded.wait(0.01):
+        while not invocation.responded.wait(POLL_SECONDS):
             self._sample_memory()
             now = time.perf_counter()
             if not self._initialised and init_phase:
@@ -614,6 +613,7 @@ class ExecutionEnvironment:
 
 
 INIT_TIMEOUT = 10.0  # Lambda caps the INIT phase at 10 seconds
+POLL_SECONDS = 0.05  # how often a busy environment's clock, exit and memory are looked at
 
 
 def _error_type(body: bytes | None) -> str:
@@ -710,7 +710,8 @@ class EnvironmentPool:
         self._spawner = threading.Thread(target=self._spawn_loop, name="sandbox-spawner",
                                          daemon=True)
         self._spawner.start()
-        self._spawn_requests.put(True)
+        self._spawning = 0  # spawns asked for and not yet done
+        self._ask_for_spare()
 
     # ---------------------------------------------------------------- spares
     def _spawn_loop(self) -> None:
@@ -719,14 +720,25 @@ class EnvironmentPool:
             if not want or self._closed:
                 break
             self._spares.put(_Spare(sys.executable))
+            with self._lock:
+                self._spawning -= 1
+
+    def _ask_for_spare(self) -> None:
+        with self._lock:
+            self._spawning += 1
+        self._spawn_requests.put(True)
 
     def take_spare(self) -> _Spare:
+        """A started interpreter; one more is started so that the next cold start finds one."""
         try:
             spare = self._spares.get_nowait()
         except queue.Empty:
-            self._spawn_requests.put(True)
+            self._ask_for_spare()
             spare = self._spares.get()
-        self._spawn_requests.put(True)  # have the next one ready
+        with self._lock:
+            keep_one_ready = self._spares.qsize() + self._spawning == 0
+        if keep_one_ready:
+            self._ask_for_spare()
         return spare
 
     # ---------------------------------------------------------------- files

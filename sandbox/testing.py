@@ -25,17 +25,19 @@ ROLE_NAME = "sandbox-test-role"
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[core.Sandbox]:
     """One sandbox for the whole test session, stopped at its end."""
-    sandbox = core.start()
-    yield sandbox
-    sandbox.stop()
+    yield core.start()
+    running = core.current()
+    if running is not None:
+        running.stop()
 
 
 @pytest.fixture
 def sandbox_fixture(sandbox_session: core.Sandbox) -> Iterator[core.Sandbox]:
     """A running sandbox with no resources in it, reset again after the test."""
-    sandbox_session.reset()
-    yield sandbox_session
-    sandbox_session.reset()
+    sandbox = core.start()  # the session's, or a new one if a test stopped it
+    sandbox.reset()
+    yield sandbox
+    sandbox.reset()
 
 
 def zip_files(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:

@@ -108,37 +108,42 @@ def test_reserved_concurrency_zero_throttles_every_invoke(sb):
     assert invoke("off")["Payload"] == 1
 
 
-def _concurrently(name: str, count: int, lam) -> list:
-    outcomes: list = []
+def _while_busy(sb, name: str, busy: int, lam) -> tuple[list[int], str]:
+    """Keep ``busy`` invocations running, then invoke once more; what each answered."""
+    import time
 
-    def call() -> None:
-        try:
-            response = lam.invoke(FunctionName=name, Payload=b'{"sleep": 0.5}')
-            outcomes.append(response["StatusCode"])
-        except lam.exceptions.TooManyRequestsException as e:
-            outcomes.append(e.response["Reason"])
-
-    threads = [threading.Thread(target=call) for _ in range(count)]
+    statuses: list[int] = []
+    threads = [threading.Thread(target=lambda: statuses.append(lam.invoke(
+        FunctionName=name, Payload=b'{"sleep": 1.5}')["StatusCode"])) for _ in range(busy)]
     for thread in threads:
         thread.start()
+    deadline = time.time() + 10
+    while sum(env.busy for env in sb.lambda_runtime.pool.environments) < busy:
+        assert time.time() < deadline, "the first invocations never started"
+        time.sleep(0.01)
+    try:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+        last = "200"
+    except lam.exceptions.TooManyRequestsException as e:
+        last = e.response["Reason"]
     for thread in threads:
         thread.join()
-    return sorted(map(str, outcomes))
+    return statuses, last
 
 
 def test_reserved_concurrency_caps_busy_environments(sb):
     deploy("one", "import time\ndef handler(e, c):\n    time.sleep(e.get('sleep', 0))\n")
     lam = boto3.client("lambda", config=NO_RETRIES)
     lam.put_function_concurrency(FunctionName="one", ReservedConcurrentExecutions=1)
-    assert _concurrently("one", 2, lam) == [
-        "200", "ReservedFunctionConcurrentInvocationLimitExceeded"]
+    assert _while_busy(sb, "one", 1, lam) == (
+        [200], "ReservedFunctionConcurrentInvocationLimitExceeded")
 
 
 def test_account_concurrency_limit(sb, monkeypatch):
     deploy("busy", "import time\ndef handler(e, c):\n    time.sleep(e.get('sleep', 0))\n")
     monkeypatch.setattr(sb.lambda_runtime.pool, "account_concurrency", 2)
     lam = boto3.client("lambda", config=NO_RETRIES)
-    assert _concurrently("busy", 3, lam) == ["200", "200", "ConcurrentInvocationLimitExceeded"]
+    assert _while_busy(sb, "busy", 2, lam) == ([200, 200], "ConcurrentInvocationLimitExceeded")
 
 
 @pytest.mark.parametrize("config, message", [

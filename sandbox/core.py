@@ -59,6 +59,7 @@ class Sandbox:
         self._work_dir = ""
         self.lambda_runtime: Any = None
         self._running = False
+        self._restore_moto: Any = None
 
     # ---------------------------------------------------------------- life cycle
     def _start(self) -> None:
@@ -72,6 +73,7 @@ class Sandbox:
         self.endpoint_url = self._server.url
         self._point_boto3_here()
         safety.install()
+        self._configure_moto()
         from . import awslambda
 
         self.lambda_runtime = awslambda.install(self)
@@ -93,6 +95,9 @@ class Sandbox:
             "AWS_CONFIG_FILE": empty,
             "AWS_SHARED_CREDENTIALS_FILE": empty,
             "AWS_EC2_METADATA_DISABLED": "true",
+            # moto's Step Functions engine calls other services at localhost:$MOTO_PORT
+            # (moto/stepfunctions/parser/asl/utils/boto_client.py): this server
+            "MOTO_PORT": self.endpoint_url.rsplit(":", 1)[1],
         })
         for name, value in wanted.items():
             self._saved_environment.setdefault(name, os.environ.get(name))
@@ -101,6 +106,14 @@ class Sandbox:
             else:
                 os.environ[name] = value
         _forget_boto3_default_session()
+
+    def _configure_moto(self) -> None:
+        from moto.core.config import default_user_config
+
+        saved = dict(default_user_config["stepfunctions"])
+        self._restore_moto = lambda: default_user_config["stepfunctions"].update(saved)
+        # state machines run for real (moto only pretends, by default)
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
 
     def reset(self) -> None:
         """Delete every resource; end every execution environment and background thread."""
@@ -128,6 +141,7 @@ class Sandbox:
 
             awslambda.uninstall()
             safety.uninstall()
+            self._restore_moto()
             for name, value in self._saved_environment.items():
                 if value is None:
                     os.environ.pop(name, None)

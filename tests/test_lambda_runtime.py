@@ -469,3 +469,38 @@ def test_an_s3_notification_runs_the_handler(sb):
             break
         time.sleep(0.05)
     assert keys == ["thumb-cat.png"]
+
+
+def test_an_sns_subscription_runs_the_handler(sb):
+    boto3.client("s3").create_bucket(Bucket="sns-results")
+    arn = deploy("listener", "import boto3\n"
+                             "def handler(event, context):\n"
+                             "    message = event['Records'][0]['Sns']['Message']\n"
+                             "    boto3.client('s3').put_object(Bucket='sns-results', Key=message,"
+                             " Body=b'heard')\n")
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello-subscribers")
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(
+        Bucket="sns-results").get("Contents", [])]
+    assert keys == ["hello-subscribers"]
+
+
+def test_a_step_functions_task_runs_the_handler(sb):
+    from sandbox.testing import execution_role
+
+    arn = deploy("double", "def handler(event, context):\n    return {'n': event['n'] * 2}\n")
+    sfn = boto3.client("stepfunctions")
+    definition = {"StartAt": "Double",
+                  "States": {"Double": {"Type": "Task", "Resource": arn, "End": True}}}
+    machine = sfn.create_state_machine(name="doubler", definition=json.dumps(definition),
+                                       roleArn=execution_role())["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, name="run-1",
+                                    input=json.dumps({"n": 21}))["executionArn"]
+    deadline = time.time() + 10
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"n": 42}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 import threading
@@ -23,6 +24,12 @@ _CLEARED_VARIABLES = (
     "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
     "AWS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy",
 )
+
+# The service extensions: modules of this package, each hooking moto at its seams, with
+# install(sandbox) -> a state object that has reset() and close(), and uninstall().
+EXTENSIONS = [
+    "awslambda",
+]
 
 _lock = threading.RLock()
 _current: Sandbox | None = None
@@ -57,7 +64,7 @@ class Sandbox:
         self._server: Any = None
         self._saved_environment: dict[str, str | None] = {}
         self._work_dir = ""
-        self.lambda_runtime: Any = None
+        self.extensions: dict[str, Any] = {}
         self._running = False
         self._restore_moto: Any = None
 
@@ -74,9 +81,8 @@ class Sandbox:
         self._point_boto3_here()
         safety.install()
         self._configure_moto()
-        from . import awslambda
-
-        self.lambda_runtime = awslambda.install(self)
+        for name in EXTENSIONS:
+            self.extensions[name] = importlib.import_module(f".{name}", __package__).install(self)
         self._running = True
         _register_magic()
 
@@ -119,7 +125,8 @@ class Sandbox:
         """Delete every resource; end every execution environment and background thread."""
         self._require_running()
         self.clock.stop()
-        self.lambda_runtime.reset()
+        for extension in self.extensions.values():
+            extension.reset()
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
@@ -132,14 +139,17 @@ class Sandbox:
             if not self._running:
                 return
             self.clock.stop()
-            self.lambda_runtime.close()
+            for extension in self.extensions.values():
+                extension.close()
             from moto.moto_api._internal.models import moto_api_backend
 
             moto_api_backend.reset()
             self._server.stop()
-            from . import awslambda, safety
+            from . import safety
 
-            awslambda.uninstall()
+            for name in reversed(EXTENSIONS):
+                importlib.import_module(f".{name}", __package__).uninstall()
+            self.extensions.clear()
             safety.uninstall()
             self._restore_moto()
             for name, value in self._saved_environment.items():
@@ -160,6 +170,11 @@ class Sandbox:
         if not self._running:
             raise SandboxStoppedError(
                 "This sandbox was stopped. Start a new one with sandbox.start().")
+
+    @property
+    def lambda_runtime(self) -> Any:
+        """The Lambda service's execution environments and event queue."""
+        return self.extensions["awslambda"]
 
     @property
     def running(self) -> bool:

@@ -13,11 +13,18 @@ from typing import TYPE_CHECKING, Any
 from .core import Sandbox, current, start
 from .errors import SandboxError
 
-__all__ = ["Sandbox", "SandboxError", "current", "start", "load_ipython_extension"]
+__all__ = ["Sandbox", "SandboxError", "check", "current", "start", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
+
+
+def check(name: str, points: float = 1) -> None:
+    """Run the check ``name`` (``"lesson.check"``) of a check cell; see ``sandbox.grading``."""
+    from .grading.checks import run
+
+    run(name, points)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

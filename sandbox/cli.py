@@ -1,8 +1,9 @@
 """The ``course`` command.
 
-    course doctor      start the sandbox, run a function, and say whether all is well
-
-(``course check``, ``course grade`` and ``course build`` come with the grader.)
+    course check NOTEBOOK              run a notebook's checks, print a score (students)
+    course grade SUBMISSIONS --out DIR grade a class's submissions (instructors)
+    course build [--check]             write exercises/ from solutions/ (course authors)
+    course doctor                      check that the sandbox works on this machine
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def doctor() -> int:
@@ -38,15 +40,156 @@ def doctor() -> int:
     return 0 if healthy else 1
 
 
+def _course_root(start: Path) -> Path:
+    """The folder holding exercises/: this one or one above it."""
+    for folder in [start, *start.parents]:
+        if (folder / "exercises").is_dir() or (folder / "solutions").is_dir():
+            return folder
+    return start
+
+
+def build(check_only: bool, force: bool) -> int:
+    from .grading.authoring import AuthoringError
+    from .grading.authoring import build as build_exercises
+
+    root = _course_root(Path.cwd())
+    try:
+        result = build_exercises(root, check_only=check_only, force=force)
+    except AuthoringError as e:
+        print(f"course build: {e}", file=sys.stderr)
+        return 1
+    for path in result.written:
+        print(f"wrote {path.relative_to(root)}")
+    for path in result.out_of_sync:
+        print(f"out of sync: {path.relative_to(root)} (run 'course build')", file=sys.stderr)
+    for path in result.refused:
+        print(f"not overwritten: {path.relative_to(root)} has been worked on (it differs from "
+              "what course build wrote). Move it aside, or pass --force to replace it and keep "
+              "a .bak copy.", file=sys.stderr)
+    if not (result.written or result.out_of_sync or result.refused):
+        print(f"{len(result.unchanged)} exercise(s) up to date")
+    return 1 if result.out_of_sync or result.refused else 0
+
+
+def check(notebook: Path, cell_timeout: float, timeout: float) -> int:
+    import tempfile
+
+    import nbformat
+
+    from .grading.authoring import is_check
+    from .grading.grade import BadSubmission, read_submission, restore_checks
+    from .grading.runner import run_notebook
+
+    if not notebook.exists():
+        print(f"course check: no such notebook: {notebook}", file=sys.stderr)
+        return 2
+    try:
+        submission = read_submission(notebook)
+    except BadSubmission as bad:
+        print(f"course check: {notebook} cannot be checked: {bad}", file=sys.stderr)
+        return 2
+    canonical_path = _course_root(notebook.resolve().parent) / "exercises" / notebook.name
+    canonical = nbformat.read(canonical_path, as_version=4) if canonical_path.exists() \
+        else submission
+    prepared, _ = restore_checks(submission, canonical, [])
+    with tempfile.TemporaryDirectory(prefix="course-check-") as work:
+        copy = Path(work) / notebook.name
+        nbformat.write(prepared, copy)
+        print(f"Running {notebook} in a fresh kernel...", flush=True)
+        run = run_notebook(copy, cell_timeout=cell_timeout, timeout=timeout)
+    results = run.by_id()
+    checks = [cell for cell in canonical.cells if is_check(cell)]
+    if not checks:
+        print(f"{notebook} has no check cells.")
+        return 0 if not run.error else 1
+    rows, earned, total, all_passed = [], 0.0, 0.0, True
+    for cell in checks:
+        points = float(cell.metadata.get("points", 1))
+        result = results.get(cell.id)
+        status = result.status if result else ("timeout" if run.timed_out else "not-run")
+        hint = (result.message if result else run.error or "did not run").splitlines()
+        if hint and hint[0].startswith("\u2718 "):  # "✘ name failed: hint" → the hint
+            hint[0] = hint[0].split(": ", 1)[-1]
+        total += points
+        if status == "passed":
+            earned += points
+        else:
+            all_passed = False
+        rows.append((cell.id, f"{points if status == 'passed' else 0:g}/{points:g}", status,
+                     hint[0][:90] if hint and status != "passed" else ""))
+    widths = [max(len(str(r[i])) for r in rows + [("check", "points", "status", "hint")])
+              for i in range(3)]
+    print()
+    for row in [("check", "points", "status", "hint"), *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)), row[3], sep="  ")
+    print(f"\nTotal: {earned:g}/{total:g}")
+    return 0 if all_passed else 1
+
+
+def grade(args: argparse.Namespace) -> int:
+    from .grading.grade import Options, summary_table
+    from .grading.grade import grade as grade_all
+
+    submissions = Path(args.submissions)
+    if not submissions.is_dir():
+        print(f"course grade: {submissions} is not a folder of <student>/<stem>.ipynb",
+              file=sys.stderr)
+        return 2
+    exercises = Path(args.exercises) if args.exercises else \
+        _course_root(Path.cwd()) / "exercises"
+    if not exercises.is_dir():
+        print(f"course grade: no exercises folder at {exercises}; run from the course folder "
+              "or pass --exercises DIR", file=sys.stderr)
+        return 2
+    options = Options(exercises=exercises, cell_timeout=args.cell_timeout, timeout=args.timeout,
+                      memory_mb=args.memory or None,
+                      extra_checks=Path(args.extra_checks) if args.extra_checks else None)
+    rows = grade_all(submissions, Path(args.out), options, jobs=args.jobs)
+    print()
+    print(summary_table(rows))
+    print(f"\nWrote {Path(args.out) / 'grades.csv'}, summary.csv and feedback/")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course", description="Serverless Sandbox's tools.")
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {__import__('sandbox').__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check_parser = commands.add_parser("check", help="run a notebook's checks and score it")
+    check_parser.add_argument("notebook")
+    check_parser.add_argument("--cell-timeout", type=float, default=120)
+    check_parser.add_argument("--timeout", type=float, default=900)
+    grade_parser = commands.add_parser("grade", help="grade a folder of submissions")
+    grade_parser.add_argument("submissions", help="a folder of <student>/<stem>.ipynb")
+    grade_parser.add_argument("--out", required=True, help="where grades and feedback go")
+    grade_parser.add_argument("--jobs", type=int, default=None,
+                              help="submissions graded at once (default: the number of cores)")
+    grade_parser.add_argument("--cell-timeout", type=float, default=60,
+                              help="seconds one cell may run (default 60)")
+    grade_parser.add_argument("--timeout", type=float, default=600,
+                              help="seconds a whole notebook may run (default 600)")
+    grade_parser.add_argument("--memory", type=int, default=4096,
+                              help="megabytes of address space per submission (0: no limit)")
+    grade_parser.add_argument("--extra-checks", help="a folder of <stem>.ipynb holding the "
+                              "instructor's own check cells, kept out of students' copies")
+    grade_parser.add_argument("--exercises", help="the canonical exercises folder "
+                              "(default: exercises/ of the course folder)")
+    build_parser = commands.add_parser("build", help="write exercises/ from solutions/")
+    build_parser.add_argument("--check", action="store_true",
+                              help="only say which exercises are out of sync (exit 1 if any)")
+    build_parser.add_argument("--force", action="store_true",
+                              help="replace exercises that were worked on (keeping a .bak)")
     commands.add_parser("doctor", help="check that the sandbox works on this machine")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
+    if args.command == "build":
+        return build(args.check, args.force)
+    if args.command == "check":
+        return check(Path(args.notebook), args.cell_timeout, args.timeout)
+    if args.command == "grade":
+        return grade(args)
     parser.print_help()
     return 2
 

@@ -90,6 +90,10 @@ def _handler_for(source: str, asked: str | None) -> str:
             return f"{MODULE}.{name}"
     if len(functions) == 1:
         return f"{MODULE}.{functions[0]}"
+    if not functions and "NotImplementedError" in source:
+        raise DeployError("%%lambda: nothing deployed yet: this cell still holds the exercise's "
+                          "placeholder. Write your handler where it says # YOUR CODE HERE, "
+                          "delete the raise NotImplementedError() line, and run the cell again.")
     found = ", ".join(functions) or "none"
     raise DeployError(
         "%%lambda: which function is the handler? The cell defines "

@@ -1,0 +1,286 @@
+"""``course grade``: grade a class's submissions, each in isolation, in parallel, resumably.
+
+``SUBMISSIONS/<student>/<stem>.ipynb`` is graded against ``exercises/<stem>.ipynb``: the official
+check cells are restored by id in a temporary copy (the student's file is never written), the copy
+runs in its own kernel with its own sandbox, and results are keyed by check id. Broken, hostile
+or hung submissions get rows with a reason; none stops the run.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .authoring import CHECK_CALL, is_check
+from .runner import NotebookRun, run_notebook
+
+GRADER_VERSION = "1"
+STATUSES = ("passed", "failed", "error", "timeout", "not-run")
+
+
+@dataclass
+class Row:
+    student: str
+    notebook: str
+    check_id: str
+    points: float
+    max_points: float
+    status: str
+    message: str
+    output: str = ""
+    hidden: bool = False  # an instructor's extra check: feedback says passed or failed only
+
+
+@dataclass
+class Options:
+    exercises: Path
+    cell_timeout: float = 60
+    timeout: float = 600
+    memory_mb: int | None = 4096
+    extra_checks: Path | None = None
+
+
+class BadSubmission(Exception):
+    """The file is not a notebook that can be graded; the message says why."""
+
+
+# ---------------------------------------------------------------- reading and repairing
+def read_submission(path: Path) -> Any:
+    data = path.read_bytes()
+    if not data.strip():
+        raise BadSubmission("the file is empty")
+    try:
+        raw = json.loads(data)
+    except ValueError as e:
+        raise BadSubmission(f"the file is not valid JSON ({e}), so not a notebook") from None
+    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+        raise BadSubmission("the file is JSON but not a Jupyter notebook")
+    try:
+        notebook = nbformat.reads(data.decode("utf-8", "replace"), as_version=4)
+    except Exception as e:  # nbformat's own errors are many; each one means the same here
+        raise BadSubmission(f"the notebook cannot be read: {e}") from None
+    return notebook
+
+
+def restore_checks(submission: Any, canonical: Any, extra: list[Any]) -> tuple[Any, list[str]]:
+    """The submission with the official check cells in place; the repairs made."""
+    notebook = copy.deepcopy(submission)
+    notes: list[str] = []
+    official = [cell for cell in canonical.cells if is_check(cell)]
+    official_ids = {cell.id for cell in official}
+    official_sources = {cell.source.strip() for cell in official}
+    kept: list[Any] = []
+    seen: set[str] = set()
+    for cell in notebook.cells:
+        cell_id = cell.get("id")
+        if cell_id in official_ids:
+            if cell_id in seen:
+                notes.append(f"duplicate of check cell {cell_id} removed")
+                continue
+            seen.add(cell_id)
+            kept.append(cell)
+        elif cell.cell_type == "code" and (cell.source.strip() in official_sources
+                                           or is_check(cell)):
+            notes.append(f"copy of a check cell removed (id {cell_id})")
+        else:
+            kept.append(cell)
+    notebook.cells = kept
+    positions = {cell.get("id"): index for index, cell in enumerate(canonical.cells)}
+    for check in official:
+        replacement = copy.deepcopy(check)
+        found = next((i for i, c in enumerate(notebook.cells) if c.get("id") == check.id), None)
+        if found is not None:
+            if notebook.cells[found].cell_type != "code" or \
+                    notebook.cells[found].source != check.source:
+                notes.append(f"check cell {check.id} restored")
+            notebook.cells[found] = replacement
+            continue
+        notes.append(f"deleted check cell {check.id} re-inserted")
+        earlier = [c.get("id") for c in canonical.cells[: positions[check.id]]]
+        at = 0
+        for index, cell in enumerate(notebook.cells):
+            if cell.get("id") in earlier:
+                at = index + 1
+        notebook.cells.insert(at, replacement)
+    for extra_notebook in extra:
+        for cell in extra_notebook.cells:
+            if is_check(cell):
+                hidden = copy.deepcopy(cell)
+                hidden.metadata["sandbox_hidden"] = True
+                notebook.cells.append(hidden)
+    for cell in notebook.cells:
+        if not cell.get("id"):
+            cell["id"] = uuid.uuid4().hex[:8]
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return notebook, notes
+
+
+# ---------------------------------------------------------------- grading one
+def _points(cell: Any) -> float:
+    points = cell.metadata.get("points")
+    if points is None:
+        match = CHECK_CALL.match(cell.source.strip())
+        points = float(match["points"] or 1) if match else 1.0
+    return float(points)
+
+
+def grade_one(student: str, path: Path, options: Options) -> tuple[list[Row], str]:
+    """Rows for one submission, and a note (a reason when it could not be run normally)."""
+    stem = path.stem
+    canonical_path = options.exercises / path.name
+    if not canonical_path.exists():
+        known = ", ".join(sorted(p.stem for p in options.exercises.glob("*.ipynb")))
+        return [Row(student, stem, "", 0, 0, "error",
+                    f"unknown notebook {path.name}: there is no exercises/{path.name} "
+                    f"(known: {known})")], "unknown notebook"
+    canonical = nbformat.read(canonical_path, as_version=4)
+    extra = []
+    if options.extra_checks and (options.extra_checks / path.name).exists():
+        extra = [nbformat.read(options.extra_checks / path.name, as_version=4)]
+    checks = [(cell, False) for cell in canonical.cells if is_check(cell)]
+    checks += [(cell, True) for notebook in extra for cell in notebook.cells if is_check(cell)]
+
+    def rows(status_for: dict[str, tuple[str, str, str]], default: tuple[str, str, str]):
+        out = []
+        for cell, hidden in checks:
+            status, message, output = status_for.get(cell.id, default)
+            maximum = _points(cell)
+            out.append(Row(student, stem, cell.id, maximum if status == "passed" else 0,
+                           maximum, status, "" if hidden else message,
+                           "" if hidden else output, hidden))
+        return out
+
+    try:
+        submission = read_submission(path)
+    except BadSubmission as bad:
+        return rows({}, ("error", f"not graded: {bad}", "")), str(bad)
+    repaired, notes = restore_checks(submission, canonical, extra)
+    with tempfile.TemporaryDirectory(prefix="sandbox-grade-") as work:
+        copy_path = Path(work) / path.name
+        nbformat.write(repaired, copy_path)
+        run = run_notebook(copy_path, cell_timeout=options.cell_timeout,
+                           timeout=options.timeout,
+                           memory_bytes=options.memory_mb * 2**20 if options.memory_mb else None)
+    return rows(_statuses(run), _missing(run)), "; ".join(notes + ([run.error] if run.error
+                                                                   else []))
+
+
+def _statuses(run: NotebookRun) -> dict[str, tuple[str, str, str]]:
+    return {cell.cell_id: (cell.status, cell.message, cell.output) for cell in run.cells}
+
+
+def _missing(run: NotebookRun) -> tuple[str, str, str]:
+    if run.timed_out:
+        return "timeout", "the notebook did not finish in the time allowed", ""
+    if run.error:
+        return "error", f"the notebook could not be run: {run.error}", ""
+    return "not-run", "this check did not run (a cell before it stopped the notebook)", ""
+
+
+# ---------------------------------------------------------------- the whole class
+def _digest(*paths: Path | None) -> str:
+    digest = hashlib.sha256(GRADER_VERSION.encode())
+    for path in paths:
+        if path is not None and path.exists():
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def grade(submissions: Path, out: Path, options: Options, jobs: int | None = None,
+          progress: Any = print) -> list[Row]:
+    """Grade every ``<student>/<stem>.ipynb`` under ``submissions`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    cache_path = out / ".graded.json"
+    cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    work = sorted(p for p in submissions.glob("*/*.ipynb") if p.is_file())
+    results: dict[str, dict[str, Any]] = {}
+    todo = []
+    for path in work:
+        key = f"{path.parent.name}/{path.name}"
+        extra = options.extra_checks / path.name if options.extra_checks else None
+        digest = _digest(path, options.exercises / path.name, extra)
+        if cache.get(key, {}).get("digest") == digest:
+            results[key] = cache[key]
+        else:
+            todo.append((key, path, digest))
+    lock = threading.Lock()
+    done = len(results)
+    if done:
+        progress(f"{done} submission(s) already graded and unchanged: kept")
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        futures = {pool.submit(grade_one, path.parent.name, path, options): (key, digest)
+                   for key, path, digest in todo}
+        for future in as_completed(futures):
+            key, digest = futures[future]
+            rows, note = future.result()
+            with lock:
+                results[key] = {"digest": digest, "note": note,
+                                "rows": [asdict(row) for row in rows]}
+                cache[key] = results[key]
+                cache_path.write_text(json.dumps(cache))
+                done += 1
+                earned = sum(r.points for r in rows)
+                maximum = sum(r.max_points for r in rows)
+                progress(f"[{done}/{len(work)}] {key}: {earned:g}/{maximum:g}"
+                         + (f" ({note})" if note else ""))
+    all_rows = [Row(**row) for key in sorted(results) for row in results[key]["rows"]]
+    _write_outputs(out, all_rows, {k: v["note"] for k, v in results.items()})
+    return all_rows
+
+
+def _write_outputs(out: Path, rows: list[Row], notes: dict[str, str]) -> None:
+    from .feedback import write_feedback
+
+    with open(out / "grades.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "notebook", "check_id", "points", "max_points", "status",
+                         "message"])
+        for row in rows:
+            message = row.message if not row.hidden else ""
+            writer.writerow([row.student, row.notebook, row.check_id, f"{row.points:g}",
+                             f"{row.max_points:g}", row.status, message])
+    with open(out / "summary.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "notebook", "points", "max_points", *STATUSES, "note"])
+        for (student, notebook), group in _groups(rows).items():
+            counts = [sum(r.status == s for r in group) for s in STATUSES]
+            writer.writerow([student, notebook, f"{sum(r.points for r in group):g}",
+                             f"{sum(r.max_points for r in group):g}", *counts,
+                             notes.get(f"{student}/{notebook}.ipynb", "")])
+    for (student, notebook), group in _groups(rows).items():
+        write_feedback(out / "feedback" / student / f"{notebook}.html", student, notebook, group,
+                       notes.get(f"{student}/{notebook}.ipynb", ""))
+
+
+def _groups(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.student, row.notebook), []).append(row)
+    return groups
+
+
+def summary_table(rows: list[Row]) -> str:
+    groups = _groups(rows)
+    width = max([len(f"{s}/{n}") for s, n in groups] + [10])
+    lines = [f"{'submission'.ljust(width)}  points  passed  failed  other"]
+    for (student, notebook), group in groups.items():
+        earned, maximum = sum(r.points for r in group), sum(r.max_points for r in group)
+        passed = sum(r.status == "passed" for r in group)
+        failed = sum(r.status == "failed" for r in group)
+        lines.append(f"{f'{student}/{notebook}'.ljust(width)}  {f'{earned:g}/{maximum:g}':>6}"
+                     f"  {passed:>6}  {failed:>6}  {len(group) - passed - failed:>5}")
+    return "\n".join(lines)

@@ -29,6 +29,7 @@ _CLEARED_VARIABLES = (
 # install(sandbox) -> a state object that has reset() and close(), and uninstall().
 EXTENSIONS = [
     "awslambda",
+    "apigateway",
 ]
 
 _lock = threading.RLock()
@@ -191,6 +192,15 @@ class Sandbox:
         return f"<Sandbox {state} at {self.endpoint_url} account {self.account_id} {self.region}>"
 
     # ---------------------------------------------------------------- conveniences
+    def api_url(self, api_id: str, stage: str) -> str:
+        """The base URL that invokes a deployed REST or HTTP API stage over real HTTP:
+        ``<endpoint>/restapis/<api_id>/<stage>/_user_request_``; append the resource path
+        (``sb.api_url(api_id, "prod") + "/items/42"``). For an HTTP API's ``$default`` stage
+        pass ``"$default"``. While the sandbox runs, ``requests`` also reaches the API at its
+        AWS URL, ``https://<api_id>.execute-api.<region>.amazonaws.com/<stage>/...``."""
+        self._require_running()
+        return self.extensions["apigateway"].api_url(api_id, stage)
+
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for this sandbox (the same as ``boto3.client(service)``)."""
         import boto3

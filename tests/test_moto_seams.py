@@ -38,6 +38,14 @@ SEAMS = [
     ("moto.moto_server.werkzeug_app", "MotoRequestHandler", "log_request", None),
     ("moto.moto_api._internal.models", "MotoAPIBackend", "reset", ["self"]),
     ("botocore.httpsession", "URLLib3Session", "send", ["self", "request"]),
+    ("moto.apigateway.models", "RestAPI", "create_deployment",
+     ["self", "name", "description", "stage_variables"]),
+    ("moto.apigateway.models", "RestAPI", "apply_patch_operations", ["self", "patch_operations"]),
+    ("moto.apigateway.models", "Resource", "get_path", ["self"]),
+    ("moto.apigateway.models", "Method", "to_json", ["self"]),
+    ("moto.apigateway.models", "Authorizer", "to_json", ["self"]),
+    ("moto.apigateway.responses", "APIGatewayResponse", "create_rest_api", ["self"]),
+    ("moto.moto_server.werkzeug_app", "MotoRequestHandler", "make_environ", ["self"]),
 ]
 
 

@@ -1,0 +1,122 @@
+"""API Gateway: deployed REST and HTTP APIs answer over real HTTP, as on AWS.
+
+moto stores APIs but cannot run them: it has no invoke route in server mode, and its
+integrations (``apigateway/models.py`` ``Resource.get_response``) cannot call a Lambda proxy,
+break on path parameters and query strings, and HTTP APIs answer 404 for every route. The
+sandbox serves deployed APIs from its own server instead (``gateway.py`` parses the request,
+``rest.py`` and ``httpapi.py`` run it), and hooks moto at ``RestAPI.create_deployment``, to
+snapshot what a stage serves, and where it drops binary media types (``configuration.py``).
+
+Base URL of a deployed stage: ``sb.api_url(api_id, stage)``, that is
+``<endpoint>/restapis/<api_id>/<stage>/_user_request_``; and while the sandbox runs, a request
+made with ``requests`` to ``https://<api_id>.execute-api.<region>.amazonaws.com/<stage>/...``
+reaches the same API (``client.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import gateway, httpapi, rest
+from .gateway import Request, Response
+
+_service: ApiGatewayService | None = None
+_originals: dict[str, Any] = {}
+
+
+class ApiGatewayService:
+    """The sandbox's API Gateway: the invoke endpoint in front of moto."""
+
+    def __init__(self, sandbox: Any):
+        self.sandbox = sandbox
+        self.deployments = rest.Deployments()
+        sandbox._server.add_route(self.route)
+        from . import client
+
+        self._client = client.install(sandbox)
+
+    @property
+    def lambda_runtime(self) -> Any:
+        return self.sandbox.extensions["awslambda"]
+
+    @staticmethod
+    def encode(event: dict[str, Any]) -> bytes:
+        return json.dumps(event, separators=(",", ":")).encode("utf-8")
+
+    # ------------------------------------------------------------------ the invoke endpoint
+    def route(self, environ: dict[str, Any]) -> Any:
+        request = gateway.parse(environ)
+        if request is None:
+            return None
+        try:
+            return self.invoke(request)
+        except Exception as error:  # a sandbox bug: say so in the answer, not in HTML
+            import traceback
+
+            traceback.print_exc()
+            return gateway.json_response(500, {
+                "message": "Internal server error",
+                "sandbox": f"The sandbox failed to run this request: {error!r}"})
+
+    def invoke(self, request: Request) -> Response:
+        api = rest.find_rest_api(request.api_id)
+        if api is not None:
+            stage = request.stage
+            if stage is None:  # host form: /<stage>/<path>
+                stage, request.raw_path = _split_stage(request.raw_path)
+            return rest.invoke(self, api, stage, request)
+        http = httpapi.find_http_api(request.api_id)
+        if http is not None:
+            return httpapi.invoke(self, http, request)
+        return gateway.json_response(404, {"message": (
+            f"No REST API or HTTP API with id '{request.api_id}' exists in this sandbox. "
+            "List them with boto3.client('apigateway').get_rest_apis() or "
+            "boto3.client('apigatewayv2').get_apis().")})
+
+    def api_url(self, api_id: str, stage: str) -> str:
+        """The base URL that invokes a deployed API stage on this sandbox."""
+        return f"{self.sandbox.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
+
+    # ------------------------------------------------------------------ life cycle
+    def reset(self) -> None:
+        self.deployments.clear()
+
+    def close(self) -> None:
+        self.deployments.clear()
+        self.sandbox._server.remove_route(self.route)
+        self._client.uninstall()
+
+
+def _split_stage(raw_path: str) -> tuple[str, str]:
+    from urllib.parse import unquote
+
+    stage, _, rest_of_path = raw_path.lstrip("/").partition("/")
+    return unquote(stage), "/" + rest_of_path
+
+
+def install(sandbox: Any) -> ApiGatewayService:
+    global _service
+    from moto.apigateway.models import RestAPI
+
+    if not _originals:
+        _originals["create_deployment"] = RestAPI.create_deployment
+    from . import configuration
+
+    configuration.install()
+    _service = ApiGatewayService(sandbox)
+    RestAPI.create_deployment = rest.create_deployment(_originals["create_deployment"],
+                                                       _service.deployments)
+    return _service
+
+
+def uninstall() -> None:
+    global _service
+    from moto.apigateway.models import RestAPI
+
+    if _originals:
+        RestAPI.create_deployment = _originals["create_deployment"]
+    from . import configuration
+
+    configuration.uninstall()
+    _service = None

@@ -1,0 +1,61 @@
+"""``requests`` to ``https://<api_id>.execute-api.<region>.amazonaws.com/...`` reach the sandbox.
+
+While the sandbox runs, every ``requests`` session hands URLs on an execute-api host to an
+adapter that sends them to the sandbox's loopback server, keeping the ``Host`` header, which is
+how the server knows the API; no such request leaves the machine. Other URLs are untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+EXECUTE_API_URL = re.compile(r"^https?://[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com"
+                             r"(:\d+)?(/|$|\?)", re.IGNORECASE)
+
+
+class _Hook:
+    def __init__(self, sandbox: Any):
+        self.uninstall = lambda: None
+        try:
+            import requests  # noqa: F401  (only when the notebook has it)
+        except ImportError:
+            return
+        from requests.adapters import HTTPAdapter
+        from requests.sessions import Session
+
+        endpoint = sandbox.endpoint_url
+
+        class ExecuteApiAdapter(HTTPAdapter):
+            """Sends a request for an execute-api host to the sandbox instead."""
+
+            def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+                parts = urlsplit(request.url)
+                local = urlsplit(endpoint)
+                request.headers["Host"] = parts.netloc.split(":")[0]
+                request.url = urlunsplit((local.scheme, local.netloc, parts.path or "/",
+                                          parts.query, ""))
+                kwargs["verify"] = False
+                return super().send(request, *args, **kwargs)
+
+        adapter = ExecuteApiAdapter()
+        original = Session.get_adapter
+
+        def get_adapter(session: Any, url: str) -> Any:
+            if EXECUTE_API_URL.match(url):
+                return adapter
+            return original(session, url)
+
+        Session.get_adapter = get_adapter  # type: ignore[method-assign]
+
+        def uninstall() -> None:
+            if Session.get_adapter is get_adapter:
+                Session.get_adapter = original  # type: ignore[method-assign]
+            adapter.close()
+
+        self.uninstall = uninstall
+
+
+def install(sandbox: Any) -> _Hook:
+    return _Hook(sandbox)

@@ -1,0 +1,262 @@
+"""REST APIs: deployments, routing, and the integration types, as API Gateway runs them.
+
+A stage serves the deployment it points to: a snapshot of the API taken by CreateDeployment,
+so that changes made after it wait for the next deployment, as on AWS (moto keeps no snapshot,
+so the sandbox takes one at ``RestAPI.create_deployment``).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import events, integrations
+from .events import Context, MalformedResponse
+from .gateway import Request, Response, json_response
+
+# Gateway responses: AWS's default status, body and error type for each failure.
+MISSING_AUTHENTICATION_TOKEN = (403, {"message": "Missing Authentication Token"},
+                                "MissingAuthenticationTokenException", True)
+FORBIDDEN = (403, {"message": "Forbidden"}, "ForbiddenException", True)
+INTERNAL_SERVER_ERROR = (500, {"message": "Internal server error"},
+                         "InternalServerErrorException", False)
+BAD_GATEWAY = (502, {"message": "Internal server error"}, "InternalServerErrorException", False)
+INTEGRATION_TIMEOUT = (504, {"message": "Endpoint request timed out"}, None, False)
+
+ANY_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+
+
+# ---------------------------------------------------------------------------------- deployments
+@dataclass
+class Resource:
+    id: str
+    path: str
+    methods: dict[str, dict[str, Any]]  # GetMethod's shape, with methodIntegration
+    segments: list[tuple[str, str]] = field(default_factory=list)  # (kind, name) per part
+
+    def __post_init__(self) -> None:
+        for part in self.path.strip("/").split("/") if self.path != "/" else []:
+            if part.startswith("{") and part.endswith("+}"):
+                self.segments.append(("greedy", part[1:-2]))
+            elif part.startswith("{") and part.endswith("}"):
+                self.segments.append(("param", part[1:-1]))
+            else:
+                self.segments.append(("literal", part))
+
+    def method_for(self, http_method: str) -> dict[str, Any] | None:
+        if http_method in self.methods:
+            return self.methods[http_method]
+        if "ANY" in self.methods and http_method in ANY_METHODS:
+            return self.methods["ANY"]
+        return None
+
+
+@dataclass
+class Deployment:
+    """What a stage serves: the API as it was when the deployment was created."""
+
+    id: str
+    api_id: str
+    account_id: str
+    region: str
+    resources: list[Resource]
+    binary_media_types: list[str]
+    api_key_source: str
+    authorizers: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, api: Any, deployment_id: str) -> Deployment:
+        resources = []
+        for resource in list(api.resources.values()):
+            methods = {name: copy.deepcopy(method.to_json())
+                       for name, method in resource.resource_methods.items()}
+            resources.append(Resource(resource.id, resource.get_path(), methods))
+        # literal paths first: the most specific resource wins when several match
+        resources.sort(key=lambda r: [(0 if k == "literal" else 1 if k == "param" else 2)
+                                      for k, _ in r.segments])
+        return cls(deployment_id, api.id, api.account_id, api.region_name, resources,
+                   list(api.binaryMediaTypes or []), api.api_key_source or "HEADER",
+                   {key: copy.deepcopy(a.to_json()) for key, a in api.authorizers.items()})
+
+    def route(self, raw_path: str, http_method: str
+              ) -> tuple[Resource, dict[str, Any], dict[str, str]] | None:
+        """The resource, method and path parameters for a request, preferring literal path
+        parts to {param} and {param} to {greedy+}, as API Gateway matches."""
+        path = "/" + raw_path.lstrip("/")
+        parts = path.strip("/").split("/") if path.strip("/") else []
+        best: tuple[list[int], Resource, dict[str, Any], dict[str, str]] | None = None
+        for resource in self.resources:
+            params = _match(resource.segments, parts)
+            if params is None:
+                continue
+            method = resource.method_for(http_method)
+            if method is None:
+                continue
+            rank = [0 if k == "literal" else 1 if k == "param" else 2
+                    for k, _ in resource.segments]
+            if best is None or rank < best[0]:
+                best = (rank, resource, method, params)
+        return None if best is None else best[1:]
+
+
+def _match(segments: list[tuple[str, str]], parts: list[str]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for index, (kind, name) in enumerate(segments):
+        if kind == "greedy":
+            rest = parts[index:]
+            if not rest or not rest[0]:
+                return None
+            params[name] = "/".join(rest)  # raw, slashes (even doubled ones) kept
+            return params
+        if index >= len(parts) or not parts[index]:
+            return None
+        if kind == "literal" and parts[index] != name:
+            return None
+        if kind == "param":
+            params[name] = parts[index]  # percent-encoding kept, as API Gateway passes it
+    return params if len(parts) == len(segments) else None
+
+
+class Deployments:
+    """The snapshots, by (api id, deployment id)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[tuple[str, str], Deployment] = {}
+
+    def record(self, api: Any, deployment_id: str) -> None:
+        with self._lock:
+            self._by_id[(api.id, deployment_id)] = Deployment.of(api, deployment_id)
+
+    def get(self, api: Any, deployment_id: str) -> Deployment:
+        with self._lock:
+            found = self._by_id.get((api.id, deployment_id))
+        if found is None:  # made before the sandbox hooked moto: serve the API as it is now
+            found = Deployment.of(api, deployment_id)
+            with self._lock:
+                self._by_id[(api.id, deployment_id)] = found
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_id.clear()
+
+
+def create_deployment(original: Any, deployments: Deployments) -> Any:
+    """``RestAPI.create_deployment``, taking the snapshot a stage will serve."""
+
+    def create(self: Any, name: str, description: str, stage_variables: Any = None) -> Any:
+        existing = self.stages.get(name) if name else None
+        deployment = original(self, name, description, stage_variables)
+        if existing is not None:
+            # moto/apigateway/models.py RestAPI.create_deployment replaces an existing stage,
+            # dropping its variables and settings; AWS points the stage at the new deployment
+            existing.deployment_id = deployment.id
+            existing.variables.update(stage_variables or {})
+            self.stages[name] = existing
+        deployments.record(self, deployment.id)
+        return deployment
+
+    return create
+
+
+def find_rest_api(api_id: str) -> Any | None:
+    from moto.apigateway.models import apigateway_backends
+
+    for account in list(dict.values(apigateway_backends)):
+        for backend in list(dict.values(account)):
+            api = backend.apis.get(api_id)
+            if api is not None:
+                return api
+    return None
+
+
+# ---------------------------------------------------------------------------------- invoking
+def gateway_error(kind: tuple[int, dict[str, Any], str | None, bool], request: Request,
+                  context: Context | None = None) -> Response:
+    status, body, error_type, compact = kind
+    headers = _standard_headers(request, context)
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    return json_response(status, body, headers, compact=compact)
+
+
+def _standard_headers(request: Request, context: Context | None) -> list[tuple[str, str]]:
+    headers = [("x-amzn-RequestId", request.request_id)]
+    if context is not None:
+        headers.append(("x-amz-apigw-id", context.extended_request_id))
+    return headers
+
+
+def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Response:
+    """Serve one request to a REST API stage."""
+    stage = api.stages.get(stage_name)
+    if stage is None or not stage.deployment_id:
+        return gateway_error(FORBIDDEN, request)  # AWS: no such stage
+    deployment = service.deployments.get(api, stage.deployment_id)
+    routed = deployment.route(request.raw_path, request.method)
+    if routed is None:
+        return gateway_error(MISSING_AUTHENTICATION_TOKEN, request)
+    resource, method, path_parameters = routed
+    context = Context(account_id=deployment.account_id, api_id=api.id,
+                      region=deployment.region, stage=stage_name, deployment_id=deployment.id,
+                      resource_id=resource.id, resource_path=resource.path)
+    integration = method.get("methodIntegration")
+    if not integration:
+        return gateway_error(INTERNAL_SERVER_ERROR, request, context)
+    stage_variables = dict(stage.variables or {})
+    kind = (integration.get("type") or "").upper()
+    try:
+        if kind == "AWS_PROXY":
+            return _lambda_proxy(service, request, context, deployment, integration,
+                                 path_parameters, stage_variables)
+    except integrations.IntegrationFailure as failure:
+        return _failure(failure, request, context)
+    return gateway_error(INTERNAL_SERVER_ERROR, request, context)
+
+
+def source_arn(context: Context, http_method: str, resource_path: str) -> str:
+    """The ARN API Gateway invokes a function on behalf of:
+    arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<resource path>."""
+    return (f"arn:aws:execute-api:{context.region}:{context.account_id}:{context.api_id}/"
+            f"{context.stage}/{http_method}{resource_path}")
+
+
+def _lambda_proxy(service: Any, request: Request, context: Context, deployment: Deployment,
+                  integration: dict[str, Any], path_parameters: dict[str, str],
+                  stage_variables: dict[str, str]) -> Response:
+    target = integrations.lambda_target(integration.get("uri") or "", stage_variables,
+                                        context.account_id, context.region)
+    integrations.check_permission(
+        target, source_arn(context, request.method, context.resource_path or "/"),
+        context.account_id, integration.get("credentials"))
+    event = events.event_v1(request, context, path_parameters=path_parameters,
+                            stage_variables=stage_variables,
+                            binary_media_types=deployment.binary_media_types)
+    limit = integrations.timeout_for(integrations.REST_TIMEOUT_SECONDS,
+                                     integration.get("timeoutInMillis"))
+    payload = integrations.invoke_function(service.lambda_runtime, target,
+                                           service.encode(event), limit)
+    try:
+        answer = events.response_v1(payload, binary_media_types=deployment.binary_media_types,
+                                    accept=request.header("accept"))
+    except MalformedResponse as malformed:
+        raise integrations.IntegrationFailure(
+            "malformed", f"Execution failed due to configuration error: Malformed Lambda "
+                         f"proxy response ({malformed})") from malformed
+    headers = [*answer.headers, *_standard_headers(request, context),
+               ("X-Amzn-Trace-Id", request.trace_id)]
+    return Response(answer.status, headers, answer.body)
+
+
+def _failure(failure: integrations.IntegrationFailure, request: Request,
+             context: Context) -> Response:
+    kind = {"permissions": INTERNAL_SERVER_ERROR, "configuration": INTERNAL_SERVER_ERROR,
+            "timeout": INTEGRATION_TIMEOUT}.get(failure.kind, BAD_GATEWAY)
+    response = gateway_error(kind, request, context)
+    # not an AWS header: the sandbox says why, where a learner's browser tools show it
+    reason = failure.detail[:900].replace("\n", " ").encode("ascii", "backslashreplace")
+    response.headers.append(("x-sandbox-reason", reason.decode("ascii")))
+    return response

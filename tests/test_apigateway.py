@@ -1,0 +1,527 @@
+"""API Gateway over real HTTP: deployed REST and HTTP APIs answer as AWS's do.
+
+The event shapes are pinned against AWS's developer guide and against events recorded on AWS
+(REST: header casing, raw paths, decoded query strings, no Content-Length; HTTP API: 2.0 keys,
+comma-joined duplicates, cookies apart, absent parts left out)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import boto3
+import pytest
+import requests
+
+from sandbox.testing import deploy
+
+ECHO = """
+import json
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(event)}
+"""
+ANSWER_FROM_BODY = """
+import json
+def handler(event, context):
+    return json.loads(event["body"])
+"""
+
+REST_EVENT_KEYS = {"resource", "path", "httpMethod", "headers", "multiValueHeaders",
+                   "queryStringParameters", "multiValueQueryStringParameters", "pathParameters",
+                   "stageVariables", "requestContext", "body", "isBase64Encoded"}
+REST_CONTEXT_KEYS = {"resourceId", "resourcePath", "httpMethod", "extendedRequestId",
+                     "requestTime", "path", "accountId", "protocol", "stage", "domainPrefix",
+                     "requestTimeEpoch", "requestId", "identity", "domainName", "deploymentId",
+                     "apiId"}
+IDENTITY_KEYS = {"cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "sourceIp",
+                 "principalOrgId", "accessKey", "cognitoAuthenticationType",
+                 "cognitoAuthenticationProvider", "userArn", "userAgent", "user"}
+
+
+def lambda_uri(arn: str) -> str:
+    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+
+
+def allow_apigateway(function: str, api_id: str, pattern: str = "*", sid: str = "apigw") -> None:
+    boto3.client("lambda").add_permission(
+        FunctionName=function, StatementId=sid, Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/{pattern}")
+
+
+class RestApi:
+    """A small REST API built with plain boto3 calls, as a learner builds one."""
+
+    def __init__(self, name: str = "shop", **kwargs):
+        self.client = boto3.client("apigateway")
+        self.id = self.client.create_rest_api(name=name, **kwargs)["id"]
+        self.root = self.client.get_resources(restApiId=self.id)["items"][0]["id"]
+        self.resources = {"/": self.root}
+
+    def resource(self, path: str) -> str:
+        parent = "/"
+        for part in path.strip("/").split("/"):
+            here = parent.rstrip("/") + "/" + part
+            if here not in self.resources:
+                self.resources[here] = self.client.create_resource(
+                    restApiId=self.id, parentId=self.resources[parent], pathPart=part)["id"]
+            parent = here
+        return self.resources[parent]
+
+    def proxy(self, path: str, method: str, function_arn: str, **integration) -> None:
+        resource = self.resources["/"] if path == "/" else self.resource(path)
+        self.client.put_method(restApiId=self.id, resourceId=resource, httpMethod=method,
+                               authorizationType="NONE")
+        self.client.put_integration(restApiId=self.id, resourceId=resource, httpMethod=method,
+                                    type="AWS_PROXY", integrationHttpMethod="POST",
+                                    uri=lambda_uri(function_arn), **integration)
+
+    def deploy(self, stage: str = "prod", **kwargs) -> None:
+        self.client.create_deployment(restApiId=self.id, stageName=stage, **kwargs)
+
+
+@pytest.fixture
+def echo_api(sb):
+    arn = deploy("echo", ECHO)
+    api = RestApi(binaryMediaTypes=["image/png"])
+    api.proxy("/items/{id}", "GET", arn)
+    api.proxy("/items/{id}", "POST", arn)
+    api.proxy("/{proxy+}", "ANY", arn)
+    allow_apigateway("echo", api.id)
+    api.deploy("prod", variables={"table": "items-prod"})
+    return api
+
+
+# ---------------------------------------------------------------------------------- REST: events
+def test_rest_event_1_0_for_path_parameters_multi_valued_query_cookies_and_binary_body(
+        sb, echo_api):
+    png = b"\x89PNG\r\n\x1a\n\x00\xff binary"
+    response = requests.post(
+        sb.api_url(echo_api.id, "prod") + "/items/a%2Bb?color=red&color=blue&q=x+y&flag",
+        data=png, headers={"Content-Type": "image/png", "Cookie": "session=abc; theme=dark",
+                           "authorization": "Bearer t", "X-Custom": "one"})
+    assert response.status_code == 200
+    event = response.json()
+    assert set(event) == REST_EVENT_KEYS
+    assert event["resource"] == "/items/{id}"
+    assert event["path"] == "/items/a%2Bb"  # as sent: API Gateway does not decode the path
+    assert event["httpMethod"] == "POST"
+    assert event["pathParameters"] == {"id": "a%2Bb"}
+    assert event["queryStringParameters"] == {"color": "blue", "q": "x y", "flag": ""}
+    assert event["multiValueQueryStringParameters"] == {
+        "color": ["red", "blue"], "q": ["x y"], "flag": [""]}
+    assert event["stageVariables"] == {"table": "items-prod"}
+    assert event["isBase64Encoded"] is True  # image/png is one of the API's binary media types
+    assert base64.b64decode(event["body"]) == png
+    headers = event["headers"]
+    assert headers["Cookie"] == "session=abc; theme=dark"  # format 1.0 keeps the cookie header
+    assert headers["Authorization"] == "Bearer t"  # CloudFront's casing
+    assert headers["X-Custom"] == "one" and event["multiValueHeaders"]["X-Custom"] == ["one"]
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Amzn-Trace-Id"].startswith("Root=1-")
+    assert "Content-Length" not in headers and "Connection" not in headers
+    context = event["requestContext"]
+    assert set(context) == REST_CONTEXT_KEYS
+    assert set(context["identity"]) == IDENTITY_KEYS
+    assert context["resourcePath"] == "/items/{id}"
+    assert context["resourceId"] == echo_api.resources["/items/{id}"]
+    assert context["path"] == "/prod/items/a%2Bb"
+    assert context["stage"] == "prod" and context["apiId"] == echo_api.id
+    assert context["accountId"] == "123456789012" and context["protocol"] == "HTTP/1.1"
+    assert context["domainName"] == f"{echo_api.id}.execute-api.us-east-1.amazonaws.com"
+    assert context["domainPrefix"] == echo_api.id
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["identity"]["userAgent"] == response.request.headers["User-Agent"]
+    assert context["requestId"] == response.headers["x-amzn-RequestId"]
+    stages = boto3.client("apigateway").get_stage(restApiId=echo_api.id, stageName="prod")
+    assert context["deploymentId"] == stages["deploymentId"]
+
+
+def test_rest_event_absent_parts_are_null_and_text_bodies_stay_text(sb, echo_api):
+    event = requests.get(sb.api_url(echo_api.id, "prod") + "/items/7").json()
+    assert event["queryStringParameters"] is None
+    assert event["multiValueQueryStringParameters"] is None
+    assert event["body"] is None and event["isBase64Encoded"] is False
+    event = requests.post(sb.api_url(echo_api.id, "prod") + "/items/7",
+                          json={"name": "lamp"}).json()
+    assert event["body"] == '{"name": "lamp"}' and event["isBase64Encoded"] is False
+
+
+def test_greedy_proxy_any_method_and_the_most_specific_resource(sb, echo_api):
+    base = sb.api_url(echo_api.id, "prod")
+    event = requests.delete(base + "/items/7").json()  # /items/{id} has no DELETE: {proxy+}
+    assert event["resource"] == "/{proxy+}" and event["pathParameters"] == {"proxy": "items/7"}
+    event = requests.put(base + "/a/b//c/").json()
+    assert event["pathParameters"] == {"proxy": "a/b//c"} and event["path"] == "/a/b//c/"
+    event = requests.get(base + "/items/7").json()
+    assert event["resource"] == "/items/{id}"
+
+
+def test_unknown_routes_and_stages_answer_as_aws_does(sb, echo_api):
+    response = requests.get(sb.api_url(echo_api.id, "prod") + "/")  # root has no method
+    assert response.status_code == 403
+    assert response.text == '{"message":"Missing Authentication Token"}'
+    assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    response = requests.get(sb.api_url(echo_api.id, "staging") + "/items/1")
+    assert response.status_code == 403 and response.json() == {"message": "Forbidden"}
+    response = requests.get(sb.api_url("nosuchapi", "prod") + "/items/1")
+    assert response.status_code == 404 and "nosuchapi" in response.json()["message"]
+
+
+def test_a_stage_serves_its_deployment_until_the_api_is_redeployed(sb):
+    arn = deploy("echo", ECHO)
+    api = RestApi()
+    api.proxy("/old", "GET", arn)
+    allow_apigateway("echo", api.id)
+    api.deploy("prod", variables={"v": "1"})
+    api.proxy("/new", "GET", arn)
+    base = sb.api_url(api.id, "prod")
+    assert requests.get(base + "/new").status_code == 403  # not deployed yet
+    api.deploy("prod")
+    assert requests.get(base + "/new").status_code == 200
+    # redeploying keeps the stage's own settings (moto would replace the stage)
+    assert requests.get(base + "/new").json()["stageVariables"] == {"v": "1"}
+
+
+def test_stage_variables_can_name_the_function(sb):
+    deploy("hello-blue", "def handler(e, c):\n    return {'statusCode': 200, 'body': 'blue'}\n")
+    deploy("hello-green", "def handler(e, c):\n    return {'statusCode': 200, 'body': 'green'}\n")
+    api = RestApi()
+    resource = api.resource("/hello")
+    api.client.put_method(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                          authorizationType="NONE")
+    api.client.put_integration(
+        restApiId=api.id, resourceId=resource, httpMethod="GET", type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=lambda_uri("arn:aws:lambda:us-east-1:123456789012:function:"
+                       "hello-${stageVariables.color}"))
+    for color in ("blue", "green"):
+        allow_apigateway(f"hello-{color}", api.id)
+        api.deploy(color, variables={"color": color})
+    assert requests.get(sb.api_url(api.id, "blue") + "/hello").text == "blue"
+    assert requests.get(sb.api_url(api.id, "green") + "/hello").text == "green"
+
+
+def test_the_aws_url_reaches_the_same_api_through_requests(sb, echo_api):
+    response = requests.get(
+        f"https://{echo_api.id}.execute-api.us-east-1.amazonaws.com/prod/items/9?x=1")
+    assert response.status_code == 200
+    event = response.json()
+    assert event["pathParameters"] == {"id": "9"}
+    assert event["headers"]["Host"] == f"{echo_api.id}.execute-api.us-east-1.amazonaws.com"
+    assert event["headers"]["X-Forwarded-Proto"] == "https"
+    assert event["headers"]["X-Forwarded-Port"] == "443"
+    assert event["requestContext"]["path"] == "/prod/items/9"
+
+
+# ---------------------------------------------------------------------------------- REST: responses
+@pytest.fixture
+def answer_api(sb):
+    arn = deploy("answer", ANSWER_FROM_BODY)
+    api = RestApi()
+    api.proxy("/{proxy+}", "ANY", arn)
+    allow_apigateway("answer", api.id)
+    api.deploy("test")
+    return sb.api_url(api.id, "test") + "/answer"
+
+
+def answer(url: str, body, **kwargs) -> requests.Response:
+    return requests.post(url, json=body, **kwargs)
+
+
+def test_the_1_0_response_contract(answer_api):
+    response = answer(answer_api, {"statusCode": 201, "body": "made",
+                                   "headers": {"X-Bool": True, "Location": "/items/1"}})
+    assert (response.status_code, response.text) == (201, "made")
+    assert response.headers["X-Bool"] == "true" and response.headers["Location"] == "/items/1"
+    assert response.headers["Content-Type"] == "application/json"  # the default
+    response = answer(answer_api, {"statusCode": "202"})
+    assert (response.status_code, response.text) == (202, "")
+    response = answer(answer_api, {"headers": {"X-Only": "yes"}})
+    assert response.status_code == 200  # statusCode defaults to 200
+    response = answer(answer_api, {"statusCode": 200, "multiValueHeaders": {"Set-Cookie": [
+        "a=1", "b=2"], "X-Multi": ["m"]}, "headers": {"X-Multi": "solo"}})
+    assert response.raw.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    assert response.headers["X-Multi"] == "m, solo"  # both sent, multi-value first
+
+
+def test_a_base64_body_is_decoded_only_for_binary_media_types(sb):
+    arn = deploy("answer", ANSWER_FROM_BODY)
+    api = RestApi(binaryMediaTypes=["image/*"])
+    api.proxy("/{proxy+}", "ANY", arn)
+    allow_apigateway("answer", api.id)
+    api.deploy("test")
+    url = sb.api_url(api.id, "test") + "/img"
+    png = base64.b64encode(b"\x89PNG data").decode()
+    reply = {"statusCode": 200, "body": png, "isBase64Encoded": True,
+             "headers": {"Content-Type": "image/png"}}
+    assert answer(url, reply, headers={"Accept": "image/png"}).content == b"\x89PNG data"
+    reply["headers"] = {"Content-Type": "text/plain"}
+    assert answer(url, reply, headers={"Accept": "text/plain"}).text == png  # left as text
+
+
+@pytest.mark.parametrize("reply", [
+    {"statusCode": 200, "wrongValue": "value"},
+    {},
+    "justAString",
+    {"statusCode": "test"},
+    {"statusCode": 200, "multiValueHeaders": {"X-Multi": "not-a-list"}},
+    {"statusCode": 200, "body": {"not": "a string"}},
+], ids=["unknown-key", "empty", "string", "bad-status", "multi-not-list", "body-not-string"])
+def test_a_malformed_proxy_response_is_502(answer_api, reply):
+    response = answer(answer_api, reply)
+    assert response.status_code == 502
+    assert response.text == '{"message": "Internal server error"}'
+    assert "Malformed Lambda proxy response" in response.headers["x-sandbox-reason"]
+
+
+def test_a_function_error_is_502(sb):
+    arn = deploy("boom", "def handler(e, c):\n    return 1 / 0\n")
+    api = RestApi()
+    api.proxy("/boom", "GET", arn)
+    allow_apigateway("boom", api.id)
+    api.deploy()
+    response = requests.get(sb.api_url(api.id, "prod") + "/boom")
+    assert response.status_code == 502
+    assert response.json() == {"message": "Internal server error"}
+    assert "ZeroDivisionError" in response.headers["x-sandbox-reason"]
+
+
+def test_without_invoke_permission_api_gateway_answers_500(sb):
+    arn = deploy("private", ECHO)
+    api = RestApi()
+    api.proxy("/items/{id}", "GET", arn)
+    api.deploy()
+    url = sb.api_url(api.id, "prod") + "/items/1"
+    response = requests.get(url)
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal server error"}
+    assert "Invalid permissions on Lambda function" in response.headers["x-sandbox-reason"]
+    allow_apigateway("private", api.id, "*/POST/items/{id}", sid="post-only")
+    assert requests.get(url).status_code == 500  # the statement covers POST, not GET
+    allow_apigateway("private", api.id, "prod/GET/items/{id}", sid="get")
+    assert requests.get(url).status_code == 200
+
+
+def test_an_integration_slower_than_the_limit_answers_504(sb, monkeypatch):
+    from sandbox.apigateway import integrations
+
+    monkeypatch.setattr(integrations, "REST_TIMEOUT_SECONDS", 0.5)
+    arn = deploy("slow", "import time\ndef handler(e, c):\n    time.sleep(3)\n"
+                         "    return {'statusCode': 200}\n", Timeout=10)
+    api = RestApi()
+    api.proxy("/slow", "GET", arn)
+    allow_apigateway("slow", api.id)
+    api.deploy()
+    response = requests.get(sb.api_url(api.id, "prod") + "/slow")
+    assert response.status_code == 504
+    assert response.json() == {"message": "Endpoint request timed out"}
+
+
+# ---------------------------------------------------------------------------------- HTTP APIs
+HTTP_EVENT_KEYS = {"version", "routeKey", "rawPath", "rawQueryString", "cookies", "headers",
+                   "queryStringParameters", "requestContext", "body", "pathParameters",
+                   "isBase64Encoded", "stageVariables"}
+HTTP_CONTEXT_KEYS = {"accountId", "apiId", "domainName", "domainPrefix", "http", "requestId",
+                     "routeKey", "stage", "time", "timeEpoch"}
+
+
+class HttpApi:
+    def __init__(self, name: str = "shop", **kwargs):
+        self.client = boto3.client("apigatewayv2")
+        self.id = self.client.create_api(Name=name, ProtocolType="HTTP", **kwargs)["ApiId"]
+
+    def lambda_route(self, route_key: str, function_arn: str, version: str = "2.0") -> None:
+        integration = self.client.create_integration(
+            ApiId=self.id, IntegrationType="AWS_PROXY", IntegrationUri=function_arn,
+            PayloadFormatVersion=version)["IntegrationId"]
+        self.client.create_route(ApiId=self.id, RouteKey=route_key,
+                                 Target=f"integrations/{integration}")
+
+    def stage(self, name: str = "$default", **kwargs) -> None:
+        self.client.create_stage(ApiId=self.id, StageName=name, AutoDeploy=True, **kwargs)
+
+
+@pytest.fixture
+def echo_http_api(sb):
+    arn = deploy("echo", ECHO)
+    api = HttpApi()
+    api.lambda_route("GET /items/{id}", arn)
+    api.lambda_route("POST /items/{id}", arn)
+    api.lambda_route("ANY /{proxy+}", arn)
+    allow_apigateway("echo", api.id)
+    api.stage("$default", StageVariables={"table": "items"})
+    return api
+
+
+def send(method: str, url: str, headers: list[tuple[str, str]], body: bytes = b""):
+    """A request with repeated headers, which ``requests`` cannot send; (status, headers,
+    body)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.putrequest(method, parts.path + ("?" + parts.query if parts.query else ""))
+    for name, value in headers + [("User-Agent", "test-agent"),
+                                  ("Content-Length", str(len(body)))]:
+        connection.putheader(name, value)
+    connection.endheaders(body)
+    answer = connection.getresponse()
+    try:
+        return answer.status, dict(answer.getheaders()), answer.read()
+    finally:
+        connection.close()
+
+
+def test_http_api_event_2_0(sb, echo_http_api):
+    blob = b"\x00\x01binary\xff"
+    status, headers, body = send(
+        "POST", sb.api_url(echo_http_api.id, "$default") + "/items/42?color=red&color=blue&q=x+y",
+        [("Content-Type", "application/octet-stream"), ("Cookie", "session=abc; theme=dark"),
+         ("X-Dup", "a"), ("X-Dup", "b")], blob)
+    assert status == 200 and headers["apigw-requestid"]
+    event = json.loads(body)
+    assert set(event) == HTTP_EVENT_KEYS
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "POST /items/{id}"
+    assert event["rawPath"] == "/items/42"
+    assert event["rawQueryString"] == "color=red&color=blue&q=x+y"
+    assert event["cookies"] == ["session=abc", "theme=dark"]
+    assert "cookie" not in event["headers"]
+    assert event["headers"]["x-dup"] == "a,b"  # lower-cased, duplicates comma-joined
+    assert event["headers"]["content-type"] == "application/octet-stream"
+    assert event["headers"]["content-length"] == str(len(blob))
+    assert event["queryStringParameters"] == {"color": "red,blue", "q": "x y"}
+    assert event["pathParameters"] == {"id": "42"}
+    assert event["stageVariables"] == {"table": "items"}
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == blob
+    context = event["requestContext"]
+    assert set(context) == HTTP_CONTEXT_KEYS
+    assert context["http"] == {"method": "POST", "path": "/items/42", "protocol": "HTTP/1.1",
+                               "sourceIp": "127.0.0.1", "userAgent": "test-agent"}
+    assert context["routeKey"] == "POST /items/{id}" and context["stage"] == "$default"
+    assert context["requestId"] == headers["apigw-requestid"]
+    assert context["domainName"] == f"{echo_http_api.id}.execute-api.us-east-1.amazonaws.com"
+
+
+def test_http_api_event_leaves_out_what_the_request_lacks(sb, echo_http_api):
+    event = requests.get(sb.api_url(echo_http_api.id, "$default") + "/items/1").json()
+    assert set(event) == HTTP_EVENT_KEYS - {"cookies", "queryStringParameters", "body"}
+    assert event["rawQueryString"] == "" and event["isBase64Encoded"] is False
+    event = requests.post(sb.api_url(echo_http_api.id, "$default") + "/items/1",
+                          json={"a": 1}).json()
+    assert event["body"] == '{"a": 1}' and event["isBase64Encoded"] is False
+
+
+def test_http_api_routes_by_aws_priorities(sb, echo_http_api):
+    base = sb.api_url(echo_http_api.id, "$default")
+    assert requests.get(base + "/items/1").json()["routeKey"] == "GET /items/{id}"
+    event = requests.delete(base + "/items/1").json()
+    assert event["routeKey"] == "ANY /{proxy+}"
+    assert event["pathParameters"] == {"proxy": "items/1"}
+    response = requests.get(f"https://{echo_http_api.id}.execute-api.us-east-1.amazonaws.com"
+                            "/items/5")
+    assert response.json()["routeKey"] == "GET /items/{id}"
+
+
+def test_http_api_named_stage_and_default_route(sb):
+    arn = deploy("echo", ECHO)
+    api = HttpApi()
+    api.lambda_route("$default", arn)
+    allow_apigateway("echo", api.id)
+    api.stage("dev")
+    event = requests.get(
+        f"https://{api.id}.execute-api.us-east-1.amazonaws.com/dev/any/path").json()
+    assert event["routeKey"] == "$default" and event["rawPath"] == "/dev/any/path"
+    assert event["requestContext"]["stage"] == "dev"
+    assert "pathParameters" not in event
+    response = requests.get(f"https://{api.id}.execute-api.us-east-1.amazonaws.com/any/path")
+    assert response.status_code == 404 and response.json() == {"message": "Not Found"}
+
+
+def test_http_api_payload_1_0_when_configured(sb):
+    arn = deploy("echo", ECHO)
+    api = HttpApi()
+    api.lambda_route("GET /items/{id}", arn, version="1.0")
+    allow_apigateway("echo", api.id)
+    api.stage()
+    event = requests.get(sb.api_url(api.id, "$default") + "/items/3?a=1&a=2").json()
+    assert event["version"] == "1.0"
+    assert event["resource"] == "/items/{id}" and event["path"] == "/items/3"
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"]}
+    assert event["pathParameters"] == {"id": "3"}
+    assert event["requestContext"]["stage"] == "$default"
+
+
+def test_http_api_2_0_response_inference_and_cookies(sb):
+    deploy("answer", ANSWER_FROM_BODY)
+    api = HttpApi()
+    api.lambda_route("POST /answer", "arn:aws:lambda:us-east-1:123456789012:function:answer")
+    allow_apigateway("answer", api.id)
+    api.stage()
+    url = sb.api_url(api.id, "$default") + "/answer"
+    response = answer(url, {"message": "hi"})  # no statusCode: the answer is the body
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"message": "hi"}
+    response = answer(url, "Hello from Lambda!")
+    assert (response.status_code, response.text) == (200, "Hello from Lambda!")
+    response = answer(url, {"statusCode": 201, "body": "made", "cookies": ["a=1", "b=2"],
+                            "headers": {"X-Kind": "new"}})
+    assert (response.status_code, response.text) == (201, "made")
+    assert response.raw.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    assert response.headers["X-Kind"] == "new"
+
+
+def test_http_api_failures(sb, monkeypatch):
+    from sandbox.apigateway import integrations
+
+    deploy("boom", "import time\ndef handler(e, c):\n    if e['rawPath'] == '/slow':\n"
+                   "        time.sleep(3)\n    return 1 / 0\n", Timeout=10)
+    deploy("private", ECHO)
+    api = HttpApi()
+    api.lambda_route("GET /boom", "arn:aws:lambda:us-east-1:123456789012:function:boom")
+    api.lambda_route("GET /slow", "arn:aws:lambda:us-east-1:123456789012:function:boom")
+    api.lambda_route("GET /private", "arn:aws:lambda:us-east-1:123456789012:function:private")
+    allow_apigateway("boom", api.id)
+    api.stage()
+    base = sb.api_url(api.id, "$default")
+    response = requests.get(base + "/boom")
+    assert (response.status_code, response.text) == (500,
+                                                     '{"message":"Internal Server Error"}')
+    assert requests.get(base + "/private").status_code == 500
+    assert requests.get(base + "/nowhere").json() == {"message": "Not Found"}
+    monkeypatch.setattr(integrations, "HTTP_API_TIMEOUT_SECONDS", 0.5)
+    response = requests.get(base + "/slow")
+    assert (response.status_code, response.json()) == (503, {"message": "Service Unavailable"})
+
+
+def test_http_api_cors_configuration(sb):
+    arn = deploy("echo", ECHO)
+    api = HttpApi(CorsConfiguration={"AllowOrigins": ["http://localhost:8000"],
+                                     "AllowMethods": ["GET", "POST"],
+                                     "AllowHeaders": ["content-type"], "MaxAge": 300})
+    api.lambda_route("GET /items", arn)
+    allow_apigateway("echo", api.id)
+    api.stage()
+    url = sb.api_url(api.id, "$default") + "/items"
+    preflight = requests.options(url, headers={
+        "Origin": "http://localhost:8000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:8000"
+    assert preflight.headers["access-control-allow-methods"] == "GET,POST"
+    assert preflight.headers["access-control-allow-headers"] == "content-type"
+    assert preflight.headers["access-control-max-age"] == "300"
+    response = requests.get(url, headers={"Origin": "http://localhost:8000"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "http://localhost:8000"
+    other = requests.get(url, headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_api_url_names_the_loopback_server(sb):
+    assert sb.api_url("abc123", "prod") == f"{sb.endpoint_url}/restapis/abc123/prod/_user_request_"
+    assert sb.api_url("abc123", "prod").startswith("http://127.0.0.1:")

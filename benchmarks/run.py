@@ -114,6 +114,51 @@ def bench_throughput(lam_factory) -> None:
         ">= 100/s, none lost, no errors", rate >= 100 and lost == 0 and not errors)
 
 
+def bench_api_gateway(lam) -> None:
+    """A request through a deployed REST API (Lambda proxy) against a direct boto3 invoke of
+    the same function, both warm, in the same run."""
+    import boto3
+    import requests
+
+    import sandbox
+    from sandbox.testing import deploy
+
+    arn = deploy("bench-api", "def handler(event, context):\n"
+                              "    return {'statusCode': 200, 'body': 'ok'}\n")
+    apigw = boto3.client("apigateway")
+    api = apigw.create_rest_api(name="bench")["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations")
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    lam.add_permission(FunctionName="bench-api", StatementId="apigw",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api}/*")
+    url = sandbox.current().api_url(api, "prod") + "/"
+    http = requests.Session()
+
+    def through_api() -> None:
+        response = http.get(url)
+        if response.status_code != 200 or response.text != "ok":
+            raise AssertionError(f"API Gateway answered {response.status_code} {response.text}")
+
+    for _ in range(20):
+        through_api()
+        lam.invoke(FunctionName="bench-api", Payload=b"{}")
+    api_times, invoke_times = [], []
+    for _ in range(300):  # interleaved, so that both see the same machine load
+        api_times += timed(through_api, 1)
+        invoke_times += timed(lambda: lam.invoke(FunctionName="bench-api", Payload=b"{}"), 1)
+    ratio = statistics.median(api_times) / statistics.median(invoke_times)
+    row("HTTP request through API Gateway (Lambda proxy), median",
+        f"{statistics.median(api_times) * 1000:.2f} ms = {ratio:.2f}x",
+        f"boto3 invoke of the same function {statistics.median(invoke_times) * 1000:.2f} ms",
+        "<= 1.5x", ratio <= 1.5)
+
+
 FIRST_CALL = (
     "import boto3\n"
     "boto3.client('lambda', region_name='us-east-1').list_functions()\n"
@@ -193,6 +238,7 @@ def main() -> int:
         bench_warm(lam)
         bench_cold(lam)
         bench_throughput(lambda: boto3.session.Session().client("lambda"))
+        bench_api_gateway(lam)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -121,7 +121,8 @@ def check(notebook: Path, cell_timeout: float, timeout: float) -> int:
               for i in range(3)]
     print()
     for row in [("check", "points", "status", "hint"), *rows]:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)), row[3], sep="  ")
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)),
+              row[3], sep="  ")
     print(f"\nTotal: {earned:g}/{total:g}")
     return 0 if all_passed else 1
 

@@ -33,7 +33,7 @@ def greeter_answers() -> None:
 def greeter_defaults() -> None:
     """Without a name in the event, greeter greets the world."""
     require_function("greeter", HOW)
-    result = answered("greeter", {}, hints={
+    result = answered("greeter", {}, expected={"message": "Hello, world!"}, hints={
         "KeyError": "invoked with {} the function raised KeyError: an event does not always "
                     "carry every key. event.get('name', 'world') gives a default."})
     expect_equal(result.payload, {"message": "Hello, world!"},

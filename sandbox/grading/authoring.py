@@ -78,14 +78,11 @@ def is_check(cell: Any) -> bool:
 def exercise_from(solution: Any, name: str) -> Any:
     """The exercise notebook for a solution notebook (both nbformat objects)."""
     exercise = copy.deepcopy(solution)
-    seen: set[str] = set()
     for index, cell in enumerate(exercise.cells):
         where = f"{name}, cell {index} ({cell.get('id', 'no id')})"
         if not cell.get("id"):
             raise AuthoringError(f"{where}: every cell needs an id (nbformat 4.5).")
-        if cell.id in seen:
-            raise AuthoringError(f"{where}: the id {cell.id!r} is used twice.")
-        seen.add(cell.id)
+        cell.metadata.pop("execution", None)  # timings a run left behind
         if cell.cell_type != "code":
             continue
         cell.outputs, cell.execution_count = [], None

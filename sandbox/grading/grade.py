@@ -16,6 +16,7 @@ import os
 import tempfile
 import threading
 import uuid
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -68,61 +69,76 @@ def read_submission(path: Path) -> Any:
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise BadSubmission("the file is JSON but not a Jupyter notebook")
     try:
-        notebook = nbformat.reads(data.decode("utf-8", "replace"), as_version=4)
+        with warnings.catch_warnings():  # duplicate cell ids: restore_checks sorts them out
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(data.decode("utf-8", "replace"), as_version=4)
     except Exception as e:  # nbformat's own errors are many; each one means the same here
         raise BadSubmission(f"the notebook cannot be read: {e}") from None
     return notebook
 
 
 def restore_checks(submission: Any, canonical: Any, extra: list[Any]) -> tuple[Any, list[str]]:
-    """The submission with the official check cells in place; the repairs made."""
+    """The submission with the official check cells in place; the repairs made.
+
+    A check cell is found by its id, else by its source (retyped, or from a notebook too old to
+    have ids); the official cell replaces it, whatever became of it (edited, turned into
+    markdown). Copies are dropped, deleted checks re-inserted after the cell they follow in the
+    exercise, and check tags the learner added are ignored.
+    """
     notebook = copy.deepcopy(submission)
     notes: list[str] = []
     official = [cell for cell in canonical.cells if is_check(cell)]
-    official_ids = {cell.id for cell in official}
-    official_sources = {cell.source.strip() for cell in official}
-    kept: list[Any] = []
-    seen: set[str] = set()
-    for cell in notebook.cells:
-        cell_id = cell.get("id")
-        if cell_id in official_ids:
-            if cell_id in seen:
-                notes.append(f"duplicate of check cell {cell_id} removed")
-                continue
-            seen.add(cell_id)
-            kept.append(cell)
-        elif cell.cell_type == "code" and (cell.source.strip() in official_sources
-                                           or is_check(cell)):
-            notes.append(f"copy of a check cell removed (id {cell_id})")
-        else:
-            kept.append(cell)
-    notebook.cells = kept
-    positions = {cell.get("id"): index for index, cell in enumerate(canonical.cells)}
+    by_source = {cell.source.strip(): cell.id for cell in official}
+    claims: dict[str, list[int]] = {cell.id: [] for cell in official}
+    for index, cell in enumerate(notebook.cells):  # by id first
+        if cell.get("id") in claims:
+            claims[cell["id"]].append(index)
+    for index, cell in enumerate(notebook.cells):  # then by source
+        source = cell.source.strip()
+        if cell.get("id") not in claims and cell.cell_type == "code" and source in by_source:
+            claims[by_source[source]].append(index)
+    replace: dict[int, Any] = {}
+    drop: set[int] = set()
     for check in official:
-        replacement = copy.deepcopy(check)
-        found = next((i for i, c in enumerate(notebook.cells) if c.get("id") == check.id), None)
-        if found is not None:
-            if notebook.cells[found].cell_type != "code" or \
-                    notebook.cells[found].source != check.source:
+        found = claims[check.id]
+        if found:
+            keep, *copies = found
+            current = notebook.cells[keep]
+            if current.cell_type != "code" or current.source != check.source:
                 notes.append(f"check cell {check.id} restored")
-            notebook.cells[found] = replacement
+            replace[keep] = copy.deepcopy(check)
+            drop.update(copies)
+            if copies:
+                notes.append(f"{len(copies)} copy(ies) of check cell {check.id} removed")
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if index in drop:
+            continue
+        cell = replace.get(index, cell)
+        if index not in replace and is_check(cell):
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "check"]
+        cells.append(cell)
+    notebook.cells = cells
+    order = [cell.get("id") for cell in canonical.cells]
+    for check in official:
+        if any(cell.get("id") == check.id for cell in notebook.cells):
             continue
         notes.append(f"deleted check cell {check.id} re-inserted")
-        earlier = [c.get("id") for c in canonical.cells[: positions[check.id]]]
+        earlier = set(order[: order.index(check.id)])
         at = 0
         for index, cell in enumerate(notebook.cells):
             if cell.get("id") in earlier:
                 at = index + 1
-        notebook.cells.insert(at, replacement)
+        notebook.cells.insert(at, copy.deepcopy(check))
     for extra_notebook in extra:
         for cell in extra_notebook.cells:
             if is_check(cell):
-                hidden = copy.deepcopy(cell)
-                hidden.metadata["sandbox_hidden"] = True
-                notebook.cells.append(hidden)
+                notebook.cells.append(copy.deepcopy(cell))
+    seen: set[str] = set()
     for cell in notebook.cells:
-        if not cell.get("id"):
+        if not cell.get("id") or cell["id"] in seen:
             cell["id"] = uuid.uuid4().hex[:8]
+        seen.add(cell["id"])
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return notebook, notes
@@ -174,8 +190,25 @@ def grade_one(student: str, path: Path, options: Options) -> tuple[list[Row], st
         run = run_notebook(copy_path, cell_timeout=options.cell_timeout,
                            timeout=options.timeout,
                            memory_bytes=options.memory_mb * 2**20 if options.memory_mb else None)
+    notes += _cell_notes(run)
     return rows(_statuses(run), _missing(run)), "; ".join(notes + ([run.error] if run.error
                                                                    else []))
+
+
+def _cell_notes(run: NotebookRun) -> list[str]:
+    """What went wrong outside the check cells, for the instructor."""
+    notes = []
+    for cell in run.cells:
+        if "check" in cell.tags or cell.status == "passed":
+            continue
+        if cell.status == "timeout":
+            notes.append(f"cell {cell.cell_id} timed out")
+        elif "kernel died" not in cell.message:
+            notes.append(f"cell {cell.cell_id}: {cell.message[:120]}")
+    died = [c for c in run.cells if "kernel died" in c.message]
+    if died:
+        notes.append(f"the kernel died before cell {died[0].cell_id}")
+    return notes
 
 
 def _statuses(run: NotebookRun) -> dict[str, tuple[str, str, str]]:

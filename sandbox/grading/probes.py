@@ -60,14 +60,15 @@ def invoke(name: str, event: Any) -> Invocation:
     return Invocation(None if error else payload, error, log)
 
 
-def answered(name: str, event: Any, hints: dict[str, str] | None = None) -> Invocation:
+def answered(name: str, event: Any, hints: dict[str, str] | None = None,
+             expected: Any = None) -> Invocation:
     """Invoke, and fail the check with the function's own error when it raised one (with the
     hint given for that error type, if any)."""
     result = invoke(name, event)
     if result.error is not None:
         if hints and result.error_type in hints:
-            raise CheckFailed(hints[result.error_type], found=f"{result.error_type}: "
-                              f"{result.error.get('errorMessage')}")
+            raise CheckFailed(hints[result.error_type], expected=expected,
+                              found=f"{result.error_type}: {result.error.get('errorMessage')}")
         if result.error_type in PLACEHOLDER_ERRORS:
             raise NotAttempted(f"function {name!r} still raises {result.error_type}: replace "
                                "'# YOUR CODE HERE' and the raise with your code, then run the "

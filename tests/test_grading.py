@@ -1,0 +1,304 @@
+"""Grading: authoring exercises from solutions, check cells, and the grader on hostile input."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from sandbox.grading import authoring
+from sandbox.grading.authoring import AuthoringError, build, exercise_from, strip_solutions
+from sandbox.grading.checks import CheckFailed, NotAttempted, find
+from sandbox.grading.grade import Options, grade, restore_checks
+from sandbox.testing import deploy
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "submissions"
+
+
+# ---------------------------------------------------------------- authoring
+def test_solution_regions_become_placeholders_at_their_indentation():
+    source = ("def handler(event, context):\n    # BEGIN SOLUTION\n    return 1\n"
+              "    # END SOLUTION\n\nx = 2")
+    assert strip_solutions(source, "nb") == ("def handler(event, context):\n"
+                                             "    # YOUR CODE HERE\n"
+                                             "    raise NotImplementedError()\n\nx = 2")
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("# BEGIN SOLUTION\nx = 1", "never closed"),
+    ("x = 1\n# END SOLUTION", "without"),
+    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "a second"),
+])
+def test_unbalanced_markers_are_named(source, problem):
+    with pytest.raises(AuthoringError, match=problem):
+        strip_solutions(source, "solutions/x.ipynb, cell 3")
+
+
+def _solution(*cells) -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=list(cells))
+    for index, cell in enumerate(notebook.cells):
+        cell.id = cell.get("id") or f"cell-{index}"
+    return notebook
+
+
+def _check(source: str, cell_id: str) -> nbformat.NotebookNode:
+    cell = new_code_cell(source)
+    cell.id, cell.metadata = cell_id, {"tags": ["check"]}
+    return cell
+
+
+def test_exercise_keeps_ids_strips_outputs_and_locks_check_cells():
+    work = new_code_cell("# BEGIN SOLUTION\nanswer = 42\n# END SOLUTION")
+    work.outputs = [{"output_type": "stream", "name": "stdout", "text": "42"}]
+    work.execution_count = 3
+    exercise = exercise_from(_solution(work, _check('sandbox.check("welcome.greeter_answers", '
+                                                    'points=2)', "check-1")), "nb")
+    first, check = exercise.cells
+    assert first.id == work.id and first.outputs == [] and first.execution_count is None
+    assert first.source == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert check.metadata == {"tags": ["check"], "points": 2, "editable": False,
+                              "deletable": False}
+    assert authoring.untouched(exercise)
+
+
+@pytest.mark.parametrize("cells, problem", [
+    ([_check("assert 1 == 1", "c")], "one line"),
+    ([new_code_cell('sandbox.check("welcome.greeter_answers")')], "not tagged 'check'"),
+])
+def test_malformed_solutions_are_refused_with_the_reason(cells, problem):
+    with pytest.raises(AuthoringError, match=problem):
+        exercise_from(_solution(*cells), "solutions/x.ipynb")
+
+
+def test_build_writes_checks_and_never_overwrites_a_learners_work(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(_solution(new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")),
+                   tmp_path / "solutions" / "01-x.ipynb")
+    assert [p.name for p in build(tmp_path).written] == ["01-x.ipynb"]
+    assert build(tmp_path, check_only=True).out_of_sync == []
+    target = tmp_path / "exercises" / "01-x.ipynb"
+    # the author changes the solution: --check notices, build rewrites the untouched exercise
+    nbformat.write(_solution(new_code_cell("# BEGIN SOLUTION\nx = 2\n# END SOLUTION"),
+                             new_markdown_cell("more")), tmp_path / "solutions" / "01-x.ipynb")
+    assert build(tmp_path, check_only=True).out_of_sync == [target]
+    assert build(tmp_path).written == [target]
+    # a learner works in it: build refuses to replace it; --force keeps a copy
+    worked = nbformat.read(target, as_version=4)
+    worked.cells[0].source = "x = 'my answer'"
+    nbformat.write(worked, target)
+    nbformat.write(_solution(new_code_cell("y = 3")), tmp_path / "solutions" / "01-x.ipynb")
+    assert build(tmp_path).refused == [target]
+    assert "my answer" in target.read_text()
+    assert build(tmp_path, force=True).written == [target]
+    assert "my answer" in target.with_suffix(".ipynb.bak").read_text()
+
+
+def test_course_exercises_are_in_sync_with_their_solutions():
+    result = build(ROOT, check_only=True)
+    assert result.out_of_sync == [], "run 'course build' and commit the exercises"
+
+
+# ---------------------------------------------------------------- restoring check cells
+def _canonical() -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / "exercises" / "00-welcome.ipynb", as_version=4)
+
+
+def _check_ids(notebook) -> list[str]:
+    return [c.id for c in notebook.cells if "check" in c.get("metadata", {}).get("tags", [])]
+
+
+def test_restored_checks_land_where_the_exercise_has_them():
+    canonical = _canonical()
+    expected = _check_ids(canonical)
+    shuffled = copy.deepcopy(canonical)
+    shuffled.cells = [c for c in shuffled.cells if c.id != "check-greeter-defaults"]
+    shuffled.cells.insert(0, new_code_cell("scratch = 1"))
+    repaired, notes = restore_checks(shuffled, canonical, [])
+    assert _check_ids(repaired) == expected
+    ids = [c.id for c in repaired.cells]
+    assert ids.index("check-greeter-defaults") == ids.index("check-greeter-answers") + 1
+    assert notes == ["deleted check cell check-greeter-defaults re-inserted"]
+
+
+def test_a_learners_own_check_tag_counts_for_nothing():
+    canonical = _canonical()
+    sneaky = copy.deepcopy(canonical)
+    extra = new_code_cell("print('passed')")
+    extra.metadata = {"tags": ["check"], "points": 100}
+    sneaky.cells.append(extra)
+    repaired, _ = restore_checks(sneaky, canonical, [])
+    assert _check_ids(repaired) == _check_ids(canonical)
+
+
+# ---------------------------------------------------------------- the checks, three ways
+GREETER = "def lambda_handler(event, context):\n{body}\n"
+RIGHT_GREETER = GREETER.format(body="    name = event.get('name', 'world')\n"
+                                    "    return {'message': f'Hello, {name}!'}")
+
+
+def _greeter(body: str | None = None) -> None:
+    source = RIGHT_GREETER if body is None else GREETER.format(body=body)
+    deploy("greeter", {"lambda_function.py": source}, handler="lambda_function.lambda_handler")
+
+
+def _fails(check: str, match: str, cls=CheckFailed) -> CheckFailed:
+    with pytest.raises(cls) as caught:
+        find(check)()
+    assert re.search(match, caught.value.hint), caught.value.hint
+    return caught.value
+
+
+def test_greeter_checks_pass_the_solution(sb):
+    _greeter()
+    find("welcome.greeter_answers")()
+    find("welcome.greeter_defaults")()
+
+
+def test_greeter_checks_say_not_attempted(sb):
+    _fails("welcome.greeter_answers", "no function named 'greeter'", NotAttempted)
+    _greeter("    raise NotImplementedError()")
+    _fails("welcome.greeter_answers", "still raises NotImplementedError", NotAttempted)
+
+
+@pytest.mark.parametrize("body, check, hint", [
+    ("    return 'Hello, ' + event['name'] + '!'", "welcome.greeter_answers",
+     "returned a string"),
+    ("    return {'greeting': 'Hello!'}", "welcome.greeter_answers", "no 'message' key"),
+    ("    return {'message': 'Hello, Grace!'}", "welcome.greeter_answers",
+     "does not contain the name"),
+    ("    return {'message': f\"hello {event['name']}\"}", "welcome.greeter_answers",
+     "letter by letter"),
+    ("    return {'message': f\"Hello, {event['name']}!\"}", "welcome.greeter_defaults",
+     "raised KeyError"),
+    ("    return {'message': f\"Hello, {event.get('name')}!\"}", "welcome.greeter_defaults",
+     "should be 'Hello, world!'"),
+])
+def test_greeter_wrong_answers_get_their_own_hint(sb, body, check, hint):
+    _greeter(body)
+    failure = _fails(check, hint)
+    assert failure.expected is not None and failure.found is not None
+
+
+SHOUT = "def lambda_handler(event, context):\n{body}\n"
+
+
+@pytest.mark.parametrize("module, body, hint", [
+    ("", "    text = event['text']\n    print(text.upper())\n    return len(text)", None),
+    ("", "    return event['text'].upper()", "returns the capitalised text"),
+    ("", "    print(event['text'])\n    return len(event['text'])", "not in capital letters"),
+    ("print('READY')\n", "    return len(event['text'])", "no line with the text"),
+    ("", "    return len(event['message'])", "event\\['text'\\]"),
+])
+def test_shout_check_three_ways(sb, module, body, hint):
+    deploy("shout", {"lambda_function.py": module + SHOUT.format(body=body)},
+           handler="lambda_function.lambda_handler")
+    if hint is None:
+        find("welcome.shout_logs")()
+    else:
+        _fails("welcome.shout_logs", hint)
+
+
+def test_an_unknown_check_name_suggests_the_near_one():
+    from sandbox.errors import SandboxError
+
+    with pytest.raises(SandboxError, match="Did you mean 'welcome.greeter_answers'"):
+        find("welcome.greeter_answer")
+
+
+# ---------------------------------------------------------------- the grader, on every bad case
+EXPECTED = {  # student: (points, statuses by check id, a word the note must hold)
+    "perfect": (4, "passed passed passed", ""),
+    "blank": (0, "failed failed failed", ""),
+    "partial": (3, "passed passed failed", ""),
+    "infinite-loop": (4, "passed passed passed", "timed out"),
+    "kernel-exit": (2, "passed error error", ""),
+    "segfault": (2, "passed error error", ""),
+    "memory-blowup": (4, "passed passed passed", "MemoryError"),
+    "malformed-json": (0, "error error error", "not valid JSON"),
+    "empty-file": (0, "error error error", "empty"),
+    "nbformat-3": (4, "passed passed passed", ""),
+    "deleted-check": (4, "passed passed passed", "re-inserted"),
+    "edited-check": (1, "failed failed passed", "restored"),
+    "duplicated-check": (4, "passed passed passed", "removed"),
+    "retyped-check": (4, "passed passed passed", ""),
+    "check-as-markdown": (4, "passed passed passed", "restored"),
+    "huge-output": (4, "passed passed passed", ""),
+    "stderr-warnings": (4, "passed passed passed", ""),
+    "writes-files": (4, "passed passed passed", ""),
+    "inserted-cells": (4, "passed passed passed", ""),
+}
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.slow
+def test_grading_a_class_with_every_kind_of_bad_submission(tmp_path):
+    submissions = tmp_path / "submissions"
+    shutil.copytree(SUBMISSIONS, submissions)
+    before = _tree_digest(submissions)
+    out = tmp_path / "grades"
+    options = Options(exercises=ROOT / "exercises", cell_timeout=10, timeout=300)
+    messages: list[str] = []
+    rows = grade(submissions, out, options, jobs=2, progress=messages.append)
+    assert _tree_digest(submissions) == before  # no student file written
+    assert not (submissions.parent / "escaped.txt").exists()
+    with open(out / "grades.csv") as f:
+        grades = list(csv.DictReader(f))
+    assert list(grades[0]) == ["student", "notebook", "check_id", "points", "max_points",
+                               "status", "message"]
+    with open(out / "summary.csv") as f:
+        summary = {row["student"]: row for row in csv.DictReader(f)}
+    for student, (points, statuses, note) in EXPECTED.items():
+        mine = [g for g in grades if g["student"] == student]
+        assert [g["check_id"] for g in mine] == ["check-greeter-answers",
+                                                 "check-greeter-defaults", "check-shout-logs"]
+        assert " ".join(g["status"] for g in mine) == statuses, (student, mine)
+        assert float(summary[student]["points"]) == points, student
+        assert note in summary[student]["note"], (student, summary[student]["note"])
+        page = (out / "feedback" / student / "00-welcome.html").read_text()
+        assert "\x1b[" not in page
+    unknown = [g for g in grades if g["student"] == "unknown-stem"]
+    assert unknown[0]["status"] == "error" and "unknown notebook" in unknown[0]["message"]
+    blank = [g for g in grades if g["student"] == "blank"]
+    assert all("not attempted yet" in g["message"] for g in blank)
+    assert len(rows) == len(grades)
+    # resumable: nothing changed, nothing is graded again
+    again: list[str] = []
+    grade(submissions, out, options, jobs=2, progress=again.append)
+    assert again == [f"{len(EXPECTED) + 1} submission(s) already graded and unchanged: kept"]
+
+
+@pytest.mark.slow
+def test_extra_checks_are_graded_and_say_only_passed_or_failed(tmp_path):
+    submissions = tmp_path / "submissions"
+    for student in ("perfect", "blank"):
+        shutil.copytree(SUBMISSIONS / student, submissions / student)
+    extra_dir = tmp_path / "extra"
+    extra_dir.mkdir()
+    hidden = _check('sandbox.check("welcome.greeter_defaults", points=5)', "instructor-defaults")
+    nbformat.write(_solution(hidden), extra_dir / "00-welcome.ipynb")
+    out = tmp_path / "grades"
+    grade(submissions, out, Options(exercises=ROOT / "exercises", extra_checks=extra_dir),
+          jobs=2, progress=lambda _: None)
+    with open(out / "grades.csv") as f:
+        extra = {g["student"]: g for g in csv.DictReader(f) if g["check_id"] ==
+                 "instructor-defaults"}
+    assert (extra["perfect"]["status"], extra["perfect"]["points"]) == ("passed", "5")
+    assert (extra["blank"]["status"], extra["blank"]["message"]) == ("failed", "")
+    page = (out / "feedback" / "blank" / "00-welcome.html").read_text()
+    assert "instructor&#x27;s check: failed" in page and "greeter_defaults" not in page

@@ -30,6 +30,7 @@ _CLEARED_VARIABLES = (
 EXTENSIONS = [
     "awslambda",
     "apigateway",
+    "stepfunctions",
 ]
 
 _lock = threading.RLock()

@@ -1,0 +1,131 @@
+"""Step Functions: moto's ASL interpreter, run the way AWS runs it.
+
+moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sandbox turns it on
+(``execute_state_machine``). This extension fixes what stands between it and AWS's behaviour:
+
+- executions (``executions``): an unnamed execution gets a UUID name; StartSyncExecution runs
+  Express workflows; StopExecution ends a waiting callback; ``sb.reset()`` stops every execution
+  and waits for its threads;
+- the engine's calls (``engine``): made as the state machine's role, with its temporary
+  credentials; the parser's errors carry their AWS error codes;
+- simulated time (``timing``): Wait states, retry intervals and the execution's TimeoutSeconds
+  run on the sandbox's clock, and the history shows the simulated timestamps.
+
+Each hook names the moto file it works around; ``tests/test_moto_seams.py`` lists the seams.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from .executions import Executions
+
+_service: StepFunctions | None = None
+_patches: list[tuple[Any, str, Any, bool]] = []  # (owner, attribute, original, was it own)
+_saved_environment: dict[str, str | None] = {}
+
+
+class StepFunctions:
+    """The sandbox's Step Functions service: the executions it runs."""
+
+    def __init__(self, sandbox: Any):
+        self.sandbox = sandbox
+        self.executions = Executions(sandbox)
+
+    def reset(self) -> None:
+        self.executions.stop_all()
+
+    def close(self) -> None:
+        self.executions.stop_all()
+
+
+def _patch(owner: Any, attribute: str, value: Any) -> None:
+    own = attribute in vars(owner)
+    _patches.append((owner, attribute, getattr(owner, attribute, None), own))
+    setattr(owner, attribute, value)
+
+
+def install(sandbox: Any) -> StepFunctions:
+    global _service
+    from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import (
+        Timestamp,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+        WaitFunction,
+    )
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.utils import boto_client
+    from moto.stepfunctions.parser.backend.execution import (
+        BaseExecutionWorkerCommunication,
+        Execution,
+    )
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from . import engine, executions, timing
+
+    # every state type's module, so that each one's ``boto_client_for`` is found below
+    AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Pass", '
+                                    '"End": true}}}')
+    _service = StepFunctions(sandbox)
+
+    for module in engine.engine_modules_using(boto_client.boto_client_for):
+        _patch(module, "boto_client_for", engine.boto_client_for)
+    for cls in engine.error_codes():
+        _patch(cls, "TYPE", cls.code)
+
+    backend = StepFunctionsParserBackend
+    _patch(backend, "start_execution", executions.start_execution(backend.start_execution))
+    _patch(StepFunctionResponse, "start_sync_execution",
+           executions.start_sync_execution_response)
+    _patch(Execution, "start", executions.execution_start(Execution.start))
+    _patch(Execution, "stop", executions.execution_stop)
+    _patch(Environment, "set_error", executions.keep_stopped(Environment.set_error))
+    _patch(Environment, "set_timed_out", executions.keep_stopped(Environment.set_timed_out))
+    _patch(ExecutionWorker, "_get_evaluation_environment",
+           executions.evaluation_environment(ExecutionWorker._get_evaluation_environment))
+
+    _patch(WaitFunction, "_wait_interval", timing.wait_interval)
+    _patch(Timestamp, "_get_wait_seconds", timing.timestamp_wait_seconds)
+    _patch(RetrierDecl, "_eval_body", timing.retrier_eval_body)
+    _patch(Program, "eval", timing.program_eval)
+    _patch(BaseExecutionWorkerCommunication, "terminated",
+           timing.reflect_stop_date(BaseExecutionWorkerCommunication.terminated))
+
+    # StartSyncExecution's endpoint is "sync-states.<region>...": botocore would put "sync-" in
+    # front of the sandbox's 127.0.0.1, which no resolver knows
+    _saved_environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = os.environ.get(
+        "AWS_DISABLE_HOST_PREFIX_INJECTION")
+    os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
+    # the interpreter logs every caught error at ERROR level; a notebook is no place for them
+    logging.getLogger("moto.stepfunctions.parser").addHandler(_QUIET)
+    logging.getLogger("moto.stepfunctions.parser").propagate = False
+    return _service
+
+
+def uninstall() -> None:
+    global _service
+    while _patches:
+        owner, attribute, original, own = _patches.pop()
+        if own:
+            setattr(owner, attribute, original)
+        else:
+            delattr(owner, attribute)
+    for name, value in _saved_environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    _saved_environment.clear()
+    logging.getLogger("moto.stepfunctions.parser").removeHandler(_QUIET)
+    logging.getLogger("moto.stepfunctions.parser").propagate = True
+    _service = None
+
+
+_QUIET = logging.NullHandler()

@@ -1,0 +1,66 @@
+"""The engine's own AWS calls, made as the state machine's role; its errors, with their codes.
+
+moto's interpreter calls Lambda, SQS, SNS, DynamoDB, EventBridge and Step Functions itself with
+boto3, through ``boto_client_for`` (moto/stepfunctions/parser/asl/utils/boto_client.py), which
+signs with the fake keys ``ak``/``sk`` and aims at ``localhost:$MOTO_PORT``: with IAM enforcement
+on, every call is refused. AWS makes these calls with the credentials of the state machine's
+role (or of a Task's ``Credentials.RoleArn``), so the sandbox does too.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from botocore.config import Config
+
+ENGINE_MODULES = "moto.stepfunctions.parser"
+# moto's own setting for these clients: no retries (the state's Retry does that), long reads
+_CONFIG = Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
+                 connect_timeout=99999999, read_timeout=99999999)
+
+
+class SandboxResetting(RuntimeError):
+    """The sandbox is resetting: executions end, and start no new work."""
+
+
+def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """A client of the sandbox, signed with temporary credentials of the task's role."""
+    import boto3
+
+    from . import _service
+
+    sandbox = _service.sandbox
+    if not sandbox.clock.sleep(0):  # the clock is stopped only while the sandbox resets
+        raise SandboxResetting("The sandbox is resetting; this execution is being stopped.")
+    role_arn = getattr(state_credentials, "role_arn", None)
+    keys: dict[str, str] = {}
+    if role_arn:
+        account_id = role_arn.split(":")[4] or sandbox.account_id
+        credentials = sandbox.lambda_runtime.credentials(account_id, role_arn)
+        keys = {"aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials["SessionToken"]}
+    return boto3.session.Session().client(service, region_name=region,
+                                          endpoint_url=sandbox.endpoint_url, config=_CONFIG,
+                                          **keys)
+
+
+def engine_modules_using(function: Any) -> list[Any]:
+    """The engine's modules that imported ``function`` by name (``from x import f``)."""
+    return [module for name, module in list(sys.modules.items())
+            if name.startswith(ENGINE_MODULES) and module is not None
+            and getattr(module, function.__name__, None) is function]
+
+
+def error_codes() -> list[type]:
+    """The parser's exceptions whose AWS error code moto never sends.
+
+    They declare ``code`` (LocalStack's convention) but moto's ``AWSError`` reads ``TYPE``
+    (moto/stepfunctions/parser/api.py), so clients get HTTP 400 with an empty code."""
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser import api
+
+    return [cls for cls in vars(api).values()
+            if isinstance(cls, type) and issubclass(cls, AWSError) and cls is not AWSError
+            and isinstance(cls.__dict__.get("code"), str) and not cls.__dict__.get("TYPE")]

@@ -1,0 +1,219 @@
+"""Executions: started, named, run, stopped and counted the way Step Functions does.
+
+moto's parser backend (moto/stepfunctions/parser/models.py) names an unnamed execution ``None``,
+has no StartSyncExecution, leaves a stopped ``.waitForTaskToken`` task waiting for ever, and
+never stops its execution threads when the backends reset. The sandbox keeps a registry of the
+executions it started so that ``sb.reset()`` can stop every one and wait for its threads.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import functools
+import json
+import math
+import threading
+import time
+import uuid
+from typing import Any
+
+from .timing import ExecutionClock, attach
+
+JOIN_SECONDS = 10.0  # how long reset waits for execution threads, all together
+
+
+class Executions:
+    """The executions started since the last reset, so that reset can stop them."""
+
+    def __init__(self, sandbox: Any):
+        self.sandbox = sandbox
+        self._lock = threading.Lock()
+        self._started: list[Any] = []
+
+    def add(self, execution: Any) -> None:
+        with self._lock:
+            self._started.append(execution)
+
+    def running(self) -> list[Any]:
+        with self._lock:
+            return [e for e in self._started if _is_running(e)]
+
+    def stop_all(self) -> None:
+        """Stop every running execution and wait for the engine's threads to end."""
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        for _ in range(3):  # an execution whose thread had not begun yet is caught next round
+            for execution in self.running():
+                stop(execution)
+            end = time.monotonic() + JOIN_SECONDS
+            for thread in list(TMP_THREADS):
+                thread.join(max(0.0, end - time.monotonic()))
+            if not any(thread.is_alive() for thread in TMP_THREADS) and not self.running():
+                break
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+        with self._lock:
+            self._started.clear()
+
+
+def _is_running(execution: Any) -> bool:
+    return getattr(execution.exec_status, "value", execution.exec_status) == "RUNNING"
+
+
+def _registry() -> Executions:
+    from . import _service
+
+    return _service.executions
+
+
+def _env(execution: Any) -> Any:
+    worker = execution.exec_worker
+    return None if worker is None else worker.env
+
+
+def stop(execution: Any, error: str | None = None, cause: str | None = None) -> None:
+    """End an execution at once: ExecutionAborted, even in a ``.waitForTaskToken`` task."""
+    env = _env(execution)
+    if env is None:
+        return
+    now = env.event_manager._get_current_timestamp()
+    env.set_stop(stop_date=now, cause=cause, error=error)
+    clock = getattr(env.event_manager, "_sandbox_clock", None)
+    if clock is not None:
+        clock.halt()  # the history shows ExecutionAborted at the moment of the stop
+    # moto leaves a waiting callback (parser/asl/eval/callback/callback.py) blocked until its
+    # timeout, 99999999 s by default: AWS's StopExecution ends the task.
+    for endpoint in list(env.callback_pool_manager._pool.values()):
+        endpoint.interrupt_all()
+    if execution.stop_date is None:
+        execution.stop_date = now
+
+
+# ---------------------------------------------------------------- moto hooks
+def start_execution(original: Any) -> Any:
+    """Wrap ``StepFunctionsParserBackend.start_execution``: an unnamed execution gets a UUID as
+    its name, as on AWS (moto formats ``None`` into the ARN), and a name is validated."""
+
+    @functools.wraps(original)
+    def start_execution(self: Any, state_machine_arn: str, name: str | None = None,
+                        execution_input: str | None = None, trace_header: str | None = None
+                        ) -> Any:
+        if name:
+            self._validate_name(name)
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input,
+                        trace_header)
+
+    return start_execution
+
+
+def execution_start(original: Any) -> Any:
+    """Wrap the parser's ``Execution.start``: give the execution its clock and register it."""
+
+    @functools.wraps(original)
+    def start(self: Any) -> None:
+        from . import _service
+
+        self._sandbox_clock = ExecutionClock(_service.sandbox.clock, self.start_date)
+        _registry().add(self)
+        original(self)
+
+    return start
+
+
+def evaluation_environment(original: Any) -> Any:
+    """Wrap ``ExecutionWorker._get_evaluation_environment``: history on the execution's clock."""
+
+    @functools.wraps(original)
+    def _get_evaluation_environment(self: Any) -> Any:
+        env = original(self)
+        clock = getattr(self._execution_communication.execution, "_sandbox_clock", None)
+        if clock is not None:
+            attach(env, clock)
+        return env
+
+    return _get_evaluation_environment
+
+
+def keep_stopped(original: Any) -> Any:
+    """Wrap ``Environment.set_error`` and ``set_timed_out``: a stopped execution stays ABORTED.
+
+    moto (parser/asl/eval/environment.py) lets the error of the task that stopping interrupted
+    overwrite the stop, so the execution ends FAILED."""
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    @functools.wraps(original)
+    def set_state(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(self._program_state, ProgramStopped):
+            original(self, *args, **kwargs)
+
+    return set_state
+
+
+def execution_stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+    """The parser's ``Execution.stop`` (StopExecution)."""
+    stop(self, error=error or None, cause=cause or None)
+
+
+# ---------------------------------------------------------------- StartSyncExecution
+def start_sync_execution(backend: Any, state_machine_arn: str, name: str | None,
+                         execution_input: str | None, trace_header: str | None) -> Any:
+    """Run an Express execution to its end and return it, as StartSyncExecution does."""
+    from moto.stepfunctions.exceptions import InvalidExecutionInput
+    from moto.stepfunctions.parser.api import StateMachineType
+    from moto.stepfunctions.parser.backend.execution import SyncExecution
+
+    from .exceptions import StateMachineTypeNotSupported
+
+    if name:
+        backend._validate_name(name)
+    state_machine = backend.describe_state_machine(state_machine_arn)
+    if state_machine.type != "EXPRESS":
+        raise StateMachineTypeNotSupported()
+    execution_input = "{}" if execution_input is None else execution_input
+    try:
+        json.loads(execution_input)
+    except ValueError as error:
+        raise InvalidExecutionInput(
+            f"Invalid State Machine Execution Input: '{error}'") from None
+    # a snapshot of the definition, as moto's start_execution takes (parser/models.py)
+    snapshot = copy.deepcopy(state_machine, {id(state_machine.executions): [],
+                                             id(state_machine.backend): state_machine.backend})
+    snapshot.sm_type = StateMachineType.EXPRESS
+    name = name or str(uuid.uuid4())
+    # Express executions have their own ARN form: ...:express:<machine>:<name>:<id>
+    arn = (f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:express:"
+           f"{state_machine.name}:{name}:{uuid.uuid4()}")
+    execution = SyncExecution(
+        name=name, sm_type=StateMachineType.EXPRESS, role_arn=snapshot.roleArn, exec_arn=arn,
+        account_id=backend.account_id, region_name=backend.region_name, state_machine=snapshot,
+        start_date=datetime.datetime.now(tz=datetime.timezone.utc),
+        cloud_watch_logging_session=None, activity_store={}, input_data=execution_input,
+        trace_header=trace_header)
+    execution.start()  # SyncExecutionWorker runs it in this thread, to its end
+    return execution
+
+
+def sync_execution_result(execution: Any) -> dict[str, Any]:
+    """StartSyncExecution's answer: the execution's end, and what it is billed."""
+    result = dict(execution.to_start_sync_execution_output())
+    result["status"] = getattr(result["status"], "value", result["status"])
+    if not result.get("traceHeader"):
+        result.pop("traceHeader", None)
+    elapsed_ms = (execution.stop_date - execution.start_date).total_seconds() * 1000
+    # Express is billed per 100 ms of duration and per 64 MB of memory
+    result["billingDetails"] = {
+        "billedDurationInMilliseconds": max(100, math.ceil(elapsed_ms / 100) * 100),
+        "billedMemoryUsedInMB": 64,
+    }
+    return result
+
+
+def start_sync_execution_response(self: Any) -> Any:
+    """``POST / X-Amz-Target: AWSStepFunctions.StartSyncExecution``, missing from moto's
+    ``StepFunctionResponse`` (moto/stepfunctions/responses.py)."""
+    from moto.core.responses import ActionResult
+
+    execution = start_sync_execution(
+        self.stepfunction_backend, self._get_param("stateMachineArn"), self._get_param("name"),
+        self._get_param("input"), self._get_param("traceHeader"))
+    return ActionResult(sync_execution_result(execution))

@@ -1,0 +1,245 @@
+"""Simulated time for executions: a one-hour Wait finishes in moments, its history shows an hour.
+
+Each execution has its own timeline (``ExecutionClock``). It follows real time, except while a Wait
+state or a retry interval is waiting: then it runs ``sandbox.clock.speed`` times faster (600 by
+default, so an hour passes in 6 s; ``sb.clock.speed = 1`` waits in real time). History
+timestamps, ``stopDate``, Wait ``Timestamp`` targets and the execution's ``TimeoutSeconds`` are
+read on this timeline. A Task's ``TimeoutSeconds`` and ``HeartbeatSeconds`` guard real work (a
+handler, a worker sending heartbeats), so they keep moto's real-time waits.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import threading
+import time
+from typing import Any
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_POLL = 1.0  # real seconds: the longest a sleeper goes without checking that it should go on
+
+
+class ExecutionClock:
+    """One execution's timeline: real time, plus the time its waits skipped.
+
+    While a wait is in progress the timeline runs ``speed`` times faster, but never past the end
+    of a wait or a timeout's deadline: it pauses there until the waiter has woken, so that the
+    history shows each wait exactly as long as asked, however late the thread wakes.
+    """
+
+    def __init__(self, sandbox_clock: Any, start: datetime.datetime):
+        self._speed_source = sandbox_clock
+        self._cond = threading.Condition()
+        self._anchor_real = time.monotonic()
+        self._anchor = start.timestamp()
+        self._latest = self._anchor
+        self._ends: list[float] = []  # where each wait in progress ends
+        self._deadlines: list[float] = []  # where each timeout in progress fires
+        self._halted = False
+
+    # ---------------------------------------------------------------- reading
+    def _rate(self) -> float:
+        if self._halted:
+            return 0.0
+        return self._speed_source.speed if self._ends else 1.0
+
+    def _peek(self) -> float:
+        at = self._anchor + (time.monotonic() - self._anchor_real) * self._rate()
+        if self._ends:
+            at = min([at, *self._ends, *self._deadlines])
+        return at
+
+    def _reanchor(self, at: float | None = None) -> None:
+        at = self._peek() if at is None else at
+        self._anchor, self._anchor_real = at, time.monotonic()
+
+    def now(self) -> datetime.datetime:
+        """The execution's current time (never earlier than a time it has already shown)."""
+        with self._cond:
+            self._latest = max(self._peek(), self._latest)
+            return datetime.datetime.fromtimestamp(self._latest, datetime.timezone.utc)
+
+    def halt(self) -> None:
+        """The execution ended (stopped, timed out): its time stops where it is."""
+        with self._cond:
+            self._reanchor()
+            self._halted = True
+            self._cond.notify_all()
+
+    # ---------------------------------------------------------------- waiting
+    def sleep(self, env: Any, seconds: float) -> None:
+        """Wait ``seconds`` of simulated time, or until the execution stops."""
+        if seconds <= 0:
+            return
+        with self._cond:
+            self._reanchor()
+            end = self._anchor + seconds
+            self._ends.append(end)
+            self._cond.notify_all()  # waiters with a deadline: time now runs faster
+        try:
+            while env.is_running():
+                with self._cond:
+                    left = end - self._peek()
+                if left <= 0:
+                    break
+                env.program_state_event.wait(min(left / self._speed_source.speed, _POLL))
+        finally:
+            with self._cond:
+                self._reanchor()
+                self._ends.remove(end)
+                self._cond.notify_all()
+
+    def event(self) -> Event:
+        return Event(self)
+
+    def deadline(self, seconds: float) -> float:
+        """Start a timeout of ``seconds`` of simulated time; ``wait`` for it."""
+        with self._cond:
+            deadline = self._peek() + seconds
+            self._deadlines.append(deadline)
+            return deadline
+
+    def wait(self, event: Event, deadline: float | None) -> bool:
+        """Wait until ``event`` is set, or until ``deadline``: then the execution's time halts
+        there, and the answer is False."""
+        with self._cond:
+            try:
+                while not event.is_set():
+                    if deadline is None:
+                        self._cond.wait(_POLL)
+                        continue
+                    left = deadline - self._peek()
+                    if left <= 0:
+                        self._reanchor(deadline)
+                        self._halted = True
+                        return False
+                    self._cond.wait(min(left / (self._rate() or 1.0), _POLL))
+                return True
+            finally:
+                if deadline is not None:
+                    self._deadlines.remove(deadline)
+                self._cond.notify_all()
+
+
+class Event:
+    """An event whose ``set`` wakes the clock's waiters."""
+
+    def __init__(self, clock: ExecutionClock):
+        self._clock = clock
+        self._set = False
+
+    def set(self) -> None:
+        with self._clock._cond:
+            self._set = True
+            self._clock._cond.notify_all()
+
+    def is_set(self) -> bool:
+        return self._set
+
+
+# ---------------------------------------------------------------- finding an execution's clock
+def attach(env: Any, clock: ExecutionClock) -> None:
+    """Put ``clock`` on an evaluation environment: its frames share the event manager."""
+    env.event_manager._sandbox_clock = clock
+    env.event_manager._get_current_timestamp = clock.now  # history timestamps
+
+
+def clock_of(env: Any) -> ExecutionClock:
+    clock = getattr(env.event_manager, "_sandbox_clock", None)
+    if clock is None:  # an environment the sandbox did not start (moto's TestState API)
+        from ..clock import Clock
+
+        clock = ExecutionClock(Clock(1.0), datetime.datetime.now(datetime.timezone.utc))
+        attach(env, clock)
+    return clock
+
+
+# ---------------------------------------------------------------- the patched moto methods
+def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+    """``WaitFunction._wait_interval``: a Wait state's wait, on the execution's clock."""
+    clock_of(env).sleep(env, wait_seconds)
+
+
+def timestamp_wait_seconds(self: Any, env: Any) -> int:
+    """``Timestamp._get_wait_seconds``: seconds from the execution's now to the Timestamp.
+
+    moto subtracts the local wall clock, without a time zone, from the UTC target
+    (parser/asl/component/state/wait/wait_function/timestamp.py)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+
+    self.string.eval(env=env)
+    timestamp_str: str = env.stack.pop()
+    timestamp = self._from_timestamp_string(timestamp=timestamp_str)
+    if timestamp is None:
+        raise FailureEventException(self._create_failure_event(env, timestamp_str))
+    target = timestamp.replace(tzinfo=datetime.timezone.utc)
+    return int((target - clock_of(env).now()).total_seconds())
+
+
+def retrier_eval_body(self: Any, env: Any) -> None:
+    """``RetrierDecl._eval_body`` with its interval slept on the execution's clock; moto's
+    (parser/asl/component/common/retry/retrier_decl.py) calls ``time.sleep``."""
+    from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import (
+        MaxAttemptsOutcome,
+    )
+    from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import (
+        RetrierOutcome,
+    )
+
+    self.error_equals.eval(env)
+    if not env.stack.pop():
+        env.stack.append(RetrierOutcome.Skipped)
+        return
+    self.max_attempts.eval(env=env)
+    if env.stack.pop() == MaxAttemptsOutcome.EXHAUSTED:
+        env.stack.append(RetrierOutcome.Failed)
+        return
+    self.interval_seconds.eval(env=env)
+    self.backoff_rate.eval(env=env)
+    self.max_delay_seconds.eval(env=env)
+    self.jitter_strategy.eval(env=env)
+    interval_seconds: float = env.stack.pop()
+    clock_of(env).sleep(env, interval_seconds)
+    env.stack.append(RetrierOutcome.Executed)
+
+
+def program_eval(self: Any, env: Any) -> None:
+    """``Program.eval``: the execution's ``TimeoutSeconds`` counted on its clock; moto's
+    (parser/asl/component/program/program.py) joins the worker thread in real time."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    timeout = self.timeout_seconds.timeout_seconds if self.timeout_seconds else None
+    env.next_state_name = self.start_at.start_at_name
+    clock = clock_of(env)
+    done = clock.event()
+    deadline = None if timeout is None else clock.deadline(timeout)
+
+    def run() -> None:
+        try:
+            EvalComponent.eval(self, env)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run, name="sfn-program", daemon=True)
+    TMP_THREADS.append(worker)
+    worker.start()
+    if not clock.wait(done, deadline):
+        env.set_timed_out()
+        worker.join(5)  # it records ExecutionTimedOut as it leaves its current state
+
+
+def reflect_stop_date(original: Any) -> Any:
+    """Wrap ``BaseExecutionWorkerCommunication.terminated``: ``stopDate`` on the clock."""
+
+    @functools.wraps(original)
+    def terminated(self: Any) -> None:
+        original(self)
+        env = self.execution.exec_worker.env
+        if env is not None:
+            self.execution.stop_date = clock_of(env).now()
+
+    return terminated

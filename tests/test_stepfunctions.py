@@ -1,0 +1,298 @@
+"""Step Functions executions, pinned against what AWS Step Functions does
+(research/aws-fidelity.md, Step Functions; AWS's API reference and developer guide)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import threading
+import time
+
+import boto3
+import pytest
+
+from sandbox.testing import deploy, execution_role
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+HANG_GUARD = 120  # real seconds; only a hung execution reaches it
+
+
+def machine(definition: dict, name: str = "machine", **kwargs) -> str:
+    return boto3.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=kwargs.pop("roleArn", None)
+        or execution_role(), **kwargs)["stateMachineArn"]
+
+
+def finished(execution_arn: str) -> dict:
+    """describe_execution once the execution has left RUNNING."""
+    sfn = boto3.client("stepfunctions")
+    end = time.monotonic() + HANG_GUARD
+    while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        assert time.monotonic() < end, f"{execution_arn} is still running"
+        time.sleep(0.02)
+    return described
+
+
+def run(machine_arn: str, execution_input: object = None, **kwargs) -> dict:
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=machine_arn, input=json.dumps(execution_input or {}), **kwargs)
+    return finished(execution["executionArn"])
+
+
+def history(execution_arn: str) -> list[dict]:
+    return boto3.client("stepfunctions").get_execution_history(
+        executionArn=execution_arn)["events"]
+
+
+def event(events: list[dict], type_: str, nth: int = 0) -> dict:
+    return [e for e in events if e["type"] == type_][nth]
+
+
+def engine_threads() -> list[threading.Thread]:
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    return [thread for thread in TMP_THREADS if thread.is_alive()]
+
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+WAIT_A_DAY = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86400, "End": True}}}
+
+
+# ---------------------------------------------------------------- starting executions
+def test_unnamed_executions_get_a_uuid_name_and_each_one_runs(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine(PASS)
+    started = [sfn.start_execution(stateMachineArn=arn)["executionArn"] for _ in range(5)]
+    assert len(set(started)) == 5
+    for execution_arn in started:
+        described = finished(execution_arn)
+        assert re.fullmatch(UUID, described["name"])
+        assert execution_arn.endswith(f":execution:machine:{described['name']}")
+        assert described["status"] == "SUCCEEDED"
+    assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == 5
+
+
+def test_a_name_is_reused_only_by_the_same_running_execution(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine(WAIT_A_DAY)
+    first = sfn.start_execution(stateMachineArn=arn, name="nightly", input="{}")
+    # StartExecution is idempotent for the same name and input while the execution runs
+    again = sfn.start_execution(stateMachineArn=arn, name="nightly", input="{}")
+    assert again["executionArn"] == first["executionArn"]
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=arn, name="nightly", input='{"other": 1}')
+
+
+def test_an_invalid_execution_name_is_refused(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine(PASS)
+    with pytest.raises(sfn.exceptions.InvalidName, match=r"Invalid Name: 'has space'"):
+        sfn.start_execution(stateMachineArn=arn, name="has space")
+
+
+def test_start_sync_execution_runs_an_express_workflow_to_its_end(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine({"StartAt": "Greet", "States": {"Greet": {
+        "Type": "Pass", "Parameters": {"greeting.$": "States.Format('Hello, {}!', $.who)"},
+        "End": True}}}, type="EXPRESS")
+    result = sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps({"who": "Ada"}))
+    assert result["status"] == "SUCCEEDED"
+    assert json.loads(result["output"]) == {"greeting": "Hello, Ada!"}
+    assert json.loads(result["input"]) == {"who": "Ada"}
+    assert re.fullmatch(rf"arn:aws:states:us-east-1:123456789012:express:machine:{UUID}:{UUID}",
+                        result["executionArn"])
+    assert result["executionArn"].split(":")[-2] == result["name"]
+    assert result["stateMachineArn"] == arn
+    assert result["stopDate"] >= result["startDate"]
+    assert result["billingDetails"]["billedDurationInMilliseconds"] % 100 == 0
+    assert result["billingDetails"]["billedMemoryUsedInMB"] == 64
+
+
+def test_start_sync_execution_reports_a_failure_in_its_answer(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine({"StartAt": "No", "States": {"No": {
+        "Type": "Fail", "Error": "OutOfStock", "Cause": "no more widgets"}}}, type="EXPRESS")
+    result = sfn.start_sync_execution(stateMachineArn=arn, name="order-1")
+    assert (result["status"], result["error"], result["cause"]) == (
+        "FAILED", "OutOfStock", "no more widgets")
+    assert result["name"] == "order-1"
+    assert "output" not in result
+
+
+def test_start_sync_execution_is_for_express_workflows_only(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine(PASS)
+    with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported,
+                       match="This operation is not supported by this type of state machine"):
+        sfn.start_sync_execution(stateMachineArn=arn)
+
+
+# ---------------------------------------------------------------- stopping executions
+def test_reset_stops_every_execution_and_its_threads(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine(WAIT_A_DAY)
+    for _ in range(3):
+        sfn.start_execution(stateMachineArn=arn)
+    assert engine_threads()
+    sb.reset()
+    assert engine_threads() == []
+    assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def test_stop_execution_ends_a_task_waiting_for_its_callback(sb):
+    sfn = boto3.client("stepfunctions")
+    queue = boto3.client("sqs").create_queue(QueueName="approvals")["QueueUrl"]
+    arn = machine({"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True}}})
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    end = time.monotonic() + HANG_GUARD
+    while not boto3.client("sqs").receive_message(QueueUrl=queue).get("Messages"):
+        assert time.monotonic() < end
+    sfn.stop_execution(executionArn=execution, error="Cancelled", cause="nobody answered")
+    assert finished(execution)["status"] == "ABORTED"
+    assert event(history(execution), "ExecutionAborted")
+    end = time.monotonic() + HANG_GUARD
+    while engine_threads():  # the waiting task's threads end too
+        assert time.monotonic() < end, engine_threads()
+        time.sleep(0.02)
+
+
+# ---------------------------------------------------------------- simulated time
+@pytest.fixture
+def fast_clock(sb):
+    """Simulated hours pass in a fraction of a second (what is asserted is simulated time)."""
+    speed, sb.clock.speed = sb.clock.speed, 36000
+    yield sb.clock
+    sb.clock.speed = speed
+
+
+def seconds_between(first: dict, second: dict) -> float:
+    return (second["timestamp"] - first["timestamp"]).total_seconds()
+
+
+def test_a_one_hour_wait_shows_an_hour_in_the_history(fast_clock):
+    arn = machine({"StartAt": "Nap", "States": {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}})
+    described = run(arn)
+    assert described["status"] == "SUCCEEDED"
+    events = history(described["executionArn"])
+    waited = seconds_between(event(events, "WaitStateEntered"), event(events, "WaitStateExited"))
+    assert 3600 <= waited < 3602
+    took = (described["stopDate"] - described["startDate"]).total_seconds()
+    assert 3600 <= took < 3610
+
+
+@pytest.mark.parametrize("field, value", [
+    ("SecondsPath", "$.delay"),
+    ("TimestampPath", "$.until"),
+    ("Timestamp", None),
+])
+def test_wait_by_path_or_timestamp_waits_the_simulated_time(fast_clock, field, value):
+    start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    until = (start + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    wait = {"Type": "Wait", field: value if value is not None else until, "End": True}
+    arn = machine({"StartAt": "W", "States": {"W": wait}})
+    described = run(arn, {"delay": 7200, "until": until})
+    assert described["status"] == "SUCCEEDED"
+    events = history(described["executionArn"])
+    exited = event(events, "WaitStateExited")["timestamp"]
+    waited = seconds_between(event(events, "WaitStateEntered"), event(events, "WaitStateExited"))
+    assert 7190 <= waited < 7202
+    if field != "SecondsPath":  # a timestamp is a moment, not a duration
+        assert abs((exited - (start + datetime.timedelta(hours=2))).total_seconds()) < 2
+
+
+def test_retry_intervals_grow_by_the_backoff_rate_on_the_clock(sb):
+    arn = deploy("flaky", "def handler(event, context):\n    raise ValueError('not yet')\n")
+    machine_arn = machine({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": arn, "End": True,
+        "Retry": [{"ErrorEquals": ["ValueError"], "IntervalSeconds": 60, "BackoffRate": 2.0,
+                   "MaxAttempts": 2}]}}})
+    described = run(machine_arn)
+    assert (described["status"], described["error"]) == ("FAILED", "ValueError")
+    events = history(described["executionArn"])
+    attempts = [e for e in events if e["type"] == "LambdaFunctionScheduled"]
+    failures = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+    assert len(attempts) == 3  # the first call and two retries
+    assert 60 <= seconds_between(failures[0], attempts[1]) < 62
+    assert 120 <= seconds_between(failures[1], attempts[2]) < 122
+
+
+def test_the_execution_timeout_counts_simulated_time(fast_clock):
+    arn = machine({"TimeoutSeconds": 60, "StartAt": "Nap", "States": {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    described = run(arn)
+    assert described["status"] == "TIMED_OUT"
+    events = history(described["executionArn"])
+    timed_out = seconds_between(event(events, "ExecutionStarted"),
+                                event(events, "ExecutionTimedOut"))
+    assert 60 <= timed_out < 62
+    assert not [e for e in events if e["type"] == "WaitStateExited"]
+
+
+def test_clock_speed_one_waits_in_real_time(sb):
+    sb.clock.speed = 1
+    try:
+        arn = machine({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1,
+                                                        "End": True}}})
+        started = time.monotonic()
+        described = run(arn)
+        assert time.monotonic() - started >= 0.99
+    finally:
+        sb.clock.speed = 600
+    events = history(described["executionArn"])
+    assert 1 <= seconds_between(event(events, "WaitStateEntered"),
+                                event(events, "WaitStateExited")) < 1.5
+
+
+# ---------------------------------------------------------------- the engine's own calls
+def role(name: str, actions: list[str]) -> str:
+    iam = boto3.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if actions:
+        iam.put_role_policy(RoleName=name, PolicyName="actions", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    return arn
+
+
+def test_the_engine_calls_services_as_the_state_machines_role(sb):
+    from moto.core.authorization import enable_iam_authentication
+
+    iam = boto3.client("iam")
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(UserName="operator", PolicyName="sfn", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "states:*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    operator = boto3.client("stepfunctions", aws_access_key_id=key["AccessKeyId"],
+                            aws_secret_access_key=key["SecretAccessKey"])
+    queue = boto3.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
+    send = {"StartAt": "Send", "States": {"Send": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": queue, "MessageBody": "hello"}, "End": True}}}
+    allowed = machine(send, "allowed", roleArn=role("can-send", ["sqs:SendMessage"]))
+    denied = machine(send, "denied", roleArn=role("cannot-send", ["sqs:ListQueues"]))
+
+    outcomes = {}
+    with enable_iam_authentication():
+        for arn in (allowed, denied):
+            execution = operator.start_execution(stateMachineArn=arn)["executionArn"]
+            end = time.monotonic() + HANG_GUARD
+            while (outcome := operator.describe_execution(executionArn=execution))[
+                    "status"] == "RUNNING":
+                assert time.monotonic() < end
+                time.sleep(0.02)
+            outcomes[arn] = outcome
+    assert outcomes[allowed]["status"] == "SUCCEEDED"
+    assert outcomes[denied]["status"] == "FAILED"
+    assert "not authorized to perform: sqs:SendMessage" in outcomes[denied]["cause"]
+    messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+    assert [m["Body"] for m in messages["Messages"]] == ["hello"]

@@ -525,3 +525,190 @@ def test_http_api_cors_configuration(sb):
 def test_api_url_names_the_loopback_server(sb):
     assert sb.api_url("abc123", "prod") == f"{sb.endpoint_url}/restapis/abc123/prod/_user_request_"
     assert sb.api_url("abc123", "prod").startswith("http://127.0.0.1:")
+
+
+# ---------------------------------------------------------------------------------- REST: other
+def test_mapping_templates():
+    from sandbox.apigateway.templates import Input, Util, render
+
+    body = json.dumps({"name": "lamp", "tags": ["a", "b"], "price": 12}).encode()
+    variables = {"input": Input(body, {"path": {"id": "7"}, "querystring": {"q": "x"},
+                                       "header": {"X-Key": "k"}}),
+                 "context": {"requestId": "r-1", "identity": {"sourceIp": "1.2.3.4"}},
+                 "stageVariables": {"table": "t"}, "util": Util()}
+    template = """{"all": $input.json('$'), "name": "$input.path('$.name')",
+#set($n = $input.path('$.price') + 1)
+"next": $n, "id": "$input.params('id')", "q": "$input.params().querystring.q",
+"key": "$input.params('x-key')", "ip": "$context.identity.sourceIp",
+"req": "${context.requestId}", "table": "$stageVariables.table", "missing": "$!nothing",
+"tags": [#foreach($t in $input.path('$.tags'))"$t"#if($foreach.hasNext),#end#end],
+#if($input.path('$.price') > 10)"dear": true#else"dear": false#end,
+"escaped": "$util.escapeJavaScript('say "hi"')"}"""
+    rendered = json.loads(render(template, variables))
+    assert rendered == {"all": {"name": "lamp", "tags": ["a", "b"], "price": 12},
+                        "name": "lamp", "next": 13, "id": "7", "q": "x", "key": "k",
+                        "ip": "1.2.3.4", "req": "r-1", "table": "t", "missing": "",
+                        "tags": ["a", "b"], "dear": True, "escaped": 'say "hi"'}
+
+
+def _mock_method(api: RestApi, path: str, method: str, *, request_template: str | None,
+                 status: str, response_template: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+    resource = api.resources["/"] if path == "/" else api.resource(path)
+    c = api.client
+    c.put_method(restApiId=api.id, resourceId=resource, httpMethod=method,
+                 authorizationType="NONE")
+    c.put_integration(restApiId=api.id, resourceId=resource, httpMethod=method, type="MOCK",
+                      requestTemplates={"application/json": request_template}
+                      if request_template else {})
+    c.put_method_response(restApiId=api.id, resourceId=resource, httpMethod=method,
+                          statusCode=status,
+                          responseParameters={f"method.response.header.{h}": False
+                                              for h in headers or {}})
+    c.put_integration_response(
+        restApiId=api.id, resourceId=resource, httpMethod=method, statusCode=status,
+        responseTemplates={"application/json": response_template} if response_template else {},
+        responseParameters={f"method.response.header.{h}": v
+                            for h, v in (headers or {}).items()})
+
+
+def test_mock_integration_and_a_cors_options_method(sb):
+    api = RestApi()
+    _mock_method(api, "/health", "GET", request_template='{"statusCode": 200}', status="200",
+                 response_template='{"status": "ok", "stage": "$context.stage"}')
+    _mock_method(api, "/health", "OPTIONS", request_template='{"statusCode": 200}',
+                 status="200", headers={
+                     "Access-Control-Allow-Origin": "'*'",
+                     "Access-Control-Allow-Methods": "'GET,OPTIONS'",
+                     "Access-Control-Allow-Headers": "'Content-Type,X-Api-Key'"})
+    api.deploy()
+    url = sb.api_url(api.id, "prod") + "/health"
+    response = requests.get(url)
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "stage": "prod"})
+    preflight = requests.options(url, headers={"Origin": "http://localhost:8000",
+                                               "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET,OPTIONS"
+    assert preflight.headers["Access-Control-Allow-Headers"] == "Content-Type,X-Api-Key"
+
+
+def test_lambda_non_proxy_integration_with_mapping_templates(sb):
+    arn = deploy("add", "def handler(event, context):\n"
+                        "    if event['b'] == 0:\n"
+                        "        raise ValueError('Bad input: b is 0')\n"
+                        "    return {'sum': event['a'] + event['b'], 'who': event['who']}\n")
+    api = RestApi()
+    resource = api.resource("/add/{a}")
+    c = api.client
+    c.put_method(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                 authorizationType="NONE")
+    c.put_integration(
+        restApiId=api.id, resourceId=resource, httpMethod="GET", type="AWS",
+        integrationHttpMethod="POST", uri=lambda_uri(arn),
+        requestTemplates={"application/json": '{"a": $input.params(\'a\'), '
+                                              '"b": $input.params(\'b\'), '
+                                              '"who": "$context.identity.sourceIp"}'})
+    for status, pattern in (("200", None), ("400", "Bad input.*")):
+        c.put_method_response(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                              statusCode=status)
+        c.put_integration_response(
+            restApiId=api.id, resourceId=resource, httpMethod="GET", statusCode=status,
+            **({"selectionPattern": pattern} if pattern else {}),
+            responseTemplates={"application/json": "$input.json('$')" if status == "200"
+                               else '{"error": "$input.path(\'$.errorMessage\')"}'})
+    allow_apigateway("add", api.id)
+    api.deploy()
+    base = sb.api_url(api.id, "prod")
+    response = requests.get(base + "/add/2?b=3")
+    assert (response.status_code, response.json()) == (200, {"sum": 5, "who": "127.0.0.1"})
+    response = requests.get(base + "/add/2?b=0")
+    assert (response.status_code, response.json()) == (400, {"error": "Bad input: b is 0"})
+
+
+@pytest.fixture
+def backend():
+    """An HTTP endpoint on loopback that answers with what it received."""
+    import http.server
+    import threading
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else ""
+            data = json.dumps({"method": self.command, "path": self.path, "body": body,
+                               "headers": dict(self.headers)}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Backend", "yes")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_proxy_forwards_method_path_query_headers_and_body(sb, backend):
+    api = RestApi()
+    resource = api.resource("/shop/{proxy+}")
+    api.client.put_method(restApiId=api.id, resourceId=resource, httpMethod="ANY",
+                          authorizationType="NONE")
+    api.client.put_integration(restApiId=api.id, resourceId=resource, httpMethod="ANY",
+                               type="HTTP_PROXY", integrationHttpMethod="ANY",
+                               uri=backend + "/store/{proxy}")
+    api.deploy()
+    response = requests.put(sb.api_url(api.id, "prod") + "/shop/cart/1?x=1&x=2",
+                            data="hello", headers={"X-Token": "t"})
+    assert response.status_code == 201 and response.headers["X-Backend"] == "yes"
+    seen = response.json()
+    assert seen["method"] == "PUT" and seen["path"] == "/store/cart/1?x=1&x=2"
+    assert seen["body"] == "hello" and seen["headers"]["X-Token"] == "t"
+
+
+def test_http_integration_with_templates(sb, backend):
+    api = RestApi()
+    resource = api.resource("/orders")
+    c = api.client
+    c.put_method(restApiId=api.id, resourceId=resource, httpMethod="POST",
+                 authorizationType="NONE")
+    c.put_integration(restApiId=api.id, resourceId=resource, httpMethod="POST", type="HTTP",
+                      integrationHttpMethod="POST", uri=backend + "/v1/orders",
+                      requestTemplates={"application/json":
+                                        '{"item": $input.json(\'$.item\'), "via": "apigw"}'})
+    c.put_method_response(restApiId=api.id, resourceId=resource, httpMethod="POST",
+                          statusCode="200")
+    c.put_integration_response(
+        restApiId=api.id, resourceId=resource, httpMethod="POST", statusCode="200",
+        selectionPattern="2\\d\\d",
+        responseTemplates={"application/json": '{"sent": $input.json(\'$.body\')}'},
+        responseParameters={"method.response.header.X-From": "integration.response.header."
+                                                             "X-Backend"})
+    api.deploy()
+    response = requests.post(sb.api_url(api.id, "prod") + "/orders", json={"item": "lamp"})
+    assert response.status_code == 200 and response.headers["X-From"] == "yes"
+    assert json.loads(response.json()["sent"]) == {"item": "lamp", "via": "apigw"}
+
+
+def test_http_api_http_proxy_integration(sb, backend):
+    api = HttpApi()
+    integration = api.client.create_integration(
+        ApiId=api.id, IntegrationType="HTTP_PROXY", IntegrationUri=backend,
+        IntegrationMethod="ANY", PayloadFormatVersion="1.0")["IntegrationId"]
+    api.client.create_route(ApiId=api.id, RouteKey="$default",
+                            Target=f"integrations/{integration}")
+    api.stage()
+    response = requests.post(sb.api_url(api.id, "$default") + "/any/where?q=1", data="hi")
+    assert response.status_code == 201
+    seen = response.json()
+    assert seen["method"] == "POST" and seen["path"] == "/any/where?q=1"
+    assert seen["body"] == "hi"

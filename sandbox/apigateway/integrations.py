@@ -22,10 +22,11 @@ STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 class IntegrationFailure(Exception):
     """The backend could not be reached or answered wrongly; ``kind`` says how."""
 
-    def __init__(self, kind: str, detail: str):
+    def __init__(self, kind: str, detail: str, payload: bytes | None = None):
         super().__init__(detail)
         self.kind = kind  # "permissions", "configuration", "function", "timeout", "endpoint"
         self.detail = detail
+        self.payload = payload  # a failed function's error payload
 
 
 def render_stage_variables(text: str, stage_variables: dict[str, str] | None) -> str:
@@ -122,7 +123,7 @@ def invoke_function(runtime: Any, target: LambdaTarget, payload: bytes,
     if result.function_error:
         raise IntegrationFailure(
             "function", "Lambda execution failed with status 200 due to customer function "
-                        f"error: {result.payload.decode('utf-8', 'replace')}")
+                        f"error: {result.payload.decode('utf-8', 'replace')}", result.payload)
     return result.payload
 
 

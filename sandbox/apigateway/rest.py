@@ -8,11 +8,12 @@ so the sandbox takes one at ``RestAPI.create_deployment``).
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import events, integrations
+from . import events, integrations, templates
 from .events import Context, MalformedResponse
 from .gateway import Request, Response, json_response
 
@@ -24,6 +25,8 @@ INTERNAL_SERVER_ERROR = (500, {"message": "Internal server error"},
                          "InternalServerErrorException", False)
 BAD_GATEWAY = (502, {"message": "Internal server error"}, "InternalServerErrorException", False)
 INTEGRATION_TIMEOUT = (504, {"message": "Endpoint request timed out"}, None, False)
+UNSUPPORTED_MEDIA_TYPE = (415, {"message": "Unsupported Media Type"},
+                          "UnsupportedMediaTypeException", True)
 
 ANY_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 
@@ -212,8 +215,17 @@ def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Respons
         if kind == "AWS_PROXY":
             return _lambda_proxy(service, request, context, deployment, integration,
                                  path_parameters, stage_variables)
+        if kind == "HTTP_PROXY":
+            return _http_proxy(request, context, integration, path_parameters,
+                               stage_variables)
+        if kind in ("AWS", "HTTP", "MOCK"):
+            return _mapped(service, request, context, kind, integration, path_parameters,
+                           stage_variables)
     except integrations.IntegrationFailure as failure:
         return _failure(failure, request, context)
+    except templates.TemplateError as error:
+        return _failure(integrations.IntegrationFailure("configuration", str(error)), request,
+                        context)
     return gateway_error(INTERNAL_SERVER_ERROR, request, context)
 
 
@@ -260,3 +272,210 @@ def _failure(failure: integrations.IntegrationFailure, request: Request,
     reason = failure.detail[:900].replace("\n", " ").encode("ascii", "backslashreplace")
     response.headers.append(("x-sandbox-reason", reason.decode("ascii")))
     return response
+
+
+# ---------------------------------------------------------------------------------- proxies
+def _http_proxy(request: Request, context: Context, integration: dict[str, Any],
+                path_parameters: dict[str, str], stage_variables: dict[str, str]) -> Response:
+    """HTTP_PROXY: the request goes on as it came (method, path parameters in the URI, query,
+    headers, body) and the endpoint's answer comes back as it is."""
+    url = _endpoint_url(integration, path_parameters, stage_variables)
+    if request.raw_query:
+        url += ("&" if "?" in url else "?") + request.raw_query
+    method = (integration.get("httpMethod") or "ANY").upper()
+    headers = [(k, v) for k, v in events._incoming_headers(request) if k.lower() != "host"]
+    limit = integrations.timeout_for(integrations.REST_TIMEOUT_SECONDS,
+                                     integration.get("timeoutInMillis"))
+    answer = integrations.call_http(request.method if method == "ANY" else method, url,
+                                    headers, request.body, limit)
+    return Response(answer.status, [*answer.headers, *_standard_headers(request, context)],
+                    answer.body)
+
+
+def _endpoint_url(integration: dict[str, Any], path_parameters: dict[str, str],
+                  stage_variables: dict[str, str]) -> str:
+    url = integrations.render_stage_variables(integration.get("uri") or "", stage_variables)
+    mapped = dict(path_parameters)
+    for target, source in (integration.get("requestParameters") or {}).items():
+        if target.startswith("integration.request.path.") and source.startswith(
+                "method.request.path."):
+            mapped[target.rsplit(".", 1)[1]] = path_parameters.get(source.rsplit(".", 1)[1], "")
+    for name, value in mapped.items():
+        url = url.replace("{" + name + "+}", value).replace("{" + name + "}", value)
+    return url
+
+
+# ---------------------------------------------------------------------------------- mapped
+def template_context(request: Request, context: Context) -> dict[str, Any]:
+    """``$context`` in mapping templates."""
+    return {
+        "accountId": context.account_id, "apiId": context.api_id,
+        "domainName": context.domain_name, "domainPrefix": context.api_id,
+        "extendedRequestId": context.extended_request_id, "httpMethod": request.method,
+        "path": f"/{context.stage}{request.raw_path}", "protocol": request.protocol,
+        "requestId": request.request_id, "requestTime": request.request_time,
+        "requestTimeEpoch": request.request_time_epoch, "resourceId": context.resource_id,
+        "resourcePath": context.resource_path, "stage": context.stage,
+        "deploymentId": context.deployment_id,
+        "identity": {"sourceIp": request.source_ip, "userAgent": request.header("user-agent"),
+                     "accountId": None, "caller": None, "user": None, "userArn": None,
+                     "apiKey": context.identity.get("apiKey"),
+                     "apiKeyId": context.identity.get("apiKeyId")},
+        "authorizer": context.authorizer or {},
+    }
+
+
+def _variables(request: Request, context: Context, body: bytes,
+               path_parameters: dict[str, str], stage_variables: dict[str, str]
+               ) -> dict[str, Any]:
+    params = {"path": dict(path_parameters), "querystring": dict(request.query_pairs),
+              "header": {name: value for name, value in request.headers}}
+    return {"input": templates.Input(body, params), "context": template_context(request, context),
+            "stageVariables": dict(stage_variables), "util": templates.Util()}
+
+
+def _request_body(request: Request, context: Context, integration: dict[str, Any],
+                  path_parameters: dict[str, str], stage_variables: dict[str, str]
+                  ) -> bytes | None:
+    """The integration request body: the request template for the request's Content-Type,
+    or the body passed through, by the integration's passthrough behavior; None for 415."""
+    request_templates = integration.get("requestTemplates") or {}
+    content_type = request.content_type or "application/json"
+    template = request_templates.get(content_type)
+    if content_type not in request_templates:
+        behavior = (integration.get("passthroughBehavior") or "WHEN_NO_MATCH").upper()
+        if behavior == "NEVER" or (behavior == "WHEN_NO_TEMPLATES" and request_templates):
+            return None
+        return request.body
+    if not template:
+        return request.body
+    variables = _variables(request, context, request.body, path_parameters, stage_variables)
+    return templates.render(template, variables).encode("utf-8")
+
+
+def _mapped(service: Any, request: Request, context: Context, kind: str,
+            integration: dict[str, Any], path_parameters: dict[str, str],
+            stage_variables: dict[str, str]) -> Response:
+    """AWS (Lambda), HTTP and MOCK integrations: request template, backend, then the
+    integration response chosen by its selection pattern, with its template and header
+    mappings."""
+    body = _request_body(request, context, integration, path_parameters, stage_variables)
+    if body is None:
+        return gateway_error(UNSUPPORTED_MEDIA_TYPE, request, context)
+    limit = integrations.timeout_for(integrations.REST_TIMEOUT_SECONDS,
+                                     integration.get("timeoutInMillis"))
+    backend_headers: dict[str, str] = {}
+    if kind == "MOCK":
+        # the request template's statusCode picks the integration response
+        try:
+            selector = str(json.loads(body or b"{}").get("statusCode", 200))
+        except (ValueError, AttributeError):
+            selector = "200"
+        backend_body = b""
+    elif kind == "HTTP":
+        url = _endpoint_url(integration, path_parameters, stage_variables)
+        method = (integration.get("httpMethod") or request.method).upper()
+        content_type = request.header("content-type")
+        headers = [("Content-Type", content_type)] if content_type else []
+        answer = integrations.call_http(method, url, headers, body, limit)
+        selector, backend_body = str(answer.status), answer.body
+        backend_headers = {k.lower(): v for k, v in answer.headers}
+    else:  # AWS: a Lambda function, invoked with the mapped payload
+        uri = integration.get("uri") or ""
+        if not integrations.LAMBDA_URI.match(
+                integrations.render_stage_variables(uri, stage_variables)):
+            raise integrations.IntegrationFailure(
+                "configuration", "The sandbox runs AWS integrations with Lambda only "
+                                 "(arn:aws:apigateway:<region>:lambda:path/...).")
+        target = integrations.lambda_target(uri, stage_variables, context.account_id,
+                                            context.region)
+        integrations.check_permission(
+            target, source_arn(context, request.method, context.resource_path or "/"),
+            context.account_id, integration.get("credentials"))
+        try:
+            backend_body = integrations.invoke_function(service.lambda_runtime, target,
+                                                        body or b"{}", limit)
+            selector = ""
+        except integrations.IntegrationFailure as failure:
+            if failure.payload is None:
+                raise
+            backend_body = failure.payload
+            try:
+                selector = str(json.loads(backend_body).get("errorMessage", ""))
+            except (ValueError, AttributeError):
+                selector = ""
+    chosen = _integration_response(integration, selector, kind)
+    if chosen is None:
+        raise integrations.IntegrationFailure(
+            "configuration", "Execution failed due to configuration error: No match for output "
+                             "mapping and no default output mapping specified")
+    return _method_response(request, context, chosen, backend_body, backend_headers,
+                            path_parameters, stage_variables)
+
+
+def _integration_response(integration: dict[str, Any], selector: str,
+                          kind: str) -> dict[str, Any] | None:
+    import re
+
+    responses = list((integration.get("integrationResponses") or {}).values())
+    default = None
+    for response in responses:
+        pattern = response.get("selectionPattern")
+        if not pattern:
+            default = default or response
+            continue
+        if kind == "AWS" and not selector:
+            continue  # a successful invocation takes the default response
+        try:
+            if re.fullmatch(pattern, selector, re.DOTALL):
+                return response
+        except re.error:
+            continue
+    if kind == "MOCK" and default is None:
+        return next((r for r in responses if str(r.get("statusCode")) == selector), None)
+    return default
+
+
+def _method_response(request: Request, context: Context, chosen: dict[str, Any],
+                     backend_body: bytes, backend_headers: dict[str, str],
+                     path_parameters: dict[str, str], stage_variables: dict[str, str]
+                     ) -> Response:
+    response_templates = chosen.get("responseTemplates") or {}
+    accept = (request.header("accept") or "").split(",", 1)[0].split(";", 1)[0].strip()
+    content_type = (accept if accept in response_templates
+                    else "application/json" if "application/json" in response_templates
+                    or not response_templates else next(iter(response_templates)))
+    template = response_templates.get(content_type)
+    if template:
+        variables = _variables(request, context, backend_body, path_parameters,
+                               stage_variables)
+        body = templates.render(template, variables).encode("utf-8")
+    else:
+        body = backend_body
+    headers = [("Content-Type", content_type)]
+    for target, source in (chosen.get("responseParameters") or {}).items():
+        if not target.startswith("method.response.header."):
+            continue
+        name = target[len("method.response.header."):]
+        value = _parameter_value(source, backend_headers, backend_body)
+        if value is not None:
+            headers = [(k, v) for k, v in headers if k.lower() != name.lower()]
+            headers.append((name, value))
+    headers += _standard_headers(request, context)
+    return Response(int(chosen.get("statusCode") or 200), headers, body)
+
+
+def _parameter_value(source: str, backend_headers: dict[str, str],
+                     backend_body: bytes) -> str | None:
+    if len(source) >= 2 and source[0] == source[-1] == "'":
+        return source[1:-1]  # a static value
+    if source.startswith("integration.response.header."):
+        return backend_headers.get(source.rsplit(".", 1)[1].lower())
+    if source.startswith("integration.response.body"):
+        try:
+            document = json.loads(backend_body)
+        except ValueError:
+            return None
+        found = templates.json_path(document, "$" + source[len("integration.response.body"):])
+        return None if found is None else templates._text(found)
+    return None

@@ -1,0 +1,580 @@
+"""Mapping templates: the part of Velocity (VTL) and of API Gateway's ``$input``, ``$context``,
+``$stageVariables`` and ``$util`` that request and response templates use.
+
+Supported: ``$ref``, ``${ref}``, ``$!ref``, property and method chains, ``#set``, ``#if`` /
+``#elseif`` / ``#else`` / ``#end``, ``#foreach`` (with ``$foreach.hasNext``), ``##`` and
+``#* *#`` comments, string, number, list and map literals, and the operators ``== != < <= > >=
+&& || ! and or not + -``. A reference to nothing renders as nothing, as in API Gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+from urllib.parse import quote, unquote
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class TemplateError(Exception):
+    """The template cannot be parsed (API Gateway answers 500 for it)."""
+
+
+# ---------------------------------------------------------------------------------- $input, $util
+class Input:
+    def __init__(self, body: bytes, params: dict[str, dict[str, str]]):
+        self._raw = body.decode("utf-8", "replace")
+        self._params = params
+        self._parsed: Any = None
+        self._parsed_ok: bool | None = None
+
+    @property
+    def body(self) -> str:
+        return self._raw
+
+    def _document(self) -> Any:
+        if self._parsed_ok is None:
+            try:
+                self._parsed = json.loads(self._raw) if self._raw.strip() else {}
+                self._parsed_ok = True
+            except ValueError:
+                self._parsed, self._parsed_ok = self._raw, False
+        return self._parsed
+
+    def json(self, path: str = "$") -> str:
+        return json.dumps(json_path(self._document(), path))
+
+    def path(self, path: str = "$") -> Any:
+        return json_path(self._document(), path)
+
+    def params(self, name: str | None = None) -> Any:
+        if name is None:
+            return self._params
+        for kind in ("path", "querystring", "header"):
+            values = self._params.get(kind, {})
+            if name in values:
+                return values[name]
+            if kind == "header":
+                for key, value in values.items():
+                    if key.lower() == name.lower():
+                        return value
+        return ""
+
+
+class Util:
+    @staticmethod
+    def escapeJavaScript(value: Any) -> str:  # noqa: N802  (AWS's name)
+        text = json.dumps(_text(value))[1:-1]
+        return text.replace("'", "\\'")
+
+    @staticmethod
+    def parseJson(value: Any) -> Any:  # noqa: N802
+        return json.loads(_text(value))
+
+    @staticmethod
+    def urlEncode(value: Any) -> str:  # noqa: N802
+        return quote(_text(value), safe="")
+
+    @staticmethod
+    def urlDecode(value: Any) -> str:  # noqa: N802
+        return unquote(_text(value))
+
+    @staticmethod
+    def base64Encode(value: Any) -> str:  # noqa: N802
+        return base64.b64encode(_text(value).encode()).decode()
+
+    @staticmethod
+    def base64Decode(value: Any) -> str:  # noqa: N802
+        return base64.b64decode(_text(value)).decode("utf-8", "replace")
+
+
+def json_path(document: Any, path: str) -> Any:
+    """The subset of JSONPath templates use: ``$``, ``$.a.b``, ``$['a']``, ``$.a[0]``,
+    ``$.a[*].b``."""
+    tokens = re.findall(r"\.([A-Za-z0-9_$-]+)|\[(\d+|\*|'[^']*'|\"[^\"]*\")\]|\.\*",
+                        path.strip()[1:] if path.strip().startswith("$") else path)
+    current = [document]
+    many = False
+    for name, bracket in tokens:
+        key: Any = name or bracket.strip("'\"")
+        if bracket == "*" or (not name and not bracket):
+            many = True
+            current = [v for c in current
+                       for v in (c.values() if isinstance(c, dict) else c
+                                 if isinstance(c, list) else [])]
+            continue
+        if bracket.isdigit():
+            key = int(bracket)
+        following = []
+        for item in current:
+            if isinstance(item, dict) and key in item:
+                following.append(item[key])
+            elif isinstance(item, list) and isinstance(key, int) and key < len(item):
+                following.append(item[key])
+        current = following
+    if many:
+        return current
+    return current[0] if current else None
+
+
+# ---------------------------------------------------------------------------------- parsing
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+
+    def error(self, message: str) -> TemplateError:
+        line = self.text.count("\n", 0, self.pos) + 1
+        return TemplateError(f"Invalid mapping template, line {line}: {message}")
+
+    # ------------------------------------------------------------------ template structure
+    def parse_block(self, stops: tuple[str, ...] = ()) -> tuple[list[Any], str | None]:
+        nodes: list[Any] = []
+        text: list[str] = []
+
+        def flush() -> None:
+            if text:
+                nodes.append(("text", "".join(text)))
+                text.clear()
+
+        while self.pos < len(self.text):
+            c = self.text[self.pos]
+            if c == "#":
+                if self.text.startswith("##", self.pos):
+                    end = self.text.find("\n", self.pos)
+                    self.pos = len(self.text) if end < 0 else end + 1
+                    continue
+                if self.text.startswith("#*", self.pos):
+                    end = self.text.find("*#", self.pos)
+                    self.pos = len(self.text) if end < 0 else end + 2
+                    continue
+                directive = re.match(r"#\{?(set|if|elseif|else|end|foreach|break)\}?",
+                                     self.text[self.pos:])
+                if directive:
+                    word = directive.group(1)
+                    if word in stops:
+                        flush()
+                        self.pos += directive.end()
+                        return nodes, word
+                    flush()
+                    self.pos += directive.end()
+                    nodes.append(self.parse_directive(word))
+                    continue
+            if c == "$" and self._reference_starts():
+                flush()
+                nodes.append(("ref",) + self.parse_reference_in_text())
+                continue
+            if c == "\\" and self.text.startswith(("\\$", "\\#"), self.pos):
+                text.append(self.text[self.pos + 1])
+                self.pos += 2
+                continue
+            text.append(c)
+            self.pos += 1
+        flush()
+        if stops:
+            raise self.error("#end missing")
+        return nodes, None
+
+    def _reference_starts(self) -> bool:
+        rest = self.text[self.pos + 1:self.pos + 3]
+        return bool(rest) and (rest[0] == "{" or rest[0].isalpha() or rest[0] == "_"
+                               or (rest[0] == "!" and len(rest) > 1
+                                   and (rest[1] == "{" or rest[1].isalpha())))
+
+    def parse_directive(self, word: str) -> Any:
+        if word in ("else", "end", "elseif"):
+            raise self.error(f"#{word} without #if")
+        if word == "break":
+            return ("break",)
+        self.skip_space()
+        self.expect("(")
+        if word == "set":
+            self.skip_space()
+            target = self.parse_reference_expression()
+            self.skip_space()
+            self.expect("=")
+            value = self.parse_expression()
+            self.skip_space()
+            self.expect(")")
+            self._eat_line_end()
+            return ("set", target, value)
+        if word == "if":
+            branches = []
+            condition = self.parse_expression()
+            self.skip_space()
+            self.expect(")")
+            while True:
+                body, stop = self.parse_block(("elseif", "else", "end"))
+                branches.append((condition, body))
+                if stop == "elseif":
+                    self.skip_space()
+                    self.expect("(")
+                    condition = self.parse_expression()
+                    self.skip_space()
+                    self.expect(")")
+                elif stop == "else":
+                    body, _ = self.parse_block(("end",))
+                    branches.append((None, body))
+                    break
+                else:
+                    break
+            return ("if", branches)
+        # foreach
+        self.skip_space()
+        variable = self.parse_reference_expression()
+        self.skip_space()
+        if not self.text.startswith("in", self.pos):
+            raise self.error("#foreach($item in $list) expected")
+        self.pos += 2
+        iterable = self.parse_expression()
+        self.skip_space()
+        self.expect(")")
+        body, _ = self.parse_block(("end",))
+        return ("foreach", variable, iterable, body)
+
+    def _eat_line_end(self) -> None:
+        match = re.match(r"[ \t]*\r?\n", self.text[self.pos:])
+        if match:
+            self.pos += match.end()
+
+    def parse_reference_in_text(self) -> tuple[Any, bool, str]:
+        start = self.pos
+        self.pos += 1
+        quiet = self.text.startswith("!", self.pos)
+        if quiet:
+            self.pos += 1
+        formal = self.text.startswith("{", self.pos)
+        if formal:
+            self.pos += 1
+        expression = self.parse_chain()
+        if formal:
+            self.expect("}")
+        return expression, quiet, self.text[start:self.pos]
+
+    # ------------------------------------------------------------------ expressions
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
+            self.pos += 1
+
+    def expect(self, token: str) -> None:
+        if not self.text.startswith(token, self.pos):
+            raise self.error(f"expected {token!r}")
+        self.pos += len(token)
+
+    def parse_reference_expression(self) -> Any:
+        self.expect("$")
+        if self.text.startswith("!", self.pos):
+            self.pos += 1
+        formal = self.text.startswith("{", self.pos)
+        if formal:
+            self.pos += 1
+        chain = self.parse_chain()
+        if formal:
+            self.expect("}")
+        return chain
+
+    def parse_chain(self) -> Any:
+        name = IDENT.match(self.text, self.pos)
+        if not name:
+            raise self.error("a reference name expected")
+        self.pos = name.end()
+        node: Any = ("var", name.group())
+        while self.pos < len(self.text):
+            if self.text[self.pos] == "." and IDENT.match(self.text, self.pos + 1):
+                member = IDENT.match(self.text, self.pos + 1)
+                assert member is not None
+                self.pos = member.end()
+                if self.text.startswith("(", self.pos):
+                    self.pos += 1
+                    node = ("call", node, member.group(), self.parse_arguments(")"))
+                else:
+                    node = ("attr", node, member.group())
+            elif self.text[self.pos] == "[":
+                self.pos += 1
+                index = self.parse_expression()
+                self.skip_space()
+                self.expect("]")
+                node = ("index", node, index)
+            else:
+                break
+        return node
+
+    def parse_arguments(self, closing: str) -> list[Any]:
+        arguments = []
+        self.skip_space()
+        if self.text.startswith(closing, self.pos):
+            self.pos += 1
+            return arguments
+        while True:
+            arguments.append(self.parse_expression())
+            self.skip_space()
+            if self.text.startswith(closing, self.pos):
+                self.pos += 1
+                return arguments
+            self.expect(",")
+
+    def parse_expression(self) -> Any:
+        return self._binary(0)
+
+    _LEVELS = [("||", "or"), ("&&", "and"), ("==", "!=", "<=", ">=", "<", ">"), ("+", "-"),
+               ("*", "/", "%")]
+
+    def _binary(self, level: int) -> Any:
+        if level == len(self._LEVELS):
+            return self._unary()
+        left = self._binary(level + 1)
+        while True:
+            self.skip_space()
+            for op in self._LEVELS[level]:
+                if self.text.startswith(op, self.pos) and not (
+                        op.isalpha() and IDENT.match(self.text, self.pos + len(op))):
+                    self.pos += len(op)
+                    right = self._binary(level + 1)
+                    left = ("op", {"or": "||", "and": "&&"}.get(op, op), left, right)
+                    break
+            else:
+                return left
+
+    def _unary(self) -> Any:
+        self.skip_space()
+        if self.text.startswith("!", self.pos) and not self.text.startswith("!=", self.pos):
+            self.pos += 1
+            return ("not", self._unary())
+        if self.text.startswith("not ", self.pos):
+            self.pos += 4
+            return ("not", self._unary())
+        if self.text.startswith("-", self.pos):
+            self.pos += 1
+            return ("op", "-", ("lit", 0), self._unary())
+        return self._primary()
+
+    def _primary(self) -> Any:
+        self.skip_space()
+        text, pos = self.text, self.pos
+        if pos >= len(text):
+            raise self.error("an expression expected")
+        c = text[pos]
+        if c == "(":
+            self.pos += 1
+            inner = self.parse_expression()
+            self.skip_space()
+            self.expect(")")
+            return inner
+        if c == "$":
+            return self.parse_reference_expression()
+        if c in "'\"":
+            end = text.find(c, pos + 1)
+            if end < 0:
+                raise self.error("unterminated string")
+            self.pos = end + 1
+            value = text[pos + 1:end]
+            if c == '"' and "$" in value:
+                return ("interpolate", _Parser(value).parse_block()[0])
+            return ("lit", value)
+        if c == "[":
+            self.pos += 1
+            return ("list", self.parse_arguments("]"))
+        if c == "{":
+            self.pos += 1
+            pairs = []
+            self.skip_space()
+            while not text.startswith("}", self.pos):
+                key = self.parse_expression()
+                self.skip_space()
+                self.expect(":")
+                pairs.append((key, self.parse_expression()))
+                self.skip_space()
+                if text.startswith(",", self.pos):
+                    self.pos += 1
+                    self.skip_space()
+            self.pos += 1
+            return ("map", pairs)
+        number = re.match(r"\d+(\.\d+)?", text[pos:])
+        if number:
+            self.pos += number.end()
+            return ("lit", float(number.group()) if number.group(1) else int(number.group()))
+        for word, value in (("true", True), ("false", False), ("null", None)):
+            if text.startswith(word, pos) and not IDENT.match(text, pos + len(word)):
+                self.pos += len(word)
+                return ("lit", value)
+        raise self.error(f"unexpected {text[pos:pos + 10]!r}")
+
+
+# ---------------------------------------------------------------------------------- rendering
+class _Break(Exception):
+    pass
+
+
+def render(template: str, variables: dict[str, Any]) -> str:
+    nodes, _ = _Parser(template).parse_block()
+    scope = dict(variables)
+    out: list[str] = []
+    _run(nodes, scope, out)
+    return "".join(out)
+
+
+def _run(nodes: list[Any], scope: dict[str, Any], out: list[str]) -> None:
+    for node in nodes:
+        kind = node[0]
+        if kind == "text":
+            out.append(node[1])
+        elif kind == "ref":
+            value = _eval(node[1], scope)
+            out.append("" if value is None else _text(value))
+        elif kind == "set":
+            _assign(node[1], _eval(node[2], scope), scope)
+        elif kind == "if":
+            for condition, body in node[1]:
+                if condition is None or _truthy(_eval(condition, scope)):
+                    _run(body, scope, out)
+                    break
+        elif kind == "foreach":
+            items = _eval(node[2], scope)
+            items = list(items.keys() if isinstance(items, dict) else items or [])
+            saved = scope.get("foreach")
+            try:
+                for index, item in enumerate(items):
+                    _assign(node[1], item, scope)
+                    scope["foreach"] = {"hasNext": index < len(items) - 1, "index": index,
+                                        "count": index + 1}
+                    _run(node[3], scope, out)
+            except _Break:
+                pass
+            scope["foreach"] = saved
+        elif kind == "break":
+            raise _Break()
+
+
+def _assign(target: Any, value: Any, scope: dict[str, Any]) -> None:
+    if target[0] == "var":
+        scope[target[1]] = value
+    elif target[0] == "attr":
+        container = _eval(target[1], scope)
+        if isinstance(container, dict):
+            container[target[2]] = value
+
+
+def _eval(node: Any, scope: dict[str, Any]) -> Any:
+    kind = node[0]
+    if kind == "lit":
+        return node[1]
+    if kind == "var":
+        return scope.get(node[1])
+    if kind == "interpolate":
+        out: list[str] = []
+        _run(node[1], scope, out)
+        return "".join(out)
+    if kind == "list":
+        return [_eval(item, scope) for item in node[1]]
+    if kind == "map":
+        return {_eval(k, scope): _eval(v, scope) for k, v in node[1]}
+    if kind == "attr":
+        return _member(_eval(node[1], scope), node[2])
+    if kind == "index":
+        container, key = _eval(node[1], scope), _eval(node[2], scope)
+        try:
+            return container[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if kind == "call":
+        return _call(_eval(node[1], scope), node[2], [_eval(a, scope) for a in node[3]])
+    if kind == "not":
+        return not _truthy(_eval(node[1], scope))
+    if kind == "op":
+        return _operate(node[1], node[2], node[3], scope)
+    raise TemplateError(f"cannot evaluate {kind}")
+
+
+def _operate(op: str, left_node: Any, right_node: Any, scope: dict[str, Any]) -> Any:
+    left = _eval(left_node, scope)
+    if op == "&&":
+        return _truthy(left) and _truthy(_eval(right_node, scope))
+    if op == "||":
+        return _truthy(left) or _truthy(_eval(right_node, scope))
+    right = _eval(right_node, scope)
+    if op == "==":
+        return left == right or (_text(left) == _text(right) if None not in (left, right)
+                                 else False)
+    if op == "!=":
+        return not _operate("==", ("lit", left), ("lit", right), scope)
+    try:
+        if op == "+":
+            if isinstance(left, str) or isinstance(right, str):
+                return _text(left) + _text(right)
+            return left + right
+        return {"-": lambda: left - right, "*": lambda: left * right,
+                "/": lambda: left // right if isinstance(left, int) and isinstance(right, int)
+                else left / right, "%": lambda: left % right,
+                "<": lambda: left < right, "<=": lambda: left <= right,
+                ">": lambda: left > right, ">=": lambda: left >= right}[op]()
+    except TypeError:
+        return None
+
+
+def _member(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    if isinstance(obj, (Input, Util)):
+        value = getattr(obj, name, None)
+        return None if callable(value) else value
+    return None
+
+
+_STRING_METHODS = {
+    "length": lambda s: len(s), "toLowerCase": str.lower, "toUpperCase": str.upper,
+    "trim": str.strip, "isEmpty": lambda s: not s, "contains": lambda s, x: _text(x) in s,
+    "startsWith": lambda s, x: s.startswith(_text(x)),
+    "endsWith": lambda s, x: s.endswith(_text(x)),
+    "replace": lambda s, a, b: s.replace(_text(a), _text(b)),
+    "replaceAll": lambda s, a, b: re.sub(_text(a), _text(b), s),
+    "substring": lambda s, a, b=None: s[a:b], "indexOf": lambda s, x: s.find(_text(x)),
+    "split": lambda s, x: re.split(_text(x), s), "equals": lambda s, x: s == _text(x),
+    "toString": lambda s: s,
+}
+
+
+def _call(obj: Any, name: str, args: list[Any]) -> Any:
+    if isinstance(obj, (Input, Util)):
+        method = getattr(obj, name, None)
+        if not callable(method) or name.startswith("_"):
+            return None
+        return method(*args)
+    if isinstance(obj, dict):
+        methods = {"get": lambda k: obj.get(k), "keySet": lambda: list(obj.keys()),
+                   "values": lambda: list(obj.values()), "size": lambda: len(obj),
+                   "containsKey": lambda k: k in obj, "isEmpty": lambda: not obj,
+                   "put": lambda k, v: obj.__setitem__(k, v),
+                   "entrySet": lambda: [{"key": k, "value": v} for k, v in obj.items()]}
+    elif isinstance(obj, list):
+        methods = {"get": lambda i: obj[i], "size": lambda: len(obj), "isEmpty": lambda: not obj,
+                   "contains": lambda x: x in obj, "add": lambda x: obj.append(x) or True}
+    elif isinstance(obj, str):
+        string_method = _STRING_METHODS.get(name)
+        return string_method(obj, *args) if string_method else None
+    else:
+        return None
+    method = methods.get(name)
+    return method(*args) if method else None
+
+
+def _truthy(value: Any) -> bool:
+    return value is not None and value is not False and value != ""
+
+
+def _text(value: Any) -> str:
+    """Values as Velocity renders them (Java's toString)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_text(k)}={_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return str(value)

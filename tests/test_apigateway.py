@@ -712,3 +712,42 @@ def test_http_api_http_proxy_integration(sb, backend):
     seen = response.json()
     assert seen["method"] == "POST" and seen["path"] == "/any/where?q=1"
     assert seen["body"] == "hi"
+
+
+def test_api_keys_and_usage_plans(sb):
+    arn = deploy("echo", ECHO)
+    api = RestApi()
+    resource = api.resource("/items")
+    c = api.client
+    c.put_method(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                 authorizationType="NONE", apiKeyRequired=True)
+    c.put_integration(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                      type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri(arn))
+    allow_apigateway("echo", api.id)
+    api.deploy()
+    url = sb.api_url(api.id, "prod") + "/items"
+    assert requests.get(url).status_code == 403  # no key
+    key = c.create_api_key(name="student", enabled=True, value="k" * 30)
+    orphan = c.create_api_key(name="no-plan", enabled=True, value="o" * 30)
+    disabled = c.create_api_key(name="off", value="d" * 30)  # enabled defaults to false
+    plan = c.create_usage_plan(name="basic", apiStages=[{"apiId": api.id, "stage": "prod"}],
+                               throttle={"rateLimit": 0.01, "burstLimit": 2},
+                               quota={"limit": 3, "period": "DAY"})
+    for k in (key, disabled):
+        c.create_usage_plan_key(usagePlanId=plan["id"], keyId=k["id"], keyType="API_KEY")
+    forbidden = requests.get(url, headers={"x-api-key": orphan["value"]})
+    assert (forbidden.status_code, forbidden.json()) == (403, {"message": "Forbidden"})
+    assert requests.get(url, headers={"x-api-key": disabled["value"]}).status_code == 403
+    answered = requests.get(url, headers={"x-api-key": key["value"]})
+    assert answered.status_code == 200
+    identity = answered.json()["requestContext"]["identity"]
+    assert (identity["apiKey"], identity["apiKeyId"]) == (key["value"], key["id"])
+    assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 200
+    throttled = requests.get(url, headers={"x-api-key": key["value"]})  # burst of 2 used up
+    assert (throttled.status_code, throttled.json()) == (429, {"message": "Too Many Requests"})
+    c.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+        {"op": "replace", "path": "/throttle/burstLimit", "value": "100"}])
+    sb.extensions["apigateway"].usage_plans._buckets.clear()  # a new burst, without waiting
+    assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 200
+    over = requests.get(url, headers={"x-api-key": key["value"]})  # 4th of a quota of 3
+    assert (over.status_code, over.json()) == (429, {"message": "Limit Exceeded"})

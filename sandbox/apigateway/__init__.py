@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import gateway, httpapi, rest
+from . import gateway, httpapi, rest, usage
 from .gateway import Request, Response
 
 _service: ApiGatewayService | None = None
@@ -31,6 +31,7 @@ class ApiGatewayService:
     def __init__(self, sandbox: Any):
         self.sandbox = sandbox
         self.deployments = rest.Deployments()
+        self.usage_plans = usage.UsagePlans()
         sandbox._server.add_route(self.route)
         from . import client
 
@@ -81,6 +82,7 @@ class ApiGatewayService:
     # ------------------------------------------------------------------ life cycle
     def reset(self) -> None:
         self.deployments.clear()
+        self.usage_plans.reset()
 
     def close(self) -> None:
         self.deployments.clear()

@@ -206,6 +206,14 @@ def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Respons
     context = Context(account_id=deployment.account_id, api_id=api.id,
                       region=deployment.region, stage=stage_name, deployment_id=deployment.id,
                       resource_id=resource.id, resource_path=resource.path)
+    if method.get("apiKeyRequired"):
+        key_value = (request.header("x-api-key")
+                     if deployment.api_key_source.upper() == "HEADER" else None)
+        denied, key = service.usage_plans.check(api, stage_name, key_value)
+        if key is not None:
+            context.identity.update({"apiKey": key.value, "apiKeyId": key.id})
+        if denied is not None:
+            return gateway_error(denied, request, context)
     integration = method.get("methodIntegration")
     if not integration:
         return gateway_error(INTERNAL_SERVER_ERROR, request, context)

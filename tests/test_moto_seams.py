@@ -76,6 +76,8 @@ SEAMS = [
      "_eval_body", ["self", "env"]),
     ("moto.stepfunctions.parser.asl.component.program.program", "Program", "eval",
      ["self", "env"]),
+    ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "_validate_definition",
+     ["definition"]),
 ]
 
 

@@ -296,3 +296,107 @@ def test_the_engine_calls_services_as_the_state_machines_role(sb):
     assert "not authorized to perform: sqs:SendMessage" in outcomes[denied]["cause"]
     messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
     assert [m["Body"] for m in messages["Messages"]] == ["hello"]
+
+
+# ---------------------------------------------------------------- invalid definitions
+def refused(definition: dict | str) -> str:
+    """The InvalidDefinition message CreateStateMachine answers for ``definition``."""
+    sfn = boto3.client("stepfunctions")
+    text = definition if isinstance(definition, str) else json.dumps(definition)
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as raised:
+        sfn.create_state_machine(name="invalid", definition=text, roleArn=execution_role())
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    message = raised.value.response["Error"]["Message"]
+    assert message.startswith("Invalid State Machine Definition: '") and message.endswith("'")
+    return message[len("Invalid State Machine Definition: '"):-1]
+
+
+@pytest.mark.parametrize("definition, problem", [
+    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "X"}}},
+     "MISSING_TRANSITION_TARGET: Missing 'Next' target: X at /States/A/Next"),
+    ({"StartAt": "Go", "States": {"A": {"Type": "Pass", "End": True}}},
+     "MISSING_TRANSITION_TARGET: Missing 'Next' target: Go at /StartAt, "
+     'MISSING_TRANSITION_TARGET: State "A" is not reachable. at /States/A'),
+    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True},
+                                 "B": {"Type": "Pass", "End": True}}},
+     'MISSING_TRANSITION_TARGET: State "B" is not reachable. at /States/B'),
+    ({"StartAt": "A", "States": {"A": {"Type": "Bogus", "End": True}}},
+     "SCHEMA_VALIDATION_FAILED: The field 'Type' should have one of these values: "
+     "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at /States/A/Type"),
+    ({"States": {"A": {"Type": "Pass", "End": True}}},
+     "SCHEMA_VALIDATION_FAILED: These fields are required: [StartAt] at /"),
+    ({"Comment": "nothing"},
+     "SCHEMA_VALIDATION_FAILED: These fields are required: [States, StartAt] at /"),
+    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Coment": "typo", "End": True}}},
+     "SCHEMA_VALIDATION_FAILED: Field 'Coment' is not supported at /States/A"),
+    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True,
+                                       "Parameters": {"x.$": "$$$.oops"}}}},
+     "SCHEMA_VALIDATION_FAILED: The value for the field 'x.$' must be a valid JSONPath or a "
+     "valid intrinsic function call at /States/A/Parameters"),
+    ({"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "tomorrow", "End": True}}},
+     "SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at /States/W/Timestamp"),
+    ({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [], "End": True}}},
+     "SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/P/Branches"),
+    ({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}},
+     "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
+     "for whole state machine at /States/P"),
+])
+def test_an_invalid_definition_is_refused_with_awss_message(sb, definition, problem):
+    assert refused(definition) == problem
+    assert boto3.client("stepfunctions").list_state_machines()["stateMachines"] == []
+
+
+def test_every_problem_is_named_with_its_place(sb):
+    problems = refused({"StartAt": "A", "States": {
+        "A": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1,
+                                              "Next": "Gone"}], "Default": "B"},
+        "B": {"Type": "Pass", "InputPath": "$$$.x", "End": True},
+        "Lost": {"Type": "Succeed"}}}).split(", ")
+    assert "MISSING_TRANSITION_TARGET: Missing 'Next' target: Gone at /States/A/Choices[0]/Next" \
+        in problems
+    assert 'MISSING_TRANSITION_TARGET: State "Lost" is not reachable. at /States/Lost' in problems
+    assert ("SCHEMA_VALIDATION_FAILED: The value for the field 'InputPath' must be a valid "
+            "JSONPath at /States/B/InputPath") in problems
+
+
+def test_branches_and_item_processors_are_checked_too(sb):
+    problem = refused({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemProcessor": {"StartAt": "Do", "States": {
+            "Do": {"Type": "Pass", "Next": "Nowhere"}}}, "End": True}}})
+    assert problem == ("MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at "
+                       "/States/M/ItemProcessor/States/Do/Next")
+
+
+def test_update_state_machine_refuses_an_invalid_definition_and_keeps_the_old_one(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine(PASS)
+    with pytest.raises(sfn.exceptions.InvalidDefinition, match="Missing 'Next' target: Y"):
+        sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "Y"}}}))
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == PASS
+
+
+def test_a_definition_that_is_not_json_is_refused(sb):
+    assert refused("{not json").startswith("INVALID_JSON_DESCRIPTION: ")
+
+
+def test_a_valid_definition_with_every_state_type_is_accepted(sb):
+    arn = machine({
+        "Comment": "all eight state types", "StartAt": "Start", "TimeoutSeconds": 300,
+        "States": {
+            "Start": {"Type": "Pass", "Result": {"items": [1, 2]}, "ResultPath": "$.data",
+                      "Next": "Pick"},
+            "Pick": {"Type": "Choice", "Choices": [
+                {"Variable": "$.data.items[0]", "NumericEquals": 1, "Next": "Both"}],
+                "Default": "Stop"},
+            "Both": {"Type": "Parallel", "Next": "Each", "Branches": [
+                {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1,
+                                                      "End": True}}},
+                {"StartAt": "Ok", "States": {"Ok": {"Type": "Succeed"}}}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Stop"}]},
+            "Each": {"Type": "Map", "ItemsPath": "$[0].data.items", "End": True,
+                     "ItemProcessor": {"StartAt": "Echo", "States": {
+                         "Echo": {"Type": "Pass", "End": True}}}},
+            "Stop": {"Type": "Fail", "Error": "Stopped", "Cause": "the choice said so"}}})
+    assert arn.endswith(":stateMachine:machine")

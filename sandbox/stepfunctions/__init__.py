@@ -8,6 +8,8 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
   and waits for its threads;
 - the engine's calls (``engine``): made as the state machine's role, with its temporary
   credentials; the parser's errors carry their AWS error codes;
+- definitions (``validation``): checked at create and update as AWS checks them, refused with
+  ``InvalidDefinition`` and AWS's message for each problem;
 - simulated time (``timing``): Wait states, retry intervals and the execution's TimeoutSeconds
   run on the sandbox's clock, and the history shows the simulated timestamps.
 
@@ -68,7 +70,7 @@ def install(sandbox: Any) -> StepFunctions:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.responses import StepFunctionResponse
 
-    from . import engine, executions, timing
+    from . import engine, executions, timing, validation
 
     # every state type's module, so that each one's ``boto_client_for`` is found below
     AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Pass", '
@@ -81,6 +83,7 @@ def install(sandbox: Any) -> StepFunctions:
         _patch(cls, "TYPE", cls.code)
 
     backend = StepFunctionsParserBackend
+    _patch(backend, "_validate_definition", staticmethod(validation.validate_definition))
     _patch(backend, "start_execution", executions.start_execution(backend.start_execution))
     _patch(StepFunctionResponse, "start_sync_execution",
            executions.start_sync_execution_response)

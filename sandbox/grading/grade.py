@@ -17,15 +17,15 @@ import tempfile
 import threading
 import uuid
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from .authoring import CHECK_CALL, is_check
-from .runner import NotebookRun, run_notebook
+from .runner import NotebookRun, run_notebooks
 
 GRADER_VERSION = "1"
 STATUSES = ("passed", "failed", "error", "timeout", "not-run")
@@ -153,46 +153,75 @@ def _points(cell: Any) -> float:
     return float(points)
 
 
-def grade_one(student: str, path: Path, options: Options) -> tuple[list[Row], str]:
-    """Rows for one submission, and a note (a reason when it could not be run normally)."""
-    stem = path.stem
+@dataclass
+class Job:
+    """One submission on its way through the grader."""
+
+    key: str
+    student: str
+    path: Path
+    digest: str
+    checks: list[tuple[Any, bool]]  # (official check cell, hidden)
+    notebook: Any = None  # the repaired copy to run; None when it cannot run
+    rows: list[Row] | None = None  # the verdict, when known without running
+    notes: list[str] = field(default_factory=list)
+
+    def rows_for(self, statuses: dict[str, tuple[str, str, str]],
+                 default: tuple[str, str, str]) -> list[Row]:
+        out = []
+        for cell, hidden in self.checks:
+            status, message, output = statuses.get(cell.id, default)
+            maximum = _points(cell)
+            out.append(Row(self.student, self.path.stem, cell.id,
+                           maximum if status == "passed" else 0, maximum, status,
+                           "" if hidden else message, "" if hidden else output, hidden))
+        return out
+
+
+def prepare(key: str, path: Path, digest: str, options: Options) -> Job:
+    """Read a submission and restore its check cells, or say why it cannot be graded."""
+    student, stem = path.parent.name, path.stem
     canonical_path = options.exercises / path.name
     if not canonical_path.exists():
         known = ", ".join(sorted(p.stem for p in options.exercises.glob("*.ipynb")))
-        return [Row(student, stem, "", 0, 0, "error",
-                    f"unknown notebook {path.name}: there is no exercises/{path.name} "
-                    f"(known: {known})")], "unknown notebook"
+        return Job(key, student, path, digest, [], rows=[Row(
+            student, stem, "", 0, 0, "error", f"unknown notebook {path.name}: there is no "
+            f"exercises/{path.name} (known: {known})")], notes=["unknown notebook"])
     canonical = nbformat.read(canonical_path, as_version=4)
     extra = []
     if options.extra_checks and (options.extra_checks / path.name).exists():
         extra = [nbformat.read(options.extra_checks / path.name, as_version=4)]
     checks = [(cell, False) for cell in canonical.cells if is_check(cell)]
     checks += [(cell, True) for notebook in extra for cell in notebook.cells if is_check(cell)]
-
-    def rows(status_for: dict[str, tuple[str, str, str]], default: tuple[str, str, str]):
-        out = []
-        for cell, hidden in checks:
-            status, message, output = status_for.get(cell.id, default)
-            maximum = _points(cell)
-            out.append(Row(student, stem, cell.id, maximum if status == "passed" else 0,
-                           maximum, status, "" if hidden else message,
-                           "" if hidden else output, hidden))
-        return out
-
+    job = Job(key, student, path, digest, checks)
     try:
         submission = read_submission(path)
     except BadSubmission as bad:
-        return rows({}, ("error", f"not graded: {bad}", "")), str(bad)
-    repaired, notes = restore_checks(submission, canonical, extra)
+        job.rows = job.rows_for({}, ("error", f"not graded: {bad}", ""))
+        job.notes.append(str(bad))
+        return job
+    job.notebook, job.notes = restore_checks(submission, canonical, extra)
+    return job
+
+
+def run_jobs(jobs: list[Job], options: Options) -> None:
+    """Run the runnable jobs in one pytest process (each in its own kernel and sandbox)."""
+    runnable = [job for job in jobs if job.rows is None]
+    if not runnable:
+        return
     with tempfile.TemporaryDirectory(prefix="sandbox-grade-") as work:
-        copy_path = Path(work) / path.name
-        nbformat.write(repaired, copy_path)
-        run = run_notebook(copy_path, cell_timeout=options.cell_timeout,
-                           timeout=options.timeout,
-                           memory_bytes=options.memory_mb * 2**20 if options.memory_mb else None)
-    notes += _cell_notes(run)
-    return rows(_statuses(run), _missing(run)), "; ".join(notes + ([run.error] if run.error
-                                                                   else []))
+        paths = []
+        for index, job in enumerate(runnable):
+            path = Path(work) / str(index) / job.path.name
+            path.parent.mkdir()
+            nbformat.write(job.notebook, path)
+            paths.append(path)
+        runs = run_notebooks(paths, cell_timeout=options.cell_timeout, timeout=options.timeout,
+                             memory_bytes=options.memory_mb * 2**20 if options.memory_mb
+                             else None)
+    for job, run in zip(runnable, runs, strict=True):
+        job.rows = job.rows_for(_statuses(run), _missing(run))
+        job.notes += _cell_notes(run) + ([run.error] if run.error else [])
 
 
 def _cell_notes(run: NotebookRun) -> list[str]:
@@ -233,6 +262,9 @@ def _digest(*paths: Path | None) -> str:
     return digest.hexdigest()
 
 
+BATCH = 5  # submissions per pytest process: enough to spread its start-up, few to balance
+
+
 def grade(submissions: Path, out: Path, options: Options, jobs: int | None = None,
           progress: Any = print) -> list[Row]:
     """Grade every ``<student>/<stem>.ipynb`` under ``submissions`` into ``out``."""
@@ -241,7 +273,7 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
     cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     work = sorted(p for p in submissions.glob("*/*.ipynb") if p.is_file())
     results: dict[str, dict[str, Any]] = {}
-    todo = []
+    todo: list[Job] = []
     for path in work:
         key = f"{path.parent.name}/{path.name}"
         extra = options.extra_checks / path.name if options.extra_checks else None
@@ -249,27 +281,30 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
         if cache.get(key, {}).get("digest") == digest:
             results[key] = cache[key]
         else:
-            todo.append((key, path, digest))
-    lock = threading.Lock()
+            todo.append(prepare(key, path, digest, options))
     done = len(results)
     if done:
         progress(f"{done} submission(s) already graded and unchanged: kept")
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(grade_one, path.parent.name, path, options): (key, digest)
-                   for key, path, digest in todo}
-        for future in as_completed(futures):
-            key, digest = futures[future]
-            rows, note = future.result()
+    workers = jobs or os.cpu_count() or 1
+    size = max(1, min(BATCH, -(-len(todo) // workers)))
+    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run_jobs, batch, options) for batch in batches]
+        for future, batch in zip(futures, batches, strict=True):
+            future.result()
             with lock:
-                results[key] = {"digest": digest, "note": note,
-                                "rows": [asdict(row) for row in rows]}
-                cache[key] = results[key]
+                for job in batch:
+                    note = "; ".join(job.notes)
+                    results[job.key] = cache[job.key] = {
+                        "digest": job.digest, "note": note,
+                        "rows": [asdict(row) for row in job.rows or []]}
+                    done += 1
+                    earned = sum(r.points for r in job.rows or [])
+                    maximum = sum(r.max_points for r in job.rows or [])
+                    progress(f"[{done}/{len(work)}] {job.key}: {earned:g}/{maximum:g}"
+                             + (f" ({note})" if note else ""))
                 cache_path.write_text(json.dumps(cache))
-                done += 1
-                earned = sum(r.points for r in rows)
-                maximum = sum(r.max_points for r in rows)
-                progress(f"[{done}/{len(work)}] {key}: {earned:g}/{maximum:g}"
-                         + (f" ({note})" if note else ""))
     all_rows = [Row(**row) for key in sorted(results) for row in results[key]["rows"]]
     _write_outputs(out, all_rows, {k: v["note"] for k, v in results.items()})
     return all_rows

@@ -21,9 +21,31 @@ def strip_ansi(text: str) -> str:
     return ANSI.sub("", text)
 
 
+_started: dict[str, float] = {}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--sandbox-results", default=None,
                      help="write each check cell's verdict to this JSON file")
+    parser.addoption("--sandbox-notebook-timeout", type=float, default=None,
+                     help="seconds one notebook may run; its later cells are not run")
+
+
+def _notebook(item: Any) -> str:
+    return str(getattr(item, "fspath", ""))
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    import time
+
+    limit = item.config.getoption("--sandbox-notebook-timeout")
+    if limit is None or getattr(item, "cell", None) is None:
+        return
+    started = _started.setdefault(_notebook(item), time.monotonic())
+    if time.monotonic() - started > limit:
+        _records.append(_record(item, "timeout", "the notebook ran out of time before this "
+                                "cell", ""))
+        pytest.skip("the notebook's time is up")
 
 
 def _outputs_text(item: Any) -> str:
@@ -70,15 +92,21 @@ def pytest_runtest_makereport(item: Any, call: Any):  # noqa: ANN201 (pytest hoo
         status, message = "passed", ""
     else:
         status, message = verdict(call.excinfo)
-    _records.append({
+    _records.append(_record(item, status, message, failure_text(call.excinfo)))
+
+
+def _record(item: Any, status: str, message: str, traceback: str) -> dict[str, Any]:
+    cell = item.cell
+    return {
+        "notebook": _notebook(item),
         "cell_id": cell.get("id"),
         "tags": list(cell.get("metadata", {}).get("tags", [])),
         "points": cell.get("metadata", {}).get("points"),
         "status": status,
         "message": message,
         "output": _outputs_text(item)[-20000:],
-        "traceback": failure_text(call.excinfo)[-20000:],
-    })
+        "traceback": traceback[-20000:],
+    }
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

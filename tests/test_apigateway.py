@@ -751,3 +751,106 @@ def test_api_keys_and_usage_plans(sb):
     assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 200
     over = requests.get(url, headers={"x-api-key": key["value"]})  # 4th of a quota of 3
     assert (over.status_code, over.json()) == (429, {"message": "Limit Exceeded"})
+
+
+TOKEN_AUTHORIZER = """
+def handler(event, context):
+    token = event["authorizationToken"]
+    if token == "unauthorized":
+        raise Exception("Unauthorized")
+    if token == "broken":
+        return {"nothing": "useful"}
+    effect = "Allow" if token.startswith("allow") else "Deny"
+    api = event["methodArn"].split("/")[0]
+    return {"principalId": "user-" + token,
+            "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": effect, "Resource": api + "/*"}]},
+            "context": {"tier": "gold", "level": 3, "admin": False}}
+"""
+
+
+def _authorized_api(sb, authorizer_kind: str, **authorizer):
+    arn = deploy("echo", ECHO)
+    auth_arn = deploy("auth", TOKEN_AUTHORIZER if authorizer_kind == "TOKEN" else """
+def handler(event, context):
+    allowed = event["queryStringParameters"].get("user") == "ada"
+    return {"principalId": "ada", "context": {"path": event["path"], "type": event["type"]},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": "Allow" if allowed else "Deny",
+                "Resource": event["methodArn"]}]}}
+""")
+    api = RestApi()
+    c = api.client
+    authorizer_id = c.create_authorizer(
+        restApiId=api.id, name="auth", type=authorizer_kind, authorizerUri=lambda_uri(auth_arn),
+        **authorizer)["id"]
+    resource = api.resource("/items")
+    c.put_method(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                 authorizationType="CUSTOM", authorizerId=authorizer_id)
+    c.put_integration(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                      type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri(arn))
+    allow_apigateway("echo", api.id)
+    boto3.client("lambda").add_permission(
+        FunctionName="auth", StatementId="apigw", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api.id}/authorizers/"
+                  f"{authorizer_id}")
+    api.deploy()
+    return sb.api_url(api.id, "prod") + "/items"
+
+
+def test_token_authorizer_policy_is_enforced_and_its_context_passed_on(sb):
+    url = _authorized_api(sb, "TOKEN", identitySource="method.request.header.Authorization",
+                          authorizerResultTtlInSeconds=0)
+    missing = requests.get(url)
+    assert (missing.status_code, missing.json()) == (401, {"message": "Unauthorized"})
+    event = requests.get(url, headers={"Authorization": "allow-me"}).json()
+    assert event["requestContext"]["authorizer"]["principalId"] == "user-allow-me"
+    assert event["requestContext"]["authorizer"]["tier"] == "gold"
+    assert event["requestContext"]["authorizer"]["level"] == "3"  # values are stringified
+    denied = requests.get(url, headers={"Authorization": "nope"})
+    assert denied.status_code == 403
+    assert denied.json() == {"Message": "User is not authorized to access this resource with "
+                                        "an explicit deny"}
+    unauthorized = requests.get(url, headers={"Authorization": "unauthorized"})
+    assert unauthorized.status_code == 401
+    broken = requests.get(url, headers={"Authorization": "broken"})
+    assert (broken.status_code, broken.json()) == (500, {"message": None})
+    assert broken.headers["x-amzn-ErrorType"] == "AuthorizerConfigurationException"
+
+
+def test_request_authorizer_and_its_cached_answer(sb):
+    url = _authorized_api(sb, "REQUEST", identitySource="method.request.querystring.user")
+    assert requests.get(url).status_code == 401  # identity source missing
+    event = requests.get(url + "?user=ada").json()
+    assert event["requestContext"]["authorizer"]["type"] == "REQUEST"
+    assert event["requestContext"]["authorizer"]["path"] == "/items"
+    assert requests.get(url + "?user=bob").status_code == 403
+    boto3.client("lambda").delete_function(FunctionName="auth")
+    assert requests.get(url + "?user=ada").status_code == 200  # the cached policy (300 s)
+
+
+def test_iam_authorization_needs_a_signed_request(sb):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    arn = deploy("echo", ECHO)
+    api = RestApi()
+    resource = api.resource("/private")
+    api.client.put_method(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                          authorizationType="AWS_IAM")
+    api.client.put_integration(restApiId=api.id, resourceId=resource, httpMethod="GET",
+                               type="AWS_PROXY", integrationHttpMethod="POST",
+                               uri=lambda_uri(arn))
+    allow_apigateway("echo", api.id)
+    api.deploy()
+    url = f"https://{api.id}.execute-api.us-east-1.amazonaws.com/prod/private"
+    unsigned = requests.get(url)
+    assert unsigned.status_code == 403
+    assert unsigned.json() == {"message": "Missing Authentication Token"}
+    signed = AWSRequest(method="GET", url=url)
+    SigV4Auth(boto3.Session().get_credentials(), "execute-api", "us-east-1").add_auth(signed)
+    response = requests.get(url, headers=dict(signed.headers))
+    assert response.status_code == 200
+    identity = response.json()["requestContext"]["identity"]
+    assert identity["accessKey"] == boto3.Session().get_credentials().access_key

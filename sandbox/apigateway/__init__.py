@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import gateway, httpapi, rest, usage
+from . import authorizers, gateway, httpapi, rest, usage
 from .gateway import Request, Response
 
 _service: ApiGatewayService | None = None
@@ -32,6 +32,7 @@ class ApiGatewayService:
         self.sandbox = sandbox
         self.deployments = rest.Deployments()
         self.usage_plans = usage.UsagePlans()
+        self.authorizer_cache = authorizers.AuthorizerCache()
         sandbox._server.add_route(self.route)
         from . import client
 
@@ -83,6 +84,7 @@ class ApiGatewayService:
     def reset(self) -> None:
         self.deployments.clear()
         self.usage_plans.reset()
+        self.authorizer_cache.clear()
 
     def close(self) -> None:
         self.deployments.clear()

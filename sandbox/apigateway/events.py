@@ -46,6 +46,7 @@ class Context:
         default_factory=lambda: base64.b64encode(os.urandom(11)).decode().replace("/", "A"))
     authorizer: dict[str, Any] | None = None
     identity: dict[str, Any] = field(default_factory=dict)
+    usage_identifier_key: str | None = None  # a Lambda authorizer's API key, for usage plans
 
     @property
     def domain_name(self) -> str:

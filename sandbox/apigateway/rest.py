@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import events, integrations, templates
+from . import authorizers, events, integrations, templates
 from .events import Context, MalformedResponse
 from .gateway import Request, Response, json_response
 
@@ -206,9 +206,18 @@ def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Respons
     context = Context(account_id=deployment.account_id, api_id=api.id,
                       region=deployment.region, stage=stage_name, deployment_id=deployment.id,
                       resource_id=resource.id, resource_path=resource.path)
+    stage_variables = dict(stage.variables or {})
+    try:
+        authorizers.authorize(service, request, context, method, deployment.authorizers,
+                              path_parameters, stage_variables)
+    except authorizers.Denied as denied:
+        response = gateway_error(denied.kind, request, context)
+        response.headers.append(("x-sandbox-reason", denied.reason))
+        return response
     if method.get("apiKeyRequired"):
         key_value = (request.header("x-api-key")
-                     if deployment.api_key_source.upper() == "HEADER" else None)
+                     if deployment.api_key_source.upper() == "HEADER"
+                     else context.usage_identifier_key)
         denied, key = service.usage_plans.check(api, stage_name, key_value)
         if key is not None:
             context.identity.update({"apiKey": key.value, "apiKeyId": key.id})
@@ -217,7 +226,6 @@ def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Respons
     integration = method.get("methodIntegration")
     if not integration:
         return gateway_error(INTERNAL_SERVER_ERROR, request, context)
-    stage_variables = dict(stage.variables or {})
     kind = (integration.get("type") or "").upper()
     try:
         if kind == "AWS_PROXY":

@@ -1,0 +1,213 @@
+"""Method authorization for REST APIs: Lambda authorizers (TOKEN and REQUEST) and AWS_IAM.
+
+A Lambda authorizer gets ``{"type": "TOKEN", "authorizationToken", "methodArn"}`` or, for
+REQUEST, the request's headers, query, path parameters, stage variables and context; it answers
+with a ``principalId``, a ``policyDocument`` that must allow ``execute-api:Invoke`` on the
+method ARN, and an optional ``context`` that reaches the integration as
+``requestContext.authorizer``. Answers are cached per identity for
+``authorizerResultTtlInSeconds`` (300 by default), as on AWS: a cached policy is reused for the
+other methods of the API, which is why an authorizer should allow more than the one method.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from typing import Any
+
+from . import events, integrations
+from .events import Context
+from .gateway import Request
+
+UNAUTHORIZED = (401, {"message": "Unauthorized"}, "UnauthorizedException", True)
+# AWS's default ACCESS_DENIED gateway responses for authorizer policies spell "Message".
+EXPLICIT_DENY = (403, {"Message": "User is not authorized to access this resource with an "
+                                  "explicit deny"}, "AccessDeniedException", True)
+NOT_ALLOWED = (403, {"Message": "User is not authorized to access this resource"},
+               "AccessDeniedException", True)
+CONFIGURATION_ERROR = (500, {"message": None}, "AuthorizerConfigurationException", False)
+MISSING_AUTHENTICATION_TOKEN = (403, {"message": "Missing Authentication Token"},
+                                "MissingAuthenticationTokenException", True)
+DEFAULT_TTL_SECONDS = 300
+
+
+class Denied(Exception):
+    def __init__(self, kind: tuple[int, dict[str, Any], str | None, bool], reason: str):
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+class AuthorizerCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
+
+    def get(self, key: tuple[str, str, tuple[str, ...]]) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[0] < time.monotonic():
+                return None
+            return found[1]
+
+    def put(self, key: tuple[str, str, tuple[str, ...]], ttl: float,
+            answer: dict[str, Any]) -> None:
+        if ttl > 0:
+            with self._lock:
+                self._entries[key] = (time.monotonic() + ttl, answer)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def method_arn(context: Context, request: Request) -> str:
+    path = "/" + request.raw_path.lstrip("/")
+    return (f"arn:aws:execute-api:{context.region}:{context.account_id}:{context.api_id}/"
+            f"{context.stage}/{request.method}{path}")
+
+
+def authorize(service: Any, request: Request, context: Context, method: dict[str, Any],
+              authorizers: dict[str, dict[str, Any]], path_parameters: dict[str, str],
+              stage_variables: dict[str, str]) -> None:
+    """Raise Denied unless the method's authorization lets the request through; fills
+    ``context.authorizer`` and ``context.identity``."""
+    kind = (method.get("authorizationType") or "NONE").upper()
+    if kind == "NONE":
+        return
+    if kind == "AWS_IAM":
+        _iam(request, context)
+        return
+    if kind != "CUSTOM":
+        raise Denied(CONFIGURATION_ERROR, f"The sandbox does not run {kind} authorizers")
+    authorizer = authorizers.get(method.get("authorizerId") or "")
+    if authorizer is None:
+        raise Denied(CONFIGURATION_ERROR, "The method's authorizer does not exist")
+    _lambda_authorizer(service, request, context, authorizer, path_parameters,
+                       stage_variables)
+
+
+def _iam(request: Request, context: Context) -> None:
+    """AWS_IAM: the request must be signed with Signature Version 4 (which IAM policies
+    allow it is the IAM extension's to decide)."""
+    signature = request.header("authorization") or ""
+    matched = re.match(r"AWS4-HMAC-SHA256 Credential=([A-Z0-9]+)/", signature)
+    if not matched:
+        raise Denied(MISSING_AUTHENTICATION_TOKEN, "AWS_IAM methods need a signed request")
+    context.identity["accessKey"] = matched.group(1)
+    context.identity["accountId"] = context.account_id
+
+
+def _identity_values(request: Request, sources: str, stage_variables: dict[str, str],
+                     path_parameters: dict[str, str]) -> list[str] | None:
+    values = []
+    for source in [s.strip() for s in (sources or "").split(",") if s.strip()]:
+        value: str | None = None
+        if source.startswith("method.request.header."):
+            value = request.header(source.rsplit(".", 1)[1])
+        elif source.startswith("method.request.querystring."):
+            name = source.rsplit(".", 1)[1]
+            value = next((v for k, v in reversed(request.query_pairs) if k == name), None)
+        elif source.startswith("stageVariables."):
+            value = stage_variables.get(source.split(".", 1)[1])
+        elif source.startswith("method.request.path."):
+            value = path_parameters.get(source.rsplit(".", 1)[1])
+        elif source.startswith("context."):
+            value = {"httpMethod": request.method, "stage": "", "sourceIp": request.source_ip
+                     }.get(source.split(".", 1)[1])
+        if not value:
+            return None
+        values.append(value)
+    return values
+
+
+def _lambda_authorizer(service: Any, request: Request, context: Context,
+                       authorizer: dict[str, Any], path_parameters: dict[str, str],
+                       stage_variables: dict[str, str]) -> None:
+    kind = (authorizer.get("type") or "TOKEN").upper()
+    arn = method_arn(context, request)
+    sources = authorizer.get("identitySource") or (
+        "method.request.header.Authorization" if kind == "TOKEN" else "")
+    identity = _identity_values(request, sources, stage_variables, path_parameters)
+    if identity is None:
+        raise Denied(UNAUTHORIZED, f"The identity source {sources} is missing or empty")
+    if kind == "TOKEN":
+        expression = authorizer.get("identityValidationExpression")
+        if expression and not re.fullmatch(expression, identity[0]):
+            raise Denied(UNAUTHORIZED, "The token does not match identityValidationExpression")
+        event: dict[str, Any] = {"type": "TOKEN", "authorizationToken": identity[0],
+                                 "methodArn": arn}
+    else:
+        proxy = events.event_v1(request, context, path_parameters=path_parameters,
+                                stage_variables=stage_variables, binary_media_types=[])
+        event = {"type": "REQUEST", "methodArn": arn}
+        event.update({k: v for k, v in proxy.items() if k not in ("body", "isBase64Encoded")})
+    ttl = authorizer.get("authorizerResultTtlInSeconds")
+    ttl = DEFAULT_TTL_SECONDS if ttl is None else int(ttl)
+    cache_key = (context.api_id, authorizer.get("id") or "", tuple(identity))
+    answer = service.authorizer_cache.get(cache_key) if identity else None
+    started = time.monotonic()
+    if answer is None:
+        answer = _call(service, context, authorizer, event, stage_variables)
+        service.authorizer_cache.put(cache_key, ttl if identity else 0, answer)
+    _enforce(answer, arn)
+    context.authorizer = {
+        "principalId": answer.get("principalId"),
+        **{key: value if isinstance(value, str) else json.dumps(value)
+           for key, value in (answer.get("context") or {}).items()},
+        "integrationLatency": int((time.monotonic() - started) * 1000),
+    }
+    context.usage_identifier_key = answer.get("usageIdentifierKey")
+
+
+def _call(service: Any, context: Context, authorizer: dict[str, Any], event: dict[str, Any],
+          stage_variables: dict[str, str]) -> dict[str, Any]:
+    try:
+        target = integrations.lambda_target(authorizer.get("authorizerUri") or "",
+                                            stage_variables, context.account_id, context.region)
+        source = (f"arn:aws:execute-api:{context.region}:{context.account_id}:"
+                  f"{context.api_id}/authorizers/{authorizer.get('id')}")
+        integrations.check_permission(target, source, context.account_id,
+                                      authorizer.get("authorizerCredentials"))
+        payload = integrations.invoke_function(service.lambda_runtime, target,
+                                               service.encode(event),
+                                               integrations.REST_TIMEOUT_SECONDS)
+    except integrations.IntegrationFailure as failure:
+        if failure.payload is not None:
+            try:
+                message = json.loads(failure.payload).get("errorMessage")
+            except (ValueError, AttributeError):
+                message = None
+            if message == "Unauthorized":  # the authorizer's way to say 401
+                raise Denied(UNAUTHORIZED, "The authorizer answered Unauthorized") from failure
+        raise Denied(CONFIGURATION_ERROR, failure.detail) from failure
+    try:
+        answer = json.loads(payload)
+    except ValueError as error:
+        raise Denied(CONFIGURATION_ERROR, "The authorizer's answer is not JSON") from error
+    if not isinstance(answer, dict) or not isinstance(answer.get("policyDocument"), dict):
+        raise Denied(CONFIGURATION_ERROR,
+                     "The authorizer's answer has no principalId and policyDocument")
+    return answer
+
+
+def _enforce(answer: dict[str, Any], arn: str) -> None:
+    from ..awslambda.permissions import _arn_like, _as_list, _like
+
+    allowed = False
+    for statement in _as_list(answer["policyDocument"].get("Statement")):
+        if not isinstance(statement, dict):
+            continue
+        actions = _as_list(statement.get("Action"))
+        if not any(_like(str(a), "execute-api:Invoke", case=False) for a in actions):
+            continue
+        if not any(_arn_like(str(r), arn) for r in _as_list(statement.get("Resource"))):
+            continue
+        if statement.get("Effect") == "Deny":
+            raise Denied(EXPLICIT_DENY, f"The authorizer's policy denies {arn}")
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    if not allowed:
+        raise Denied(NOT_ALLOWED, f"The authorizer's policy does not allow {arn}")

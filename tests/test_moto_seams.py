@@ -78,6 +78,13 @@ SEAMS = [
      ["self", "env"]),
     ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "_validate_definition",
      ["definition"]),
+    ("moto.stepfunctions.parser.asl.jsonata", "jsonata", "_eval_jsonata", None),
+    ("moto.stepfunctions.parser.asl.jsonata", "jsonata", "encode_jsonata_variable_declarations",
+     ["bindings"]),
+    ("moto.stepfunctions.parser.asl.component.intrinsic", "jsonata",
+     "_DECLARATION_BY_VARIABLE_REFERENCE", None),
+    ("moto.stepfunctions.parser.asl.component.common.string.string_expression", "StringJSONata",
+     "_eval_body", ["self", "env"]),
 ]
 
 

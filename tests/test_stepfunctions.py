@@ -400,3 +400,74 @@ def test_a_valid_definition_with_every_state_type_is_accepted(sb):
                          "Echo": {"Type": "Pass", "End": True}}}},
             "Stop": {"Type": "Fail", "Error": "Stopped", "Cause": "the choice said so"}}})
     assert arn.endswith(":stateMachine:machine")
+
+
+# ---------------------------------------------------------------- JSONata and variables
+def sync(definition: dict, execution_input: object = None) -> dict:
+    """Run an Express workflow to its end (StartSyncExecution)."""
+    sfn = boto3.client("stepfunctions")
+    arn = machine(definition, f"express-{time.monotonic_ns()}", type="EXPRESS")
+    return sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(execution_input or {}))
+
+
+def test_jsonata_arguments_assign_output_and_variables(sb):
+    arn = deploy("price", "def handler(event, context):\n"
+                          "    return {'total': sum(event['prices']) * event['rate']}\n")
+    result = sync({"QueryLanguage": "JSONata", "StartAt": "Rate", "States": {
+        "Rate": {"Type": "Pass", "Assign": {"rate": 2, "customer": "{% $states.input.who %}"},
+                 "Next": "Price"},
+        "Price": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Arguments": {"FunctionName": arn, "Payload": {
+                      "prices": "{% $states.input.prices %}", "rate": "{% $rate %}"}},
+                  "Assign": {"total": "{% $states.result.Payload.total %}"},
+                  "Output": "{% $states.input %}", "Next": "Decide"},
+        "Decide": {"Type": "Choice", "Default": "Small", "Choices": [
+            {"Condition": "{% $total > 20 %}", "Next": "Large"}]},
+        "Large": {"Type": "Pass", "End": True, "Output": {
+            "message": "{% 'Large order for ' & $customer %}", "total": "{% $total %}",
+            "items": "{% $count($states.input.prices) %}"}},
+        "Small": {"Type": "Succeed"}}}, {"who": 'Ada "the first"', "prices": [4, 7.5]})
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"]) == {
+        "message": 'Large order for Ada "the first"', "total": 23.0, "items": 2}
+
+
+def test_jsonata_has_the_functions_step_functions_adds(sb):
+    result = sync({"QueryLanguage": "JSONata", "StartAt": "F", "States": {"F": {
+        "Type": "Pass", "End": True, "Output": {
+            "partition": "{% $partition([1, 2, 3, 4, 5], 2) %}",
+            "range": "{% $range(0, 10, 5) %}",
+            "hash": "{% $hash('abc', 'SHA-256') %}",
+            "uuid": "{% $uuid() %}",
+            "parse": "{% $parse('{\"a\": [1]}') %}",
+            "random": "{% $random() %}"}}}})
+    output = json.loads(result["output"])
+    assert output["partition"] == [[1, 2], [3, 4], [5]]
+    assert output["range"] == [0, 5, 10]
+    assert output["hash"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert re.fullmatch(UUID, output["uuid"])
+    assert output["parse"] == {"a": [1]}
+    assert 0 <= output["random"] < 1
+
+
+@pytest.mark.parametrize("expression, cause", [
+    ("$nothing", "The JSONata expression '$nothing' returned nothing (undefined)."),
+    ("$count(1, 2, 3)", "The JSONata expression '$count(1, 2, 3)' threw an error during "
+                        "evaluation. T0410: "),
+])
+def test_a_failing_jsonata_expression_is_a_query_evaluation_error(sb, expression, cause):
+    result = sync({"QueryLanguage": "JSONata", "StartAt": "Bad", "States": {
+        "Bad": {"Type": "Pass", "Output": "{% " + expression + " %}", "End": True}}})
+    assert (result["status"], result["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert result["cause"].startswith(
+        "An error occurred while executing the state 'Bad' (entered at the event id #2). "
+        + cause)
+
+
+def test_jsonpath_states_read_and_write_variables(sb):
+    described = run(machine({"StartAt": "Keep", "States": {
+        "Keep": {"Type": "Pass", "Assign": {"order.$": "$.id", "count": 3}, "Next": "Use"},
+        "Use": {"Type": "Pass", "Parameters": {"order.$": "$order", "twice.$":
+                                                "States.MathAdd($count, $count)"},
+                "End": True}}}), {"id": "A-1"})
+    assert json.loads(described["output"]) == {"order": "A-1", "twice": 6}

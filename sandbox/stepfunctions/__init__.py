@@ -10,6 +10,8 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
   credentials; the parser's errors carry their AWS error codes;
 - definitions (``validation``): checked at create and update as AWS checks them, refused with
   ``InvalidDefinition`` and AWS's message for each problem;
+- JSONata (``jsonata``): evaluated by ``jsonata-python``, so that JSONata states, ``Assign``
+  and variables work;
 - simulated time (``timing``): Wait states, retry intervals and the execution's TimeoutSeconds
   run on the sandbox's clock, and the history shows the simulated timestamps.
 
@@ -27,6 +29,7 @@ from .executions import Executions
 _service: StepFunctions | None = None
 _patches: list[tuple[Any, str, Any, bool]] = []  # (owner, attribute, original, was it own)
 _saved_environment: dict[str, str | None] = {}
+_saved_declarations: dict[str, str] = {}
 
 
 class StepFunctions:
@@ -101,6 +104,24 @@ def install(sandbox: Any) -> StepFunctions:
     _patch(BaseExecutionWorkerCommunication, "terminated",
            timing.reflect_stop_date(BaseExecutionWorkerCommunication.terminated))
 
+    # JSONata: moto's evaluator is unset, and its declarations of $hash and $uuid are stubs
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+        StringJSONata,
+    )
+    from moto.stepfunctions.parser.asl.component.intrinsic import jsonata as functions
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    from . import jsonata
+
+    _patch(moto_jsonata, "_eval_jsonata", jsonata.evaluate)
+    _patch(StringJSONata, "_eval_body", jsonata.failing_as_aws_does(StringJSONata._eval_body))
+    for module in engine.engine_modules_using(moto_jsonata.encode_jsonata_variable_declarations):
+        _patch(module, "encode_jsonata_variable_declarations",
+               jsonata.encode_variable_declarations)
+    stubs = functions._DECLARATION_BY_VARIABLE_REFERENCE
+    for name in jsonata.NATIVE:
+        _saved_declarations[name] = stubs.pop(name)
+
     # StartSyncExecution's endpoint is "sync-states.<region>...": botocore would put "sync-" in
     # front of the sandbox's 127.0.0.1, which no resolver knows
     _saved_environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = os.environ.get(
@@ -126,6 +147,11 @@ def uninstall() -> None:
         else:
             os.environ[name] = value
     _saved_environment.clear()
+    if _saved_declarations:
+        from moto.stepfunctions.parser.asl.component.intrinsic import jsonata as functions
+
+        functions._DECLARATION_BY_VARIABLE_REFERENCE.update(_saved_declarations)
+        _saved_declarations.clear()
     logging.getLogger("moto.stepfunctions.parser").removeHandler(_QUIET)
     logging.getLogger("moto.stepfunctions.parser").propagate = True
     _service = None

@@ -854,3 +854,51 @@ def test_iam_authorization_needs_a_signed_request(sb):
     assert response.status_code == 200
     identity = response.json()["requestContext"]["identity"]
     assert identity["accessKey"] == boto3.Session().get_credentials().access_key
+
+
+def _log_lines(group: str) -> list[str]:
+    logs = boto3.client("logs")
+    lines = []
+    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+        lines += [e["message"] for e in logs.get_log_events(
+            logGroupName=group, logStreamName=stream["logStreamName"])["events"]]
+    return lines
+
+
+def test_access_logs_in_the_stage_format(sb, echo_api):
+    boto3.client("logs").create_log_group(logGroupName="api-access")
+    group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:api-access"
+    boto3.client("apigateway").update_stage(
+        restApiId=echo_api.id, stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group_arn},
+            {"op": "replace", "path": "/accessLogSettings/format",
+             "value": '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+                      '"method":"$context.httpMethod","resource":"$context.resourcePath",'
+                      '"status":"$context.status","error":"$context.error.message",'
+                      '"user":"$context.identity.user"}'}])
+    ok = requests.get(sb.api_url(echo_api.id, "prod") + "/items/1")
+    requests.get(sb.api_url(echo_api.id, "prod") + "/")
+    lines = [json.loads(line) for line in _log_lines("api-access")]
+    assert lines == [
+        {"requestId": ok.headers["x-amzn-RequestId"], "ip": "127.0.0.1", "method": "GET",
+         "resource": "/items/{id}", "status": "200", "error": "-", "user": "-"},
+        {"requestId": lines[1]["requestId"], "ip": "127.0.0.1", "method": "GET",
+         "resource": "-", "status": "403", "error": "Missing Authentication Token", "user": "-"},
+    ]
+
+
+def test_http_api_access_logs(sb):
+    boto3.client("logs").create_log_group(logGroupName="http-access")
+    arn = deploy("echo", ECHO)
+    api = HttpApi()
+    api.lambda_route("GET /items", arn)
+    allow_apigateway("echo", api.id)
+    api.stage(AccessLogSettings={
+        "DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:http-access",
+        "Format": "$context.requestId $context.routeKey $context.status "
+                  "$context.integrationErrorMessage"})
+    response = requests.get(sb.api_url(api.id, "$default") + "/items")
+    requests.get(sb.api_url(api.id, "$default") + "/nothing")
+    first, second = _log_lines("http-access")
+    assert first == f"{response.headers['apigw-requestid']} GET /items 200 -"
+    assert second.split(" ", 1)[1] == "- 404 -"  # no route matched

@@ -109,6 +109,8 @@ class Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    error_message: str | None = None  # $context.error.message, for access logs
+    integration_error: str | None = None  # $context.integrationErrorMessage
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

@@ -32,8 +32,10 @@ def find_http_api(api_id: str) -> Any | None:
 
 def _error(kind: tuple[int, dict[str, Any]], request: Request) -> Response:
     status, body = kind
-    return json_response(status, body, [("apigw-requestid", _request_id(request))],
-                         compact=True)
+    response = json_response(status, body, [("apigw-requestid", _request_id(request))],
+                             compact=True)
+    response.error_message = body["message"]
+    return response
 
 
 def _request_id(request: Request) -> str:
@@ -166,13 +168,29 @@ def _with_cors(cors: dict[str, Any] | None, request: Request, response: Response
 
 # ---------------------------------------------------------------------------------- invoking
 def invoke(service: Any, api: Any, request: Request) -> Response:
+    """Serve one request to an HTTP API, and write its access log line."""
+    from . import accesslogs
+    from .rest import access_log_values
+
     context = Context(account_id=api.backend.account_id, api_id=api.api_id,
                       region=api.backend.region_name, stage="")
     request._apigw_id = context.extended_request_id  # type: ignore[attr-defined]
     selected = select_stage(api, request)
     if selected is None:
         return _error(NOT_FOUND, request)
-    stage, path = selected
+    response = _invoke(service, api, request, context, *selected)
+    settings = selected[0].access_log_settings
+    if settings:
+        values = access_log_values(request, context, response)
+        values["requestId"] = context.extended_request_id
+        values["path"] = request.raw_path
+        values["integrationErrorMessage"] = response.integration_error
+        accesslogs.write(settings, values, f"{api.api_id}-{context.stage}")
+    return response
+
+
+def _invoke(service: Any, api: Any, request: Request, context: Context, stage: Any,
+            path: str) -> Response:
     context.stage = stage.name
     raw_path = path if stage.name == "$default" else f"/{stage.name}{path}"
     cors = _cors(api)
@@ -195,6 +213,7 @@ def invoke(service: Any, api: Any, request: Request) -> Response:
     except integrations.IntegrationFailure as failure:
         kind = SERVICE_UNAVAILABLE if failure.kind == "timeout" else INTERNAL_SERVER_ERROR
         response = _error(kind, request)
+        response.integration_error = failure.detail
         reason = failure.detail[:900].replace("\n", " ").encode("ascii", "backslashreplace")
         response.headers.append(("x-sandbox-reason", reason.decode("ascii")))
     return _with_cors(cors, request, response)

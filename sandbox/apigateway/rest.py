@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import authorizers, events, integrations, templates
+from . import accesslogs, authorizers, events, integrations, templates
 from .events import Context, MalformedResponse
 from .gateway import Request, Response, json_response
 
@@ -183,7 +184,9 @@ def gateway_error(kind: tuple[int, dict[str, Any], str | None, bool], request: R
     headers = _standard_headers(request, context)
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
-    return json_response(status, body, headers, compact=compact)
+    response = json_response(status, body, headers, compact=compact)
+    response.error_message = body.get("message", body.get("Message"))
+    return response
 
 
 def _standard_headers(request: Request, context: Context | None) -> list[tuple[str, str]]:
@@ -194,7 +197,36 @@ def _standard_headers(request: Request, context: Context | None) -> list[tuple[s
 
 
 def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Response:
-    """Serve one request to a REST API stage."""
+    """Serve one request to a REST API stage, and write its access log line."""
+    seen: dict[str, Any] = {}
+    response = _invoke(service, api, stage_name, request, seen)
+    stage = api.stages.get(stage_name)
+    settings = getattr(stage, "access_log_settings", None)
+    if settings:
+        context = seen.get("context") or Context(
+            account_id=api.account_id, api_id=api.id, region=api.region_name, stage=stage_name)
+        values = access_log_values(request, context, response)
+        accesslogs.write(settings, values, f"{api.id}-{stage_name}")
+    return response
+
+
+def access_log_values(request: Request, context: Context, response: Response
+                      ) -> dict[str, Any]:
+    values = template_context(request, context)
+    values.update({
+        "status": response.status, "responseLength": len(response.body),
+        "responseLatency": int((time.time() - request.started) * 1000),
+        "error": {"message": response.error_message,
+                  "messageString": None if response.error_message is None
+                  else json.dumps(response.error_message)},
+        "routeKey": context.route_key,
+    })
+    values["identity"].update({"caller": None, "user": None})
+    return values
+
+
+def _invoke(service: Any, api: Any, stage_name: str, request: Request,
+            seen: dict[str, Any]) -> Response:
     stage = api.stages.get(stage_name)
     if stage is None or not stage.deployment_id:
         return gateway_error(FORBIDDEN, request)  # AWS: no such stage
@@ -206,6 +238,7 @@ def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Respons
     context = Context(account_id=deployment.account_id, api_id=api.id,
                       region=deployment.region, stage=stage_name, deployment_id=deployment.id,
                       resource_id=resource.id, resource_path=resource.path)
+    seen["context"] = context
     stage_variables = dict(stage.variables or {})
     try:
         authorizers.authorize(service, request, context, method, deployment.authorizers,

@@ -902,3 +902,101 @@ def test_http_api_access_logs(sb):
     first, second = _log_lines("http-access")
     assert first == f"{response.headers['apigw-requestid']} GET /items 200 -"
     assert second.split(" ", 1)[1] == "- 404 -"  # no route matched
+
+
+# ---------------------------------------------------------------------------------- the web app
+ITEMS_FUNCTION = """
+import json, os
+import boto3
+table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+def handler(event, context):
+    if event["requestContext"]["http"]["method"] == "POST":
+        item = json.loads(event["body"])
+        table.put_item(Item=item)
+        return {"statusCode": 201, "body": json.dumps(item)}
+    return {"items": sorted(i["name"] for i in table.scan()["Items"])}
+"""
+INDEX_HTML = """<!doctype html><html><head><script src="app.js"></script></head>
+<body><ul id="items"></ul></body></html>"""
+
+
+def _public_site(bucket: str, files: dict[str, tuple[str, str]], public: bool = True) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+    if public:
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    for key, (body, content_type) in files.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType=content_type)
+
+
+def test_s3_website_hosting(sb):
+    _public_site("site", {"index.html": (INDEX_HTML, "text/html"),
+                          "docs/index.html": ("<h1>docs</h1>", "text/html"),
+                          "app.js": ("console.log(1)", "application/javascript"),
+                          "error.html": ("<h1>nothing here</h1>", "text/html")})
+    base = f"{sb.endpoint_url}/_website/site"
+    page = requests.get(base + "/")
+    assert (page.status_code, page.text) == (200, INDEX_HTML)
+    assert page.headers["Content-Type"] == "text/html"
+    assert requests.get(base + "/app.js").headers["Content-Type"] == "application/javascript"
+    folder = requests.get(base + "/docs", allow_redirects=False)
+    assert (folder.status_code, folder.headers["Location"]) == (302, "/docs/")
+    missing = requests.get(base + "/nope.html")
+    assert (missing.status_code, missing.text) == (404, "<h1>nothing here</h1>")
+    assert requests.post(base + "/").status_code == 405
+    aws_form = requests.get("http://site.s3-website-us-east-1.amazonaws.com/")
+    assert (aws_form.status_code, aws_form.text) == (200, INDEX_HTML)
+    url = sb.extensions["apigateway"].website_url("site")
+    assert url == f"http://site.s3-website.localhost:{sb.endpoint_url.rsplit(':', 1)[1]}/"
+
+
+def test_a_private_bucket_website_answers_403(sb):
+    _public_site("secret", {"index.html": (INDEX_HTML, "text/html")}, public=False)
+    response = requests.get(f"{sb.endpoint_url}/_website/secret/")
+    assert response.status_code == 403 and "AccessDenied" in response.text
+    boto3.client("s3").delete_bucket_website(Bucket="secret")
+    response = requests.get(f"{sb.endpoint_url}/_website/secret/")
+    assert response.status_code == 404 and "NoSuchWebsiteConfiguration" in response.text
+
+
+def test_the_serverless_web_application(sb):
+    """Static site in S3 -> its JavaScript calls the API (CORS) -> Lambda -> DynamoDB; the
+    browser's requests are made here as a browser makes them."""
+    boto3.client("dynamodb").create_table(
+        TableName="items", KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST")
+    arn = deploy("items", ITEMS_FUNCTION, Environment={"Variables": {"TABLE": "items"}})
+    origin = "http://webapp.s3-website.localhost:" + sb.endpoint_url.rsplit(":", 1)[1]
+    api = HttpApi(CorsConfiguration={"AllowOrigins": [origin], "AllowMethods": ["GET", "POST"],
+                                     "AllowHeaders": ["content-type"]})
+    api.lambda_route("GET /items", arn)
+    api.lambda_route("POST /items", arn)
+    allow_apigateway("items", api.id)
+    api.stage()
+    api_url = sb.api_url(api.id, "$default")
+    _public_site("webapp", {"index.html": (INDEX_HTML, "text/html"), "app.js": (
+        f"fetch('{api_url}/items').then(r => r.json())", "application/javascript")})
+    # what a browser opening the site's URL sends: *.localhost resolves to loopback
+    page = requests.get(sb.endpoint_url + "/", headers={"Host": origin[len("http://"):]})
+    assert page.status_code == 200 and "app.js" in page.text
+    script = requests.get(f"{sb.endpoint_url}/_website/webapp/app.js").text
+    assert api_url in script
+    preflight = requests.options(api_url + "/items", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == origin
+    created = requests.post(api_url + "/items", json={"name": "lamp"},
+                            headers={"Origin": origin})
+    assert created.status_code == 201
+    assert created.headers["access-control-allow-origin"] == origin
+    listed = requests.get(api_url + "/items", headers={"Origin": origin})
+    assert listed.json() == {"items": ["lamp"]}
+    item = boto3.resource("dynamodb").Table("items").get_item(Key={"name": "lamp"})["Item"]
+    assert item == {"name": "lamp"}

@@ -33,7 +33,10 @@ class ApiGatewayService:
         self.deployments = rest.Deployments()
         self.usage_plans = usage.UsagePlans()
         self.authorizer_cache = authorizers.AuthorizerCache()
+        from ..s3 import website
+
         sandbox._server.add_route(self.route)
+        sandbox._server.add_route(website.route)  # the web application's static site
         from . import client
 
         self._client = client.install(sandbox)
@@ -80,6 +83,12 @@ class ApiGatewayService:
         """The base URL that invokes a deployed API stage on this sandbox."""
         return f"{self.sandbox.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
 
+    def website_url(self, bucket: str) -> str:
+        """The URL of a bucket's static website, for a browser on this machine."""
+        from ..s3 import website
+
+        return website.website_url(self.sandbox, bucket)
+
     # ------------------------------------------------------------------ life cycle
     def reset(self) -> None:
         self.deployments.clear()
@@ -88,7 +97,10 @@ class ApiGatewayService:
 
     def close(self) -> None:
         self.deployments.clear()
+        from ..s3 import website
+
         self.sandbox._server.remove_route(self.route)
+        self.sandbox._server.remove_route(website.route)
         self._client.uninstall()
 
 

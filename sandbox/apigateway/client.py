@@ -1,8 +1,9 @@
-"""``requests`` to ``https://<api_id>.execute-api.<region>.amazonaws.com/...`` reach the sandbox.
+"""``requests`` to ``https://<api_id>.execute-api.<region>.amazonaws.com/...`` (and to S3
+website endpoints, ``http://<bucket>.s3-website-<region>.amazonaws.com/``) reach the sandbox.
 
-While the sandbox runs, every ``requests`` session hands URLs on an execute-api host to an
-adapter that sends them to the sandbox's loopback server, keeping the ``Host`` header, which is
-how the server knows the API; no such request leaves the machine. Other URLs are untouched.
+While the sandbox runs, every ``requests`` session hands URLs on those hosts to an adapter that
+sends them to the sandbox's loopback server, keeping the ``Host`` header, which is how the
+server knows the API or bucket; no such request leaves the machine. Other URLs are untouched.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-EXECUTE_API_URL = re.compile(r"^https?://[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com"
-                             r"(:\d+)?(/|$|\?)", re.IGNORECASE)
+EXECUTE_API_URL = re.compile(
+    r"^https?://(?:[a-z0-9]+\.execute-api\.[a-z0-9-]+|[a-z0-9.-]+\.s3-website[-.][a-z0-9-]+)"
+    r"\.amazonaws\.com(:\d+)?(/|$|\?)", re.IGNORECASE)
 
 
 class _Hook:

@@ -471,3 +471,117 @@ def test_jsonpath_states_read_and_write_variables(sb):
                                                 "States.MathAdd($count, $count)"},
                 "End": True}}}), {"id": "A-1"})
     assert json.loads(described["output"]) == {"order": "A-1", "twice": 6}
+
+
+# ---------------------------------------------------------------- the visual workflow
+ORDER = {"Comment": "an order workflow", "StartAt": "Charge", "States": {
+    "Charge": {"Type": "Task", "Resource": "FUNCTION", "Next": "Route",
+               "Retry": [{"ErrorEquals": ["ValueError"], "MaxAttempts": 1,
+                          "IntervalSeconds": 1}],
+               "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                          "Next": "Refund"}]},
+    "Route": {"Type": "Choice", "Default": "Ship", "Choices": [
+        {"Variable": "$.total", "NumericGreaterThan": 100, "Next": "Review"}]},
+    "Review": {"Type": "Wait", "Seconds": 3600, "Next": "Ship"},
+    "Refund": {"Type": "Parallel", "ResultPath": None, "Next": "Notify", "Branches": [
+        {"StartAt": "Credit", "States": {"Credit": {"Type": "Pass", "End": True}}},
+        {"StartAt": "Apologise", "States": {"Apologise": {"Type": "Pass", "End": True}}}]},
+    "Notify": {"Type": "Map", "ItemsPath": "$.emails", "ResultPath": None, "Next": "Failed",
+               "ItemProcessor": {"StartAt": "Email", "States": {
+                   "Email": {"Type": "Pass", "End": True}}}},
+    "Ship": {"Type": "Succeed"},
+    "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "the card was declined"}}}
+
+
+def order_machine(handler: str = "def handler(event, context):\n    raise ValueError('no')\n"
+                  ) -> str:
+    definition = json.loads(json.dumps(ORDER))
+    definition["States"]["Charge"]["Resource"] = deploy("charge", handler)
+    return machine(definition, "orders")
+
+
+def test_a_state_machine_is_drawn_with_choices_branches_iterations_and_catches(sb):
+    from sandbox.stepfunctions import diagram
+
+    drawn = diagram.state_machine(order_machine())
+    mermaid = drawn.mermaid()
+    assert mermaid.startswith("flowchart TD\n")
+    for line in ['s0("Charge")', 's1{"Route"}', 's8(["Ship"])', 's9(["Failed"])',
+                 'subgraph s3["Refund (Parallel)"]', 'subgraph s3_0["Branch 1"]',
+                 'subgraph s3_1["Branch 2"]', 'subgraph s6["Notify (Map)"]',
+                 'subgraph s6_0["Each item"]', "start --> s0", "s0 --> s1",
+                 's0 -.->|"States.ALL"| s3', 's1 -->|"$.total > 100"| s2',
+                 's1 -->|"Default"| s8', "s2 --> s8", "s3 --> s6", "s6 --> s9",
+                 "s8 --> finish", "s9 --> finish"]:
+        assert line in mermaid, line
+    assert drawn._repr_markdown_() == f"```mermaid\n{mermaid}\n```"
+    bundle = drawn._repr_mimebundle_()
+    assert bundle["text/markdown"].startswith("```mermaid") and bundle["text/plain"] == str(
+        drawn)
+    text = drawn.text().splitlines()
+    assert text[0] == "State machine orders (starts at Charge)"
+    assert "  Route [Choice]" in text and "      if $.total > 100 -> Review" in text
+    assert "      otherwise -> Ship" in text and "      on error States.ALL -> Refund" in text
+    assert "      Branch 2 (starts at Apologise):" in text
+
+
+def test_an_execution_is_drawn_with_what_each_state_did(sb):
+    from sandbox.stepfunctions import diagram
+
+    described = run(order_machine(), {"total": 5, "emails": ["a@example.com", "b@example.com"]})
+    assert described["status"] == "FAILED"
+    drawn = diagram.execution(described["executionArn"])
+    mermaid = drawn.mermaid()
+    for node, status in [("s0", "caught"), ("s1", "notreached"), ("s2", "notreached"),
+                         ("s3", "succeeded"), ("s4", "succeeded"), ("s6", "succeeded"),
+                         ("s7", "succeeded"), ("s8", "notreached"), ("s9", "failed")]:
+        assert f"    class {node} {status}" in mermaid.splitlines(), (node, status)
+    assert "retried 1×, ValueError" in mermaid
+    text = drawn.text().splitlines()
+    assert text[0] == "State machine orders — execution FAILED (starts at Charge)"
+    assert "  ⚠ Charge [Task] caught (retried 1×, ValueError)" in text
+    assert "  · Route [Choice] not reached" in text
+    assert "          ✓ Email [Pass] succeeded (2 runs)" in text
+    assert "  ✗ Failed [Fail] failed" in text
+
+
+def test_the_history_is_a_table_of_events_with_their_state_and_simulated_time(fast_clock):
+    from sandbox.stepfunctions import diagram
+
+    described = run(order_machine("def handler(event, context):\n    return event\n"),
+                    {"total": 500, "emails": []})
+    assert described["status"] == "SUCCEEDED"
+    table = diagram.history(described["executionArn"])
+    rows = table.rows()
+    assert rows[0][:3] == ("1", "ExecutionStarted", "")
+    exits = {row[2]: row for row in rows if row[1] == "WaitStateExited"}
+    assert exits["Review"][3].startswith("1:00:0")  # an hour after the start, simulated
+    assert ("LambdaFunctionScheduled", "Charge") in [(row[1], row[2]) for row in rows]
+    text = table.text().splitlines()
+    assert text[0].split() == ["ID", "Type", "Step", "Elapsed", "Details"]
+    assert len(text) == len(rows) + 1
+    assert table._repr_html_().startswith("<table><thead><tr><th>ID</th>")
+
+
+def test_a_live_view_follows_an_execution_to_its_end(sb):
+    from sandbox.stepfunctions import diagram
+
+    speed, sb.clock.speed = sb.clock.speed, 60  # an hour's Wait takes a minute: watchable
+    try:
+        arn = machine({"StartAt": "Nap", "States": {
+            "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+            "Done": {"Type": "Succeed"}}})
+        execution_arn = boto3.client("stepfunctions").start_execution(
+            stateMachineArn=arn)["executionArn"]
+        end = time.monotonic() + HANG_GUARD
+        while not any(e["type"] == "WaitStateEntered" for e in history(execution_arn)):
+            assert time.monotonic() < end
+        watch = diagram.watch(execution_arn, interval=0.05)
+        assert "… Nap [Wait] running" in str(watch)
+        assert "· Done [Succeed] not reached" in str(watch)
+        sb.clock.speed = 36000
+        final = watch.wait(HANG_GUARD)
+    finally:
+        sb.clock.speed = speed
+    assert "✓ Done [Succeed] succeeded" in final.text()
+    assert final.status == "SUCCEEDED"

@@ -1000,3 +1000,81 @@ def test_the_serverless_web_application(sb):
     assert listed.json() == {"items": ["lamp"]}
     item = boto3.resource("dynamodb").Table("items").get_item(Key={"name": "lamp"})["Item"]
     assert item == {"name": "lamp"}
+
+
+@pytest.fixture
+def issuer():
+    """An OpenID issuer on loopback: its configuration, its JWKS, and a way to sign tokens."""
+    import http.server
+    import threading
+    import time
+
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+
+    key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig"})
+    documents = {}
+
+    class Issuer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            data = json.dumps(documents[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Issuer)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    documents["/.well-known/openid-configuration"] = {"issuer": url, "jwks_uri": url + "/jwks"}
+    documents["/jwks"] = {"keys": [key.as_dict(private=False)]}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def sign(signing_key=key, **claims):
+        now = int(time.time())
+        claims = {"iss": url, "aud": "shop-app", "sub": "ada", "iat": now, "exp": now + 600,
+                  **claims}
+        return jwt.encode({"alg": "RS256", "kid": "test-key"}, claims, signing_key)
+
+    yield url, sign
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_api_jwt_authorizer(sb, issuer):
+    from joserfc.jwk import RSAKey
+
+    url, sign = issuer
+    arn = deploy("echo", ECHO)
+    api = HttpApi()
+    authorizer = api.client.create_authorizer(
+        ApiId=api.id, AuthorizerType="JWT", Name="jwt",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Issuer": url, "Audience": ["shop-app"]})["AuthorizerId"]
+    api.lambda_route("GET /items", arn)
+    api.lambda_route("POST /items", arn)
+    for route in api.client.get_routes(ApiId=api.id)["Items"]:
+        scopes = ["items/write"] if route["RouteKey"].startswith("POST") else []
+        api.client.update_route(ApiId=api.id, RouteId=route["RouteId"], AuthorizationType="JWT",
+                                AuthorizerId=authorizer, AuthorizationScopes=scopes)
+    allow_apigateway("echo", api.id)
+    api.stage()
+    items = sb.api_url(api.id, "$default") + "/items"
+    missing = requests.get(items)
+    assert (missing.status_code, missing.json()) == (401, {"message": "Unauthorized"})
+    event = requests.get(items, headers={"Authorization": "Bearer " + sign()}).json()
+    assert event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "ada"
+    assert event["requestContext"]["authorizer"]["jwt"]["claims"]["aud"] == "shop-app"
+    forged = sign(signing_key=RSAKey.generate_key(2048, parameters={"kid": "test-key"}))
+    for bad in (forged, sign(aud="other-app"), sign(exp=1), sign(iss="http://elsewhere")):
+        response = requests.get(items, headers={"Authorization": bad})
+        assert response.status_code == 401
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    no_scope = requests.post(items, headers={"Authorization": sign(scope="items/read")})
+    assert (no_scope.status_code, no_scope.json()) == (403, {"message": "Forbidden"})
+    allowed = requests.post(items, headers={"Authorization": sign(scope="items/write")})
+    assert allowed.status_code == 200
+    assert allowed.json()["requestContext"]["authorizer"]["jwt"]["scopes"] == ["items/write"]

@@ -94,6 +94,7 @@ class ApiGatewayService:
         self.deployments.clear()
         self.usage_plans.reset()
         self.authorizer_cache.clear()
+        authorizers.forget_keys()
 
     def close(self) -> None:
         self.deployments.clear()

@@ -211,3 +211,122 @@ def _enforce(answer: dict[str, Any], arn: str) -> None:
             allowed = True
     if not allowed:
         raise Denied(NOT_ALLOWED, f"The authorizer's policy does not allow {arn}")
+
+
+# ---------------------------------------------------------------------------------- HTTP API JWT
+JWT_UNAUTHORIZED = (401, {"message": "Unauthorized"})
+JWT_FORBIDDEN = (403, {"message": "Forbidden"})
+COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/[\w-]+$")
+_jwks_cache: dict[str, Any] = {}
+_jwks_lock = threading.Lock()
+
+
+class JwtDenied(Exception):
+    def __init__(self, kind: tuple[int, dict[str, Any]], challenge: str, reason: str):
+        super().__init__(reason)
+        self.kind = kind
+        self.challenge = challenge  # the www-authenticate header API Gateway sends
+        self.reason = reason
+
+
+def jwt_authorize(authorizer: Any, request: Request, scopes: list[str] | None
+                  ) -> dict[str, Any]:
+    """Validate the request's JWT as an HTTP API JWT authorizer does (RSA signature by a key
+    from the issuer's ``jwks_uri``, ``iss``, ``aud`` or ``client_id``, ``exp``, ``nbf``,
+    ``iat``, and one of the route's scopes); the ``requestContext.authorizer`` it yields."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    config = authorizer.jwt_config or {}
+    issuer = config.get("issuer") or config.get("Issuer") or ""
+    audiences = config.get("audience") or config.get("Audience") or []
+    sources = authorizer.identity_source or ["$request.header.Authorization"]
+    source = sources[0] if isinstance(sources, list) else str(sources)
+    token = request.header(source.rsplit(".", 1)[1]) if source.startswith(
+        "$request.header.") else None
+    if not token:
+        raise JwtDenied(JWT_UNAUTHORIZED, "Bearer", "No token in the identity source")
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+
+    def invalid(description: str) -> JwtDenied:
+        return JwtDenied(JWT_UNAUTHORIZED, f'Bearer scope="" error="invalid_token" '
+                                           f'error_description="{description}"', description)
+
+    try:
+        keys = KeySet.import_key_set(_jwks(issuer))
+        decoded = jwt.decode(token, keys, algorithms=["RS256", "RS384", "RS512"])
+    except JoseError as error:
+        raise invalid("the token does not have a valid signature") from error
+    except (ValueError, KeyError, OSError) as error:
+        raise invalid(f"the token could not be checked: {error}") from error
+    claims = decoded.claims
+    now = time.time()
+    if claims.get("iss") != issuer:
+        raise invalid("the token has an invalid issuer")
+    token_audiences = claims.get("aud")
+    token_audiences = token_audiences if isinstance(token_audiences, list) else [token_audiences]
+    if not ({a for a in token_audiences if a} | {claims.get("client_id")}) & set(audiences):
+        raise invalid("the token does not have a valid audience")
+    if "exp" not in claims or float(claims["exp"]) <= now:
+        raise invalid("the token has expired")
+    if "nbf" in claims and float(claims["nbf"]) > now:
+        raise invalid("the token is not valid yet")
+    if "iat" in claims and float(claims["iat"]) > now:
+        raise invalid("the token was issued in the future")
+    token_scopes = str(claims.get("scope") or claims.get("scp") or "").split()
+    if scopes and not set(scopes) & set(token_scopes):
+        wanted = " ".join(scopes)
+        raise JwtDenied(JWT_FORBIDDEN, f'Bearer scope="{wanted}" error="insufficient_scope" '
+                                       'error_description="expected scopes not present"',
+                        f"The token has none of the route's scopes ({wanted})")
+    return {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()},
+                    "scopes": token_scopes if scopes else None}}
+
+
+def _claim_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_claim_text(v) for v in value) + "]"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _jwks(issuer: str) -> dict[str, Any]:
+    """The issuer's signing keys: moto's for its Cognito user pools, else fetched from the
+    issuer's OpenID configuration, which must be on this machine (the sandbox has no network)."""
+    with _jwks_lock:
+        if issuer in _jwks_cache:
+            return _jwks_cache[issuer]
+    if COGNITO_ISSUER.match(issuer):
+        import gzip
+        from importlib.resources import files
+
+        resource = files("moto.cognitoidp").joinpath("resources/jwks-public.json.gz")
+        keys = json.loads(gzip.decompress(resource.read_bytes()))
+    else:
+        from urllib.parse import urlsplit
+
+        host = urlsplit(issuer).hostname
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"the sandbox has no network: it cannot fetch the keys of {issuer}; "
+                             "use an issuer served on 127.0.0.1 or a Cognito user pool")
+        configuration = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        keys = _fetch_json(configuration["jwks_uri"])
+    with _jwks_lock:
+        _jwks_cache[issuer] = keys
+    return keys
+
+
+def _fetch_json(url: str) -> Any:
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def forget_keys() -> None:
+    with _jwks_lock:
+        _jwks_cache.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from . import events, integrations
+from . import authorizers, events, integrations
 from .events import Context, MalformedResponse
 from .gateway import Request, Response, json_response
 
@@ -202,6 +202,20 @@ def _invoke(service: Any, api: Any, request: Request, context: Context, stage: A
         return _with_cors(cors, request, _error(NOT_FOUND, request))
     route, path_parameters = routed
     context.route_key = route.route_key
+    if (route.authorization_type or "NONE").upper() == "JWT":
+        authorizer = api.authorizers.get(route.authorizer_id or "")
+        try:
+            if authorizer is None:
+                raise authorizers.JwtDenied(INTERNAL_SERVER_ERROR, "",
+                                            "The route's authorizer does not exist")
+            context.authorizer = authorizers.jwt_authorize(authorizer, request,
+                                                           route.authorization_scopes)
+        except authorizers.JwtDenied as denied:
+            response = _error(denied.kind, request)
+            if denied.challenge:
+                response.headers.append(("www-authenticate", denied.challenge))
+            response.headers.append(("x-sandbox-reason", denied.reason))
+            return _with_cors(cors, request, response)
     integration_id = (route.target or "").removeprefix("integrations/")
     integration = api.integrations.get(integration_id)
     if integration is None:

@@ -1078,3 +1078,14 @@ def test_http_api_jwt_authorizer(sb, issuer):
     allowed = requests.post(items, headers={"Authorization": sign(scope="items/write")})
     assert allowed.status_code == 200
     assert allowed.json()["requestContext"]["authorizer"]["jwt"]["scopes"] == ["items/write"]
+
+
+def test_http_api_quick_create(sb):
+    arn = deploy("hello", "def handler(event, context):\n    return {'hello': event['rawPath']}\n")
+    created = boto3.client("apigatewayv2").create_api(Name="quick", ProtocolType="HTTP",
+                                                       Target=arn)
+    allow_apigateway("hello", created["ApiId"])
+    stages = boto3.client("apigatewayv2").get_stages(ApiId=created["ApiId"])["Items"]
+    assert [(s["StageName"], s["AutoDeploy"]) for s in stages] == [("$default", True)]
+    response = requests.get(created["ApiEndpoint"] + "/any/path")  # the AWS URL it gives
+    assert response.json() == {"hello": "/any/path"}

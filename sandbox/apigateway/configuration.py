@@ -1,8 +1,12 @@
-"""REST API settings moto drops: binary media types.
+"""API settings moto drops: binary media types, and HTTP API quick create.
 
 moto (``apigateway/responses.py`` ``create_rest_api``) ignores ``binaryMediaTypes`` on
 CreateRestApi, and its patch operations (``RestAPI.apply_patch_operations``) add an empty string
 for ``op=add,path=/binaryMediaTypes/image~1png``, where AWS adds ``image/png``.
+moto (``apigatewayv2/responses.py`` ``create_api``) ignores ``Target``, ``RouteKey`` and
+``CredentialsArn``: AWS's quick create, which makes the integration (AWS_PROXY for a function
+ARN, HTTP_PROXY for a URL), a route (``$default`` unless RouteKey says otherwise) and a
+``$default`` stage that deploys automatically.
 """
 
 from __future__ import annotations
@@ -43,21 +47,46 @@ def _apply_patch_operations(self: Any, patch_operations: list[dict[str, Any]]) -
         _originals["apply_patch_operations"](self, others)
 
 
+def _create_api(self: Any) -> Any:
+    status, headers, body = _originals["create_api"](self)
+    params = json.loads(self.body or "{}")
+    target = params.get("target")
+    if status == 200 and target:
+        created = json.loads(body)
+        api = self.apigatewayv2_backend.get_api(created["apiId"])
+        is_url = target.startswith(("http://", "https://"))
+        integration = api.create_integration(
+            connection_type="INTERNET", description="", integration_method="ANY" if is_url
+            else "POST", integration_type="HTTP_PROXY" if is_url else "AWS_PROXY",
+            integration_uri=target, credentials_arn=params.get("credentialsArn"),
+            payload_format_version="1.0" if is_url else "2.0")
+        api.create_route(api_key_required=False, authorization_scopes=[],
+                         route_key=params.get("routeKey") or "$default",
+                         target=f"integrations/{integration.id}")
+        api.create_stage({"stageName": "$default", "autoDeploy": True})
+    return status, headers, body
+
+
 def install() -> None:
     from moto.apigateway.models import RestAPI
     from moto.apigateway.responses import APIGatewayResponse
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
 
     if not _originals:
         _originals["create_rest_api"] = APIGatewayResponse.create_rest_api
         _originals["apply_patch_operations"] = RestAPI.apply_patch_operations
+        _originals["create_api"] = ApiGatewayV2Response.create_api
     APIGatewayResponse.create_rest_api = _create_rest_api
     RestAPI.apply_patch_operations = _apply_patch_operations
+    ApiGatewayV2Response.create_api = _create_api
 
 
 def uninstall() -> None:
     from moto.apigateway.models import RestAPI
     from moto.apigateway.responses import APIGatewayResponse
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
 
     if _originals:
         APIGatewayResponse.create_rest_api = _originals["create_rest_api"]
         RestAPI.apply_patch_operations = _originals["apply_patch_operations"]
+        ApiGatewayV2Response.create_api = _originals["create_api"]

@@ -85,6 +85,23 @@ SEAMS = [
      "_DECLARATION_BY_VARIABLE_REFERENCE", None),
     ("moto.stepfunctions.parser.asl.component.common.string.string_expression", "StringJSONata",
      "_eval_body", ["self", "env"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+     ".state_task_service_sfn", "StateTaskServiceSfn", "_normalise_parameters",
+     ["self", "parameters", "boto_service_name", "service_action_name"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+     ".state_task_service", "StateTaskService", "_to_boto_request",
+     ["self", "parameters", "structure_shape"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+     ".state_task_service", "StateTaskService", "_from_boto_response",
+     ["self", "response", "structure_shape"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service",
+     "state_task_service_callback", "_DELAY_SECONDS_SYNC_CONDITION_CHECK", None),
+    ("moto.stepfunctions.parser.backend.execution", "Execution", "_get_start_execution_worker",
+     ["self"]),
+    ("moto.stepfunctions.parser.asl.eval.event.logging", "CloudWatchLoggingConfiguration",
+     "extract_log_arn_parts_from", ["logging_configuration"]),
+    ("moto.stepfunctions.parser.asl.eval.event.logging", "CloudWatchLoggingSession",
+     "publish_history_log", ["self", "history_log"]),
 ]
 
 

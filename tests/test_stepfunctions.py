@@ -585,3 +585,85 @@ def test_a_live_view_follows_an_execution_to_its_end(sb):
         sb.clock.speed = speed
     assert "✓ Done [Succeed] succeeded" in final.text()
     assert final.status == "SUCCEEDED"
+
+
+# ---------------------------------------------------------------- service integrations
+@pytest.mark.parametrize("resource", ["states:startExecution", "states:startExecution.sync",
+                                      "states:startExecution.sync:2"])
+def test_a_task_starts_a_nested_execution(sb, resource):
+    child = machine({"StartAt": "Echo", "States": {"Echo": {
+        "Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": True}}}, "child")
+    parent = machine({"StartAt": "Start", "States": {"Start": {
+        "Type": "Task", "Resource": f"arn:aws:states:::{resource}",
+        "Parameters": {"StateMachineArn": child, "Input": {"x": 1}}, "End": True}}}, "parent")
+    described = run(parent)
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["ExecutionArn"].startswith(
+        "arn:aws:states:us-east-1:123456789012:execution:child:")
+    assert finished(output["ExecutionArn"])["status"] == "SUCCEEDED"
+    if resource.endswith(".sync"):  # the child's DescribeExecution, its output as JSON text
+        assert output["Status"] == "SUCCEEDED" and json.loads(output["Output"]) == {"got": 1}
+    elif resource.endswith(".sync:2"):  # ... and as JSON
+        assert output["Status"] == "SUCCEEDED" and output["Output"] == {"got": 1}
+    else:
+        assert set(output) == {"ExecutionArn", "StartDate"}
+
+
+def test_a_failed_nested_execution_fails_its_sync_task(sb):
+    child = machine({"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Nope"}}},
+                    "child")
+    parent = machine({"StartAt": "Start", "States": {"Start": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child}, "End": True}}}, "parent")
+    described = run(parent)
+    assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
+    assert json.loads(described["cause"])["Error"] == "Nope"
+
+
+# ---------------------------------------------------------------- execution logs
+def logged(group: str) -> list[dict]:
+    logs = boto3.client("logs")
+    events = []
+    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+        events += logs.get_log_events(logGroupName=group,
+                                      logStreamName=stream["logStreamName"])["events"]
+    return [json.loads(event["message"]) for event in events]
+
+
+@pytest.mark.parametrize("level, include_data, logged_types", [
+    ("ALL", True, ["ExecutionStarted", "PassStateEntered", "PassStateExited", "FailStateEntered",
+                   "ExecutionFailed"]),
+    ("ERROR", False, ["FailStateEntered", "ExecutionFailed"]),
+    ("FATAL", False, ["ExecutionFailed"]),
+    ("OFF", False, []),
+])
+def test_logging_configuration_writes_the_history_to_cloudwatch_logs(sb, level, include_data,
+                                                                    logged_types):
+    group = "/aws/vendedlogs/states/orders"
+    boto3.client("logs").create_log_group(logGroupName=group)
+    group_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
+    arn = machine({"StartAt": "Prepare", "States": {
+        "Prepare": {"Type": "Pass", "Result": {"ok": False}, "Next": "Stop"},
+        "Stop": {"Type": "Fail", "Error": "Declined", "Cause": "card declined"}}},
+        loggingConfiguration={"level": level, "includeExecutionData": include_data,
+                              "destinations": [{"cloudWatchLogsLogGroup": {
+                                  "logGroupArn": group_arn}}]})
+    described = run(arn, {"order": 7})
+    entries = logged(group)
+    assert [entry["type"] for entry in entries] == logged_types
+    events = history(described["executionArn"])
+    for entry in entries:  # each entry is its history event, in AWS's log format
+        event = next(e for e in events if str(e["id"]) == entry["id"])
+        assert entry["type"] == event["type"]
+        assert entry["previous_event_id"] == str(event["previousEventId"])
+        assert entry["event_timestamp"] == str(int(event["timestamp"].timestamp() * 1000))
+        assert entry["execution_arn"] == described["executionArn"]
+        assert entry["redrive_count"] == "0"
+    failed = entries[-1] if entries else None
+    if failed:
+        assert failed["details"]["error"] == "Declined"
+    if level == "ALL":
+        assert json.loads(entries[0]["details"]["input"]) == {"order": 7}
+    if level == "ERROR":  # without execution data, no input or output
+        assert "input" not in entries[0]["details"] and entries[0]["details"]["name"] == "Stop"

@@ -12,6 +12,9 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
   ``InvalidDefinition`` and AWS's message for each problem;
 - JSONata (``jsonata``): evaluated by ``jsonata-python``, so that JSONata states, ``Assign``
   and variables work;
+- service integrations (``integrations``): nested executions (``states:startExecution``,
+  ``.sync``, ``.sync:2``);
+- execution logs (``logs``): ``loggingConfiguration`` writes the history to CloudWatch Logs;
 - simulated time (``timing``): Wait states, retry intervals and the execution's TimeoutSeconds
   run on the sandbox's clock, and the history shows the simulated timestamps.
 
@@ -103,6 +106,26 @@ def install(sandbox: Any) -> StepFunctions:
     _patch(Program, "eval", timing.program_eval)
     _patch(BaseExecutionWorkerCommunication, "terminated",
            timing.reflect_stop_date(BaseExecutionWorkerCommunication.terminated))
+
+    # nested executions: the sfn integration's parameters and results in botocore's names
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn,
+    )
+
+    from . import integrations
+
+    sfn_task = state_task_service_sfn.StateTaskServiceSfn
+    _patch(sfn_task, "_normalise_parameters",
+           integrations.normalise_parameters(sfn_task._normalise_parameters))
+    _patch(sfn_task, "_normalise_response", integrations.normalise_response)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback,
+    )
+
+    # .sync polls the child's status every 0.5 s (state_task_service_callback.py): a sandbox's
+    # child executions take milliseconds, so poll as often as that
+    _patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK",
+           integrations.SYNC_POLL_SECONDS)
 
     # JSONata: moto's evaluator is unset, and its declarations of $hash and $uuid are stubs
     from moto.stepfunctions.parser.asl.component.common.string.string_expression import (

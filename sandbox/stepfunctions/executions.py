@@ -107,13 +107,17 @@ def start_execution(original: Any) -> Any:
 
 
 def execution_start(original: Any) -> Any:
-    """Wrap the parser's ``Execution.start``: give the execution its clock and register it."""
+    """Wrap the parser's ``Execution.start``: give the execution its clock and its logging
+    session, and register it."""
 
     @functools.wraps(original)
     def start(self: Any) -> None:
         from . import _service
+        from .logs import session_for
 
         self._sandbox_clock = ExecutionClock(_service.sandbox.clock, self.start_date)
+        if self._cloud_watch_logging_session is None:
+            self._cloud_watch_logging_session = session_for(self)
         _registry().add(self)
         original(self)
 

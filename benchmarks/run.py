@@ -159,6 +159,63 @@ def bench_api_gateway(lam) -> None:
         "<= 1.5x", ratio <= 1.5)
 
 
+def bench_step_functions(lam) -> None:
+    """A 10-state workflow (9 Lambda tasks and a one-hour Wait): the wall time of an execution,
+    and the time per Lambda task state against direct invokes of the same function."""
+    import boto3
+
+    import sandbox
+    from sandbox.testing import deploy, execution_role
+
+    sb = sandbox.current()
+    arn = deploy("bench-step", "def handler(event, context):\n"
+                               "    return {'n': event.get('n', 0) + 1}\n")
+    states = {f"Task{i}": {"Type": "Task", "Resource": arn, "Next": f"Task{i + 1}"}
+              for i in range(1, 10)}
+    states["Task4"]["Next"] = "Wait"
+    states["Wait"] = {"Type": "Wait", "Seconds": 3600, "Next": "Task5"}
+    states["Task9"] = {"Type": "Task", "Resource": arn, "End": True}
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="bench", roleArn=execution_role(),
+        definition=json.dumps({"StartAt": "Task1", "States": states}))["stateMachineArn"]
+
+    def execute() -> None:
+        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == \
+                "RUNNING":
+            time.sleep(0.005)
+        if described["status"] != "SUCCEEDED" or json.loads(described["output"]) != {"n": 9}:
+            raise AssertionError(f"the workflow ended {described['status']}")
+
+    def nine_invokes() -> None:
+        for _ in range(9):
+            lam.invoke(FunctionName="bench-step", Payload=b"{}")
+
+    execute()  # warm: the function's environment, the engine's modules
+    speed = sb.clock.speed
+    waits = sb.clock.real_seconds(3600)
+    executions, invokes = [], []
+    for _ in range(5):  # interleaved, so that both see the same machine load
+        executions += timed(execute, 1)
+        invokes += timed(nine_invokes, 1)
+    wall, direct = statistics.median(executions), statistics.median(invokes)
+    row(f"10-state workflow with a one-hour Wait, clock speed {speed:g}, median",
+        f"{wall:.2f} s (the Wait {waits:.2f} s of it)",
+        f"9 direct invokes {direct:.3f} s", "< 1 s", wall < 1)
+    per_state = (wall - waits) / 9
+    row("time per Lambda task state (engine, invoke, history), median",
+        f"{per_state * 1000:.1f} ms = {per_state / (direct / 9):.2f}x",
+        f"direct invoke {direct / 9 * 1000:.1f} ms", "(none set)", True)
+    sb.clock.speed = 36000  # an hour in 0.1 s
+    try:
+        fast = statistics.median(timed(execute, 5))
+    finally:
+        sb.clock.speed = speed
+    row("the same workflow, clock speed 36000, median", f"{fast:.2f} s",
+        f"clock speed {speed:g}: {wall:.2f} s", "< 1 s", fast < 1)
+
+
 FIRST_CALL = (
     "import boto3\n"
     "boto3.client('lambda', region_name='us-east-1').list_functions()\n"
@@ -223,6 +280,54 @@ def bench_memory() -> None:
         mb < 300)
 
 
+def bench_grading() -> None:
+    """Grading against executing the same notebook with nbconvert; a class of 100."""
+    import shutil
+    from pathlib import Path
+
+    from sandbox.grading.grade import Options, grade
+    from sandbox.grading.runner import run_notebook
+
+    root = Path(__file__).resolve().parent.parent
+    solution = root / "solutions" / "00-welcome.ipynb"
+    ours, theirs = [], []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(3):
+            started = time.perf_counter()
+            run_notebook(solution)
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
+                            "--execute", str(solution), "--output-dir", out], check=True,
+                           capture_output=True)
+            theirs.append(time.perf_counter() - started)
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    row("grading one solution notebook", f"{statistics.median(ours):.2f} s = {ratio:.2f}x",
+        f"nbconvert --execute {statistics.median(theirs):.2f} s", "<= 1.5x", ratio <= 1.5)
+
+    submission = root / "tests" / "submissions" / "perfect" / "00-welcome.ipynb"
+    options = Options(exercises=root / "exercises")
+
+    def class_of(count: int, jobs: int) -> float:
+        with tempfile.TemporaryDirectory() as work:
+            for n in range(count):
+                (Path(work) / "in" / f"student-{n:03d}").mkdir(parents=True)
+                shutil.copy(submission, Path(work) / "in" / f"student-{n:03d}" / submission.name)
+            started = time.perf_counter()
+            rows = grade(Path(work) / "in", Path(work) / "out", options, jobs=jobs,
+                         progress=lambda _: None)
+            elapsed = time.perf_counter() - started
+            assert all(r.status == "passed" for r in rows), "a perfect submission lost points"
+        return elapsed
+
+    one = class_of(20, jobs=1)
+    two = class_of(100, jobs=2)
+    speedup = (100 / two) / (20 / one)
+    row("100 submissions with --jobs 2", f"{two:.0f} s, {speedup:.2f}x the throughput of "
+        "--jobs 1", f"--jobs 1: {20 / one * 60:.0f} submissions/min",
+        "< 180 s and >= 1.6x", two < 180 and speedup >= 1.6)
+
+
 def main() -> int:
     import boto3
 
@@ -232,6 +337,7 @@ def main() -> int:
           f"{sys.version.split()[0]}", flush=True)
     bench_start()
     bench_memory()
+    bench_grading()
     sb = sandbox.start()
     try:
         lam = boto3.client("lambda")
@@ -239,6 +345,7 @@ def main() -> int:
         bench_cold(lam)
         bench_throughput(lambda: boto3.session.Session().client("lambda"))
         bench_api_gateway(lam)
+        bench_step_functions(lam)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -27,6 +27,7 @@ import logging
 import os
 from typing import Any
 
+from .engine import Clients
 from .executions import Executions
 
 _service: StepFunctions | None = None
@@ -41,12 +42,15 @@ class StepFunctions:
     def __init__(self, sandbox: Any):
         self.sandbox = sandbox
         self.executions = Executions(sandbox)
+        self.clients = Clients(sandbox)
 
     def reset(self) -> None:
         self.executions.stop_all()
+        self.clients.clear()  # the roles' credentials go with the reset
 
     def close(self) -> None:
         self.executions.stop_all()
+        self.clients.clear()
 
 
 def _patch(owner: Any, attribute: str, value: Any) -> None:

@@ -10,6 +10,7 @@ role (or of a Task's ``Credentials.RoleArn``), so the sandbox does too.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 from botocore.config import Config
@@ -24,26 +25,52 @@ class SandboxResetting(RuntimeError):
     """The sandbox is resetting: executions end, and start no new work."""
 
 
-def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    """A client of the sandbox, signed with temporary credentials of the task's role."""
-    import boto3
+class Clients:
+    """The engine's clients, one per service, region and role, made once (making a boto3
+    client takes tens of milliseconds; a state machine makes a call per Task state)."""
 
-    from . import _service
+    def __init__(self, sandbox: Any):
+        self.sandbox = sandbox
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._clients: dict[tuple[str, str, str], Any] = {}
 
-    sandbox = _service.sandbox
-    if not sandbox.clock.sleep(0):  # the clock is stopped only while the sandbox resets
-        raise SandboxResetting("The sandbox is resetting; this execution is being stopped.")
-    role_arn = getattr(state_credentials, "role_arn", None)
-    keys: dict[str, str] = {}
-    if role_arn:
-        account_id = role_arn.split(":")[4] or sandbox.account_id
-        credentials = sandbox.lambda_runtime.credentials(account_id, role_arn)
-        keys = {"aws_access_key_id": credentials["AccessKeyId"],
+    def client(self, region: str, service: str, role_arn: str | None) -> Any:
+        import boto3
+
+        key = (service, region, role_arn or "")
+        with self._lock:
+            found = self._clients.get(key)
+            if found is None:
+                if self._session is None:
+                    self._session = boto3.session.Session()
+                found = self._session.client(service, region_name=region,
+                                             endpoint_url=self.sandbox.endpoint_url,
+                                             config=_CONFIG, **self._keys(role_arn))
+                self._clients[key] = found
+            return found
+
+    def _keys(self, role_arn: str | None) -> dict[str, str]:
+        if not role_arn:
+            return {}
+        account_id = role_arn.split(":")[4] or self.sandbox.account_id
+        credentials = self.sandbox.lambda_runtime.credentials(account_id, role_arn)
+        return {"aws_access_key_id": credentials["AccessKeyId"],
                 "aws_secret_access_key": credentials["SecretAccessKey"],
                 "aws_session_token": credentials["SessionToken"]}
-    return boto3.session.Session().client(service, region_name=region,
-                                          endpoint_url=sandbox.endpoint_url, config=_CONFIG,
-                                          **keys)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clients.clear()
+
+
+def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """A client of the sandbox, signed with temporary credentials of the task's role."""
+    from . import _service
+
+    if not _service.sandbox.clock.sleep(0):  # the clock is stopped only while it resets
+        raise SandboxResetting("The sandbox is resetting; this execution is being stopped.")
+    return _service.clients.client(region, service, getattr(state_credentials, "role_arn", None))
 
 
 def engine_modules_using(function: Any) -> list[Any]:

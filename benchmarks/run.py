@@ -280,6 +280,54 @@ def bench_memory() -> None:
         mb < 300)
 
 
+def bench_grading() -> None:
+    """Grading against executing the same notebook with nbconvert; a class of 100."""
+    import shutil
+    from pathlib import Path
+
+    from sandbox.grading.grade import Options, grade
+    from sandbox.grading.runner import run_notebook
+
+    root = Path(__file__).resolve().parent.parent
+    solution = root / "solutions" / "00-welcome.ipynb"
+    ours, theirs = [], []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(3):
+            started = time.perf_counter()
+            run_notebook(solution)
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
+                            "--execute", str(solution), "--output-dir", out], check=True,
+                           capture_output=True)
+            theirs.append(time.perf_counter() - started)
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    row("grading one solution notebook", f"{statistics.median(ours):.2f} s = {ratio:.2f}x",
+        f"nbconvert --execute {statistics.median(theirs):.2f} s", "<= 1.5x", ratio <= 1.5)
+
+    submission = root / "tests" / "submissions" / "perfect" / "00-welcome.ipynb"
+    options = Options(exercises=root / "exercises")
+
+    def class_of(count: int, jobs: int) -> float:
+        with tempfile.TemporaryDirectory() as work:
+            for n in range(count):
+                (Path(work) / "in" / f"student-{n:03d}").mkdir(parents=True)
+                shutil.copy(submission, Path(work) / "in" / f"student-{n:03d}" / submission.name)
+            started = time.perf_counter()
+            rows = grade(Path(work) / "in", Path(work) / "out", options, jobs=jobs,
+                         progress=lambda _: None)
+            elapsed = time.perf_counter() - started
+            assert all(r.status == "passed" for r in rows), "a perfect submission lost points"
+        return elapsed
+
+    one = class_of(20, jobs=1)
+    two = class_of(100, jobs=2)
+    speedup = (100 / two) / (20 / one)
+    row("100 submissions with --jobs 2", f"{two:.0f} s, {speedup:.2f}x the throughput of "
+        "--jobs 1", f"--jobs 1: {20 / one * 60:.0f} submissions/min",
+        "< 180 s and >= 1.6x", two < 180 and speedup >= 1.6)
+
+
 def main() -> int:
     import boto3
 
@@ -289,6 +337,7 @@ def main() -> int:
           f"{sys.version.split()[0]}", flush=True)
     bench_start()
     bench_memory()
+    bench_grading()
     sb = sandbox.start()
     try:
         lam = boto3.client("lambda")

@@ -134,7 +134,8 @@ class Bill:
 
     def __str__(self) -> str:
         price = f"${self.price_per_gb_second:.10f}".rstrip("0")
-        rows = [("Requests", f"{self.requests:,} requests", None)]
+        rows = [("Requests", f"{self.requests:,} request{'' if self.requests == 1 else 's'}",
+                 None)]
         if self.free_tier:
             rows.append(("", f"- {self.free_requests:,} free = {self.billable_requests:,}", None))
         rows.append(("", f"x {dollars(self.prices.per_million_requests)} per million",
@@ -449,4 +450,9 @@ def calculator(memory_mb: int = 512, duration_ms: float = 1000, requests: int = 
     for control in controls.values():
         control.observe(update, names="value")
     update()
-    return widgets.VBox([*controls.values(), result])
+
+    class Calculator(widgets.VBox):
+        def __repr__(self) -> str:  # what a notebook shows where widgets are not drawn
+            return "Lambda cost calculator (run the cell in JupyterLab to use it)"
+
+    return Calculator([*controls.values(), result])

@@ -185,6 +185,7 @@ def test_calculator_follows_its_controls():
     architecture = next(c for c in controls if c.description == "Architecture")
     architecture.value = "arm64"
     assert "(arm64)" in result.value and "$18.73" not in result.value
+    assert repr(box).startswith("Lambda cost calculator")  # not a page of widget reprs
 
 
 def test_pricing_imports_neither_ipywidgets_nor_boto3():

@@ -64,7 +64,9 @@ def event_v1(request: Request, context: Context, *, path_parameters: dict[str, s
     for name, value in _incoming_headers(request):
         if name.lower() in HOP_BY_HOP:
             continue
-        name = names.setdefault(name.lower(), CANONICAL_NAMES.get(name.lower(), name))
+        # HTTP APIs lower-case header names in both formats; REST APIs keep them as sent
+        name = names.setdefault(name.lower(), name.lower() if http_api
+                                else CANONICAL_NAMES.get(name.lower(), name))
         headers[name] = value  # the single-value map keeps the last value
         multi_headers.setdefault(name, []).append(value)
     query: dict[str, str] = {}

@@ -102,6 +102,7 @@ SEAMS = [
      "extract_log_arn_parts_from", ["logging_configuration"]),
     ("moto.stepfunctions.parser.asl.eval.event.logging", "CloudWatchLoggingSession",
      "publish_history_log", ["self", "history_log"]),
+    ("moto.stepfunctions.responses", "StepFunctionResponse", "describe_execution", ["self"]),
 ]
 
 

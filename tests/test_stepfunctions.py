@@ -667,3 +667,34 @@ def test_logging_configuration_writes_the_history_to_cloudwatch_logs(sb, level, 
         assert json.loads(entries[0]["details"]["input"]) == {"order": 7}
     if level == "ERROR":  # without execution data, no input or output
         assert "input" not in entries[0]["details"] and entries[0]["details"]["name"] == "Stop"
+
+
+# ---------------------------------------------------------------- AWS's documented examples
+DOCUMENTED_INPUT = {"comment": "This is a test", "details": "Default example",
+                    "who": "Step Functions"}
+
+
+@pytest.mark.parametrize("state, execution_input, output", [
+    # "Specifying state output using ResultPath in Step Functions": a result replaces the input,
+    ({"Type": "Pass", "Result": "Hello, Step Functions!", "ResultPath": "$", "End": True},
+     DOCUMENTED_INPUT, "Hello, Step Functions!"),
+    # is discarded,
+    ({"Type": "Pass", "Result": "Hello, Step Functions!", "ResultPath": None, "End": True},
+     DOCUMENTED_INPUT, DOCUMENTED_INPUT),
+    # or joins the input
+    ({"Type": "Pass", "Result": "Hello, Step Functions!", "ResultPath": "$.taskresult",
+      "End": True}, DOCUMENTED_INPUT, {**DOCUMENTED_INPUT,
+                                       "taskresult": "Hello, Step Functions!"}),
+    # "Intrinsic functions for JSONPath states": States.Array and States.ArrayPartition
+    ({"Type": "Pass", "Parameters": {"BuildId.$": "States.Array($.Id)"}, "End": True},
+     {"Id": 123456}, {"BuildId": [123456]}),
+    ({"Type": "Pass", "Parameters": {"inputArray.$": "States.ArrayPartition($.inputArray,4)"},
+      "End": True}, {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]},
+     {"inputArray": [[1, 2, 3, 4], [5, 6, 7, 8], [9]]}),
+])
+def test_awss_documented_examples_give_the_documented_output(sb, state, execution_input,
+                                                             output):
+    described = run(machine({"StartAt": "Example", "States": {"Example": state}}),
+                    execution_input)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == output

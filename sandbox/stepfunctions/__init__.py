@@ -95,6 +95,8 @@ def install(sandbox: Any) -> StepFunctions:
     backend = StepFunctionsParserBackend
     _patch(backend, "_validate_definition", staticmethod(validation.validate_definition))
     _patch(backend, "start_execution", executions.start_execution(backend.start_execution))
+    _patch(StepFunctionResponse, "describe_execution",
+           executions.describe_execution_output(StepFunctionResponse.describe_execution))
     _patch(StepFunctionResponse, "start_sync_execution",
            executions.start_sync_execution_response)
     _patch(Execution, "start", executions.execution_start(Execution.start))

@@ -221,3 +221,19 @@ def start_sync_execution_response(self: Any) -> Any:
         self.stepfunction_backend, self._get_param("stateMachineArn"), self._get_param("name"),
         self._get_param("input"), self._get_param("traceHeader"))
     return ActionResult(sync_execution_result(execution))
+
+
+def describe_execution_output(original: Any) -> Any:
+    """Wrap ``StepFunctionResponse.describe_execution``: ``output`` is JSON text, also when the
+    output is a string (moto/stepfunctions/responses.py sends a string output as it is)."""
+
+    @functools.wraps(original)
+    def describe_execution(self: Any) -> Any:
+        result = original(self)
+        described = result.result
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        if "output" in described and isinstance(execution.output, str):
+            described["output"] = json.dumps(execution.output, separators=(",", ":"))
+        return result
+
+    return describe_execution

@@ -1111,3 +1111,32 @@ def test_moto_still_cannot_run_apis():
     assert '"target"' not in create_api
     assert "deployments" not in inspect.getsource(__import__("moto.apigatewayv2.urls",
                                                              fromlist=["url_paths"]))
+
+
+def test_gateway_responses_customize_errors_once_deployed(sb, echo_api):
+    c = boto3.client("apigateway")
+    c.put_gateway_response(
+        restApiId=echo_api.id, responseType="DEFAULT_4XX",
+        responseParameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+                            "gatewayresponse.header.X-Origin": "method.request.header.origin"})
+    c.put_gateway_response(
+        restApiId=echo_api.id, responseType="MISSING_AUTHENTICATION_TOKEN", statusCode="404",
+        responseTemplates={"application/json": '{"error": $context.error.messageString, '
+                                               '"type": "$context.error.responseType"}'})
+    keyed = echo_api.resource("/keyed")
+    c.put_method(restApiId=echo_api.id, resourceId=keyed, httpMethod="GET",
+                 authorizationType="NONE", apiKeyRequired=True)
+    c.put_integration(restApiId=echo_api.id, resourceId=keyed, httpMethod="GET", type="MOCK")
+    url = sb.api_url(echo_api.id, "prod") + "/"
+    assert requests.get(url).status_code == 403  # not deployed yet
+    echo_api.deploy("prod")
+    no_key = requests.get(sb.api_url(echo_api.id, "prod") + "/keyed",
+                          headers={"Origin": "http://site.example"})
+    assert (no_key.status_code, no_key.json()) == (403, {"message": "Forbidden"})
+    assert no_key.headers["Access-Control-Allow-Origin"] == "*"  # from DEFAULT_4XX
+    assert no_key.headers["X-Origin"] == "http://site.example"
+    response = requests.get(url, headers={"Origin": "http://site.example"})
+    assert response.status_code == 404
+    assert response.json() == {"error": "Missing Authentication Token",
+                               "type": "MISSING_AUTHENTICATION_TOKEN"}
+    assert "Access-Control-Allow-Origin" not in response.headers  # its own type wins

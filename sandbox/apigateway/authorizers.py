@@ -21,20 +21,24 @@ from . import events, integrations
 from .events import Context
 from .gateway import Request
 
-UNAUTHORIZED = (401, {"message": "Unauthorized"}, "UnauthorizedException", True)
+UNAUTHORIZED = (401, {"message": "Unauthorized"}, "UnauthorizedException", True,
+                "UNAUTHORIZED")
 # AWS's default ACCESS_DENIED gateway responses for authorizer policies spell "Message".
 EXPLICIT_DENY = (403, {"Message": "User is not authorized to access this resource with an "
-                                  "explicit deny"}, "AccessDeniedException", True)
+                                  "explicit deny"}, "AccessDeniedException", True,
+                 "ACCESS_DENIED")
 NOT_ALLOWED = (403, {"Message": "User is not authorized to access this resource"},
-               "AccessDeniedException", True)
-CONFIGURATION_ERROR = (500, {"message": None}, "AuthorizerConfigurationException", False)
+               "AccessDeniedException", True, "ACCESS_DENIED")
+CONFIGURATION_ERROR = (500, {"message": None}, "AuthorizerConfigurationException", False,
+                       "AUTHORIZER_CONFIGURATION_ERROR")
 MISSING_AUTHENTICATION_TOKEN = (403, {"message": "Missing Authentication Token"},
-                                "MissingAuthenticationTokenException", True)
+                                "MissingAuthenticationTokenException", True,
+                                "MISSING_AUTHENTICATION_TOKEN")
 DEFAULT_TTL_SECONDS = 300
 
 
 class Denied(Exception):
-    def __init__(self, kind: tuple[int, dict[str, Any], str | None, bool], reason: str):
+    def __init__(self, kind: tuple[Any, ...], reason: str):
         super().__init__(reason)
         self.kind = kind
         self.reason = reason

@@ -111,6 +111,7 @@ class Response:
     body: bytes = b""
     error_message: str | None = None  # $context.error.message, for access logs
     integration_error: str | None = None  # $context.integrationErrorMessage
+    response_type: str | None = None  # the gateway response type of an error API Gateway made
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

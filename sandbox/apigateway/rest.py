@@ -18,16 +18,20 @@ from . import accesslogs, authorizers, events, integrations, templates
 from .events import Context, MalformedResponse
 from .gateway import Request, Response, json_response
 
-# Gateway responses: AWS's default status, body and error type for each failure.
+# Gateway responses: AWS's default status, body and error type for each failure, and the
+# gateway response type (PutGatewayResponse) that customizes it.
 MISSING_AUTHENTICATION_TOKEN = (403, {"message": "Missing Authentication Token"},
-                                "MissingAuthenticationTokenException", True)
-FORBIDDEN = (403, {"message": "Forbidden"}, "ForbiddenException", True)
+                                "MissingAuthenticationTokenException", True,
+                                "MISSING_AUTHENTICATION_TOKEN")
+FORBIDDEN = (403, {"message": "Forbidden"}, "ForbiddenException", True, "DEFAULT_4XX")
 INTERNAL_SERVER_ERROR = (500, {"message": "Internal server error"},
-                         "InternalServerErrorException", False)
-BAD_GATEWAY = (502, {"message": "Internal server error"}, "InternalServerErrorException", False)
-INTEGRATION_TIMEOUT = (504, {"message": "Endpoint request timed out"}, None, False)
+                         "InternalServerErrorException", False, "API_CONFIGURATION_ERROR")
+BAD_GATEWAY = (502, {"message": "Internal server error"}, "InternalServerErrorException", False,
+               "DEFAULT_5XX")
+INTEGRATION_TIMEOUT = (504, {"message": "Endpoint request timed out"}, None, False,
+                       "INTEGRATION_TIMEOUT")
 UNSUPPORTED_MEDIA_TYPE = (415, {"message": "Unsupported Media Type"},
-                          "UnsupportedMediaTypeException", True)
+                          "UnsupportedMediaTypeException", True, "UNSUPPORTED_MEDIA_TYPE")
 
 ANY_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 
@@ -69,6 +73,7 @@ class Deployment:
     binary_media_types: list[str]
     api_key_source: str
     authorizers: dict[str, dict[str, Any]]
+    gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, api: Any, deployment_id: str) -> Deployment:
@@ -82,7 +87,9 @@ class Deployment:
                                       for k, _ in r.segments])
         return cls(deployment_id, api.id, api.account_id, api.region_name, resources,
                    list(api.binaryMediaTypes or []), api.api_key_source or "HEADER",
-                   {key: copy.deepcopy(a.to_json()) for key, a in api.authorizers.items()})
+                   {key: copy.deepcopy(a.to_json()) for key, a in api.authorizers.items()},
+                   {key: copy.deepcopy(r.to_json())
+                    for key, r in getattr(api, "gateway_responses", {}).items()})
 
     def route(self, raw_path: str, http_method: str
               ) -> tuple[Resource, dict[str, Any], dict[str, str]] | None:
@@ -178,14 +185,51 @@ def find_rest_api(api_id: str) -> Any | None:
 
 
 # ---------------------------------------------------------------------------------- invoking
-def gateway_error(kind: tuple[int, dict[str, Any], str | None, bool], request: Request,
+def gateway_error(kind: tuple[Any, ...], request: Request,
                   context: Context | None = None) -> Response:
-    status, body, error_type, compact = kind
+    status, body, error_type, compact, response_type = kind
     headers = _standard_headers(request, context)
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
     response = json_response(status, body, headers, compact=compact)
     response.error_message = body.get("message", body.get("Message"))
+    response.response_type = response_type
+    return response
+
+
+def customize(response: Response, deployment: Deployment, request: Request,
+              context: Context) -> Response:
+    """Apply the API's gateway response for this error (PutGatewayResponse): its status,
+    header values and body template; DEFAULT_4XX and DEFAULT_5XX cover the types not set."""
+    if response.response_type is None or not deployment.gateway_responses:
+        return response
+    default = "DEFAULT_4XX" if response.status < 500 else "DEFAULT_5XX"
+    custom = (deployment.gateway_responses.get(response.response_type)
+              or deployment.gateway_responses.get(default))
+    if custom is None:
+        return response
+    if custom.get("statusCode"):
+        response.status = int(custom["statusCode"])
+    for target, source in (custom.get("responseParameters") or {}).items():
+        if not target.startswith("gatewayresponse.header."):
+            continue
+        if len(source) >= 2 and source[0] == source[-1] == "'":
+            value: str | None = source[1:-1]
+        elif source.startswith("method.request.header."):
+            value = request.header(source.rsplit(".", 1)[1])
+        else:
+            value = None
+        if value is not None:
+            name = target[len("gatewayresponse.header."):]
+            response.headers = [(k, v) for k, v in response.headers if k.lower() != name.lower()]
+            response.headers.append((name, value))
+    template = (custom.get("responseTemplates") or {}).get("application/json")
+    if template:
+        values = template_context(request, context)
+        message = response.error_message
+        values["error"] = {"message": message, "responseType": response.response_type,
+                           "messageString": json.dumps(message)}
+        response.body = templates.render(template, {"context": values}).encode("utf-8")
     return response
 
 
@@ -200,6 +244,10 @@ def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Respons
     """Serve one request to a REST API stage, and write its access log line."""
     seen: dict[str, Any] = {}
     response = _invoke(service, api, stage_name, request, seen)
+    if "deployment" in seen:
+        context = seen.get("context") or Context(
+            account_id=api.account_id, api_id=api.id, region=api.region_name, stage=stage_name)
+        response = customize(response, seen["deployment"], request, context)
     stage = api.stages.get(stage_name)
     settings = getattr(stage, "access_log_settings", None)
     if settings:
@@ -231,6 +279,7 @@ def _invoke(service: Any, api: Any, stage_name: str, request: Request,
     if stage is None or not stage.deployment_id:
         return gateway_error(FORBIDDEN, request)  # AWS: no such stage
     deployment = service.deployments.get(api, stage.deployment_id)
+    seen["deployment"] = deployment
     routed = deployment.route(request.raw_path, request.method)
     if routed is None:
         return gateway_error(MISSING_AUTHENTICATION_TOKEN, request)

@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-FORBIDDEN = (403, {"message": "Forbidden"}, "ForbiddenException", True)
-TOO_MANY_REQUESTS = (429, {"message": "Too Many Requests"}, None, True)
-LIMIT_EXCEEDED = (429, {"message": "Limit Exceeded"}, None, True)
+FORBIDDEN = (403, {"message": "Forbidden"}, "ForbiddenException", True, "INVALID_API_KEY")
+TOO_MANY_REQUESTS = (429, {"message": "Too Many Requests"}, None, True, "THROTTLED")
+LIMIT_EXCEEDED = (429, {"message": "Limit Exceeded"}, None, True, "QUOTA_EXCEEDED")
 
 
 @dataclass
@@ -39,7 +39,7 @@ class UsagePlans:
             self._counts.clear()
 
     def check(self, api: Any, stage: str, key_value: str | None
-              ) -> tuple[tuple[int, dict[str, Any], str | None, bool] | None, Any]:
+              ) -> tuple[tuple[Any, ...] | None, Any]:
         """(the gateway error to answer, or None; the API key used)."""
         from moto.apigateway.models import apigateway_backends
 

@@ -1140,3 +1140,35 @@ def test_gateway_responses_customize_errors_once_deployed(sb, echo_api):
     assert response.json() == {"error": "Missing Authentication Token",
                                "type": "MISSING_AUTHENTICATION_TOKEN"}
     assert "Access-Control-Allow-Origin" not in response.headers  # its own type wins
+
+
+def test_a_lambda_integration_must_use_post(sb):
+    arn = deploy("echo", ECHO)
+    api = RestApi()
+    api.proxy("/items", "GET", arn)
+    api.client.put_integration(restApiId=api.id, resourceId=api.resources["/items"],
+                               httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="GET",
+                               uri=lambda_uri(arn))
+    allow_apigateway("echo", api.id)
+    api.deploy()
+    response = requests.get(sb.api_url(api.id, "prod") + "/items")
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+    assert "integrationHttpMethod POST" in response.headers["x-sandbox-reason"]
+
+
+def test_stages_can_point_at_earlier_deployments(sb):
+    arn = deploy("echo", ECHO)
+    api = RestApi()
+    api.proxy("/v1", "GET", arn)
+    allow_apigateway("echo", api.id)
+    first = api.client.create_deployment(restApiId=api.id)["id"]  # no stage yet
+    api.client.create_stage(restApiId=api.id, stageName="live", deploymentId=first)
+    api.proxy("/v2", "GET", arn)
+    second = api.client.create_deployment(restApiId=api.id, stageName="live")["id"]
+    base = sb.api_url(api.id, "live")
+    assert requests.get(base + "/v2").status_code == 200
+    api.client.update_stage(restApiId=api.id, stageName="live", patchOperations=[
+        {"op": "replace", "path": "/deploymentId", "value": first}])  # roll back
+    assert requests.get(base + "/v2").status_code == 403
+    assert requests.get(base + "/v1").json()["requestContext"]["deploymentId"] == first
+    assert first != second

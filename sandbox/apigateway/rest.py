@@ -337,6 +337,7 @@ def source_arn(context: Context, http_method: str, resource_path: str) -> str:
 def _lambda_proxy(service: Any, request: Request, context: Context, deployment: Deployment,
                   integration: dict[str, Any], path_parameters: dict[str, str],
                   stage_variables: dict[str, str]) -> Response:
+    _require_post(integration)
     target = integrations.lambda_target(integration.get("uri") or "", stage_variables,
                                         context.account_id, context.region)
     integrations.check_permission(
@@ -359,6 +360,15 @@ def _lambda_proxy(service: Any, request: Request, context: Context, deployment: 
     headers = [*answer.headers, *_standard_headers(request, context),
                ("X-Amzn-Trace-Id", request.trace_id)]
     return Response(answer.status, headers, answer.body)
+
+
+def _require_post(integration: dict[str, Any]) -> None:
+    """Lambda's Invoke API is a POST: API Gateway fails any other integration method (500)."""
+    method = (integration.get("httpMethod") or "POST").upper()
+    if method != "POST":
+        raise integrations.IntegrationFailure(
+            "configuration", f"Execution failed due to configuration error: a Lambda "
+                             f"integration must use integrationHttpMethod POST, not {method}")
 
 
 def _failure(failure: integrations.IntegrationFailure, request: Request,
@@ -485,6 +495,7 @@ def _mapped(service: Any, request: Request, context: Context, kind: str,
             raise integrations.IntegrationFailure(
                 "configuration", "The sandbox runs AWS integrations with Lambda only "
                                  "(arn:aws:apigateway:<region>:lambda:path/...).")
+        _require_post(integration)
         target = integrations.lambda_target(uri, stage_variables, context.account_id,
                                             context.region)
         integrations.check_permission(

@@ -18,6 +18,7 @@ class Invocation:
     payload: Any
     error: dict | None  # the error payload when the function failed
     log: str
+    request_id: str
 
     @property
     def error_type(self) -> str | None:
@@ -57,7 +58,8 @@ def invoke(name: str, event: Any) -> Invocation:
         payload = raw.decode("utf-8", "replace")
     log = base64.b64decode(response.get("LogResult", "")).decode("utf-8", "replace")
     error = payload if response.get("FunctionError") and isinstance(payload, dict) else None
-    return Invocation(None if error else payload, error, log)
+    return Invocation(None if error else payload, error, log,
+                      response["ResponseMetadata"]["RequestId"])
 
 
 def answered(name: str, event: Any, hints: dict[str, str] | None = None,

@@ -1,0 +1,121 @@
+"""Exercise 01's checks, three ways: the solution passes, a blank exercise is not attempted, and
+each common wrong answer fails with its own hint."""
+
+from __future__ import annotations
+
+import re
+
+import boto3
+import pytest
+
+from sandbox.grading.checks import CheckFailed, NotAttempted, find
+from sandbox.testing import deploy
+
+SAVE = "    table.put_item(Item=book)\n    return f\"{book['title']} saved!\"\n"
+VALIDATE = ("    for key in ('isbn', 'title'):\n        if key not in book:\n"
+            "            return {'statusCode': 400, 'error': f'missing {key}'}\n")
+HEAD = ("import logging\nimport boto3\nlogger = logging.getLogger()\n{level}"
+        "table = boto3.resource('dynamodb').Table('{table}')\n"
+        "def lambda_handler(book, context):\n")
+LEVEL = "logger.setLevel(logging.INFO)\n"
+LOG = "    logger.info('Saved %s', book['isbn'])\n"
+SOLUTION = HEAD.format(level=LEVEL, table="library") + VALIDATE + LOG + SAVE
+DEADLINE = ("def lambda_handler(event, context):\n    return {{'request_id': {rid}, "
+            "'seconds_left': {left}}}\n")
+RIGHT_DEADLINE = DEADLINE.format(rid="context.aws_request_id",
+                                 left="int(context.get_remaining_time_in_millis() / 1000)")
+
+
+@pytest.fixture
+def library(sb):
+    boto3.client("dynamodb").create_table(
+        TableName="library", KeySchema=[{"AttributeName": "isbn", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "isbn", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST")
+    return sb
+
+
+def _deploy(name: str, source: str, **config) -> None:
+    deploy(name, {"lambda_function.py": source}, handler="lambda_function.lambda_handler",
+           **config)
+
+
+def _fails(check: str, hint: str, cls=CheckFailed) -> None:
+    with pytest.raises(cls) as caught:
+        find(check)()
+    assert re.search(hint, caught.value.hint), caught.value.hint
+
+
+def test_the_solution_passes_every_check(library):
+    _deploy("add-book", SOLUTION)
+    _deploy("deadline", RIGHT_DEADLINE, Timeout=10)
+    for name in ("add_book_saves", "add_book_validates", "deadline_reads_its_context",
+                 "add_book_logs"):
+        find(f"lambda_anatomy.{name}")()
+
+
+@pytest.mark.parametrize("name", ["add_book_saves", "add_book_validates",
+                                  "deadline_reads_its_context", "add_book_logs"])
+def test_nothing_deployed_is_not_attempted(library, name):
+    _fails(f"lambda_anatomy.{name}", "no function named", NotAttempted)
+
+
+def test_no_table_is_not_attempted(sb):
+    _deploy("add-book", SOLUTION)
+    _fails("lambda_anatomy.add_book_saves", "no table 'library'", NotAttempted)
+
+
+@pytest.mark.parametrize("source, hint", [
+    ("import boto3\ndef lambda_handler(book, context):\n    return f\"{book['title']} saved!\"\n",
+     "not in the 'library' table"),
+    (HEAD.format(level="", table="library") + "    table.put_item(Item=book)\n"
+     "    return {'saved': book['title']}\n", "title followed by ' saved!'"),
+    (HEAD.format(level="", table="books") + SAVE, "table that does not exist"),
+    (HEAD.format(level="", table="library") +
+     "    table.put_item(Item={'isbn': book['isbn']})\n    return 'ok'\n", "all three attributes"),
+])
+def test_add_book_saves_wrong_answers(library, source, hint):
+    _deploy("add-book", source)
+    _fails("lambda_anatomy.add_book_saves", hint)
+
+
+@pytest.mark.parametrize("source, hint", [
+    (HEAD.format(level="", table="library") + SAVE, "reads a key the event does not have"),
+    (HEAD.format(level="", table="library") + "    table.put_item(Item=book)\n"
+     "    return f\"{book.get('title')} saved!\"\n", "was saved"),
+    (HEAD.format(level="", table="library") +
+     "    if 'title' not in book:\n        return 'missing title'\n" + SAVE,
+     "should get the response"),
+    (HEAD.format(level="", table="library") +
+     "    if 'title' not in book:\n        return {'statusCode': 400, 'error': 'missing title'}"
+     "\n" + SAVE, "DynamoDB refused"),
+])
+def test_add_book_validates_wrong_answers(library, source, hint):
+    _deploy("add-book", source)
+    _fails("lambda_anatomy.add_book_validates", hint)
+
+
+@pytest.mark.parametrize("source, timeout, hint", [
+    (RIGHT_DEADLINE, 3, "less time than a 10-second timeout"),
+    (DEADLINE.format(rid="'abc'", left="int(context.get_remaining_time_in_millis() / 1000)"),
+     10, "this invocation's ID"),
+    (DEADLINE.format(rid="context.aws_request_id", left="context.get_remaining_time_in_millis()"),
+     10, "divide by 1000"),
+    (DEADLINE.format(rid="context.aws_request_id",
+                     left="context.get_remaining_time_in_millis() / 1000"), 10, "whole number"),
+    ("def lambda_handler(event, context):\n    return {'id': context.aws_request_id}\n", 10,
+     "exactly two keys"),
+])
+def test_deadline_wrong_answers(library, source, timeout, hint):
+    _deploy("deadline", source, Timeout=timeout)
+    _fails("lambda_anatomy.deadline_reads_its_context", hint)
+
+
+@pytest.mark.parametrize("source, hint", [
+    (HEAD.format(level=LEVEL, table="library") + VALIDATE +
+     "    print('Saved', book['isbn'])\n" + SAVE, "not from the logging module"),
+    (HEAD.format(level="", table="library") + VALIDATE + LOG + SAVE, "stays at WARNING"),
+])
+def test_add_book_logs_wrong_answers(library, source, hint):
+    _deploy("add-book", source)
+    _fails("lambda_anatomy.add_book_logs", hint)

@@ -1172,3 +1172,32 @@ def test_stages_can_point_at_earlier_deployments(sb):
     assert requests.get(base + "/v2").status_code == 403
     assert requests.get(base + "/v1").json()["requestContext"]["deploymentId"] == first
     assert first != second
+
+
+def test_http_api_lambda_authorizer_simple_responses(sb):
+    arn = deploy("echo", ECHO)
+    deploy("gate", """
+def handler(event, context):
+    return {"isAuthorized": event["identitySource"] == ["let-me-in"],
+            "context": {"user": "ada", "route": event["routeArn"].split("/", 1)[1]}}
+""")
+    api = HttpApi()
+    authorizer = api.client.create_authorizer(
+        ApiId=api.id, AuthorizerType="REQUEST", Name="gate",
+        AuthorizerUri=lambda_uri("arn:aws:lambda:us-east-1:123456789012:function:gate"),
+        AuthorizerPayloadFormatVersion="2.0", EnableSimpleResponses=True,
+        IdentitySource=["$request.header.X-Pass"])["AuthorizerId"]
+    api.lambda_route("GET /items/{id}", arn)
+    route = api.client.get_routes(ApiId=api.id)["Items"][0]
+    api.client.update_route(ApiId=api.id, RouteId=route["RouteId"], AuthorizationType="CUSTOM",
+                            AuthorizerId=authorizer)
+    allow_apigateway("echo", api.id)
+    allow_apigateway("gate", api.id, f"authorizers/{authorizer}", sid="gate")
+    api.stage()
+    url = sb.api_url(api.id, "$default") + "/items/7"
+    assert requests.get(url).json() == {"message": "Unauthorized"}
+    refused = requests.get(url, headers={"X-Pass": "wrong"})
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+    event = requests.get(url, headers={"X-Pass": "let-me-in"}).json()
+    assert event["requestContext"]["authorizer"] == {
+        "lambda": {"user": "ada", "route": "$default/GET/items/7"}}

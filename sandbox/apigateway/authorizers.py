@@ -168,6 +168,16 @@ def _lambda_authorizer(service: Any, request: Request, context: Context,
 
 def _call(service: Any, context: Context, authorizer: dict[str, Any], event: dict[str, Any],
           stage_variables: dict[str, str]) -> dict[str, Any]:
+    answer = _invoke_authorizer(service, context, authorizer, event, stage_variables)
+    if not isinstance(answer, dict) or not isinstance(answer.get("policyDocument"), dict):
+        raise Denied(CONFIGURATION_ERROR,
+                     "The authorizer's answer has no principalId and policyDocument")
+    return answer
+
+
+def _invoke_authorizer(service: Any, context: Context, authorizer: dict[str, Any],
+                       event: dict[str, Any], stage_variables: dict[str, str]) -> Any:
+    """Run the authorizer function; its answer, or Denied (401 for "Unauthorized")."""
     try:
         target = integrations.lambda_target(authorizer.get("authorizerUri") or "",
                                             stage_variables, context.account_id, context.region)
@@ -188,13 +198,9 @@ def _call(service: Any, context: Context, authorizer: dict[str, Any], event: dic
                 raise Denied(UNAUTHORIZED, "The authorizer answered Unauthorized") from failure
         raise Denied(CONFIGURATION_ERROR, failure.detail) from failure
     try:
-        answer = json.loads(payload)
+        return json.loads(payload)
     except ValueError as error:
         raise Denied(CONFIGURATION_ERROR, "The authorizer's answer is not JSON") from error
-    if not isinstance(answer, dict) or not isinstance(answer.get("policyDocument"), dict):
-        raise Denied(CONFIGURATION_ERROR,
-                     "The authorizer's answer has no principalId and policyDocument")
-    return answer
 
 
 def _enforce(answer: dict[str, Any], arn: str) -> None:
@@ -334,3 +340,78 @@ def _fetch_json(url: str) -> Any:
 def forget_keys() -> None:
     with _jwks_lock:
         _jwks_cache.clear()
+
+
+# ---------------------------------------------------------------------------------- HTTP API Lambda
+HTTP_UNAUTHORIZED = (401, {"message": "Unauthorized"})
+HTTP_FORBIDDEN = (403, {"message": "Forbidden"})
+HTTP_SERVER_ERROR = (500, {"message": "Internal Server Error"})
+
+
+def http_lambda_authorize(service: Any, authorizer: Any, request: Request, context: Context,
+                          route_arn: str, raw_path: str, path_parameters: dict[str, str],
+                          stage_variables: dict[str, str]) -> dict[str, Any]:
+    """An HTTP API Lambda authorizer (payload 2.0 or 1.0; simple or IAM policy answers); the
+    ``requestContext.authorizer`` it yields, or JwtDenied with the status to answer."""
+    version = str(authorizer.auth_payload_format_version or "2.0")
+    sources = authorizer.identity_source or []
+    sources = sources if isinstance(sources, list) else [s.strip() for s in str(sources).split(",")]
+    identity: list[str] = []
+    for source in sources:
+        value = None
+        if source.startswith("$request.header."):
+            value = request.header(source.rsplit(".", 1)[1])
+        elif source.startswith("$request.querystring."):
+            name = source.rsplit(".", 1)[1]
+            value = next((v for k, v in reversed(request.query_pairs) if k == name), None)
+        elif source.startswith("$stageVariables."):
+            value = stage_variables.get(source.split(".", 1)[1])
+        elif source.startswith("$context."):
+            value = {"routeKey": context.route_key, "stage": context.stage,
+                     "httpMethod": request.method}.get(source.split(".", 1)[1])
+        if not value:
+            raise JwtDenied(HTTP_UNAUTHORIZED, "", f"The identity source {source} is missing")
+        identity.append(value)
+    if version == "1.0":
+        event = events.event_v1(request, context, path_parameters=path_parameters,
+                                stage_variables=stage_variables, binary_media_types=[],
+                                http_api=True)
+        event = {"version": "1.0", "type": "REQUEST", "methodArn": route_arn,
+                 "identitySource": ",".join(identity), "authorizationToken": ",".join(identity),
+                 **{k: v for k, v in event.items()
+                    if k not in ("version", "body", "isBase64Encoded")}}
+    else:
+        proxy = events.event_v2(request, context, raw_path=raw_path,
+                                path_parameters=path_parameters, stage_variables=stage_variables)
+        event = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn,
+                 "identitySource": identity,
+                 **{k: v for k, v in proxy.items()
+                    if k not in ("version", "body", "isBase64Encoded")}}
+    ttl = int(authorizer.auth_result_ttl or 0)
+    cache_key = (context.api_id, authorizer.id, tuple(identity))
+    answer = service.authorizer_cache.get(cache_key) if identity else None
+    if answer is None:
+        settings = {"id": authorizer.id, "authorizerUri": authorizer.authorizer_uri,
+                    "authorizerCredentials": authorizer.auth_creds_arn}
+        try:
+            answer = _invoke_authorizer(service, context, settings, event, stage_variables)
+        except Denied as denied:
+            kind = HTTP_UNAUTHORIZED if denied.kind[0] == 401 else HTTP_SERVER_ERROR
+            raise JwtDenied(kind, "", denied.reason) from denied
+        service.authorizer_cache.put(cache_key, ttl if identity else 0, answer)
+    if version == "2.0" and authorizer.enable_simple_response:
+        if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
+            raise JwtDenied(HTTP_SERVER_ERROR, "", "The authorizer's answer has no isAuthorized")
+        if not answer["isAuthorized"]:
+            raise JwtDenied(HTTP_FORBIDDEN, "", "The authorizer answered isAuthorized: false")
+    else:
+        if not isinstance(answer, dict) or not isinstance(answer.get("policyDocument"), dict):
+            raise JwtDenied(HTTP_SERVER_ERROR, "", "The authorizer's answer has no policyDocument")
+        try:
+            _enforce(answer, route_arn)
+        except Denied as denied:
+            raise JwtDenied(HTTP_FORBIDDEN, "", denied.reason) from denied
+    authorized = {"lambda": dict(answer.get("context") or {})}
+    if version == "1.0" or not authorizer.enable_simple_response:
+        authorized["principalId"] = answer.get("principalId")
+    return authorized

@@ -202,14 +202,22 @@ def _invoke(service: Any, api: Any, request: Request, context: Context, stage: A
         return _with_cors(cors, request, _error(NOT_FOUND, request))
     route, path_parameters = routed
     context.route_key = route.route_key
-    if (route.authorization_type or "NONE").upper() == "JWT":
+    authorization = (route.authorization_type or "NONE").upper()
+    if authorization in ("JWT", "CUSTOM"):
         authorizer = api.authorizers.get(route.authorizer_id or "")
         try:
             if authorizer is None:
                 raise authorizers.JwtDenied(INTERNAL_SERVER_ERROR, "",
                                             "The route's authorizer does not exist")
-            context.authorizer = authorizers.jwt_authorize(authorizer, request,
-                                                           route.authorization_scopes)
+            if authorization == "JWT":
+                context.authorizer = authorizers.jwt_authorize(authorizer, request,
+                                                               route.authorization_scopes)
+            else:
+                context.authorizer = authorizers.http_lambda_authorize(
+                    service, authorizer, request, context,
+                    f"arn:aws:execute-api:{context.region}:{context.account_id}:"
+                    f"{context.api_id}/{context.stage}/{request.method}{path}", raw_path,
+                    path_parameters, dict(stage.stage_variables or {}))
         except authorizers.JwtDenied as denied:
             response = _error(denied.kind, request)
             if denied.challenge:

@@ -698,3 +698,36 @@ def test_awss_documented_examples_give_the_documented_output(sb, state, executio
                     execution_input)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == output
+
+
+# ---------------------------------------------------------------- the extension itself
+UNINSTALL = """
+import os
+from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend as Backend
+from moto.stepfunctions.responses import StepFunctionResponse
+import sandbox
+from sandbox.stepfunctions import engine
+
+original = boto_client.boto_client_for
+sb = sandbox.start()
+assert boto_client.boto_client_for is engine.boto_client_for
+assert os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] == "true"
+sb.stop()
+assert boto_client.boto_client_for is original
+assert isinstance(vars(Backend)["_validate_definition"], staticmethod)
+assert not hasattr(StepFunctionResponse, "start_sync_execution")
+assert "AWS_DISABLE_HOST_PREFIX_INJECTION" not in os.environ
+print("restored")
+"""
+
+
+def test_stopping_the_sandbox_gives_moto_back_as_it_was():
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run([sys.executable, "-c", UNINSTALL], capture_output=True, text=True,
+                            env=environment, timeout=HANG_GUARD)
+    assert result.stdout.strip() == "restored", result.stderr

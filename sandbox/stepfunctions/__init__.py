@@ -54,8 +54,8 @@ class StepFunctions:
 
 
 def _patch(owner: Any, attribute: str, value: Any) -> None:
-    own = attribute in vars(owner)
-    _patches.append((owner, attribute, getattr(owner, attribute, None), own))
+    own = attribute in vars(owner)  # else inherited: uninstall deletes the patch
+    _patches.append((owner, attribute, vars(owner).get(attribute), own))  # raw: staticmethod
     setattr(owner, attribute, value)
 
 

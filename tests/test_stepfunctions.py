@@ -700,6 +700,29 @@ def test_awss_documented_examples_give_the_documented_output(sb, state, executio
     assert json.loads(described["output"]) == output
 
 
+# ---------------------------------------------------------------- error names
+SLOW = "import time\ndef handler(event, context):\n    time.sleep(3)\n"
+
+
+@pytest.mark.parametrize("task, function_timeout, error", [
+    # a function that does not exist: the Lambda API's error, as Lambda.<code>
+    ({"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "nope"}}, 1,
+     "Lambda.ResourceNotFoundException"),
+    # the function's own timeout: Lambda's error type
+    ({}, 1, "Sandbox.Timedout"),
+    # the state's TimeoutSeconds, shorter than the function's: States.Timeout
+    ({"TimeoutSeconds": 1}, 10, "States.Timeout"),
+])
+def test_task_failures_carry_awss_error_names_to_catch(sb, task, function_timeout, error):
+    function = deploy("slow", SLOW, Timeout=function_timeout)
+    described = run(machine({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": function, **task, "End": True,
+                 "Catch": [{"ErrorEquals": [error], "ResultPath": "$.caught", "Next": "Handled"}]},
+        "Handled": {"Type": "Pass", "End": True}}}))
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["caught"]["Error"] == error
+
+
 # ---------------------------------------------------------------- the extension itself
 UNINSTALL = """
 import os

@@ -1201,3 +1201,13 @@ def handler(event, context):
     event = requests.get(url, headers={"X-Pass": "let-me-in"}).json()
     assert event["requestContext"]["authorizer"] == {
         "lambda": {"user": "ada", "route": "$default/GET/items/7"}}
+
+
+def test_the_sandbox_says_why_it_answered_403(sb, echo_api):
+    base = sb.api_url(echo_api.id, "prod")
+    reason = requests.get(base + "/").headers["x-sandbox-reason"]
+    assert "No method answers GET /" in reason and "GET /items/{id}" in reason
+    assert "Deploy it again" in reason
+    reason = requests.get(sb.api_url(echo_api.id, "prdo") + "/items/1").headers[
+        "x-sandbox-reason"]
+    assert "no deployed stage 'prdo'" in reason and "Did you mean 'prod'?" in reason

@@ -35,6 +35,14 @@ UNSUPPORTED_MEDIA_TYPE = (415, {"message": "Unsupported Media Type"},
 
 ANY_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 
+# Why the sandbox answered so, for the learner (in the x-sandbox-reason header; AWS writes
+# such reasons to the stage's execution log).
+NO_STAGE = ("API {api} has no deployed stage '{stage}' (stages: {stages}). Create it with "
+            "create_deployment(restApiId=..., stageName=...).")
+NO_ROUTE = ("No method answers {method} {path} in what stage '{stage}' serves ({methods}). "
+            "Changed the API since? Deploy it again: create_deployment(restApiId=..., "
+            "stageName='{stage}').")
+
 
 # ---------------------------------------------------------------------------------- deployments
 @dataclass
@@ -277,12 +285,23 @@ def _invoke(service: Any, api: Any, stage_name: str, request: Request,
             seen: dict[str, Any]) -> Response:
     stage = api.stages.get(stage_name)
     if stage is None or not stage.deployment_id:
-        return gateway_error(FORBIDDEN, request)  # AWS: no such stage
+        response = gateway_error(FORBIDDEN, request)  # AWS: no such stage
+        _explain(response, NO_STAGE.format(stage=stage_name, api=api.id,
+                                           stages=", ".join(sorted(api.stages)) or "none")
+                 + _did_you_mean(stage_name, list(api.stages)))
+        return response
     deployment = service.deployments.get(api, stage.deployment_id)
     seen["deployment"] = deployment
     routed = deployment.route(request.raw_path, request.method)
     if routed is None:
-        return gateway_error(MISSING_AUTHENTICATION_TOKEN, request)
+        response = gateway_error(MISSING_AUTHENTICATION_TOKEN, request)
+        methods = [f"{m} {r.path}" for r in deployment.resources for m in sorted(r.methods)]
+        _explain(response, NO_ROUTE.format(
+            method=request.method, path="/" + request.raw_path.lstrip("/"), stage=stage_name,
+            methods=", ".join(methods) or "none")
+            + _did_you_mean("/" + request.raw_path.strip("/"),
+                            [r.path for r in deployment.resources]))
+        return response
     resource, method, path_parameters = routed
     context = Context(account_id=deployment.account_id, api_id=api.id,
                       region=deployment.region, stage=stage_name, deployment_id=deployment.id,
@@ -362,6 +381,18 @@ def _lambda_proxy(service: Any, request: Request, context: Context, deployment: 
     return Response(answer.status, headers, answer.body)
 
 
+def _explain(response: Response, reason: str) -> None:
+    text = reason[:900].replace("\n", " ").encode("ascii", "backslashreplace").decode("ascii")
+    response.headers.append(("x-sandbox-reason", text))
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f" Did you mean {close[0]!r}?" if close and close[0] != name else ""
+
+
 def _require_post(integration: dict[str, Any]) -> None:
     """Lambda's Invoke API is a POST: API Gateway fails any other integration method (500)."""
     method = (integration.get("httpMethod") or "POST").upper()
@@ -377,8 +408,7 @@ def _failure(failure: integrations.IntegrationFailure, request: Request,
             "timeout": INTEGRATION_TIMEOUT}.get(failure.kind, BAD_GATEWAY)
     response = gateway_error(kind, request, context)
     # not an AWS header: the sandbox says why, where a learner's browser tools show it
-    reason = failure.detail[:900].replace("\n", " ").encode("ascii", "backslashreplace")
-    response.headers.append(("x-sandbox-reason", reason.decode("ascii")))
+    _explain(response, failure.detail)
     return response
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -745,12 +748,29 @@ print("restored")
 """
 
 
-def test_stopping_the_sandbox_gives_moto_back_as_it_was():
-    import os
-    import subprocess
-    import sys
+LAZY = """
+import json, sys, boto3, sandbox
+from sandbox.testing import execution_role
+sb = sandbox.start()
+print("moto.stepfunctions.parser.models" in sys.modules)
+sfn = boto3.client("stepfunctions")
+arn = sfn.create_state_machine(name="m", roleArn=execution_role(), type="EXPRESS", definition=
+    json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "X"}}}))
+"""
 
+
+def python(script: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    result = subprocess.run([sys.executable, "-c", UNINSTALL], capture_output=True, text=True,
-                            env=environment, timeout=HANG_GUARD)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=environment, timeout=HANG_GUARD)
+
+
+def test_stopping_the_sandbox_gives_moto_back_as_it_was():
+    result = python(UNINSTALL)
     assert result.stdout.strip() == "restored", result.stderr
+
+
+def test_the_interpreter_loads_on_first_use_and_is_hooked_then():
+    result = python(LAZY)
+    assert result.stdout.strip() == "False", result.stderr  # start() did not pay for it
+    assert "InvalidDefinition" in result.stderr and "Missing 'Next' target: X" in result.stderr

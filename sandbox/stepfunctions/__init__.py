@@ -59,8 +59,30 @@ def _patch(owner: Any, attribute: str, value: Any) -> None:
     setattr(owner, attribute, value)
 
 
+ENGINE = "moto.stepfunctions.parser.models"  # imported on the first Step Functions request
+
+
 def install(sandbox: Any) -> StepFunctions:
     global _service
+    from .. import lazy
+
+    _service = StepFunctions(sandbox)
+    # StartSyncExecution's endpoint is "sync-states.<region>...": botocore would put "sync-" in
+    # front of the sandbox's 127.0.0.1, which no resolver knows
+    _saved_environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = os.environ.get(
+        "AWS_DISABLE_HOST_PREFIX_INJECTION")
+    os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
+    # the interpreter logs every caught error at ERROR level; a notebook is no place for them
+    logging.getLogger("moto.stepfunctions.parser").addHandler(_QUIET)
+    logging.getLogger("moto.stepfunctions.parser").propagate = False
+    # the interpreter is heavy (1-2 s to import): hook it when moto first loads it
+    lazy.when_imported(ENGINE, _hook_engine)
+    return _service
+
+
+def _hook_engine(module: Any) -> None:
+    if _service is None or _patches:  # uninstalled, or hooked already
+        return
     from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
     from moto.stepfunctions.parser.asl.component.program.program import Program
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import (
@@ -85,7 +107,6 @@ def install(sandbox: Any) -> StepFunctions:
     # every state type's module, so that each one's ``boto_client_for`` is found below
     AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Pass", '
                                     '"End": true}}}')
-    _service = StepFunctions(sandbox)
 
     for module in engine.engine_modules_using(boto_client.boto_client_for):
         _patch(module, "boto_client_for", engine.boto_client_for)
@@ -151,19 +172,13 @@ def install(sandbox: Any) -> StepFunctions:
     for name in jsonata.NATIVE:
         _saved_declarations[name] = stubs.pop(name)
 
-    # StartSyncExecution's endpoint is "sync-states.<region>...": botocore would put "sync-" in
-    # front of the sandbox's 127.0.0.1, which no resolver knows
-    _saved_environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = os.environ.get(
-        "AWS_DISABLE_HOST_PREFIX_INJECTION")
-    os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
-    # the interpreter logs every caught error at ERROR level; a notebook is no place for them
-    logging.getLogger("moto.stepfunctions.parser").addHandler(_QUIET)
-    logging.getLogger("moto.stepfunctions.parser").propagate = False
-    return _service
 
 
 def uninstall() -> None:
     global _service
+    from .. import lazy
+
+    lazy.forget(ENGINE, _hook_engine)
     while _patches:
         owner, attribute, original, own = _patches.pop()
         if own:

@@ -1211,3 +1211,21 @@ def test_the_sandbox_says_why_it_answered_403(sb, echo_api):
     reason = requests.get(sb.api_url(echo_api.id, "prdo") + "/items/1").headers[
         "x-sandbox-reason"]
     assert "no deployed stage 'prdo'" in reason and "Did you mean 'prod'?" in reason
+
+
+def test_starting_the_sandbox_does_not_import_moto_api_gateway():
+    """moto.apigateway.models costs more than a second to import: it is patched when moto
+    first needs it, not at sandbox.start()."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, sandbox\nsb = sandbox.start()\n"
+            "print('moto.apigateway.models' in sys.modules)\n"
+            "import boto3\nboto3.client('apigateway').get_rest_apis()\n"
+            "from moto.apigateway.models import RestAPI\n"
+            "print(RestAPI.create_deployment.__module__)\nsb.stop()\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["False", "sandbox.apigateway.rest"]

@@ -3,9 +3,14 @@
 moto stores APIs but cannot run them: it has no invoke route in server mode, and its
 integrations (``apigateway/models.py`` ``Resource.get_response``) cannot call a Lambda proxy,
 break on path parameters and query strings, and HTTP APIs answer 404 for every route. The
-sandbox serves deployed APIs from its own server instead (``gateway.py`` parses the request,
-``rest.py`` and ``httpapi.py`` run it), and hooks moto at ``RestAPI.create_deployment``, to
-snapshot what a stage serves, and where it drops binary media types (``configuration.py``).
+sandbox serves deployed APIs from its own server instead: ``gateway.py`` parses the request,
+``rest.py`` and ``httpapi.py`` run it, with ``events.py`` (proxy payloads 1.0 and 2.0),
+``integrations.py`` (Lambda, HTTP, timeouts, invoke permission), ``templates.py`` (mapping
+templates), ``authorizers.py``, ``usage.py`` (API keys and usage plans) and ``accesslogs.py``.
+It hooks moto at ``RestAPI.create_deployment``, to snapshot what a stage serves, and where moto
+drops settings (``configuration.py``: binary media types, HTTP API quick create). The same
+server route serves S3 static websites (``sandbox/s3/website.py``) for the serverless web
+application that calls these APIs from a browser.
 
 Base URL of a deployed stage: ``sb.api_url(api_id, stage)``, that is
 ``<endpoint>/restapis/<api_id>/<stage>/_user_request_``; and while the sandbox runs, a request
@@ -18,11 +23,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..s3 import website
 from . import authorizers, gateway, httpapi, rest, usage
 from .gateway import Request, Response
 
 _service: ApiGatewayService | None = None
-_originals: dict[str, Any] = {}
 
 
 class ApiGatewayService:
@@ -33,8 +38,6 @@ class ApiGatewayService:
         self.deployments = rest.Deployments()
         self.usage_plans = usage.UsagePlans()
         self.authorizer_cache = authorizers.AuthorizerCache()
-        from ..s3 import website
-
         sandbox._server.add_route(self.route)
         sandbox._server.add_route(website.route)  # the web application's static site
         from . import client
@@ -85,8 +88,6 @@ class ApiGatewayService:
 
     def website_url(self, bucket: str) -> str:
         """The URL of a bucket's static website, for a browser on this machine."""
-        from ..s3 import website
-
         return website.website_url(self.sandbox, bucket)
 
     # ------------------------------------------------------------------ life cycle
@@ -98,8 +99,6 @@ class ApiGatewayService:
 
     def close(self) -> None:
         self.deployments.clear()
-        from ..s3 import website
-
         self.sandbox._server.remove_route(self.route)
         self.sandbox._server.remove_route(website.route)
         self._client.uninstall()
@@ -114,25 +113,18 @@ def _split_stage(raw_path: str) -> tuple[str, str]:
 
 def install(sandbox: Any) -> ApiGatewayService:
     global _service
-    from moto.apigateway.models import RestAPI
-
-    if not _originals:
-        _originals["create_deployment"] = RestAPI.create_deployment
     from . import configuration
 
-    configuration.install()
     _service = ApiGatewayService(sandbox)
-    RestAPI.create_deployment = rest.create_deployment(_originals["create_deployment"],
-                                                       _service.deployments)
+    configuration.install(rest.create_deployment(
+        lambda *args, **kwargs: configuration.original(
+            "moto.apigateway.models", "RestAPI", "create_deployment")(*args, **kwargs),
+        _service.deployments))
     return _service
 
 
 def uninstall() -> None:
     global _service
-    from moto.apigateway.models import RestAPI
-
-    if _originals:
-        RestAPI.create_deployment = _originals["create_deployment"]
     from . import configuration
 
     configuration.uninstall()

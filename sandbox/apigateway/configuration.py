@@ -12,13 +12,15 @@ ARN, HTTP_PROXY for a URL), a route (``$default`` unless RouteKey says otherwise
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
-_originals: dict[str, Any] = {}
+_originals: dict[tuple[str, str, str], Any] = {}
 
 
 def _create_rest_api(self: Any) -> Any:
-    status, headers, body = _originals["create_rest_api"](self)
+    status, headers, body = original("moto.apigateway.responses", "APIGatewayResponse",
+                                     "create_rest_api")(self)
     types = self._get_param("binaryMediaTypes")
     if status == 200 and types:
         created = json.loads(body)
@@ -44,11 +46,12 @@ def _apply_patch_operations(self: Any, patch_operations: list[dict[str, Any]]) -
         else:
             others.append(op)
     if others:
-        _originals["apply_patch_operations"](self, others)
+        original("moto.apigateway.models", "RestAPI", "apply_patch_operations")(self, others)
 
 
 def _create_api(self: Any) -> Any:
-    status, headers, body = _originals["create_api"](self)
+    status, headers, body = original("moto.apigatewayv2.responses", "ApiGatewayV2Response",
+                                     "create_api")(self)
     params = json.loads(self.body or "{}")
     target = params.get("target")
     if status == 200 and target:
@@ -67,26 +70,91 @@ def _create_api(self: Any) -> Any:
     return status, headers, body
 
 
-def install() -> None:
-    from moto.apigateway.models import RestAPI
-    from moto.apigateway.responses import APIGatewayResponse
-    from moto.apigatewayv2.responses import ApiGatewayV2Response
+# (module, class, attribute) -> replacement; applied when moto imports the module
+def _patches(create_deployment: Any) -> dict[tuple[str, str, str], Any]:
+    return {
+        ("moto.apigateway.models", "RestAPI", "create_deployment"): create_deployment,
+        ("moto.apigateway.models", "RestAPI", "apply_patch_operations"): _apply_patch_operations,
+        ("moto.apigateway.responses", "APIGatewayResponse", "create_rest_api"): _create_rest_api,
+        ("moto.apigatewayv2.responses", "ApiGatewayV2Response", "create_api"): _create_api,
+    }
 
-    if not _originals:
-        _originals["create_rest_api"] = APIGatewayResponse.create_rest_api
-        _originals["apply_patch_operations"] = RestAPI.apply_patch_operations
-        _originals["create_api"] = ApiGatewayV2Response.create_api
-    APIGatewayResponse.create_rest_api = _create_rest_api
-    RestAPI.apply_patch_operations = _apply_patch_operations
-    ApiGatewayV2Response.create_api = _create_api
+
+class _Patcher:
+    """Patches moto's API Gateway modules when moto imports them, not before: importing
+    ``moto.apigateway.models`` takes more than a second (openapi_spec_validator and jsonschema
+    come with it), which ``sandbox.start()`` should not pay for a service nobody uses."""
+
+    def __init__(self, patches: dict[tuple[str, str, str], Any]):
+        self.patches = patches
+        self.modules = {module for module, _, _ in patches}
+        self.applied: set[tuple[str, str, str]] = set()
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in self.modules:
+            return None
+        for finder in list(sys.meta_path):
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _PatchingLoader(spec.loader, self)
+                return spec
+        return None
+
+    def apply(self) -> None:
+        for key, replacement in self.patches.items():
+            module_name, class_name, attribute = key
+            module = sys.modules.get(module_name)
+            if key in self.applied or module is None or not hasattr(module, class_name):
+                continue
+            owner = getattr(module, class_name)
+            _originals.setdefault(key, owner.__dict__[attribute])
+            setattr(owner, attribute, replacement)
+            self.applied.add(key)
+
+    def restore(self) -> None:
+        for key in self.applied:
+            module_name, class_name, attribute = key
+            setattr(getattr(sys.modules[module_name], class_name), attribute, _originals[key])
+        self.applied.clear()
+
+
+class _PatchingLoader:
+    def __init__(self, loader: Any, patcher: _Patcher):
+        self.loader = loader
+        self.patcher = patcher
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        self.patcher.apply()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+
+_patcher: _Patcher | None = None
+
+
+def original(module: str, cls: str, attribute: str) -> Any:
+    """moto's own version of a patched method."""
+    return _originals[(module, cls, attribute)]
+
+
+def install(create_deployment: Any) -> None:
+    global _patcher
+    _patcher = _Patcher(_patches(create_deployment))
+    sys.meta_path.insert(0, _patcher)
+    _patcher.apply()  # what moto has imported already
 
 
 def uninstall() -> None:
-    from moto.apigateway.models import RestAPI
-    from moto.apigateway.responses import APIGatewayResponse
-    from moto.apigatewayv2.responses import ApiGatewayV2Response
-
-    if _originals:
-        APIGatewayResponse.create_rest_api = _originals["create_rest_api"]
-        RestAPI.apply_patch_operations = _originals["apply_patch_operations"]
-        ApiGatewayV2Response.create_api = _originals["create_api"]
+    global _patcher
+    if _patcher is not None:
+        if _patcher in sys.meta_path:
+            sys.meta_path.remove(_patcher)
+        _patcher.restore()
+        _patcher = None

@@ -160,3 +160,26 @@ def test_invoke_async_legacy_api(sb):
     assert response["Status"] == 202
     assert sb.lambda_runtime.async_invoker.wait_idle()
     assert boto3.client("sqs").list_queues()["QueueUrls"][0].endswith("/legacy-ran")
+
+
+def test_simultaneous_invokes_never_exceed_reserved_concurrency(sb):
+    deploy("capped", "import time\ndef handler(e, c):\n    time.sleep(3)\n")
+    lam = boto3.client("lambda", config=NO_RETRIES)
+    lam.put_function_concurrency(FunctionName="capped", ReservedConcurrentExecutions=2)
+    outcomes: list[str] = []
+    start = threading.Barrier(4)
+
+    def call() -> None:
+        start.wait()
+        try:
+            lam.invoke(FunctionName="capped")
+            outcomes.append("ran")
+        except lam.exceptions.TooManyRequestsException:
+            outcomes.append("throttled")
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ran") <= 2 and outcomes.count("throttled") >= 1

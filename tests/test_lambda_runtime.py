@@ -504,3 +504,22 @@ def test_a_step_functions_task_runs_the_handler(sb):
         time.sleep(0.05)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"n": 42}
+
+
+def test_only_the_runtimes_packages_are_importable(sb):
+    # Lambda's Python runtime has the standard library and the AWS SDK; nothing else
+    deploy("needs-requests", "import requests\ndef handler(e, c):\n    pass\n")
+    payload = invoke("needs-requests")["Payload"]
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert payload["errorMessage"] == \
+        "Unable to import module 'app': No module named 'requests'"
+    deploy("sdk", "import boto3, botocore, dateutil, jmespath, s3transfer, urllib3\n"
+                  "def handler(e, c):\n    return boto3.__name__\n")
+    assert invoke("sdk")["Payload"] == "boto3"
+
+
+def test_the_deadline_counts_from_the_invocation_not_from_init(sb):
+    deploy("slow-init", "import time\ntime.sleep(1)\n"
+                        "def handler(e, c):\n    return c.get_remaining_time_in_millis()\n")
+    remaining = invoke("slow-init")["Payload"]  # a cold start: INIT took a second
+    assert remaining > 2500

@@ -101,9 +101,8 @@ class LambdaRuntime:
         reserved = self.reserved_concurrency(fn)
         env = self.pool.acquire(spec, reserved)
         try:
-            deadline_ms = _now_ms() + int(spec.timeout * 1000)
-            invocation = Invocation(request_id, payload or b"{}", deadline_ms,
-                                    invoked_arn or fn.function_arn, client_context)
+            invocation = Invocation(request_id, payload or b"{}", invoked_arn or fn.function_arn,
+                                    client_context)
             return env.invoke(invocation)
         finally:
             self.pool.release(env)
@@ -127,12 +126,6 @@ class LambdaRuntime:
     def close(self) -> None:
         self.async_invoker.stop()
         self.pool.close()
-
-
-def _now_ms() -> int:
-    import time
-
-    return int(time.time() * 1000)
 
 
 def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:

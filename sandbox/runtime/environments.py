@@ -82,9 +82,9 @@ class Result:
 class Invocation:
     request_id: str
     payload: bytes
-    deadline_ms: int
     invoked_arn: str
     client_context: str | None = None
+    deadline_ms: int = 0  # set when the invocation starts
     responded: threading.Event = field(default_factory=threading.Event)
     started: float = 0.0
     ended: float = 0.0
@@ -318,7 +318,7 @@ class ExecutionEnvironment:
             minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
             paths += [os.path.join(opt_root, "python"),
                       os.path.join(opt_root, "python", "lib", minor, "site-packages")]
-        return paths
+        return paths + [self.pool.runtime_packages]
 
     def _environment(self, task_root: str) -> dict[str, str]:
         spec, pool = self.spec, self.pool
@@ -423,6 +423,8 @@ class ExecutionEnvironment:
             return None
         self.platform(f"START RequestId: {invocation.request_id} Version: {self.spec.version}\n")
         invocation.started = time.perf_counter()
+        # the timeout counts from the start of the invocation, after any INIT
+        invocation.deadline_ms = _now_ms() + int(self.spec.timeout * 1000)
         return invocation
 
     def respond(self, invocation: Invocation, response: bytes | None = None,
@@ -606,9 +608,10 @@ class ExecutionEnvironment:
         self._events.put(None)
         self._stop_worker()
         self.worker = None
-        self.server.shutdown()
+        if self._server_thread.is_alive():  # shutdown() waits forever on a server never served
+            self.server.shutdown()
+            self._server_thread.join(2)
         self.server.server_close()
-        self._server_thread.join(2)
         self.pool.forget(self)
 
 
@@ -665,7 +668,9 @@ class _Spare:
     def __init__(self, python: str):
         self.log_read, self.log_write = os.pipe()
         self.process = subprocess.Popen(
-            [python, "-I", "-u", _BOOTSTRAP, str(os.getpid())],
+            # -S: no site-packages; the function sees the standard library, its own code, its
+            # layers and what Lambda's runtime ships (runtime_packages), nothing else
+            [python, "-I", "-S", "-u", _BOOTSTRAP, str(os.getpid())],
             stdin=subprocess.PIPE, stdout=self.log_write, stderr=self.log_write,
             start_new_session=True, close_fds=True, env={"PATH": os.environ.get("PATH", "")},
         )
@@ -679,6 +684,28 @@ class _Spare:
         self.process.stdin.close()
         os.close(self.log_read)
         os.close(self.log_write)
+
+
+# What Lambda's Python runtimes put on the import path besides the standard library: the AWS SDK
+# and what it needs. A handler importing anything else needs it in its zip or a layer, as on AWS.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+def runtime_packages(folder: str) -> str:
+    """A folder holding (links to) this interpreter's copies of RUNTIME_PACKAGES."""
+    import importlib.util
+
+    os.makedirs(folder, exist_ok=True)
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        source = os.path.dirname(spec.origin) if spec.submodule_search_locations \
+            else spec.origin
+        target = os.path.join(folder, os.path.basename(source))
+        if not os.path.exists(target):
+            os.symlink(source, target)
+    return folder
 
 
 class Throttled(Exception):
@@ -698,6 +725,7 @@ class EnvironmentPool:
         self.work_dir = work_dir
         self.empty_file = os.path.join(work_dir, "empty")
         open(self.empty_file, "w").close()
+        self.runtime_packages = runtime_packages(os.path.join(work_dir, "runtime"))
         self._write_logs = write_logs
         self.account_concurrency = account_concurrency
         self._lock = threading.Lock()
@@ -791,24 +819,29 @@ class EnvironmentPool:
                     stale.append(env)
                 elif chosen is None:
                     chosen = env
-            if chosen is not None:
-                chosen.busy = True
-                chosen.last_used = time.monotonic()
+            if chosen is None:  # a new environment counts as busy from now: no race past a limit
+                chosen = ExecutionEnvironment(self, spec)
+                self._environments.append(chosen)
+                new = True
+            else:
+                new = False
+            chosen.busy = True
+            chosen.last_used = time.monotonic()
         for env in stale:
             env.retire()
-        if chosen is not None:
+        if not new:
             return chosen
-        task_root = self._extract("task", spec.code_sha, [spec.code])
-        opt_root = None
-        if spec.layers:
-            key = hashlib.sha256("".join(sha for sha, _ in spec.layers).encode()).hexdigest()
-            opt_root = self._extract("opt", key, [code for _, code in spec.layers])
-        env = ExecutionEnvironment(self, spec)
-        env.busy = True
-        with self._lock:
-            self._environments.append(env)
-        env.start(task_root, opt_root)
-        return env
+        try:
+            task_root = self._extract("task", spec.code_sha, [spec.code])
+            opt_root = None
+            if spec.layers:
+                key = hashlib.sha256("".join(sha for sha, _ in spec.layers).encode()).hexdigest()
+                opt_root = self._extract("opt", key, [code for _, code in spec.layers])
+            chosen.start(task_root, opt_root)
+        except BaseException:
+            chosen.retire()
+            raise
+        return chosen
 
     def release(self, env: ExecutionEnvironment) -> None:
         with self._lock:

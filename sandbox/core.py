@@ -29,6 +29,7 @@ _CLEARED_VARIABLES = (
 # install(sandbox) -> a state object that has reset() and close(), and uninstall().
 EXTENSIONS = [
     "awslambda",
+    "logs",
     "apigateway",
     "stepfunctions",
 ]

@@ -183,3 +183,20 @@ def test_simultaneous_invokes_never_exceed_reserved_concurrency(sb):
     for thread in threads:
         thread.join()
     assert outcomes.count("ran") <= 2 and outcomes.count("throttled") >= 1
+
+
+def test_an_alias_shifts_its_weighted_share_to_the_other_version(sb):
+    deploy("v", "CODE = 'first'\n" + VERSIONED)
+    _publish("one")
+    _publish("two")
+    lam = boto3.client("lambda")
+    lam.create_alias(FunctionName="v", Name="canary", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {"2": 1.0}})
+    executed = {lam.invoke(FunctionName="v", Qualifier="canary")["ExecutedVersion"]
+                for _ in range(5)}
+    assert executed == {"2"}
+    lam.update_alias(FunctionName="v", Name="canary",
+                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.0}})
+    executed = {lam.invoke(FunctionName="v", Qualifier="canary")["ExecutedVersion"]
+                for _ in range(5)}
+    assert executed == {"1"}

@@ -523,3 +523,21 @@ def test_the_deadline_counts_from_the_invocation_not_from_init(sb):
                         "def handler(e, c):\n    return c.get_remaining_time_in_millis()\n")
     remaining = invoke("slow-init")["Payload"]  # a cold start: INIT took a second
     assert remaining > 2500
+
+
+def test_filter_log_events_interleaves_streams_in_time_order(sb):
+    deploy("two-envs", "import time\ndef handler(e, c):\n    print('event', e['n'])\n"
+                       "    time.sleep(e['sleep'])\n    print('done', e['n'])\n")
+    threads = [threading.Thread(target=invoke, args=("two-envs", {"n": n, "sleep": s}))
+               for n, s in ((1, 1.0), (2, 0.0))]
+    threads[0].start()
+    time.sleep(0.5)  # the second starts while the first sleeps, in a second environment
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert len(streams("two-envs")) == 2
+    events = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/two-envs")
+    stamps = [event["timestamp"] for event in events["events"]]
+    assert stamps == sorted(stamps)
+    printed = [e["message"] for e in events["events"] if e["message"][:5] in ("event", "done ")]
+    assert printed == ["event 1\n", "event 2\n", "done 2\n", "done 1\n"]

@@ -62,6 +62,7 @@ def invoke(self: Any) -> tuple[int, dict[str, str], str | bytes]:
     if isinstance(body, str):
         body = body.encode("utf-8")
     fn = self.backend.get_function(function_name, qualifier)  # ResourceNotFoundException
+    fn = _weighted_version(self.backend, fn, function_name, qualifier)
     if invocation_type == "Event" and len(body) > MAX_ASYNC_REQUEST_BYTES:
         return _error(413, "RequestEntityTooLargeException", {
             "Message": f"{len(body)} byte payload is too large for the Event invocation type "
@@ -107,6 +108,26 @@ def invoke(self: Any) -> tuple[int, dict[str, str], str | bytes]:
     if self.headers.get("X-Amz-Log-Type") == "Tail":
         headers["X-Amz-Log-Result"] = result.log_tail
     return _reply(200, headers, result.payload)
+
+
+def _weighted_version(backend: Any, fn: Any, name_or_arn: str, qualifier: str | None) -> Any:
+    """An alias with a RoutingConfig sends that share of invocations to its other version (moto
+    ignores the weights)."""
+    import random
+
+    name = name_or_arn.split(":function:")[-1]
+    if ":" in name:
+        name, qualifier = name.split(":", 1)
+    alias = backend._lambdas._get_function_aliases(name).get(qualifier) if qualifier else None
+    weights = ((alias.routing_config or {}) if alias else {}).get("AdditionalVersionWeights")
+    if not weights:
+        return fn
+    draw, total = random.random(), 0.0
+    for version, weight in weights.items():
+        total += float(weight)
+        if draw < total:
+            return backend.get_function(name, version)
+    return fn
 
 
 def _invoked_arn(fn: Any, name_or_arn: str, qualifier: str | None) -> str:

@@ -104,6 +104,9 @@ class Sandbox:
             "AWS_CONFIG_FILE": empty,
             "AWS_SHARED_CREDENTIALS_FILE": empty,
             "AWS_EC2_METADATA_DISABLED": "true",
+            # some operations prefix their host (StartSyncExecution: "sync-states..."):
+            # botocore would put the prefix in front of 127.0.0.1, which no resolver knows
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
             # moto's Step Functions engine calls other services at localhost:$MOTO_PORT
             # (moto/stepfunctions/parser/asl/utils/boto_client.py): this server
             "MOTO_PORT": self.endpoint_url.rsplit(":", 1)[1],

@@ -81,12 +81,14 @@ def test_retry_delays_follow_the_sandbox_clock(sb):
     import time
 
     deploy("flaky", FLAKY)
-    sb.clock.speed = 60  # the 1 and 2 minute retry delays now take 1 and 2 seconds
-    started = time.perf_counter()
-    _event("flaky", {"id": 1, "fail": True})
-    assert sb.lambda_runtime.async_invoker.wait_idle(timeout=30)
-    assert time.perf_counter() - started >= 3.0  # waited, in simulated minutes
-    sb.clock.speed = 600
+    default, sb.clock.speed = sb.clock.speed, 60  # retry delays of 1 and 2 min: 1 and 2 s
+    try:
+        started = time.perf_counter()
+        _event("flaky", {"id": 1, "fail": True})
+        assert sb.lambda_runtime.async_invoker.wait_idle(timeout=30)
+        assert time.perf_counter() - started >= 3.0  # waited, in simulated minutes
+    finally:
+        sb.clock.speed = default
 
 
 def test_success_goes_to_on_success(sb):

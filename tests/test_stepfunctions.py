@@ -238,7 +238,7 @@ def test_the_execution_timeout_counts_simulated_time(fast_clock):
 
 
 def test_clock_speed_one_waits_in_real_time(sb):
-    sb.clock.speed = 1
+    default, sb.clock.speed = sb.clock.speed, 1
     try:
         arn = machine({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1,
                                                         "End": True}}})
@@ -246,7 +246,7 @@ def test_clock_speed_one_waits_in_real_time(sb):
         described = run(arn)
         assert time.monotonic() - started >= 0.99
     finally:
-        sb.clock.speed = 600
+        sb.clock.speed = default
     events = history(described["executionArn"])
     assert 1 <= seconds_between(event(events, "WaitStateEntered"),
                                 event(events, "WaitStateExited")) < 1.5

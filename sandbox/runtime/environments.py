@@ -355,6 +355,7 @@ class ExecutionEnvironment:
             "AWS_CONFIG_FILE": pool.empty_file,
             "AWS_SHARED_CREDENTIALS_FILE": pool.empty_file,
             "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
         })
         if spec.runtime in CUSTOM_RUNTIMES:
             del env["AWS_EXECUTION_ENV"]  # custom runtimes have none

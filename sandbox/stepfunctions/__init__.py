@@ -24,7 +24,6 @@ Each hook names the moto file it works around; ``tests/test_moto_seams.py`` list
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from .engine import Clients
@@ -32,7 +31,6 @@ from .executions import Executions
 
 _service: StepFunctions | None = None
 _patches: list[tuple[Any, str, Any, bool]] = []  # (owner, attribute, original, was it own)
-_saved_environment: dict[str, str | None] = {}
 _saved_declarations: dict[str, str] = {}
 
 
@@ -67,11 +65,6 @@ def install(sandbox: Any) -> StepFunctions:
     from .. import lazy
 
     _service = StepFunctions(sandbox)
-    # StartSyncExecution's endpoint is "sync-states.<region>...": botocore would put "sync-" in
-    # front of the sandbox's 127.0.0.1, which no resolver knows
-    _saved_environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = os.environ.get(
-        "AWS_DISABLE_HOST_PREFIX_INJECTION")
-    os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
     # the interpreter logs every caught error at ERROR level; a notebook is no place for them
     logging.getLogger("moto.stepfunctions.parser").addHandler(_QUIET)
     logging.getLogger("moto.stepfunctions.parser").propagate = False
@@ -185,12 +178,6 @@ def uninstall() -> None:
             setattr(owner, attribute, original)
         else:
             delattr(owner, attribute)
-    for name, value in _saved_environment.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    _saved_environment.clear()
     if _saved_declarations:
         from moto.stepfunctions.parser.asl.component.intrinsic import jsonata as functions
 

@@ -80,63 +80,8 @@ def _patches(create_deployment: Any) -> dict[tuple[str, str, str], Any]:
     }
 
 
-class _Patcher:
-    """Patches moto's API Gateway modules when moto imports them, not before: importing
-    ``moto.apigateway.models`` takes more than a second (openapi_spec_validator and jsonschema
-    come with it), which ``sandbox.start()`` should not pay for a service nobody uses."""
-
-    def __init__(self, patches: dict[tuple[str, str, str], Any]):
-        self.patches = patches
-        self.modules = {module for module, _, _ in patches}
-        self.applied: set[tuple[str, str, str]] = set()
-
-    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        if name not in self.modules:
-            return None
-        for finder in list(sys.meta_path):
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None and spec.loader is not None:
-                spec.loader = _PatchingLoader(spec.loader, self)
-                return spec
-        return None
-
-    def apply(self) -> None:
-        for key, replacement in self.patches.items():
-            module_name, class_name, attribute = key
-            module = sys.modules.get(module_name)
-            if key in self.applied or module is None or not hasattr(module, class_name):
-                continue
-            owner = getattr(module, class_name)
-            _originals.setdefault(key, owner.__dict__[attribute])
-            setattr(owner, attribute, replacement)
-            self.applied.add(key)
-
-    def restore(self) -> None:
-        for key in self.applied:
-            module_name, class_name, attribute = key
-            setattr(getattr(sys.modules[module_name], class_name), attribute, _originals[key])
-        self.applied.clear()
-
-
-class _PatchingLoader:
-    def __init__(self, loader: Any, patcher: _Patcher):
-        self.loader = loader
-        self.patcher = patcher
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self.loader.exec_module(module)
-        self.patcher.apply()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.loader, name)
-
-
-_patcher: _Patcher | None = None
+_applied: set[tuple[str, str, str]] = set()
+_callbacks: dict[str, Any] = {}
 
 
 def original(module: str, cls: str, attribute: str) -> Any:
@@ -145,16 +90,33 @@ def original(module: str, cls: str, attribute: str) -> Any:
 
 
 def install(create_deployment: Any) -> None:
-    global _patcher
-    _patcher = _Patcher(_patches(create_deployment))
-    sys.meta_path.insert(0, _patcher)
-    _patcher.apply()  # what moto has imported already
+    """Patch moto's API Gateway modules when moto imports them (``sandbox.lazy``): importing
+    ``moto.apigateway.models`` takes more than a second (openapi_spec_validator and jsonschema
+    come with it), which ``sandbox.start()`` should not pay for a service nobody uses."""
+    from .. import lazy
+
+    patches = _patches(create_deployment)
+    for module_name in {module for module, _, _ in patches}:
+        def apply(module: Any, module_name: str = module_name) -> None:
+            for key, replacement in patches.items():
+                if key[0] != module_name or key in _applied:
+                    continue
+                owner = getattr(module, key[1])
+                _originals.setdefault(key, owner.__dict__[key[2]])
+                setattr(owner, key[2], replacement)
+                _applied.add(key)
+
+        _callbacks[module_name] = apply
+        lazy.when_imported(module_name, apply)
 
 
 def uninstall() -> None:
-    global _patcher
-    if _patcher is not None:
-        if _patcher in sys.meta_path:
-            sys.meta_path.remove(_patcher)
-        _patcher.restore()
-        _patcher = None
+    from .. import lazy
+
+    for module_name, callback in _callbacks.items():
+        lazy.forget(module_name, callback)
+    _callbacks.clear()
+    for module_name, class_name, attribute in _applied:
+        setattr(getattr(sys.modules[module_name], class_name), attribute,
+                _originals[(module_name, class_name, attribute)])
+    _applied.clear()

@@ -206,6 +206,12 @@ class Sandbox:
         self._require_running()
         return self.extensions["apigateway"].api_url(api_id, stage)
 
+    def website_url(self, bucket: str) -> str:
+        """The URL of an S3 bucket's static website (website hosting configured), served by
+        the sandbox on loopback, for a browser on this machine."""
+        self._require_running()
+        return self.extensions["apigateway"].website_url(bucket)
+
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for this sandbox (the same as ``boto3.client(service)``)."""
         import boto3

@@ -954,7 +954,7 @@ def test_s3_website_hosting(sb):
     assert requests.post(base + "/").status_code == 405
     aws_form = requests.get("http://site.s3-website-us-east-1.amazonaws.com/")
     assert (aws_form.status_code, aws_form.text) == (200, INDEX_HTML)
-    url = sb.extensions["apigateway"].website_url("site")
+    url = sb.website_url("site")
     assert url == f"http://site.s3-website.localhost:{sb.endpoint_url.rsplit(':', 1)[1]}/"
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -21,17 +22,18 @@ class _State:
         pass
 
 
-def _filter_log_events(self: Any, *args: Any, **kwargs: Any) -> Any:
-    bound = inspect.signature(_originals["filter_log_events"]).bind(self, *args, **kwargs)
-    bound.arguments["interleaved"] = True
-    return _originals["filter_log_events"](*bound.args, **bound.kwargs)
-
-
 def install(sandbox: Any) -> _State:
     from moto.logs.models import LogsBackend
 
-    _originals.setdefault("filter_log_events", LogsBackend.filter_log_events)
-    LogsBackend.filter_log_events = _filter_log_events
+    original = _originals.setdefault("filter_log_events", LogsBackend.filter_log_events)
+
+    @functools.wraps(original)
+    def filter_log_events(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = inspect.signature(original).bind(self, *args, **kwargs)
+        bound.arguments["interleaved"] = True
+        return original(*bound.args, **bound.kwargs)
+
+    LogsBackend.filter_log_events = filter_log_events
     return _State()
 
 

@@ -30,8 +30,8 @@ WORKER = ("import time\n"
           "        time.sleep(event['seconds_per_item'])\n"
           "        done += 1\n"
           "    return {{'done': done, 'left': event['items'] - done}}\n")
-GUARD = "        if context.get_remaining_time_in_millis() < {ms}:\n            break\n"
-RIGHT_WORKER = WORKER.format(items="event['items']", guard=GUARD.format(ms=1000))
+GUARD = "        if context.get_remaining_time_in_millis() {test} 1000:\n            break\n"
+RIGHT_WORKER = WORKER.format(items="event['items']", guard=GUARD.format(test="<"))
 ORDER_HEAD = ("import boto3\n"
               "table = boto3.resource('dynamodb').Table('{table}')\n"
               "seen = set()\n"
@@ -154,10 +154,10 @@ def test_divide_wrong_answers(sb, source, hint):
 
 @pytest.mark.parametrize("source, timeout, hint", [
     (WORKER.format(items="event['items']", guard=""), 2, "ran out of time"),
-    (WORKER.format(items="event['items']", guard=GUARD.format(ms=2000)), 2,
+    (WORKER.format(items="event['items']", guard=GUARD.format(test=">")), 2,
      "stopped before the first item"),
     (RIGHT_WORKER, 3, "2-second timeout"),
-    (WORKER.format(items="event['items'] - 1", guard=GUARD.format(ms=1000)), 2,
+    (WORKER.format(items="event['items'] - 1", guard=GUARD.format(test="<")), 2,
      "should be done whole"),
     (RIGHT_WORKER.replace("event['items'] - done", "event['items']"), 2, "done \\+ left"),
     (RIGHT_WORKER.replace("'left'", "'remaining'"), 2, "exactly two keys"),

@@ -129,7 +129,7 @@ def batch_worker_stops_in_time() -> None:
     if payload["done"] == 0:
         raise CheckFailed("the function stopped before the first item, with 2 seconds left: "
                           "get_remaining_time_in_millis() starts near 2000 for a 2-second "
-                          "timeout; stop only when it is below 1000.",
+                          "timeout; stop only when it has fallen below 1000.",
                           expected="done between 1 and 19", found=payload)
     if payload["done"] + payload["left"] != items:
         raise CheckFailed("done + left should be the number of items in the event.",

@@ -128,7 +128,9 @@ def total_task() -> None:
     expected = {"total": sum(item["price"] * item["qty"] for item in items)}
     run = _run(arn, order)
     if run.status != "SUCCEEDED":
-        if run.error == "Lambda.ResourceNotFoundException":
+        # the sandbox says "Exception: Function not found" for a Lambda ARN as Resource
+        if run.error == "Lambda.ResourceNotFoundException" or \
+                "Function not found" in run.cause:
             raise CheckFailed("the Task's Resource names a function that does not exist: use "
                               "the ARN of the order-total function "
                               "(arn:aws:lambda:us-east-1:123456789012:function:order-total).",
@@ -145,10 +147,10 @@ def total_task() -> None:
         raise CheckFailed("the output is the order unchanged: the Task's result was thrown "
                           "away (ResultPath null, or an OutputPath?); let the result replace "
                           "the input.", expected=expected, found=run.output)
-    if isinstance(run.output, dict) and "total" in run.output and "items" in run.output:
+    if isinstance(run.output, dict) and "items" in run.output:
         raise CheckFailed("the output is the order with the total added: the function should "
-                          "return only {'total': ...}, and the Task no ResultPath, so that the "
-                          "result replaces the input.", expected=expected, found=run.output)
+                          "return only {'total': ...}, and the Task have no ResultPath, so that "
+                          "the result replaces the input.", expected=expected, found=run.output)
     if isinstance(run.output, dict) and run.output.get("total") == sum(
             item["price"] for item in items):
         raise CheckFailed("the total adds up the prices only: multiply each price by its "
@@ -174,7 +176,8 @@ def shipping_choice() -> None:
         expected = {"shipping": shipping}
         run = _run(arn, order)
         if run.status != "SUCCEEDED":
-            if run.error == "States.NoChoiceMatched":
+            # AWS: States.NoChoiceMatched; the sandbox: States.Runtime, "No branching option"
+            if run.error == "States.NoChoiceMatched" or "No branching option" in run.cause:
                 raise CheckFailed(f"a total of {total} matched no rule of the Choice state: "
                                   "give it a Default (the state to go to when no rule "
                                   "matches).", expected=expected, found=run.cause[:300])
@@ -185,9 +188,9 @@ def shipping_choice() -> None:
             raise CheckFailed("a total of exactly 100 got free shipping: only totals over 100 "
                               "should (NumericGreaterThan, not NumericGreaterThanEquals).",
                               expected=expected, found=run.output)
-        if total == 101 and run.output == {"shipping": "standard"}:
-            raise CheckFailed("a total of 101 got standard shipping: totals over 100 should "
-                              "ship free (is the comparison the wrong way round?).",
+        if total > 100 and run.output == {"shipping": "standard"}:
+            raise CheckFailed(f"a total of {total} got standard shipping: totals over 100 "
+                              "should ship free (is the comparison the wrong way round?).",
                               expected=expected, found=run.output)
         if isinstance(run.output, dict) and "total" in run.output:
             raise CheckFailed(f"for a total of {total} the output still holds the order: the "

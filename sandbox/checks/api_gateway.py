@@ -63,7 +63,9 @@ def _newest(items: list[dict], name: str, key_name: str, key_date: str, kind: st
     if not named:
         others = [item.get(key_name, "") for item in items]
         raise NotAttempted(f"there is no {kind} named {name!r} yet{_near(name, others)}.")
-    return max(named, key=lambda item: item.get(key_date) or 0)  # the last one created
+    # the last one created (dates are to the second; the listing is in order of creation)
+    order = {id(item): index for index, item in enumerate(named)}
+    return max(named, key=lambda item: (item.get(key_date) or 0, order[id(item)]))
 
 
 def rest_api() -> dict:
@@ -333,6 +335,8 @@ def http_api_adds_books() -> None:
             "ParamValidationError": "event['body'] is a string, not a dict: json.loads it "
                                     "before put_item.",
             "TypeError": "event['body'] is a string, not a dict: json.loads it first.",
+            "ClientError": "DynamoDB refused the item (it has no isbn): the book is the JSON "
+                           "string in event['body']; json.loads it and put that.",
             "KeyError": "the book is not a key of the event: it is the JSON string in "
                         "event['body'] (json.loads it)."})
         raise CheckFailed("POST /books failed on the API's side.", details=_details(response))

@@ -200,3 +200,14 @@ def test_an_alias_shifts_its_weighted_share_to_the_other_version(sb):
     executed = {lam.invoke(FunctionName="v", Qualifier="canary")["ExecutedVersion"]
                 for _ in range(5)}
     assert executed == {"1"}
+
+
+def test_update_function_code_can_move_a_function_to_arm64(sb):
+    deploy("portable", "def handler(e, c):\n    return 1\n")
+    lam = boto3.client("lambda")
+    response = lam.update_function_code(FunctionName="portable", Architectures=["arm64"],
+                                        ZipFile=zip_files({"app.py": "def handler(e, c):\n"
+                                                                     "    return 2\n"}))
+    assert response["Architectures"] == ["arm64"]
+    assert lam.get_function_configuration(FunctionName="portable")["Architectures"] == ["arm64"]
+    assert invoke("portable")["Payload"] == 2

@@ -16,6 +16,7 @@ SEAMS = [
     ("moto.awslambda.models", "LambdaFunction", "invoke",
      ["self", "body", "request_headers", "response_headers"]),
     ("moto.awslambda.models", "LambdaFunction", "update_configuration", ["self", "config_updates"]),
+    ("moto.awslambda.models", "LambdaFunction", "update_function_code", ["self", "updated_spec"]),
     ("moto.awslambda.models", "LambdaFunction", "get_configuration", ["self", "on_create"]),
     ("moto.awslambda.models", "LambdaBackend", "create_function", ["self", "spec"]),
     ("moto.awslambda.models", "LambdaBackend", "get_function",

@@ -3,7 +3,7 @@
 moto (``awslambda/models.py``) neither stores ``DeadLetterConfig`` nor checks ``Timeout``
 (1-900 s), ``MemorySize`` (128-10,240 MB) or the 4 KB limit on environment variables; its
 ``put_function_event_invoke_config`` appends a config where AWS replaces it, and its update does a
-put where AWS merges.
+put where AWS merges; and its UpdateFunctionCode ignores ``Architectures``.
 """
 
 from __future__ import annotations
@@ -67,6 +67,12 @@ def _get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
     return config
 
 
+def _update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
+    if updated_spec.get("Architectures") and not updated_spec.get("DryRun"):
+        self.architectures = updated_spec["Architectures"]  # validated by moto's setter
+    return _originals["update_function_code"](self, updated_spec)
+
+
 def _put_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
     from moto.awslambda.models import EventInvokeConfig
 
@@ -88,6 +94,7 @@ _PATCHES = {
     ("LambdaBackend", "put_function_event_invoke_config"): _put_event_invoke_config,
     ("LambdaBackend", "update_function_event_invoke_config"): _update_event_invoke_config,
     ("LambdaFunction", "update_configuration"): _update_configuration,
+    ("LambdaFunction", "update_function_code"): _update_function_code,
     ("LambdaFunction", "get_configuration"): _get_configuration,
 }
 

@@ -171,6 +171,8 @@ WRONG_KEY = GET_BOOK.replace('Key={"isbn": isbn}', 'Key={"isbn": isbn.upper() + 
     ({"source": MISSING_AS_KEY_ERROR}, "raised KeyError"),
     ({"source": EMPTY_200}, "should get 404"),
     ({"source": WRONG_KEY}, "got 404"),
+    ({"source": GET_BOOK.replace('{"message": "no such book"}', '"no such book"')},
+     "404's body"),
 ])
 def test_rest_api_serves_books_wrong_answers(shop, kwargs, hint):
     rest_api(**kwargs)

@@ -19,6 +19,7 @@ STAGE = "prod"
 RESOURCE = "/books/{isbn}"
 ROUTE = "POST /books"
 SITE_BUCKET = "bookshop-site"
+NOT_FOUND = {"message": "no such book"}
 REASON = "x-sandbox-reason"  # the sandbox's own explanation of an API Gateway error
 
 NO_PERMISSION = ("API Gateway may not invoke {function}: add a permission with lambda "
@@ -223,6 +224,10 @@ def rest_api_serves_books() -> None:
         raise CheckFailed("a book that is not in the table should get 404 (get_item's answer "
                           "then has no 'Item').", expected=404, found=response.status_code,
                           details=_details(response))
+    if _json(response) != NOT_FOUND:
+        raise CheckFailed("the 404's body should say why, as JSON: "
+                          "json.dumps({'message': 'no such book'}).",
+                          expected=NOT_FOUND, found=_json(response))
 
 
 # ---------------------------------------------------------------------------------- permission

@@ -78,6 +78,26 @@ def deploy(name: str, source: str | dict[str, str | bytes], *,
     return response["FunctionArn"]
 
 
+def deploy_cell(name: str, source: str, **config: Any) -> str:
+    """Deploy ``source`` as ``%%lambda`` does: lambda_function.py, handler
+    lambda_function.lambda_handler; its ARN."""
+    return deploy(name, {"lambda_function.py": source},
+                  handler="lambda_function.lambda_handler", **config)
+
+
+def check_fails(name: str, hint: str, kind: type | None = None) -> Any:
+    """Assert that the check ``name`` fails (as ``kind``, CheckFailed by default) with a hint
+    matching the regular expression ``hint``; the failure."""
+    import re
+
+    from .grading.checks import CheckFailed, find
+
+    with pytest.raises(kind or CheckFailed) as caught:
+        find(name)()
+    assert re.search(hint, caught.value.hint), caught.value.hint
+    return caught.value
+
+
 def invoke(name: str, event: Any = None, **kwargs: Any) -> dict[str, Any]:
     """Invoke synchronously; the response with ``Payload`` read and decoded from JSON where it
     is JSON, and ``Log`` decoded from the log tail."""

@@ -3,13 +3,11 @@ each common wrong answer fails with its own hint."""
 
 from __future__ import annotations
 
-import re
-
 import boto3
 import pytest
 
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import deploy
+from sandbox.testing import check_fails, deploy_cell
 
 COUNTER = ("cold_start = True\ninvocations = 0\n"
            "def lambda_handler(event, context):\n"
@@ -57,30 +55,23 @@ def orders(sb):
     return sb
 
 
-def _deploy(name: str, source: str, **config) -> None:
-    deploy(name, {"lambda_function.py": source}, handler="lambda_function.lambda_handler",
-           **config)
-
-
 def _fails(check: str, hint: str, cls=CheckFailed) -> None:
-    with pytest.raises(cls) as caught:
-        find(f"execution_model.{check}")()
-    assert re.search(hint, caught.value.hint), caught.value.hint
+    check_fails(f"execution_model.{check}", hint, cls)
 
 
 def test_the_solution_passes_every_check(orders):
-    _deploy("counter", COUNTER)
-    _deploy("divide", DIVIDE)
-    _deploy("batch-worker", RIGHT_WORKER, Timeout=2)
+    deploy_cell("counter", COUNTER)
+    deploy_cell("divide", DIVIDE)
+    deploy_cell("batch-worker", RIGHT_WORKER, Timeout=2)
     boto3.client("lambda").put_function_concurrency(FunctionName="batch-worker",
                                                     ReservedConcurrentExecutions=2)
-    _deploy("record-order", RECORD_ORDER)
+    deploy_cell("record-order", RECORD_ORDER)
     for name in CHECKS:
         find(f"execution_model.{name}")()
 
 
 def test_the_counter_check_passes_whatever_the_environment_saw_before(sb):
-    _deploy("counter", COUNTER)
+    deploy_cell("counter", COUNTER)
     for _ in range(4):
         boto3.client("lambda").invoke(FunctionName="counter")
     find("execution_model.counter_counts_warm_starts")()
@@ -92,12 +83,12 @@ def test_nothing_deployed_is_not_attempted(orders, name):
 
 
 def test_no_orders_table_is_not_attempted(sb):
-    _deploy("record-order", RECORD_ORDER)
+    deploy_cell("record-order", RECORD_ORDER)
     _fails("record_order_is_idempotent", "no table 'orders'", NotAttempted)
 
 
 def test_a_placeholder_handler_is_not_attempted(sb):
-    _deploy("counter", "def lambda_handler(event, context):\n    raise NotImplementedError()\n")
+    deploy_cell("counter", "def lambda_handler(event, context):\n    raise NotImplementedError()\n")
     _fails("counter_counts_warm_starts", "still raises NotImplementedError", NotAttempted)
 
 
@@ -113,14 +104,14 @@ def test_a_placeholder_handler_is_not_attempted(sb):
      "exactly two keys"),
 ])
 def test_counter_wrong_answers(sb, source, hint):
-    _deploy("counter", source)
+    deploy_cell("counter", source)
     _fails("counter_counts_warm_starts", hint)
 
 
 def test_a_count_that_outlives_the_environment_fails(sb, tmp_path):
     # A file outside the environment's temporary directory is shared by every environment here.
     shared = tmp_path / "count.txt"
-    _deploy("counter", "import os\ncold_start = True\n"
+    deploy_cell("counter", "import os\ncold_start = True\n"
                        "def lambda_handler(event, context):\n"
                        "    global cold_start\n"
                        f"    path = {str(shared)!r}\n"
@@ -148,7 +139,7 @@ def test_a_count_that_outlives_the_environment_fails(sb, tmp_path):
      r"should return \{'result': a / b\}"),
 ])
 def test_divide_wrong_answers(sb, source, hint):
-    _deploy("divide", source)
+    deploy_cell("divide", source)
     _fails("divide_raises", hint)
 
 
@@ -163,18 +154,18 @@ def test_divide_wrong_answers(sb, source, hint):
     (RIGHT_WORKER.replace("'left'", "'remaining'"), 2, "exactly two keys"),
 ])
 def test_batch_worker_wrong_answers(sb, source, timeout, hint):
-    _deploy("batch-worker", source, Timeout=timeout)
+    deploy_cell("batch-worker", source, Timeout=timeout)
     _fails("batch_worker_stops_in_time", hint)
 
 
 def test_batch_worker_without_reserved_concurrency_is_not_attempted(sb):
-    _deploy("batch-worker", RIGHT_WORKER, Timeout=2)
+    deploy_cell("batch-worker", RIGHT_WORKER, Timeout=2)
     _fails("batch_worker_capped", "no reserved concurrency yet", NotAttempted)
 
 
 @pytest.mark.parametrize("reserved, hint", [(0, "stops the function"), (5, "reserve 2")])
 def test_batch_worker_capped_wrong_answers(sb, reserved, hint):
-    _deploy("batch-worker", RIGHT_WORKER, Timeout=2)
+    deploy_cell("batch-worker", RIGHT_WORKER, Timeout=2)
     boto3.client("lambda").put_function_concurrency(FunctionName="batch-worker",
                                                     ReservedConcurrentExecutions=reserved)
     _fails("batch_worker_capped", hint)
@@ -199,5 +190,5 @@ def test_batch_worker_capped_wrong_answers(sb, reserved, hint):
      "should store it and return"),
 ])
 def test_record_order_wrong_answers(orders, source, hint):
-    _deploy("record-order", source)
+    deploy_cell("record-order", source)
     _fails("record_order_is_idempotent", hint)

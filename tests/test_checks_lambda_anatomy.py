@@ -3,13 +3,11 @@ each common wrong answer fails with its own hint."""
 
 from __future__ import annotations
 
-import re
-
 import boto3
 import pytest
 
-from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import deploy
+from sandbox.grading.checks import NotAttempted, find
+from sandbox.testing import check_fails, deploy_cell
 
 SAVE = "    table.put_item(Item=book)\n    return f\"{book['title']} saved!\"\n"
 VALIDATE = ("    for key in ('isbn', 'title'):\n        if key not in book:\n"
@@ -35,20 +33,12 @@ def library(sb):
     return sb
 
 
-def _deploy(name: str, source: str, **config) -> None:
-    deploy(name, {"lambda_function.py": source}, handler="lambda_function.lambda_handler",
-           **config)
-
-
-def _fails(check: str, hint: str, cls=CheckFailed) -> None:
-    with pytest.raises(cls) as caught:
-        find(check)()
-    assert re.search(hint, caught.value.hint), caught.value.hint
+_fails = check_fails
 
 
 def test_the_solution_passes_every_check(library):
-    _deploy("add-book", SOLUTION)
-    _deploy("deadline", RIGHT_DEADLINE, Timeout=10)
+    deploy_cell("add-book", SOLUTION)
+    deploy_cell("deadline", RIGHT_DEADLINE, Timeout=10)
     for name in ("add_book_saves", "add_book_validates", "deadline_reads_its_context",
                  "add_book_logs"):
         find(f"lambda_anatomy.{name}")()
@@ -61,7 +51,7 @@ def test_nothing_deployed_is_not_attempted(library, name):
 
 
 def test_no_table_is_not_attempted(sb):
-    _deploy("add-book", SOLUTION)
+    deploy_cell("add-book", SOLUTION)
     _fails("lambda_anatomy.add_book_saves", "no table 'library'", NotAttempted)
 
 
@@ -75,7 +65,7 @@ def test_no_table_is_not_attempted(sb):
      "    table.put_item(Item={'isbn': book['isbn']})\n    return 'ok'\n", "all three attributes"),
 ])
 def test_add_book_saves_wrong_answers(library, source, hint):
-    _deploy("add-book", source)
+    deploy_cell("add-book", source)
     _fails("lambda_anatomy.add_book_saves", hint)
 
 
@@ -91,7 +81,7 @@ def test_add_book_saves_wrong_answers(library, source, hint):
      "\n" + SAVE, "DynamoDB refused"),
 ])
 def test_add_book_validates_wrong_answers(library, source, hint):
-    _deploy("add-book", source)
+    deploy_cell("add-book", source)
     _fails("lambda_anatomy.add_book_validates", hint)
 
 
@@ -107,7 +97,7 @@ def test_add_book_validates_wrong_answers(library, source, hint):
      "exactly two keys"),
 ])
 def test_deadline_wrong_answers(library, source, timeout, hint):
-    _deploy("deadline", source, Timeout=timeout)
+    deploy_cell("deadline", source, Timeout=timeout)
     _fails("lambda_anatomy.deadline_reads_its_context", hint)
 
 
@@ -117,5 +107,5 @@ def test_deadline_wrong_answers(library, source, timeout, hint):
     (HEAD.format(level="", table="library") + VALIDATE + LOG + SAVE, "stays at WARNING"),
 ])
 def test_add_book_logs_wrong_answers(library, source, hint):
-    _deploy("add-book", source)
+    deploy_cell("add-book", source)
     _fails("lambda_anatomy.add_book_logs", hint)

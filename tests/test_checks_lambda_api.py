@@ -4,14 +4,13 @@ each common wrong answer fails with its own hint."""
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 
 import boto3
 import pytest
 
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import deploy, zip_files
+from sandbox.testing import check_fails, deploy, zip_files
 
 HELLO = "def handler(event, context):\n    return f\"Hello, {event['name']}!\"\n"
 WELCOME = "def handler(event, context):\n    return f\"Welcome back, {event['name']}!\"\n"
@@ -101,9 +100,7 @@ def _shell(bootstrap: str = BOOTSTRAP) -> None:
 
 
 def _fails(check: str, hint: str, cls=CheckFailed) -> None:
-    with pytest.raises(cls) as caught:
-        find(f"lambda_api.{check}")()
-    assert re.search(hint, caught.value.hint), caught.value.hint
+    check_fails(f"lambda_api.{check}", hint, cls)
 
 
 def test_the_solution_passes_every_check(resources):

@@ -3,13 +3,11 @@ each common wrong answer fails with its own hint."""
 
 from __future__ import annotations
 
-import re
-
 import boto3
 import pytest
 
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import deploy
+from sandbox.testing import check_fails, deploy, deploy_cell
 
 BILL = """import math
 PRICES = {'x86_64': 0.0000166667, 'arm64': 0.0000133334}
@@ -61,20 +59,13 @@ def workloads(sb):
     return sb
 
 
-def _deploy(name: str, source: str, **config) -> None:
-    deploy(name, {"lambda_function.py": source}, handler="lambda_function.lambda_handler",
-           **config)
-
-
 def _fails(check: str, hint: str, cls=CheckFailed) -> None:
-    with pytest.raises(cls) as caught:
-        find(f"pricing.{check}")()
-    assert re.search(hint, caught.value.hint), caught.value.hint
+    check_fails(f"pricing.{check}", hint, cls)
 
 
 def test_the_solution_passes_every_check(workloads):
-    _deploy("lambda-bill", BILL)
-    _deploy("bill-from-logs", FROM_LOGS)
+    deploy_cell("lambda-bill", BILL)
+    deploy_cell("bill-from-logs", FROM_LOGS)
     for name in CHECKS:
         find(f"pricing.{name}")()
 
@@ -85,12 +76,13 @@ def test_nothing_deployed_is_not_attempted(workloads, name):
 
 
 def test_without_the_workloads_is_not_attempted(sb):
-    _deploy("bill-from-logs", FROM_LOGS)
+    deploy_cell("bill-from-logs", FROM_LOGS)
     _fails("bill_from_reports", "no function 'workload'", NotAttempted)
 
 
 def test_a_placeholder_is_not_attempted(sb):
-    _deploy("lambda-bill", "def lambda_handler(event, context):\n    raise NotImplementedError()\n")
+    deploy_cell("lambda-bill",
+                "def lambda_handler(event, context):\n    raise NotImplementedError()\n")
     _fails("bill_on_x86", "still raises NotImplementedError", NotAttempted)
 
 
@@ -112,7 +104,7 @@ def test_a_placeholder_is_not_attempted(sb):
     (("'total':", "'sum':"), "exactly these keys"),
 ])
 def test_bill_on_x86_wrong_answers(sb, change, hint):
-    _deploy("lambda-bill", BILL.replace(*change))
+    deploy_cell("lambda-bill", BILL.replace(*change))
     _fails("bill_on_x86", hint)
 
 
@@ -123,7 +115,7 @@ def test_bill_on_x86_wrong_answers(sb, change, hint):
       "'arm64' else 1)"), "a request costs the same"),
 ])
 def test_bill_on_arm64_wrong_answers(sb, change, hint):
-    _deploy("lambda-bill", BILL.replace(*change))
+    deploy_cell("lambda-bill", BILL.replace(*change))
     _fails("bill_on_arm64", hint)
 
 
@@ -135,7 +127,7 @@ def test_bill_on_arm64_wrong_answers(sb, change, hint):
     (("'gb_seconds': gb_seconds", "'gb_seconds': billable"), "before the free tier"),
 ])
 def test_bill_with_free_tier_wrong_answers(sb, change, hint):
-    _deploy("lambda-bill", BILL.replace(*change))
+    deploy_cell("lambda-bill", BILL.replace(*change))
     _fails("bill_with_free_tier", hint)
 
 
@@ -153,5 +145,5 @@ def test_bill_with_free_tier_wrong_answers(sb, change, hint):
 ])
 def test_bill_from_reports_wrong_answers(workloads, change, hint):
     assert change[0] in FROM_LOGS
-    _deploy("bill-from-logs", FROM_LOGS.replace(*change))
+    deploy_cell("bill-from-logs", FROM_LOGS.replace(*change))
     _fails("bill_from_reports", hint)

@@ -12,6 +12,7 @@ from ..grading.probes import (
     expect_equal,
     invoke,
     require_function,
+    require_table,
     retire_environments,
     unique,
 )
@@ -162,15 +163,7 @@ def batch_worker_capped() -> None:
 
 # ---------------------------------------------------------------- task 5: idempotence
 def _orders() -> Any:
-    import boto3
-
-    client = boto3.client("dynamodb")
-    try:
-        client.describe_table(TableName=ORDERS)
-    except client.exceptions.ResourceNotFoundException:
-        raise NotAttempted(f"there is no table {ORDERS!r}: run the exercise's first cell, "
-                           "which creates it.") from None
-    return boto3.resource("dynamodb").Table(ORDERS)
+    return require_table(ORDERS)
 
 
 @check_function("execution_model.record_order_is_idempotent")

@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import re
 
-from ..grading.checks import CheckFailed, NotAttempted, check_function
-from ..grading.probes import answered, expect_equal, require_function, unique
+from ..grading.checks import CheckFailed, check_function
+from ..grading.probes import answered, expect_equal, require_function, require_table, unique
 
 TABLE = "library"
 HOW = "Deploy it with the %%lambda cell of the task."
 
 
 def _table():
-    import boto3
-
-    client = boto3.client("dynamodb")
-    try:
-        client.describe_table(TableName=TABLE)
-    except client.exceptions.ResourceNotFoundException:
-        raise NotAttempted(f"there is no table {TABLE!r}: run the exercise's first cell, "
-                           "which creates it.") from None
-    return boto3.resource("dynamodb").Table(TABLE)
+    return require_table(TABLE)
 
 
 def _book() -> dict[str, str]:

@@ -16,6 +16,7 @@ from ..grading.probes import (
     invoke,
     log_messages,
     require_function,
+    require_table,
     unique,
     wait_for_async_invocations,
 )
@@ -204,11 +205,7 @@ def queue_feeds_the_worker() -> None:
     import boto3
 
     url, arn = _queue(JOBS_QUEUE)
-    client = boto3.client("dynamodb")
-    try:
-        client.describe_table(TableName=DONE_TABLE)
-    except client.exceptions.ResourceNotFoundException:
-        raise NotAttempted(f"there is no table {DONE_TABLE!r}: {FIRST_CELL}") from None
+    require_table(DONE_TABLE, FIRST_CELL)
     require_function("job-worker", "Deploy it with the %%lambda cell of the task.")
     mappings = boto3.client("lambda").list_event_source_mappings(
         FunctionName="job-worker")["EventSourceMappings"]

@@ -45,6 +45,18 @@ def require_function(name: str, how: str = "") -> dict:
             from None
 
 
+def require_table(name: str, how: str = "run the exercise's first cell, which creates it.") -> Any:
+    """The DynamoDB table (a boto3 resource), or NotAttempted when there is no such table."""
+    import boto3
+
+    client = boto3.client("dynamodb")
+    try:
+        client.describe_table(TableName=name)
+    except client.exceptions.ResourceNotFoundException:
+        raise NotAttempted(f"there is no table {name!r}: {how}") from None
+    return boto3.resource("dynamodb").Table(name)
+
+
 def invoke(name: str, event: Any) -> Invocation:
     """Invoke synchronously; never raises for a function error, reports it."""
     import boto3

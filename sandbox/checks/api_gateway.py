@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ..grading.checks import CheckFailed, NotAttempted, check_function
-from ..grading.probes import answered, require_function, unique
+from ..grading.probes import answered, require_function, require_table, unique
 
 TABLE = "bookshop"
 REST_API = "bookshop"
@@ -37,18 +37,6 @@ def _sandbox() -> Any:
     if running is None:
         raise NotAttempted("the sandbox is not running: run the exercise's first cell.")
     return running
-
-
-def _table():
-    import boto3
-
-    client = boto3.client("dynamodb")
-    try:
-        client.describe_table(TableName=TABLE)
-    except client.exceptions.ResourceNotFoundException:
-        raise NotAttempted(f"there is no table {TABLE!r}: run the exercise's first cell, "
-                           "which creates it.") from None
-    return boto3.resource("dynamodb").Table(TABLE)
 
 
 def _near(name: str, names: list[str]) -> str:
@@ -196,7 +184,7 @@ def _rest_event(api: dict, isbn: str) -> dict:
 def rest_api_serves_books() -> None:
     """GET /books/{isbn} on stage prod of the REST API bookshop: 200 and the book as JSON, 404
     for a book that is not in the table."""
-    table = _table()
+    table = require_table(TABLE)
     api = rest_api()
     require_function("get-book", "Deploy it with the %%lambda cell of task 1.")
     _rest_route(api)
@@ -326,7 +314,7 @@ def _http_route(api: dict) -> None:
 def http_api_adds_books() -> None:
     """POST /books on the HTTP API bookshop-http stores the JSON body in the table and answers
     201 with the book."""
-    table = _table()
+    table = require_table(TABLE)
     api = http_api()
     require_function("add-book", "Deploy it with the %%lambda cell of task 3.")
     _http_route(api)

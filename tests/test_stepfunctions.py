@@ -774,3 +774,18 @@ def test_the_interpreter_loads_on_first_use_and_is_hooked_then():
     result = python(LAZY)
     assert result.stdout.strip() == "False", result.stderr  # start() did not pay for it
     assert "InvalidDefinition" in result.stderr and "Missing 'Next' target: X" in result.stderr
+
+
+def test_a_task_run_once_per_map_item_is_not_drawn_as_retried(sb):
+    from sandbox.stepfunctions import diagram
+
+    arn = deploy("stock", "def handler(event, context):\n    return event\n")
+    described = run(machine({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "Reserve", "States": {
+            "Reserve": {"Type": "Task", "Resource": arn, "End": True}}}}}}),
+        {"items": [1, 2]})
+    assert described["status"] == "SUCCEEDED"
+    text = diagram.execution(described["executionArn"]).text()
+    line = next(line for line in text.splitlines() if "Reserve [Task]" in line)
+    assert "(2 runs)" in line and "retried" not in line

@@ -234,10 +234,12 @@ class Diagram:
     def _note(self, name: str) -> str:
         run = (self.runs or {}).get(name)
         notes = []
-        if run and run.attempts > 1:
-            notes.append(f"retried {run.attempts - 1}×")
-        if run and run.entered > 1 and run.attempts <= 1:
+        # each entry makes one first attempt (a Map runs its states once per item): the
+        # attempts beyond those are retries
+        if run and run.entered > 1:
             notes.append(f"{run.entered} runs")
+        if run and run.attempts > max(run.entered, 1):
+            notes.append(f"retried {run.attempts - max(run.entered, 1)}×")
         if run and run.error and self._status(name) in ("failed", "caught"):
             notes.append(run.error)
         return ", ".join(notes)

@@ -83,7 +83,10 @@ def remove_guard(botocore_httpsession) -> None:
 
 
 class _GuardFinder:
-    """Installs the guard the moment a handler imports botocore (it may never)."""
+    """Installs the guard the moment a handler imports botocore (it may never).
+
+    The same idea as sandbox.lazy.when_imported, written again because a worker runs without
+    site-packages and so cannot import the sandbox package."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "botocore.httpsession":

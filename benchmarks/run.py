@@ -23,6 +23,16 @@ def row(figure: str, measured: str, baseline: str, target: str, met: bool) -> No
           f"{'met' if met else 'MISSED'}", flush=True)
 
 
+def median_row(figure: str, measured: list[float], baseline_name: str,
+               baseline: list[float], limit: float, unit: str = "ms") -> None:
+    """A row comparing two medians (seconds in, shown in ``unit``) against ``<= limit``x."""
+    scale, digits = (1000, 1) if unit == "ms" else (1, 2)
+    ours, theirs = statistics.median(measured), statistics.median(baseline)
+    ratio = ours / theirs
+    row(figure, f"{ours * scale:.{digits}f} {unit} = {ratio:.2f}x",
+        f"{baseline_name} {theirs * scale:.{digits}f} {unit}", f"<= {limit:g}x", ratio <= limit)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -68,11 +78,8 @@ def bench_cold(lam) -> None:
         spawn = timed(lambda: subprocess.run(
             [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, '.'); import app"],
             cwd=task, check=True), 15)
-    ratio = statistics.median(colds) / statistics.median(spawn)
-    row("cold start (first invoke after create), median",
-        f"{statistics.median(colds) * 1000:.1f} ms = {ratio:.2f}x",
-        f"spawn interpreter + import module {statistics.median(spawn) * 1000:.1f} ms",
-        "<= 1.5x", ratio <= 1.5)
+    median_row("cold start (first invoke after create), median", colds,
+               "spawn interpreter + import module", spawn, 1.5)
 
 
 def bench_throughput(lam_factory) -> None:
@@ -152,11 +159,8 @@ def bench_api_gateway(lam) -> None:
     for _ in range(300):  # interleaved, so that both see the same machine load
         api_times += timed(through_api, 1)
         invoke_times += timed(lambda: lam.invoke(FunctionName="bench-api", Payload=b"{}"), 1)
-    ratio = statistics.median(api_times) / statistics.median(invoke_times)
-    row("HTTP request through API Gateway (Lambda proxy), median",
-        f"{statistics.median(api_times) * 1000:.2f} ms = {ratio:.2f}x",
-        f"boto3 invoke of the same function {statistics.median(invoke_times) * 1000:.2f} ms",
-        "<= 1.5x", ratio <= 1.5)
+    median_row("HTTP request through API Gateway (Lambda proxy), median", api_times,
+               "boto3 invoke of the same function", invoke_times, 1.5)
 
 
 def bench_step_functions(lam) -> None:
@@ -301,9 +305,8 @@ def bench_grading() -> None:
                             "--execute", str(solution), "--output-dir", out], check=True,
                            capture_output=True)
             theirs.append(time.perf_counter() - started)
-    ratio = statistics.median(ours) / statistics.median(theirs)
-    row("grading one solution notebook", f"{statistics.median(ours):.2f} s = {ratio:.2f}x",
-        f"nbconvert --execute {statistics.median(theirs):.2f} s", "<= 1.5x", ratio <= 1.5)
+    median_row("grading one solution notebook", ours, "nbconvert --execute", theirs, 1.5,
+               unit="s")
 
     submission = root / "tests" / "submissions" / "perfect" / "00-welcome.ipynb"
     options = Options(exercises=root / "exercises")

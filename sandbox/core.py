@@ -212,12 +212,6 @@ class Sandbox:
         self._require_running()
         return self.extensions["apigateway"].website_url(bucket)
 
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client for this sandbox (the same as ``boto3.client(service)``)."""
-        import boto3
-
-        return boto3.client(service, **kwargs)
-
 
 def _register_magic() -> None:
     """In IPython, ``sandbox.start()`` makes ``%%lambda`` available."""

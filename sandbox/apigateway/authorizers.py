@@ -104,19 +104,27 @@ def _iam(request: Request, context: Context) -> None:
     context.identity["accountId"] = context.account_id
 
 
+def _request_value(request: Request, stage_variables: dict[str, str], source: str,
+                   header: str, query: str, stage: str) -> str | None:
+    """The value an identity source names from a header, the query string or a stage variable
+    (REST and HTTP APIs spell the prefixes differently); None for any other source."""
+    if source.startswith(header):
+        return request.header(source.rsplit(".", 1)[1])
+    if source.startswith(query):
+        name = source.rsplit(".", 1)[1]
+        return next((v for k, v in reversed(request.query_pairs) if k == name), None)
+    if source.startswith(stage):
+        return stage_variables.get(source.split(".", 1)[1])
+    return None
+
+
 def _identity_values(request: Request, sources: str, stage_variables: dict[str, str],
                      path_parameters: dict[str, str]) -> list[str] | None:
     values = []
     for source in [s.strip() for s in (sources or "").split(",") if s.strip()]:
-        value: str | None = None
-        if source.startswith("method.request.header."):
-            value = request.header(source.rsplit(".", 1)[1])
-        elif source.startswith("method.request.querystring."):
-            name = source.rsplit(".", 1)[1]
-            value = next((v for k, v in reversed(request.query_pairs) if k == name), None)
-        elif source.startswith("stageVariables."):
-            value = stage_variables.get(source.split(".", 1)[1])
-        elif source.startswith("method.request.path."):
+        value = _request_value(request, stage_variables, source, "method.request.header.",
+                               "method.request.querystring.", "stageVariables.")
+        if source.startswith("method.request.path."):
             value = path_parameters.get(source.rsplit(".", 1)[1])
         elif source.startswith("context."):
             value = {"httpMethod": request.method, "stage": "", "sourceIp": request.source_ip
@@ -358,15 +366,9 @@ def http_lambda_authorize(service: Any, authorizer: Any, request: Request, conte
     sources = sources if isinstance(sources, list) else [s.strip() for s in str(sources).split(",")]
     identity: list[str] = []
     for source in sources:
-        value = None
-        if source.startswith("$request.header."):
-            value = request.header(source.rsplit(".", 1)[1])
-        elif source.startswith("$request.querystring."):
-            name = source.rsplit(".", 1)[1]
-            value = next((v for k, v in reversed(request.query_pairs) if k == name), None)
-        elif source.startswith("$stageVariables."):
-            value = stage_variables.get(source.split(".", 1)[1])
-        elif source.startswith("$context."):
+        value = _request_value(request, stage_variables, source, "$request.header.",
+                               "$request.querystring.", "$stageVariables.")
+        if value is None and source.startswith("$context."):
             value = {"routeKey": context.route_key, "stage": context.stage,
                      "httpMethod": request.method}.get(source.split(".", 1)[1])
         if not value:

@@ -95,8 +95,7 @@ class LambdaRuntime:
                 python=", ".join(PYTHON_RUNTIMES), custom=", ".join(CUSTOM_RUNTIMES),
                 name=fn.function_name, runtime=runtime)
             error = {"errorType": "Sandbox.UnsupportedRuntime", "errorMessage": message}
-            return Result(request_id, json.dumps(error).encode(), "Unhandled", "", version,
-                          "Sandbox.UnsupportedRuntime")
+            return Result(request_id, json.dumps(error).encode(), "Unhandled", "", version)
         spec = self.spec(fn)
         reserved = self.reserved_concurrency(fn)
         env = self.pool.acquire(spec, reserved)

@@ -50,6 +50,8 @@ class AsyncInvoker:
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._active = 0
+        self._clients: dict[tuple[str, str, str, str], Any] = {}
+        self._clients_lock = threading.Lock()
 
     # ---------------------------------------------------------------- the queue
     def submit(self, fn: Any, payload: bytes, request_id: str, invoked_arn: str) -> None:
@@ -91,10 +93,6 @@ class AsyncInvoker:
                     self._active -= 1
                     self._cond.notify_all()
 
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._heap and not self._active
-
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event has run and been delivered (tests and lessons use it)."""
         end = time.monotonic() + timeout
@@ -114,6 +112,8 @@ class AsyncInvoker:
             threads, self._threads = self._threads, []
         for thread in threads:
             thread.join(10)
+        with self._clients_lock:
+            self._clients.clear()  # the roles' credentials go with a reset
 
     def restart(self) -> None:
         with self._cond:
@@ -169,24 +169,32 @@ class AsyncInvoker:
                 self._dead_letter(event, result, dead_letter)
 
     def _client(self, fn: Any, service: str) -> Any:
+        """A client acting as the function's execution role, as Lambda delivers; made once."""
         import boto3
 
-        creds = self.runtime.credentials(fn.account_id, fn.role)
-        # Lambda delivers with the function's execution role, as AWS does.
-        return boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"], region_name=fn.region,
-        ).client(service, endpoint_url=self.runtime.sandbox.endpoint_url)
+        key = (fn.account_id, fn.role, fn.region, service)
+        with self._clients_lock:
+            if key not in self._clients:
+                creds = self.runtime.credentials(fn.account_id, fn.role)
+                self._clients[key] = boto3.session.Session(
+                    aws_access_key_id=creds["AccessKeyId"],
+                    aws_secret_access_key=creds["SecretAccessKey"],
+                    aws_session_token=creds["SessionToken"], region_name=fn.region,
+                ).client(service, endpoint_url=self.runtime.sandbox.endpoint_url)
+            return self._clients[key]
+
+    def _send_to_queue(self, fn: Any, queue_arn: str, body: str, **extra: Any) -> None:
+        sqs = self._client(fn, "sqs")
+        _, _, _, _, owner, name = queue_arn.split(":")
+        queue_url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=owner)["QueueUrl"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body, **extra)
 
     def _deliver(self, fn: Any, target: str, record: dict, success: bool) -> None:
         service = target.split(":")[2]
         body = json.dumps(record)
         try:
             if service == "sqs":
-                queue_url = self._client(fn, "sqs").get_queue_url(
-                    QueueName=target.split(":")[5], QueueOwnerAWSAccountId=target.split(":")[4]
-                )["QueueUrl"]
-                self._client(fn, "sqs").send_message(QueueUrl=queue_url, MessageBody=body)
+                self._send_to_queue(fn, target, body)
             elif service == "sns":
                 self._client(fn, "sns").publish(TopicArn=target, Message=body)
             elif service == "lambda":
@@ -216,11 +224,7 @@ class AsyncInvoker:
         body = event.payload.decode("utf-8", "replace")
         try:
             if target.split(":")[2] == "sqs":
-                sqs = self._client(event.fn, "sqs")
-                queue_url = sqs.get_queue_url(QueueName=target.split(":")[5],
-                                              QueueOwnerAWSAccountId=target.split(":")[4])
-                sqs.send_message(QueueUrl=queue_url["QueueUrl"], MessageBody=body,
-                                 MessageAttributes=attributes)
+                self._send_to_queue(event.fn, target, body, MessageAttributes=attributes)
             else:
                 self._client(event.fn, "sns").publish(TopicArn=target, Message=body,
                                                       MessageAttributes=attributes)

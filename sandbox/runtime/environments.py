@@ -70,7 +70,6 @@ class Result:
     function_error: str | None = None  # "Unhandled" when the function failed
     log: str = ""  # this invocation's log lines, START to REPORT
     executed_version: str = "$LATEST"
-    error_type: str | None = None
 
     @property
     def log_tail(self) -> str:
@@ -536,8 +535,7 @@ class ExecutionEnvironment:
             self.retire()
         function_error = "Unhandled" if outcome != "response" or invocation.error is not None \
             else None
-        return Result(rid, payload, function_error, _invocation_log(lines, rid),
-                      spec.version, error_type)
+        return Result(rid, payload, function_error, _invocation_log(lines, rid), spec.version)
 
     def _init_report(self, phase: str, outcome: str, invocation: Invocation) -> str:
         took = INIT_TIMEOUT if outcome == "init_timeout" else \

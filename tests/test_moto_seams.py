@@ -108,6 +108,28 @@ SEAMS = [
     ("moto.stepfunctions.parser.asl.eval.event.logging", "CloudWatchLoggingSession",
      "publish_history_log", ["self", "history_log"]),
     ("moto.stepfunctions.responses", "StepFunctionResponse", "describe_execution", ["self"]),
+    ("moto.stepfunctions.models", "StepFunctionBackend", "list_executions", None),
+    ("moto.stepfunctions.models", "StepFunctionBackend", "_validate_execution_arn",
+     ["self", "execution_arn"]),
+    ("moto.stepfunctions.parser.asl.component.state.choice.state_choice", "StateChoice",
+     "_eval_state", ["self", "env"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda",
+     "StateTaskLambda", "_from_error", ["self", "env", "ex"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+     ".state_task_service_lambda", "StateTaskServiceLambda", "_error_cause_from_client_error",
+     ["client_error"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+     ".state_task_service_callback", "StateTaskServiceCallback", "_from_error",
+     ["self", "env", "ex"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+     ".state_task_service_callback", "StateTaskServiceCallback", "_eval_wait_for_task_token",
+     ["self", "env", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.execute_state", "ExecutionState",
+     "_evaluate_with_timeout", ["self", "env"]),
+    ("moto.stepfunctions.parser.asl.eval.callback.callback", "HeartbeatEndpoint",
+     "clear_and_wait", ["self"]),
+    ("moto.stepfunctions.parser.asl.eval.callback.callback", "CallbackEndpoint", "wait",
+     ["self", "timeout"]),
 ]
 
 

@@ -708,8 +708,11 @@ SLOW = "import time\ndef handler(event, context):\n    time.sleep(3)\n"
 
 
 @pytest.mark.parametrize("task, function_timeout, error", [
-    # a function that does not exist: the Lambda API's error, as Lambda.<code>
+    # a function that does not exist: the Lambda API's error, as Lambda.<code>, whether the
+    # Resource is the lambda:invoke integration or the function's ARN
     ({"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "nope"}}, 1,
+     "Lambda.ResourceNotFoundException"),
+    ({"Resource": "arn:aws:lambda:us-east-1:123456789012:function:nope"}, 1,
      "Lambda.ResourceNotFoundException"),
     # the function's own timeout: Lambda's error type
     ({}, 1, "Sandbox.Timedout"),
@@ -789,3 +792,184 @@ def test_a_task_run_once_per_map_item_is_not_drawn_as_retried(sb):
     text = diagram.execution(described["executionArn"]).text()
     line = next(line for line in text.splitlines() if "Reserve [Task]" in line)
     assert "(2 runs)" in line and "retried" not in line
+
+
+# ---------------------------------------------------------------- how states fail
+def test_a_choice_with_no_match_and_no_default_fails_with_a_runtime_error(sb):
+    # AWS: States.Runtime, "Failed to transition out of the state" (not the ASL specification's
+    # States.NoChoiceMatched), after ChoiceStateEntered; sandbox/stepfunctions/failures.py
+    described = run(machine({"StartAt": "Route", "States": {
+        "Route": {"Type": "Choice", "Choices": [
+            {"Variable": "$.kind", "StringEquals": "book", "Next": "Done"}]},
+        "Done": {"Type": "Succeed"}}}), {"kind": "lamp"})
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert described["cause"] == (
+        "An error occurred while executing the state 'Route' (entered at the event id #2). "
+        "Failed to transition out of the state. The state does not point to a next state.")
+    events = history(described["executionArn"])
+    assert [e["type"] for e in events] == ["ExecutionStarted", "ChoiceStateEntered",
+                                           "ExecutionFailed"]
+
+
+NOT_FOUND = (r"Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"
+             r"(:\$LATEST)? \(Service: AWSLambda; Status Code: 404; Error Code: "
+             r"ResourceNotFoundException; Request ID: [^;]+; Proxy: null\)")
+
+
+@pytest.mark.parametrize("task, failed", [
+    ({"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "nope"}},
+     "TaskFailed"),
+    ({"Resource": "arn:aws:lambda:us-east-1:123456789012:function:nope"}, "LambdaFunctionFailed"),
+])
+def test_a_missing_function_fails_with_lambdas_error_and_its_sdk_cause(sb, task, failed):
+    # AWS words the cause as the SDK renders Lambda's error (LocalStack's recording of AWS,
+    # test_task_service_lambda.snapshot.json); AWS's Lambda message ends ":$LATEST", the
+    # sandbox's Lambda does not yet (an optional group here)
+    described = run(machine({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", **task, "End": True,
+                 "Retry": [{"ErrorEquals": ["Lambda.ResourceNotFoundException"],
+                            "IntervalSeconds": 1, "MaxAttempts": 1}]}}}))
+    assert (described["status"], described["error"]) == (
+        "FAILED", "Lambda.ResourceNotFoundException")
+    assert re.fullmatch(NOT_FOUND, described["cause"]), described["cause"]
+    events = history(described["executionArn"])
+    assert len([e for e in events if e["type"] == failed]) == 2  # retried once
+
+
+# ---------------------------------------------------------------- task timeouts and heartbeats
+def waiting_task(queue: str, **fields) -> dict:
+    return {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+            **fields}
+
+
+@pytest.mark.parametrize("fields, execution_input", [
+    ({"TimeoutSeconds": 3600}, {}),
+    ({"TimeoutSecondsPath": "$.limit"}, {"limit": 3600}),
+])
+def test_a_task_timeout_counts_simulated_time(sb, fields, execution_input):
+    queue = boto3.client("sqs").create_queue(QueueName="approvals")["QueueUrl"]
+    arn = machine({"StartAt": "Ask", "States": {"Ask": waiting_task(queue, **fields,
+                                                                    End=True)}})
+    started = time.monotonic()
+    described = run(arn, execution_input)
+    assert time.monotonic() - started < 3  # an hour at the default 10,000x is 0.36 s
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+    events = history(described["executionArn"])
+    timed_out = event(events, "TaskTimedOut")
+    assert timed_out["taskTimedOutEventDetails"]["error"] == "States.Timeout"
+    assert timed_out["taskTimedOutEventDetails"]["resource"] == "sendMessage.waitForTaskToken"
+    assert 3600 <= seconds_between(event(events, "TaskStateEntered"), timed_out) < 3601
+
+
+@pytest.mark.parametrize("fields, execution_input", [
+    ({"HeartbeatSeconds": 60, "TimeoutSeconds": 3600}, {}),
+    ({"HeartbeatSecondsPath": "$.beat", "TimeoutSeconds": 3600}, {"beat": 60}),
+])
+def test_a_missed_heartbeat_times_out_and_is_caught_as_heartbeat_timeout(sb, fields,
+                                                                        execution_input):
+    # AWS writes States.Timeout in TaskTimedOut (LocalStack's recording of AWS,
+    # test_heartbeats.snapshot.json); a Catch on States.HeartbeatTimeout matches it
+    queue = boto3.client("sqs").create_queue(QueueName="approvals")["QueueUrl"]
+    arn = machine({"StartAt": "Ask", "States": {
+        "Ask": waiting_task(queue, **fields, End=True, Catch=[
+            {"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.missed",
+             "Next": "Chase"}]),
+        "Chase": {"Type": "Pass", "End": True}}})
+    described = run(arn, execution_input)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["missed"]["Error"] == "States.Timeout"
+    events = history(described["executionArn"])
+    timed_out = event(events, "TaskTimedOut")
+    assert 60 <= seconds_between(event(events, "TaskSubmitted"), timed_out) < 61
+
+
+def test_heartbeats_keep_a_task_alive_until_its_token_arrives(sb):
+    sfn, sqs = boto3.client("stepfunctions"), boto3.client("sqs")
+    sb.clock.speed, speed = 100, sb.clock.speed  # 60 s heartbeats: 0.6 s apart
+    try:
+        queue = sqs.create_queue(QueueName="approvals")["QueueUrl"]
+        arn = machine({"StartAt": "Ask", "States": {"Ask": waiting_task(
+            queue, HeartbeatSeconds=60, TimeoutSeconds=86400, End=True)}})
+        execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        end = time.monotonic() + HANG_GUARD
+        while not (messages := sqs.receive_message(QueueUrl=queue).get("Messages")):
+            assert time.monotonic() < end
+        token = json.loads(messages[0]["Body"])["token"]
+        for _ in range(4):  # 0.8 s of real time: beyond one heartbeat period
+            sfn.send_task_heartbeat(taskToken=token)
+            time.sleep(0.2)
+        sfn.send_task_success(taskToken=token, output='{"approved": true}')
+        described = finished(execution)
+    finally:
+        sb.clock.speed = speed
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"approved": True}
+
+
+def test_a_task_without_a_timeout_waits_for_its_token_in_real_time(sb):
+    sfn, sqs = boto3.client("stepfunctions"), boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="approvals")["QueueUrl"]
+    arn = machine({"StartAt": "Ask", "States": {"Ask": waiting_task(queue, End=True)}})
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    end = time.monotonic() + HANG_GUARD
+    while not (messages := sqs.receive_message(QueueUrl=queue).get("Messages")):
+        assert time.monotonic() < end
+    time.sleep(0.2)
+    sfn.send_task_success(taskToken=json.loads(messages[0]["Body"])["token"], output="{}")
+    events = history(finished(execution)["executionArn"])
+    assert seconds_between(event(events, "TaskSubmitted"), event(events, "TaskSucceeded")) < 5
+
+
+def test_a_function_running_past_the_task_timeout_times_out_in_real_time(sb):
+    function = deploy("slow", SLOW, Timeout=10)
+    started = time.monotonic()
+    described = run(machine({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": function, "TimeoutSeconds": 1, "End": True}}}))
+    assert 1 <= time.monotonic() - started < 3  # the handler really runs; 3 s would be its end
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+    events = history(described["executionArn"])
+    assert 1 <= seconds_between(event(events, "TaskStateEntered"),
+                                event(events, "LambdaFunctionTimedOut")) < 1.5
+
+
+# ---------------------------------------------------------------- Express, asynchronously
+def test_start_execution_runs_an_express_workflow_with_an_express_arn(sb):
+    sfn, logs = boto3.client("stepfunctions"), boto3.client("logs")
+    group = "/aws/vendedlogs/states/quick"
+    logs.create_log_group(logGroupName=group)
+    arn = machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "quick",
+                  type="EXPRESS", loggingConfiguration={
+                      "level": "ALL", "includeExecutionData": True, "destinations": [
+                          {"cloudWatchLogsLogGroup": {"logGroupArn": (
+                              f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*")}}]})
+    started = [sfn.start_execution(stateMachineArn=arn, name="same", input='{"n": 1}')
+               for _ in range(2)]
+    for answer in started:  # not idempotent: each StartExecution is a new execution
+        assert re.fullmatch(rf"arn:aws:states:us-east-1:123456789012:express:quick:same:{UUID}",
+                            answer["executionArn"])
+    assert started[0]["executionArn"] != started[1]["executionArn"]
+    end = time.monotonic() + HANG_GUARD
+    while len([e for e in logged(group) if e["type"] == "ExecutionSucceeded"]) < 2:
+        assert time.monotonic() < end
+        time.sleep(0.02)
+    entries = logged(group)
+    assert {e["execution_arn"] for e in entries} == {a["executionArn"] for a in started}
+    assert {e["details"]["output"] for e in entries if e["type"] == "ExecutionSucceeded"} == {
+        '{"n":1}'}
+
+
+def test_express_executions_are_not_described_listed_or_stopped(sb):
+    sfn = boto3.client("stepfunctions")
+    arn = machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                  type="EXPRESS")
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    express = "Invalid Arn: 'Resource type not valid in this context: express'"
+    for call in (sfn.describe_execution, sfn.get_execution_history, sfn.stop_execution):
+        with pytest.raises(sfn.exceptions.InvalidArn) as raised:
+            call(executionArn=execution)
+        assert raised.value.response["Error"]["Message"] == express
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported,
+                       match="This operation is not supported by this type of state machine"):
+        sfn.list_executions(stateMachineArn=arn)

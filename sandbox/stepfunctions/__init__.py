@@ -4,8 +4,10 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
 (``execute_state_machine``). This extension fixes what stands between it and AWS's behaviour:
 
 - executions (``executions``): an unnamed execution gets a UUID name; StartSyncExecution runs
-  Express workflows; StopExecution ends a waiting callback; ``sb.reset()`` stops every execution
-  and waits for its threads;
+  Express workflows, and StartExecution runs them asynchronously, with Express ARNs, which
+  DescribeExecution, GetExecutionHistory, StopExecution and ListExecutions refuse as AWS does;
+  StopExecution ends a waiting callback; ``sb.reset()`` stops every execution and waits for its
+  threads;
 - the engine's calls (``engine``): made as the state machine's role, with its temporary
   credentials; the parser's errors carry their AWS error codes;
 - definitions (``validation``): checked at create and update as AWS checks them, refused with
@@ -15,8 +17,11 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
 - service integrations (``integrations``): nested executions (``states:startExecution``,
   ``.sync``, ``.sync:2``);
 - execution logs (``logs``): ``loggingConfiguration`` writes the history to CloudWatch Logs;
-- simulated time (``timing``): Wait states, retry intervals and the execution's TimeoutSeconds
-  run on the sandbox's clock, and the history shows the simulated timestamps.
+- simulated time (``timing``): Wait states, retry intervals, the execution's TimeoutSeconds and
+  a Task's TimeoutSeconds and HeartbeatSeconds run on the sandbox's clock, and the history
+  shows the simulated timestamps;
+- failures (``failures``): a Choice with no match, a missing Lambda function and a missed
+  heartbeat fail with the error names and causes AWS reports, which Retry and Catch match.
 
 Each hook names the moto file it works around; ``tests/test_moto_seams.py`` lists the seams.
 """
@@ -78,6 +83,14 @@ def _hook_engine(module: Any) -> None:
         return
     from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
     from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import (
         Timestamp,
     )
@@ -95,7 +108,9 @@ def _hook_engine(module: Any) -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.responses import StepFunctionResponse
 
-    from . import engine, executions, timing, validation
+    from . import engine, executions, failures, timing, validation
+
+    callback_task = state_task_service_callback.StateTaskServiceCallback
 
     # every state type's module, so that each one's ``boto_client_for`` is found below
     AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Pass", '
@@ -109,6 +124,9 @@ def _hook_engine(module: Any) -> None:
     backend = StepFunctionsParserBackend
     _patch(backend, "_validate_definition", staticmethod(validation.validate_definition))
     _patch(backend, "start_execution", executions.start_execution(backend.start_execution))
+    _patch(backend, "list_executions", executions.list_executions(backend.list_executions))
+    _patch(backend, "_validate_execution_arn",
+           executions.validate_execution_arn(backend._validate_execution_arn))
     _patch(StepFunctionResponse, "describe_execution",
            executions.describe_execution_output(StepFunctionResponse.describe_execution))
     _patch(StepFunctionResponse, "start_sync_execution",
@@ -120,12 +138,20 @@ def _hook_engine(module: Any) -> None:
     _patch(ExecutionWorker, "_get_evaluation_environment",
            executions.evaluation_environment(ExecutionWorker._get_evaluation_environment))
 
+    _patch(ExecutionState, "_evaluate_with_timeout", timing.evaluate_with_timeout)
+    _patch(callback_task, "_eval_wait_for_task_token", timing.eval_wait_for_task_token)
     _patch(WaitFunction, "_wait_interval", timing.wait_interval)
     _patch(Timestamp, "_get_wait_seconds", timing.timestamp_wait_seconds)
     _patch(RetrierDecl, "_eval_body", timing.retrier_eval_body)
     _patch(Program, "eval", timing.program_eval)
     _patch(BaseExecutionWorkerCommunication, "terminated",
            timing.reflect_stop_date(BaseExecutionWorkerCommunication.terminated))
+
+    _patch(StateChoice, "_eval_state", failures.choice_eval_state(StateChoice._eval_state))
+    _patch(StateTaskLambda, "_from_error", failures.lambda_task_from_error(
+        StateTaskLambda._from_error))
+    _patch(callback_task, "_from_error", failures.callback_task_from_error(
+        callback_task._from_error))
 
     # nested executions: the sfn integration's parameters and results in botocore's names
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -138,10 +164,6 @@ def _hook_engine(module: Any) -> None:
     _patch(sfn_task, "_normalise_parameters",
            integrations.normalise_parameters(sfn_task._normalise_parameters))
     _patch(sfn_task, "_normalise_response", integrations.normalise_response)
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_callback,
-    )
-
     # .sync polls the child's status every 0.5 s (state_task_service_callback.py): a sandbox's
     # child executions take milliseconds, so poll as often as that
     _patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK",

@@ -1,9 +1,17 @@
 """Executions: started, named, run, stopped and counted the way Step Functions does.
 
 moto's parser backend (moto/stepfunctions/parser/models.py) names an unnamed execution ``None``,
-has no StartSyncExecution, leaves a stopped ``.waitForTaskToken`` task waiting for ever, and
-never stops its execution threads when the backends reset. The sandbox keeps a registry of the
-executions it started so that ``sb.reset()`` can stop every one and wait for its threads.
+has no StartSyncExecution, runs an Express workflow's StartExecution as a Standard one, leaves a
+stopped ``.waitForTaskToken`` task waiting for ever, and never stops its execution threads when
+the backends reset. The sandbox keeps a registry of the executions it started so that
+``sb.reset()`` can stop every one and wait for its threads.
+
+Express executions are not kept: AWS answers an Express ARN (``...:express:<machine>:<name>:
+<id>``) in DescribeExecution, GetExecutionHistory and StopExecution with ``InvalidArn``, "Invalid
+Arn: 'Resource type not valid in this context: express'", and ListExecutions on an Express state
+machine with ``StateMachineTypeNotSupported`` (LocalStack's recording of AWS,
+tests/aws/services/stepfunctions/v2/test_sfn_api_express.snapshot.json); their history is read in
+CloudWatch Logs (``loggingConfiguration``).
 """
 
 from __future__ import annotations
@@ -100,10 +108,44 @@ def start_execution(original: Any) -> Any:
                         ) -> Any:
         if name:
             self._validate_name(name)
+        if self.describe_state_machine(state_machine_arn).type == "EXPRESS":
+            # AWS: "StartExecution isn't idempotent for EXPRESS workflows", so no name lookup
+            return start_express_execution(self, state_machine_arn, name, execution_input,
+                                           trace_header)
         return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input,
                         trace_header)
 
     return start_execution
+
+
+def list_executions(original: Any) -> Any:
+    """Wrap the backend's ``list_executions``: Express state machines have none to list."""
+    from .exceptions import StateMachineTypeNotSupported
+
+    @functools.wraps(original)
+    def list_executions(self: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+        if self.describe_state_machine(state_machine_arn).type == "EXPRESS":
+            raise StateMachineTypeNotSupported()
+        return original(self, state_machine_arn, *args, **kwargs)
+
+    return list_executions
+
+
+EXPRESS_ARN = "Invalid Arn: 'Resource type not valid in this context: express'"
+
+
+def validate_execution_arn(original: Any) -> Any:
+    """Wrap the backend's ``_validate_execution_arn`` (DescribeExecution, GetExecutionHistory,
+    StopExecution): an Express execution's ARN is refused as AWS refuses it."""
+    from moto.stepfunctions.exceptions import InvalidArn
+
+    @functools.wraps(original)
+    def _validate_execution_arn(self: Any, execution_arn: str) -> None:
+        if execution_arn.split(":")[5:6] == ["express"]:
+            raise InvalidArn(EXPRESS_ARN)
+        original(self, execution_arn)
+
+    return _validate_execution_arn
 
 
 def execution_start(original: Any) -> Any:
@@ -158,21 +200,41 @@ def execution_stop(self: Any, stop_date: Any, error: str | None, cause: str | No
     stop(self, error=error or None, cause=cause or None)
 
 
-# ---------------------------------------------------------------- StartSyncExecution
+# ---------------------------------------------------------------- Express workflows
 def start_sync_execution(backend: Any, state_machine_arn: str, name: str | None,
                          execution_input: str | None, trace_header: str | None) -> Any:
     """Run an Express execution to its end and return it, as StartSyncExecution does."""
-    from moto.stepfunctions.exceptions import InvalidExecutionInput
-    from moto.stepfunctions.parser.api import StateMachineType
     from moto.stepfunctions.parser.backend.execution import SyncExecution
 
     from .exceptions import StateMachineTypeNotSupported
 
     if name:
         backend._validate_name(name)
-    state_machine = backend.describe_state_machine(state_machine_arn)
-    if state_machine.type != "EXPRESS":
+    if backend.describe_state_machine(state_machine_arn).type != "EXPRESS":
         raise StateMachineTypeNotSupported()
+    execution = _express_execution(SyncExecution, backend, state_machine_arn, name,
+                                   execution_input, trace_header)
+    execution.start()  # SyncExecutionWorker runs it in this thread, to its end
+    return execution
+
+
+def start_express_execution(backend: Any, state_machine_arn: str, name: str | None,
+                            execution_input: str | None, trace_header: str | None) -> Any:
+    """Start an Express execution in the background, as StartExecution does."""
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    execution = _express_execution(Execution, backend, state_machine_arn, name,
+                                   execution_input, trace_header)
+    execution.start()
+    return execution
+
+
+def _express_execution(cls: type, backend: Any, state_machine_arn: str, name: str | None,
+                       execution_input: str | None, trace_header: str | None) -> Any:
+    from moto.stepfunctions.exceptions import InvalidExecutionInput
+    from moto.stepfunctions.parser.api import StateMachineType
+
+    state_machine = backend.describe_state_machine(state_machine_arn)
     execution_input = "{}" if execution_input is None else execution_input
     try:
         json.loads(execution_input)
@@ -187,14 +249,12 @@ def start_sync_execution(backend: Any, state_machine_arn: str, name: str | None,
     # Express executions have their own ARN form: ...:express:<machine>:<name>:<id>
     arn = (f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:express:"
            f"{state_machine.name}:{name}:{uuid.uuid4()}")
-    execution = SyncExecution(
+    return cls(
         name=name, sm_type=StateMachineType.EXPRESS, role_arn=snapshot.roleArn, exec_arn=arn,
         account_id=backend.account_id, region_name=backend.region_name, state_machine=snapshot,
         start_date=datetime.datetime.now(tz=datetime.timezone.utc),
         cloud_watch_logging_session=None, activity_store={}, input_data=execution_input,
         trace_header=trace_header)
-    execution.start()  # SyncExecutionWorker runs it in this thread, to its end
-    return execution
 
 
 def sync_execution_result(execution: Any) -> dict[str, Any]:

@@ -1,15 +1,19 @@
 """Simulated time for executions: a one-hour Wait finishes in moments, its history shows an hour.
 
 Each execution has its own timeline (``ExecutionClock``). It follows real time, except while a Wait
-state or a retry interval is waiting: then it runs ``sandbox.clock.speed`` times faster (600 by
-default, so an hour passes in 6 s; ``sb.clock.speed = 1`` waits in real time). History
-timestamps, ``stopDate``, Wait ``Timestamp`` targets and the execution's ``TimeoutSeconds`` are
-read on this timeline. A Task's ``TimeoutSeconds`` and ``HeartbeatSeconds`` guard real work (a
-handler, a worker sending heartbeats), so they keep moto's real-time waits.
+state or a retry interval is waiting, or a ``.waitForTaskToken`` task with a ``TimeoutSeconds`` or
+``HeartbeatSeconds`` is waiting for its token: then it runs ``sandbox.clock.speed`` times faster
+(10,000 by default, so an hour passes in 0.36 s; ``sb.clock.speed = 1`` waits in real time).
+History timestamps, ``stopDate``, Wait ``Timestamp`` targets, the execution's ``TimeoutSeconds``
+and a Task's ``TimeoutSeconds`` and ``HeartbeatSeconds`` are read on this timeline. A task doing
+real work (a Lambda handler running, a service call) keeps real time: its ``TimeoutSeconds`` is
+reached after as many real seconds. moto waits for all of them in real time, with
+``threading.Event.wait``.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import functools
 import threading
@@ -68,22 +72,25 @@ class ExecutionClock:
             self._cond.notify_all()
 
     # ---------------------------------------------------------------- waiting
-    def sleep(self, env: Any, seconds: float) -> None:
-        """Wait ``seconds`` of simulated time, or until the execution stops."""
+    def sleep(self, env: Any, seconds: float, until: threading.Event | None = None) -> bool:
+        """Wait ``seconds`` of simulated time, until the execution stops or ``until`` is set
+        (the answer says whether it was)."""
         if seconds <= 0:
-            return
+            return until is not None and until.is_set()
+        wake = env.program_state_event if until is None else until
         with self._cond:
             self._reanchor()
             end = self._anchor + seconds
             self._ends.append(end)
             self._cond.notify_all()  # waiters with a deadline: time now runs faster
         try:
-            while env.is_running():
+            while env.is_running() and not (until is not None and until.is_set()):
                 with self._cond:
                     left = end - self._peek()
                 if left <= 0:
                     break
-                env.program_state_event.wait(min(left / self._speed_source.speed, _POLL))
+                wake.wait(min(left / self._speed_source.speed, _POLL))
+            return until is not None and until.is_set()
         finally:
             with self._cond:
                 self._reanchor()
@@ -100,9 +107,14 @@ class ExecutionClock:
             self._deadlines.append(deadline)
             return deadline
 
-    def wait(self, event: Event, deadline: float | None) -> bool:
-        """Wait until ``event`` is set, or until ``deadline``: then the execution's time halts
-        there, and the answer is False."""
+    def remaining(self, deadline: float) -> float:
+        """Simulated seconds from now to ``deadline``."""
+        with self._cond:
+            return deadline - self._peek()
+
+    def wait(self, event: Event, deadline: float | None, halt: bool = True) -> bool:
+        """Wait until ``event`` is set, or until ``deadline``: then the execution's time is
+        there (and halts there, with ``halt``), and the answer is False."""
         with self._cond:
             try:
                 while not event.is_set():
@@ -112,7 +124,7 @@ class ExecutionClock:
                     left = deadline - self._peek()
                     if left <= 0:
                         self._reanchor(deadline)
-                        self._halted = True
+                        self._halted = halt
                         return False
                     self._cond.wait(min(left / (self._rate() or 1.0), _POLL))
                 return True
@@ -204,6 +216,109 @@ def retrier_eval_body(self: Any, env: Any) -> None:
     interval_seconds: float = env.stack.pop()
     clock_of(env).sleep(env, interval_seconds)
     env.stack.append(RetrierOutcome.Executed)
+
+
+def evaluate_with_timeout(self: Any, env: Any) -> None:
+    """``ExecutionState._evaluate_with_timeout``: the task's ``TimeoutSeconds`` counted on the
+    execution's clock; moto's (parser/asl/component/state/exec/execute_state.py) waits for the
+    task's thread in real time. The rest is moto's."""
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    self.timeout.eval(env=env)
+    timeout_seconds: int = env.stack.pop()
+    clock = clock_of(env)
+    frame = env.open_frame()
+    frame.states.reset(input_value=env.states.get_input())
+    frame.stack = copy.deepcopy(env.stack)
+    outputs: list[Any] = []
+    failures: list[Exception] = []
+    done = clock.event()
+    deadline = clock.deadline(timeout_seconds)
+    frame.sandbox_task_deadline = deadline  # a callback's wait ends there, not later
+
+    def run() -> None:
+        try:
+            self._eval_execution(frame)
+            outputs.extend(frame.stack)
+        except Exception as failure:
+            failures.append(failure)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run, name="sfn-task", daemon=True)
+    TMP_THREADS.append(worker)
+    worker.start()
+    on_time = clock.wait(done, deadline, halt=False)
+    frame.set_ended()
+    env.close_frame(frame)
+    if not on_time:  # whatever the task's thread says as it leaves
+        _interrupt_callback(env)  # its waiting thread ends now, not at its own timeout
+        raise EvalTimeoutError()
+    if failures:
+        raise failures.pop()
+    env.stack.append(outputs.pop())
+    if not self._is_language_query_jsonpath():
+        env.states.set_result(env.stack[-1])
+    if self.assign_decl:
+        self.assign_decl.eval(env=env)
+    if self.result_selector:
+        self.result_selector.eval(env=env)
+    if self.result_path:
+        self.result_path.eval(env)
+    else:
+        env.states.reset(input_value=env.stack.pop())
+
+
+def _interrupt_callback(env: Any) -> None:
+    token = env.states.context_object.context_object_data.get("Task", {}).get("Token")
+    endpoint = env.callback_pool_manager.get(token) if token else None
+    if endpoint is not None:
+        endpoint.interrupt_all()
+
+
+def eval_wait_for_task_token(self: Any, env: Any, timeout_seconds: int, callback_endpoint: Any,
+                             heartbeat_endpoint: Any) -> Any:
+    """``StateTaskServiceCallback._eval_wait_for_task_token``: wait for the token on the
+    execution's clock, which runs fast toward the task's ``TimeoutSeconds`` or the next
+    ``HeartbeatSeconds`` (moto waits in real time). A task with neither waits in real time: its
+    default timeout is 99999999 s, and nothing on its timeline is due before."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackOutcomeTimedOut,
+        HeartbeatTimedOut,
+    )
+
+    clock = clock_of(env)
+    deadline = getattr(env, "sandbox_task_deadline", None)
+    if deadline is None or heartbeat_endpoint is None and self.timeout.is_default_value():
+        callback_endpoint.wait(timeout=timeout_seconds)
+    elif heartbeat_endpoint is None:
+        clock.sleep(env, clock.remaining(deadline), until=callback_endpoint._notify_event)
+    else:
+        while env.is_running() and callback_endpoint.get_outcome() is None:
+            if not _heartbeat(clock, env, heartbeat_endpoint, deadline):
+                return HeartbeatTimedOut()
+    outcome = callback_endpoint.get_outcome()
+    if outcome is None:
+        return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
+    return outcome
+
+
+def _heartbeat(clock: ExecutionClock, env: Any, endpoint: Any, deadline: float) -> bool:
+    """False if ``HeartbeatSeconds`` passed on the clock without a heartbeat (or the outcome);
+    moto's ``HeartbeatEndpoint.clear_and_wait`` (parser/asl/eval/callback/callback.py)."""
+    beat = endpoint._next_heartbeat_event
+    with endpoint._mutex:
+        if beat.is_set():
+            beat.clear()
+            return True
+    left = clock.remaining(deadline)
+    if left <= 0:  # the task's own timeout is due: it ends this wait, as States.Timeout
+        env.program_state_event.wait(_POLL)
+        return True
+    if clock.sleep(env, min(endpoint._heartbeat_seconds, left), until=beat):
+        return True
+    return endpoint._heartbeat_seconds >= left or not env.is_running()
 
 
 def program_eval(self: Any, env: Any) -> None:

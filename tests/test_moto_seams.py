@@ -130,6 +130,20 @@ SEAMS = [
      "clear_and_wait", ["self"]),
     ("moto.stepfunctions.parser.asl.eval.callback.callback", "CallbackEndpoint", "wait",
      ["self", "timeout"]),
+    # sandbox/iam/principals.py: AWS managed policies on first use; whose key is this
+    ("moto.iam.models", "IAMBackend", "attach_role_policy", ["self", "policy_arn", "role_name"]),
+    ("moto.iam.models", "IAMBackend", "attach_user_policy", ["self", "policy_arn", "user_name"]),
+    ("moto.iam.models", "IAMBackend", "attach_group_policy",
+     ["self", "policy_arn", "group_name"]),
+    ("moto.iam.models", "IAMBackend", "get_policy", ["self", "policy_arn"]),
+    ("moto.iam.models", "IAMBackend", "get_policy_version", ["self", "policy_arn", "version_id"]),
+    ("moto.iam.models", "AWSManagedPolicy", "from_data",
+     ["name", "account_id", "region_name", "data"]),
+    ("moto.iam.models", "IAMBackend", "get_user_from_access_key_id", ["self", "access_key_id"]),
+    ("moto.sts.models", "STSBackend", "get_assumed_role_from_access_key",
+     ["self", "access_key_id"]),
+    # sandbox/iam/simulate.py: moto dispatches IAM's query actions to IamResponse's methods
+    ("moto.iam.responses", "IamResponse", "get_policy", ["self"]),
 ]
 
 

@@ -28,6 +28,7 @@ _CLEARED_VARIABLES = (
 # The service extensions: modules of this package, each hooking moto at its seams, with
 # install(sandbox) -> a state object that has reset() and close(), and uninstall().
 EXTENSIONS = [
+    "iam",  # first: its hook decides every request before the other routes and moto see it
     "awslambda",
     "logs",
     "apigateway",
@@ -38,12 +39,18 @@ _lock = threading.RLock()
 _current: Sandbox | None = None
 
 
-def start(*, clock_speed: float = DEFAULT_SPEED, concurrency_limit: int = 1000) -> Sandbox:
-    """Start the sandbox, or return the one already running in this process."""
+def start(*, clock_speed: float = DEFAULT_SPEED, concurrency_limit: int = 1000,
+          enforce_iam: bool = True) -> Sandbox:
+    """Start the sandbox, or return the one already running in this process.
+
+    IAM is enforced as on AWS: the notebook is the account's administrator, and everything
+    a function, a state machine or a service does for it is checked against its role and the
+    resource's policy. ``enforce_iam=False`` allows every request (and says so)."""
     global _current
     with _lock:
         if _current is None:
-            sandbox = Sandbox(clock_speed=clock_speed, concurrency_limit=concurrency_limit)
+            sandbox = Sandbox(clock_speed=clock_speed, concurrency_limit=concurrency_limit,
+                              enforce_iam=enforce_iam)
             sandbox._start()
             _current = sandbox
         return _current
@@ -60,8 +67,10 @@ class Sandbox:
     account_id = ACCOUNT_ID
     region = REGION
 
-    def __init__(self, *, clock_speed: float, concurrency_limit: int):
+    def __init__(self, *, clock_speed: float, concurrency_limit: int,
+                 enforce_iam: bool = True):
         self.clock = Clock(clock_speed)
+        self.enforce_iam = enforce_iam
         self.concurrency_limit = concurrency_limit
         self.endpoint_url = ""
         self._server: Any = None
@@ -183,6 +192,12 @@ class Sandbox:
         return self.extensions["awslambda"]
 
     @property
+    def iam(self) -> Any:
+        """IAM as the sandbox enforces it: ``decisions()``, ``denials()``, ``session(account)``,
+        and ``enforcing`` (settable)."""
+        return self.extensions["iam"]
+
+    @property
     def running(self) -> bool:
         return self._running
 
@@ -194,7 +209,9 @@ class Sandbox:
 
     def __repr__(self) -> str:
         state = "running" if self._running else "stopped"
-        return f"<Sandbox {state} at {self.endpoint_url} account {self.account_id} {self.region}>"
+        iam = "" if self.enforce_iam else ", IAM not enforced"
+        return (f"<Sandbox {state} at {self.endpoint_url} account {self.account_id} "
+                f"{self.region}{iam}>")
 
     # ---------------------------------------------------------------- conveniences
     def api_url(self, api_id: str, stage: str) -> str:

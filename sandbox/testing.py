@@ -51,19 +51,26 @@ def zip_files(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
     return buffer.getvalue()
 
 
-def execution_role(name: str = ROLE_NAME) -> str:
-    """An execution role Lambda can assume (created when missing); its ARN."""
+def execution_role(name: str = ROLE_NAME, *actions: str) -> str:
+    """An execution role Lambda can assume (created when missing), allowed to write its logs
+    and to perform ``actions`` (``"dynamodb:PutItem"``, ``"sqs:*"``) on any resource; its ARN."""
     import boto3
+
+    from .magic import BASIC_EXECUTION, TRUST_POLICY
 
     iam = boto3.client("iam")
     try:
-        return iam.get_role(RoleName=name)["Role"]["Arn"]
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole"}]}
-        return iam.create_role(RoleName=name,
-                               AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        arn = iam.create_role(RoleName=name,
+                              AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="basic-execution",
+                            PolicyDocument=json.dumps(BASIC_EXECUTION))
+    if actions:
+        iam.put_role_policy(RoleName=name, PolicyName="actions", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
+    return arn
 
 
 def deploy(name: str, source: str | dict[str, str | bytes], *,

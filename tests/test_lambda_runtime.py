@@ -112,7 +112,7 @@ def handler(book, context):
     result = invoke("save-book", {"isbn": "978-0", "title": "Serverless"})["Payload"]
     item = boto3.resource("dynamodb").Table("books").get_item(Key={"isbn": "978-0"})["Item"]
     assert item == {"isbn": "978-0", "title": "Serverless"}
-    assert result["caller"].startswith("arn:aws:sts::123456789012:assumed-role/sandbox-test-role/")
+    assert result["caller"] == "arn:aws:sts::123456789012:assumed-role/sandbox-test-role/save-book"
 
 
 def test_decimals_from_dynamodb_are_returned_as_numbers(sb):

@@ -94,14 +94,39 @@ def authorize(service: Any, request: Request, context: Context, method: dict[str
 
 
 def _iam(request: Request, context: Context) -> None:
-    """AWS_IAM: the request must be signed with Signature Version 4 (which IAM policies
-    allow it is the IAM extension's to decide)."""
+    """AWS_IAM: the request must be signed with Signature Version 4 by a caller whose policies
+    allow ``execute-api:Invoke`` on the method's ARN. API Gateway's refusal masks the account
+    in that ARN to its last four digits and, for a policy that merely does not allow it, gives
+    no reason (recorded AWS answers)."""
     signature = request.header("authorization") or ""
     matched = re.match(r"AWS4-HMAC-SHA256 Credential=([A-Z0-9]+)/", signature)
     if not matched:
         raise Denied(MISSING_AUTHENTICATION_TOKEN, "AWS_IAM methods need a signed request")
-    context.identity["accessKey"] = matched.group(1)
+    key = matched.group(1)
+    context.identity["accessKey"] = key
     context.identity["accountId"] = context.account_id
+    from .. import iam
+
+    enforcer = iam.enforcer()
+    if enforcer is None or not enforcer.enforcing:
+        return
+    principal = iam.principal_of_key(key)
+    if principal is None:
+        raise Denied((403, {"message": "The security token included in the request is invalid."},
+                      "UnrecognizedClientException", True, "UNAUTHORIZED"),
+                     "The access key is unknown")
+    context.identity.update(accountId=principal.account, caller=principal.arn,
+                            userArn=principal.arn, user=principal.arn.rsplit("/", 1)[-1])
+    arn = method_arn(context, request)
+    decision = enforcer.authorize(principal, iam.Access("execute-api:Invoke", arn, {}),
+                                  region=context.region, operation="Invoke")
+    if not decision.allowed:
+        masked = arn.replace(f":{context.account_id}:", f":********{context.account_id[-4:]}:")
+        reason = (" with an explicit deny" if decision.decision == "explicitDeny" else "")
+        text = (f"User: {principal.arn} is not authorized to perform: execute-api:Invoke on "
+                f"resource: {masked}{reason}")
+        raise Denied((403, {"Message": text}, "AccessDeniedException", True, "ACCESS_DENIED"),
+                     text)
 
 
 def _request_value(request: Request, stage_variables: dict[str, str], source: str,

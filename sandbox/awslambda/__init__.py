@@ -41,7 +41,7 @@ class LambdaRuntime:
     def __init__(self, sandbox: Any):
         self.sandbox = sandbox
         self._generation = 0
-        self._credentials: dict[tuple[str, str], dict[str, str]] = {}
+        self._credentials: dict[tuple[str, str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
         self.pool = self._new_pool()
         from .asynchronous import AsyncInvoker
@@ -57,20 +57,23 @@ class LambdaRuntime:
                                account_concurrency=self.sandbox.concurrency_limit)
 
     # ---------------------------------------------------------------- building an environment
-    def credentials(self, account_id: str, role_arn: str) -> dict[str, str]:
-        """The execution role's temporary credentials, as Lambda gets them with AssumeRole."""
+    def credentials(self, account_id: str, role_arn: str,
+                    session_name: str = "lambda") -> dict[str, str]:
+        """The role's temporary credentials, as Lambda gets them with AssumeRole: for a
+        function, the session is named after the function
+        (``arn:aws:sts::<acct>:assumed-role/<role>/<function>``)."""
         with self._lock:
-            found = self._credentials.get((account_id, role_arn))
+            found = self._credentials.get((account_id, role_arn, session_name))
             if found is None:
                 from moto.sts.models import sts_backends
 
                 role = sts_backends[account_id]["aws"].assume_role(
-                    region_name=self.sandbox.region, role_session_name="lambda",
+                    region_name=self.sandbox.region, role_session_name=session_name,
                     role_arn=role_arn, policy=None, duration=43200, external_id=None)
                 found = {"AccessKeyId": role.access_key_id,
                          "SecretAccessKey": role.secret_access_key,
                          "SessionToken": role.session_token}
-                self._credentials[(account_id, role_arn)] = found
+                self._credentials[(account_id, role_arn, session_name)] = found
             return found
 
     def spec(self, fn: Any) -> FunctionSpec:
@@ -81,7 +84,8 @@ class LambdaRuntime:
         for layer in fn.layers:
             version = backend.layers_versions_by_arn(layer["Arn"])
             layers.append((version.code_sha_256, version.code_bytes))
-        return FunctionSpec(fn, layers, self.credentials(fn.account_id, fn.role))
+        return FunctionSpec(fn, layers,
+                            self.credentials(fn.account_id, fn.role, fn.function_name))
 
     # ---------------------------------------------------------------- running code
     def run(self, fn: Any, payload: bytes, *, invoked_arn: str | None = None,
@@ -131,6 +135,10 @@ def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) ->
     """Put an invocation's lines into CloudWatch Logs, group /aws/lambda/<name>, one stream per
     execution environment."""
     if not lines:
+        return
+    from ..iam.deliveries import may_write_logs
+
+    if not may_write_logs(spec, stream):
         return
     from moto.logs.models import logs_backends
 

@@ -50,7 +50,7 @@ class AsyncInvoker:
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._active = 0
-        self._clients: dict[tuple[str, str, str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str, str, str], Any] = {}
         self._clients_lock = threading.Lock()
 
     # ---------------------------------------------------------------- the queue
@@ -172,10 +172,10 @@ class AsyncInvoker:
         """A client acting as the function's execution role, as Lambda delivers; made once."""
         import boto3
 
-        key = (fn.account_id, fn.role, fn.region, service)
+        key = (fn.account_id, fn.role, fn.function_name, fn.region, service)
         with self._clients_lock:
             if key not in self._clients:
-                creds = self.runtime.credentials(fn.account_id, fn.role)
+                creds = self.runtime.credentials(fn.account_id, fn.role, fn.function_name)
                 self._clients[key] = boto3.session.Session(
                     aws_access_key_id=creds["AccessKeyId"],
                     aws_secret_access_key=creds["SecretAccessKey"],

@@ -1,0 +1,310 @@
+"""IAM, enforced the way AWS enforces it.
+
+Every signed request that reaches the sandbox's server is authorized before moto sees it: the
+access key names the caller (an IAM user, an assumed-role session such as a Lambda function's or
+a state machine's, or the notebook), ``actions`` says which IAM actions on which resource ARNs
+the request needs, ``resources`` finds the resource's own policy, and ``policy`` decides as IAM
+does. A refusal answers in the service's protocol with AWS's message (``denials``) and every
+decision goes to the trail (``sb.iam.decisions()``, ``sb.iam.denials()``).
+
+The notebook is an administrator of its account (``arn:aws:iam::123456789012:user/learner``):
+its requests are decided too, so a bucket policy's explicit Deny or another account's resource
+still refuses it. A second account, ``210987654321``, has an administrator of its own
+(``sb.iam.session(SECOND_ACCOUNT_ID)``) and its roles can be assumed across accounts.
+
+moto's own enforcement (``moto/iam/access_control.py``) stays off: it checks most resources
+against ``*``, uses botocore operation names as actions and ignores resource policies,
+conditions and boundaries (``../shared/research/moto-gaps.md``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs
+
+from ..core import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY
+from . import actions, deliveries, denials, principals, resources, simulate
+from .actions import Access  # noqa: F401  (for the extensions that decide for a service)
+from .policy import Decision, Policy, Request, evaluate, message
+from .trail import Denials, Entry, Trail
+
+SECOND_ACCOUNT_ID = "210987654321"
+SECOND_ACCESS_KEY_ID = "AKIASANDBOXPARTNER01"  # the second account's administrator
+LEARNER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/learner"
+ADMINISTRATOR = {"Version": "2012-10-17",
+                 "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ADMIN_KEYS = {ACCESS_KEY_ID: ACCOUNT_ID, SECOND_ACCESS_KEY_ID: SECOND_ACCOUNT_ID}
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]*)/([^/]*)/")
+_enforcer: Enforcer | None = None
+
+
+def administrator(account: str) -> principals.Principal:
+    """An account's administrator: the notebook in the course's account."""
+    name = "learner" if account == ACCOUNT_ID else "administrator"
+    return principals.Principal(
+        arn=f"arn:aws:iam::{account}:user/{name}", account=account, kind="user", role_arn=None,
+        identity=(Policy(ADMINISTRATOR, "identity",
+                         "arn:aws:iam::aws:policy/AdministratorAccess",
+                         "arn:aws:iam::aws:policy/AdministratorAccess"),),
+        boundary=None)
+
+
+class Enforcer:
+    """The sandbox's IAM: on unless ``sandbox.start(enforce_iam=False)``."""
+
+    def __init__(self, sandbox: Any):
+        self.sandbox = sandbox
+        self.trail = Trail()
+
+    @property
+    def enforcing(self) -> bool:
+        return self.sandbox.enforce_iam
+
+    @enforcing.setter
+    def enforcing(self, on: bool) -> None:
+        self.sandbox.enforce_iam = bool(on)
+
+    # ------------------------------------------------------------------ the notebook's view
+    def decisions(self, *, denied: bool | None = None,
+                  principal: str | None = None) -> list[Entry]:
+        """Every decision kept, oldest first; ``denied=True`` for the refusals only,
+        ``principal`` to keep one caller's (an ARN, or part of one such as a role name)."""
+        found = self.trail.entries()
+        if denied is not None:
+            found = [e for e in found if e.allowed != denied]
+        if principal:
+            found = [e for e in found if principal in e.principal]
+        return found
+
+    def denials(self, limit: int = 5, *, principal: str | None = None) -> Denials:
+        """The most recent denials, newest first, each with the statement that decided it."""
+        return Denials(self.decisions(denied=True, principal=principal)[::-1][:limit])
+
+    def session(self, account_id: str = ACCOUNT_ID) -> Any:
+        """A boto3 session acting as the administrator of ``account_id`` (the course's
+        account or ``SECOND_ACCOUNT_ID``)."""
+        import boto3
+
+        keys = {account: key for key, account in ADMIN_KEYS.items()}
+        if account_id not in keys:
+            raise ValueError(f"the sandbox has two accounts, {ACCOUNT_ID} and "
+                             f"{SECOND_ACCOUNT_ID}, not {account_id!r}")
+        return boto3.Session(aws_access_key_id=keys[account_id],
+                             aws_secret_access_key=SECRET_ACCESS_KEY,
+                             region_name=self.sandbox.region)
+
+    # ------------------------------------------------------------------ deciding
+    def authorize(self, principal: principals.Principal, access: actions.Access, *,
+                  region: str, source: str = "request", operation: str = "",
+                  context: dict[str, Any] | None = None) -> Decision:
+        """Decide one access for ``principal`` and record it."""
+        return self._decide(principal, access, region=region, source=source,
+                            operation=operation, context=context)[0]
+
+    def _decide(self, principal: principals.Principal, access: actions.Access, *,
+                region: str, source: str = "request", operation: str = "",
+                context: dict[str, Any] | None = None) -> tuple[Decision, str]:
+        owner = resources.account_of(access.resource, principal.account)
+        request = Request(
+            principal=principal.arn, action=access.action, resource=access.resource,
+            context={**global_context(principal, region), **access.context, **(context or {})},
+            principal_account=principal.account, resource_account=owner,
+            role=principal.role_arn)
+        decision = evaluate(request, principal.identity,
+                            resource=resources.policy_of(access.resource, access.action),
+                            boundary=principal.boundary, session=principal.session)
+        text = "" if decision.allowed else message(request, decision)
+        self.trail.record(Entry(
+            principal=principal.arn, action=access.action, resource=access.resource,
+            allowed=decision.allowed, message=text, statement=decision.deciding,
+            source=source, operation=operation))
+        return decision, text
+
+    def authorize_service(self, service_principal: str, access: actions.Access, *,
+                          source_arn: str | None, source_account: str | None,
+                          source: str) -> bool:
+        """May AWS service ``service_principal`` (``s3.amazonaws.com``) perform ``access`` on
+        behalf of ``source_arn``? Only the resource's policy can say yes."""
+        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": source_account}
+        request = Request(principal=service_principal, action=access.action,
+                          resource=access.resource,
+                          context={k: v for k, v in context.items() if v is not None},
+                          resource_account=resources.account_of(access.resource, ACCOUNT_ID))
+        decision = evaluate(request, (),
+                            resource=resources.policy_of(access.resource, access.action))
+        self.trail.record(Entry(
+            principal=service_principal, action=access.action, resource=access.resource,
+            allowed=decision.allowed,
+            message="" if decision.allowed else message(request, decision),
+            statement=decision.deciding, source=source))
+        return decision.allowed
+
+    # ------------------------------------------------------------------ the server's hook
+    def route(self, environ: dict[str, Any]) -> Any:
+        """Called for each request before moto: None lets it through, else the refusal."""
+        if not self.enforcing:
+            return None
+        signed = _credential(environ)
+        if signed is None:
+            return None  # not an AWS API call: an API Gateway invoke, a website, moto's API
+        key, region, service = signed
+        # S3 bodies are objects: only DeleteObjects' (the keys it names) is read
+        deletes = service == "s3" and environ.get("QUERY_STRING", "").startswith("delete")
+        body = _body(environ) if service != "s3" or deletes else b""
+        headers = {name[5:].replace("_", "-").lower(): value
+                   for name, value in environ.items() if name.startswith("HTTP_")}
+        if "CONTENT_TYPE" in environ:
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        call = actions.identify(environ.get("REQUEST_METHOD", "GET"),
+                                environ.get("PATH_INFO", "/"),
+                                environ.get("QUERY_STRING", ""), headers, body)
+        if call is None:
+            return None
+        query_protocol = _query_protocol(environ, body)
+        principal = principal_of_key(key)
+        if principal is None:
+            return denials.unknown_key(service, query_protocol)
+        resource_account = principal.account
+        for access in actions.accesses(call, principal.account):
+            decision, text = self._decide(principal, access, region=region,
+                                          operation=call.operation)
+            if not decision.allowed:
+                return denials.access_denied(
+                    service, query_protocol,
+                    denials.spell(service, access.action, access.resource, text))
+            owner = resources.account_of(access.resource, principal.account)
+            if owner != principal.account and service not in ("sts", "iam"):
+                resource_account = owner
+        if key == SECOND_ACCESS_KEY_ID or resource_account != principal.account:
+            # moto serves the account it is told (core/responses.py current_account)
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = (
+                resource_account if resource_account != principal.account
+                else SECOND_ACCOUNT_ID)
+        return None
+
+    def reset(self) -> None:
+        self.trail.clear()
+
+    def close(self) -> None:
+        self.trail.clear()
+
+
+def principal_of_key(key: str) -> principals.Principal | None:
+    """Whose key this is: an administrator's, an IAM user's or a session's; None if nobody's."""
+    if key in ADMIN_KEYS:
+        return administrator(ADMIN_KEYS[key])
+    return principals.principal_for_access_key(key)
+
+
+def global_context(principal: principals.Principal, region: str) -> dict[str, Any]:
+    """The global condition keys AWS puts in every request's context."""
+    now = datetime.now(timezone.utc)
+    context: dict[str, Any] = {
+        "aws:PrincipalArn": principal.role_arn or principal.arn,
+        "aws:PrincipalAccount": principal.account,
+        "aws:PrincipalType": {"user": "User", "assumed-role": "AssumedRole", "root": "Account",
+                              "role": "AssumedRole"}.get(principal.kind, "User"),
+        "aws:RequestedRegion": region,
+        "aws:SecureTransport": "true",  # boto3 speaks HTTPS to AWS; loopback stands in for it
+        "aws:SourceIp": "127.0.0.1",
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:ViaAWSService": "false",
+    }
+    if principal.kind == "user":
+        context["aws:username"] = principal.arn.rsplit("/", 1)[1]
+    return context
+
+
+def _credential(environ: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(access key, region, service) from a SigV4 Authorization header or presigned URL."""
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if not header.startswith("AWS4-HMAC-SHA256"):
+        query = environ.get("QUERY_STRING", "")
+        if "X-Amz-Credential" not in query:
+            return None
+        credential = parse_qs(query).get("X-Amz-Credential", [""])[0].split("/")
+        return (credential[0], credential[2], credential[3]) if len(credential) > 3 else None
+    found = _CREDENTIAL.search(header)
+    return found.groups() if found else None  # type: ignore[return-value]
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    """Read the body and put it back, so that moto still gets it."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        return b""
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def _query_protocol(environ: dict[str, Any], body: bytes) -> bool:
+    return (environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+            and b"Action=" in body)
+
+
+# ---------------------------------------------------------------------- the extension
+def install(sandbox: Any) -> Enforcer:
+    global _enforcer
+    principals.install()
+    simulate.install()
+    deliveries.install()
+    _patch_caller_identity()
+    _enforcer = Enforcer(sandbox)
+    sandbox._server.add_route(_enforcer.route)
+    if not _enforcer.enforcing:
+        print("IAM enforcement is off: every request is allowed, whatever the policies say. "
+              "sandbox.start() turns it back on.", file=sys.stderr)
+    return _enforcer
+
+
+def uninstall() -> None:
+    global _enforcer
+    _enforcer = None
+    deliveries.uninstall()
+    simulate.uninstall()
+    principals.uninstall()
+    _unpatch_caller_identity()
+
+
+def enforcer() -> Enforcer | None:
+    """The running sandbox's enforcer, for the extensions that act for a service."""
+    return _enforcer
+
+
+_saved_identity: list[Any] = []
+
+
+def _patch_caller_identity() -> None:
+    """GetCallerIdentity names the notebook ``user/learner``, the second account's
+    administrator ``user/administrator``; moto answers ``arn:aws:sts::<acct>:user/moto`` for
+    keys it did not issue (sts/models.py get_caller_identity)."""
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.get_caller_identity
+    _saved_identity.append(original)
+
+    def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
+        if access_key_id in ADMIN_KEYS:
+            admin = administrator(ADMIN_KEYS[access_key_id])
+            return "AIDASANDBOX" + admin.arn.rsplit("/", 1)[1].upper(), admin.arn, admin.account
+        return original(self, access_key_id, region)
+
+    STSBackend.get_caller_identity = get_caller_identity
+
+
+def _unpatch_caller_identity() -> None:
+    from moto.sts.models import STSBackend
+
+    if _saved_identity:
+        STSBackend.get_caller_identity = _saved_identity.pop()

@@ -1,0 +1,310 @@
+"""What services do on the learner's behalf, checked as AWS checks it.
+
+A service that invokes a function or writes to a queue is a service principal
+(``s3.amazonaws.com``): only the resource's policy can let it in, with the source's ARN and
+account in the request's context. Each check sits at the moto seam where the service acts:
+
+- S3 event notifications (``moto/s3/notifications.py``): at configuration time S3 tests each
+  destination and refuses the whole configuration, ``InvalidArgument: Unable to validate the
+  following destination configurations``; a destination that stops allowing it later is skipped.
+- SNS subscriptions (``moto/sns/models.py`` ``Subscription.publish``): a Lambda or SQS endpoint
+  whose policy does not admit the topic gets nothing; the publisher never knows.
+- EventBridge targets (``moto/events/models.py`` ``Rule.send_to_targets``): SQS targets need
+  the queue's policy; Lambda targets, which moto does not deliver at all, are invoked
+  asynchronously when the function policy admits the rule.
+- Lambda itself: a function's role must trust ``lambda.amazonaws.com`` (CreateFunction says
+  ``The role defined for the function cannot be assumed by Lambda.``); an SQS event source
+  mapping needs a role that may read the queue; and the function's log lines reach CloudWatch
+  Logs only when its role may write them (the classic "my function has no logs").
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from typing import Any
+
+from . import principals
+from .actions import Access
+
+_patches: list[tuple[Any, str, Any]] = []
+
+
+def _enforcer() -> Any:
+    from . import enforcer
+
+    found = enforcer()
+    return found if found is not None and found.enforcing else None
+
+
+def service_may(service: str, action: str, resource: str, *, source_arn: str,
+                source_account: str, source: str) -> bool:
+    """May AWS service ``service`` (``s3.amazonaws.com``) perform ``action`` on ``resource``
+    for ``source_arn``? True when IAM is not enforced."""
+    enforcer = _enforcer()
+    if enforcer is None:
+        return True
+    return enforcer.authorize_service(service, Access(action, resource, {}),
+                                      source_arn=source_arn, source_account=source_account,
+                                      source=source)
+
+
+def role_may(role_arn: str, action: str, resource: str, *, region: str, source: str) -> bool:
+    """May ``role_arn``'s sessions perform ``action`` on ``resource``? True when IAM is not
+    enforced or the role is gone (the service then fails in its own way)."""
+    enforcer = _enforcer()
+    if enforcer is None:
+        return True
+    principal = principals.policies_of(role_arn)
+    if principal is None:
+        return True
+    return enforcer.authorize(principal, Access(action, resource, {}), region=region,
+                              source=source).allowed
+
+
+# ---------------------------------------------------------------------- S3
+def _bucket_arn(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}"
+
+
+def _s3_destination_errors(bucket: Any, account: str) -> list[tuple[str, str]]:
+    """(destination ARN, reason) for each destination that does not admit S3."""
+    config = bucket.notification_configuration
+    if config is None:
+        return []
+    failures = []
+    checks = [(n.arn, "lambda:InvokeFunction", f"Not authorized to invoke function [{n.arn}]")
+              for n in config.cloud_function]
+    checks += [(n.arn, "sqs:SendMessage", "Permissions on the destination queue do not allow "
+                "S3 to publish notifications from this bucket") for n in config.queue]
+    checks += [(n.arn, "sns:Publish", "Permissions on the destination topic do not allow S3 "
+                "to publish notifications from this bucket") for n in config.topic]
+    for arn, action, reason in checks:
+        if not service_may("s3.amazonaws.com", action, arn, source_arn=_bucket_arn(bucket.name),
+                           source_account=account,
+                           source=f"S3 notification configuration of {bucket.name}"):
+            failures.append((arn, reason))
+    return failures
+
+
+def _put_bucket_notification_configuration(original: Any) -> Any:
+    def put_bucket_notification_configuration(self: Any, bucket_name: str,
+                                              notification_config: dict[str, Any]) -> None:
+        from moto.s3.exceptions import S3ClientError
+
+        bucket = self.get_bucket(bucket_name)
+        before = bucket.notification_configuration
+        original(self, bucket_name, notification_config)
+        if _s3_destination_errors(bucket, self.account_id):
+            bucket.notification_configuration = before
+            # AWS adds ArgumentName1/ArgumentValue1 pairs naming each destination; botocore
+            # shows only the code and this message
+            raise S3ClientError("InvalidArgument",
+                                "Unable to validate the following destination configurations")
+
+    return put_bucket_notification_configuration
+
+
+def _bucket_of(event_body: Any) -> str:
+    try:
+        return event_body["Records"][0]["s3"]["bucket"]["name"]
+    except (KeyError, IndexError, TypeError):
+        return event_body.get("Bucket", "") if isinstance(event_body, dict) else ""
+
+
+def _s3_delivery(original: Any, action: str, arn_of: Any) -> Any:
+    def deliver(account_id: str, event_body: Any, target: str, region_name: str) -> None:
+        bucket = _bucket_of(event_body)
+        arn = arn_of(account_id, target, region_name)
+        if service_may("s3.amazonaws.com", action, arn, source_arn=_bucket_arn(bucket),
+                       source_account=account_id, source=f"S3 event notification of {bucket}"):
+            original(account_id, event_body, target, region_name)
+
+    return deliver
+
+
+# ---------------------------------------------------------------------- SNS
+def _subscription_publish(original: Any) -> Any:
+    def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
+        if self.protocol in ("lambda", "sqs"):
+            action = "lambda:InvokeFunction" if self.protocol == "lambda" else "sqs:SendMessage"
+            if not service_may("sns.amazonaws.com", action, self.endpoint,
+                               source_arn=self.topic.arn, source_account=self.account_id,
+                               source=f"SNS delivery from {self.topic.name}"):
+                return
+        original(self, message, message_id, *args, **kwargs)
+
+    return publish
+
+
+# ---------------------------------------------------------------------- EventBridge
+def _send_to_targets(original: Any) -> Any:
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        functions = [t for t in self.targets if ":lambda:" in t["Arn"]]
+        if functions:
+            for target in functions:
+                _invoke_from_rule(self, target, original_event)
+            rest = copy.copy(self)
+            rest.targets = [t for t in self.targets if t not in functions]
+            original(rest, original_event, transform_input)
+        else:
+            original(self, original_event, transform_input)
+
+    return send_to_targets
+
+
+def _invoke_from_rule(rule: Any, target: dict[str, Any], event: Any) -> None:
+    """EventBridge invokes a Lambda target asynchronously with the event (or the target's
+    Input / InputPath), when the function policy admits this rule."""
+    from moto.awslambda.models import lambda_backends
+
+    from .. import core
+
+    if not service_may("events.amazonaws.com", "lambda:InvokeFunction", target["Arn"],
+                       source_arn=rule.arn, source_account=rule.account_id,
+                       source=f"EventBridge rule {rule.name}"):
+        return
+    payload = _target_input(target, event)
+    parts = target["Arn"].split(":")
+    try:
+        fn = lambda_backends[parts[4]][parts[3]].get_function(
+            parts[6], parts[7] if len(parts) > 7 else None)
+    except Exception:  # the function is gone: EventBridge counts a failed invocation
+        return
+    sandbox = core.current()
+    if sandbox is not None:
+        sandbox.lambda_runtime.async_invoker.submit(fn, payload.encode(), str(uuid.uuid4()),
+                                                    target["Arn"])
+
+
+def _target_input(target: dict[str, Any], event: Any) -> str:
+    """The target's payload: its constant Input, the part of the event its InputPath names,
+    its InputTransformer's template, or the whole event."""
+    if "Input" in target:
+        return target["Input"]
+    if "InputPath" in target:
+        found = event
+        for key in target["InputPath"].lstrip("$").strip(".").split("."):
+            if key:
+                found = found.get(key) if isinstance(found, dict) else None
+        return json.dumps(found)
+    if "InputTransformer" in target:
+        from moto.events.utils import EventTemplateParser
+
+        transformer = target["InputTransformer"]
+        shaped = EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
+                                           input_paths_map=transformer.get("InputPathsMap", {}),
+                                           event=event)
+        return shaped if isinstance(shaped, str) else json.dumps(shaped)
+    return json.dumps(event)
+
+
+def _send_to_sqs_queue(original: Any) -> Any:
+    def send_to_sqs_queue(self: Any, resource_id: str, event: Any, group_id: Any = None) -> None:
+        arn = f"arn:aws:sqs:{self.region_name}:{self.account_id}:{resource_id}"
+        if service_may("events.amazonaws.com", "sqs:SendMessage", arn, source_arn=self.arn,
+                       source_account=self.account_id, source=f"EventBridge rule {self.name}"):
+            original(self, resource_id, event, group_id)
+
+    return send_to_sqs_queue
+
+
+# ---------------------------------------------------------------------- Lambda
+LAMBDA_CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
+SQS_POLLING = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
+
+
+def _put_function(original: Any) -> Any:
+    def put_function(self: Any, fn: Any) -> None:
+        from . import resources
+
+        # a malformed or missing role is moto's to refuse (awslambda/models.py put_function)
+        if resources.policy_of(fn.role, "sts:AssumeRole") is not None and not service_may(
+                "lambda.amazonaws.com", "sts:AssumeRole", fn.role, source_arn=fn.function_arn,
+                source_account=fn.account_id,
+                source=f"Lambda assuming the role of {fn.function_name}"):
+            from moto.awslambda.exceptions import InvalidParameterValueException
+
+            raise InvalidParameterValueException(LAMBDA_CANNOT_ASSUME)
+        original(self, fn)
+
+    return put_function
+
+
+def _create_event_source_mapping(original: Any) -> Any:
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        source = spec.get("EventSourceArn", "")
+        if source.startswith("arn:aws:sqs:") and spec.get("FunctionName"):
+            fn = self._lambdas.get_function_by_name_or_arn_with_qualifier(spec["FunctionName"])
+            for operation in SQS_POLLING:
+                if not role_may(fn.role, f"sqs:{operation}", source, region=self.region_name,
+                                source=f"Lambda event source mapping for {fn.function_name}"):
+                    from moto.awslambda.exceptions import InvalidParameterValueException
+
+                    raise InvalidParameterValueException(
+                        "The provided execution role does not have permissions to call "
+                        f"{operation} on SQS")
+        return original(self, spec)
+
+    return create_event_source_mapping
+
+
+def may_write_logs(spec: Any, stream: str) -> bool:
+    """Lambda writes a function's logs with its role: without logs:CreateLogStream and
+    logs:PutLogEvents (and logs:CreateLogGroup for a new group) they are lost, silently."""
+    from moto.logs.models import logs_backends
+
+    group = f"arn:aws:logs:{spec.region}:{spec.account_id}:log-group:{spec.log_group}"
+    logs = logs_backends[spec.account_id][spec.region]
+    wanted = []
+    if spec.log_group not in logs.groups:
+        wanted.append(("logs:CreateLogGroup", group + ":log-stream:"))
+    elif stream not in logs.groups[spec.log_group].streams:
+        wanted.append(("logs:CreateLogStream", f"{group}:log-stream:{stream}"))
+    wanted.append(("logs:PutLogEvents", f"{group}:log-stream:{stream}"))
+    return all(role_may(spec.role, action, resource, region=spec.region,
+                        source=f"Lambda log delivery for {spec.name}")
+               for action, resource in wanted)
+
+
+# ---------------------------------------------------------------------- install
+def install() -> None:
+    from moto.awslambda.models import LambdaBackend, LambdaStorage
+    from moto.events.models import Rule
+    from moto.s3 import notifications
+    from moto.s3.models import S3Backend
+    from moto.sns.models import Subscription
+
+    def as_given(account: str, target: str, region: str) -> str:
+        return target
+
+    def queue_arn(account: str, target: str, region: str) -> str:
+        return f"arn:aws:sqs:{region}:{account}:{target}"
+
+    for owner, name, make in [
+        (S3Backend, "put_bucket_notification_configuration",
+         _put_bucket_notification_configuration),
+        (notifications, "_invoke_awslambda",
+         lambda o: _s3_delivery(o, "lambda:InvokeFunction", as_given)),
+        (notifications, "_send_sqs_message",
+         lambda o: _s3_delivery(o, "sqs:SendMessage", queue_arn)),
+        (notifications, "_send_sns_message",
+         lambda o: _s3_delivery(o, "sns:Publish", as_given)),
+        (Subscription, "publish", _subscription_publish),
+        (Rule, "send_to_targets", _send_to_targets),
+        (Rule, "_send_to_sqs_queue", _send_to_sqs_queue),
+        (LambdaStorage, "put_function", _put_function),
+        (LambdaBackend, "create_event_source_mapping", _create_event_source_mapping),
+    ]:
+        original = getattr(owner, name)
+        _patches.append((owner, name, original))
+        setattr(owner, name, make(original))
+
+
+def uninstall() -> None:
+    while _patches:
+        owner, name, original = _patches.pop()
+        setattr(owner, name, original)

@@ -204,6 +204,14 @@ def test_a_broad_managed_policy_is_not_least_privilege(shop):
     _fails("restock_has_least_privilege", "may also dynamodb:DeleteItem")
 
 
+def test_a_read_only_managed_policy_allows_more_than_restock_needs(shop):
+    boto3.client("iam").attach_role_policy(
+        RoleName="inventory-role",
+        PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+    restock_policy(allow("dynamodb:UpdateItem", table_arn("inventory")))
+    _fails("restock_has_least_privilege", "may also dynamodb:Scan on inventory")
+
+
 def test_an_explicit_deny_of_the_rest_passes(shop):
     restock_policy(allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], table_arn("inventory")),
                    {"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*"})

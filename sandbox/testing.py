@@ -51,19 +51,24 @@ def zip_files(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
     return buffer.getvalue()
 
 
-def execution_role(name: str = ROLE_NAME, *actions: str) -> str:
-    """An execution role Lambda can assume (created when missing), allowed to write its logs
-    and to perform ``actions`` (``"dynamodb:PutItem"``, ``"sqs:*"``) on any resource; its ARN."""
+def execution_role(name: str = ROLE_NAME, *actions: str,
+                   service: str = "lambda.amazonaws.com") -> str:
+    """A role ``service`` can assume (Lambda's execution role by default; pass
+    ``service="states.amazonaws.com"`` for a state machine's), created when missing, allowed to
+    write logs and to perform ``actions`` (``"dynamodb:PutItem"``, ``"sqs:*"``) on any
+    resource; its ARN."""
     import boto3
 
-    from .magic import BASIC_EXECUTION, TRUST_POLICY
+    from .magic import BASIC_EXECUTION
 
     iam = boto3.client("iam")
     try:
         arn = iam.get_role(RoleName=name)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
         arn = iam.create_role(RoleName=name,
-                              AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))["Role"]["Arn"]
+                              AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         iam.put_role_policy(RoleName=name, PolicyName="basic-execution",
                             PolicyDocument=json.dumps(BASIC_EXECUTION))
     if actions:

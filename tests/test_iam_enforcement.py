@@ -446,3 +446,19 @@ def test_a_cross_account_invoke_needs_the_function_policy_and_the_callers_policy
     out = partner.invoke(FunctionName=arn)
     assert json.loads(out["Payload"].read()) == "from 123456789012"
     assert partner.list_functions()["Functions"] == []  # its own account has none
+
+
+def test_step_functions_refuses_a_role_it_may_not_assume(sb):
+    sfn = boto3.client("stepfunctions")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    e = error_of(sfn.create_state_machine, name="m", definition=definition,
+                 roleArn=execution_role("lambdas-only"))
+    assert e.response["Error"]["Code"] == "AccessDeniedException"
+    assert e.response["Error"]["Message"] == (
+        "Neither the global service principal states.amazonaws.com, nor the regional one is "
+        "authorized to assume the provided role.")
+    arn = sfn.create_state_machine(name="m", definition=definition, roleArn=execution_role(
+        "for-states", service="states.amazonaws.com"))["stateMachineArn"]
+    e = error_of(sfn.update_state_machine, stateMachineArn=arn,
+                 roleArn=execution_role("lambdas-only"))
+    assert e.response["Error"]["Code"] == "AccessDeniedException"

@@ -270,41 +270,101 @@ def may_write_logs(spec: Any, stream: str) -> bool:
                for action, resource in wanted)
 
 
+# ---------------------------------------------------------------------- Step Functions
+STATES_CANNOT_ASSUME = ("Neither the global service principal states.amazonaws.com, nor the "
+                        "regional one is authorized to assume the provided role.")
+
+
+def _trusted_by_states(role_arn: str | None, machine: str) -> None:
+    """CreateStateMachine and UpdateStateMachine refuse a role that Step Functions may not
+    assume, with AccessDeniedException and this message (recorded AWS answer)."""
+    from . import resources
+
+    if not role_arn or resources.policy_of(role_arn, "sts:AssumeRole") is None:
+        return  # a malformed or missing role: moto's to refuse
+    account = role_arn.split(":")[4]
+    if not service_may("states.amazonaws.com", "sts:AssumeRole", role_arn,
+                       source_arn=f"arn:aws:states:::stateMachine:{machine}",
+                       source_account=account, source=f"Step Functions assuming the role of "
+                                                      f"{machine}"):
+        from moto.core.exceptions import AWSError
+
+        raise AWSError(STATES_CANNOT_ASSUME, "AccessDeniedException")
+
+
+def _create_state_machine(original: Any) -> Any:
+    def create_state_machine(self: Any, name: str, definition: str, roleArn: str,  # noqa: N803
+                             *args: Any, **kwargs: Any) -> Any:
+        _trusted_by_states(roleArn, name)
+        return original(self, name, definition, roleArn, *args, **kwargs)
+
+    return create_state_machine
+
+
+def _update_state_machine(original: Any) -> Any:
+    def update_state_machine(self: Any, arn: str, *args: Any, **kwargs: Any) -> Any:
+        role = kwargs.get("role_arn", args[1] if len(args) > 1 else None)
+        _trusted_by_states(role, arn.rsplit(":", 1)[-1])
+        return original(self, arn, *args, **kwargs)
+
+    return update_state_machine
+
+
 # ---------------------------------------------------------------------- install
-def install() -> None:
-    from moto.awslambda.models import LambdaBackend, LambdaStorage
-    from moto.events.models import Rule
-    from moto.s3 import notifications
-    from moto.s3.models import S3Backend
-    from moto.sns.models import Subscription
+def _as_given(account: str, target: str, region: str) -> str:
+    return target
 
-    def as_given(account: str, target: str, region: str) -> str:
-        return target
 
-    def queue_arn(account: str, target: str, region: str) -> str:
-        return f"arn:aws:sqs:{region}:{account}:{target}"
+def _queue_arn(account: str, target: str, region: str) -> str:
+    return f"arn:aws:sqs:{region}:{account}:{target}"
 
-    for owner, name, make in [
-        (S3Backend, "put_bucket_notification_configuration",
-         _put_bucket_notification_configuration),
-        (notifications, "_invoke_awslambda",
-         lambda o: _s3_delivery(o, "lambda:InvokeFunction", as_given)),
-        (notifications, "_send_sqs_message",
-         lambda o: _s3_delivery(o, "sqs:SendMessage", queue_arn)),
-        (notifications, "_send_sns_message",
-         lambda o: _s3_delivery(o, "sns:Publish", as_given)),
-        (Subscription, "publish", _subscription_publish),
-        (Rule, "send_to_targets", _send_to_targets),
-        (Rule, "_send_to_sqs_queue", _send_to_sqs_queue),
-        (LambdaStorage, "put_function", _put_function),
-        (LambdaBackend, "create_event_source_mapping", _create_event_source_mapping),
-    ]:
-        original = getattr(owner, name)
+
+# module -> [(attribute path, wrapper)]: each patched when moto first imports the module
+SEAMS: dict[str, list[tuple[str, Any]]] = {
+    "moto.s3.models": [
+        ("S3Backend.put_bucket_notification_configuration",
+         _put_bucket_notification_configuration)],
+    "moto.s3.notifications": [
+        ("_invoke_awslambda", lambda o: _s3_delivery(o, "lambda:InvokeFunction", _as_given)),
+        ("_send_sqs_message", lambda o: _s3_delivery(o, "sqs:SendMessage", _queue_arn)),
+        ("_send_sns_message", lambda o: _s3_delivery(o, "sns:Publish", _as_given))],
+    "moto.sns.models": [("Subscription.publish", _subscription_publish)],
+    "moto.events.models": [("Rule.send_to_targets", _send_to_targets),
+                           ("Rule._send_to_sqs_queue", _send_to_sqs_queue)],
+    "moto.awslambda.models": [
+        ("LambdaStorage.put_function", _put_function),
+        ("LambdaBackend.create_event_source_mapping", _create_event_source_mapping)],
+    "moto.stepfunctions.models": [
+        ("StepFunctionBackend.create_state_machine", _create_state_machine),
+        ("StepFunctionBackend.update_state_machine", _update_state_machine)],
+}
+
+
+def _patch_module(module: Any) -> None:
+    for path, wrap in SEAMS[module.__name__]:
+        *owner_path, name = path.split(".")
+        owner = module
+        for part in owner_path:
+            owner = getattr(owner, part)
+        if any(o is owner and n == name for o, n, _ in _patches):
+            continue  # patched already
+        original = vars(owner)[name]
         _patches.append((owner, name, original))
-        setattr(owner, name, make(original))
+        setattr(owner, name, wrap(original))
+
+
+def install() -> None:
+    from .. import lazy
+
+    for module in SEAMS:
+        lazy.when_imported(module, _patch_module)
 
 
 def uninstall() -> None:
+    from .. import lazy
+
+    for module in SEAMS:
+        lazy.forget(module, _patch_module)
     while _patches:
         owner, name, original = _patches.pop()
         setattr(owner, name, original)

@@ -237,22 +237,16 @@ def _invoke_authorizer(service: Any, context: Context, authorizer: dict[str, Any
 
 
 def _enforce(answer: dict[str, Any], arn: str) -> None:
-    from ..awslambda.permissions import _arn_like, _as_list, _like
+    """The authorizer's policy, evaluated as IAM evaluates an identity policy for
+    ``execute-api:Invoke`` on the method's ARN (conditions and NotAction included)."""
+    from ..iam.policy import Policy, Request, evaluate
 
-    allowed = False
-    for statement in _as_list(answer["policyDocument"].get("Statement")):
-        if not isinstance(statement, dict):
-            continue
-        actions = _as_list(statement.get("Action"))
-        if not any(_like(str(a), "execute-api:Invoke", case=False) for a in actions):
-            continue
-        if not any(_arn_like(str(r), arn) for r in _as_list(statement.get("Resource"))):
-            continue
-        if statement.get("Effect") == "Deny":
-            raise Denied(EXPLICIT_DENY, f"The authorizer's policy denies {arn}")
-        if statement.get("Effect") == "Allow":
-            allowed = True
-    if not allowed:
+    principal = str(answer.get("principalId") or "anonymous")
+    decision = evaluate(Request(principal=principal, action="execute-api:Invoke", resource=arn),
+                        (Policy(answer["policyDocument"], "identity", "the authorizer's policy"),))
+    if decision.decision == "explicitDeny":
+        raise Denied(EXPLICIT_DENY, f"The authorizer's policy denies {arn}")
+    if not decision.allowed:
         raise Denied(NOT_ALLOWED, f"The authorizer's policy does not allow {arn}")
 
 

@@ -13,10 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..iam.policy import Policy, Request
-from ..iam.policy import arn_like as _arn_like  # noqa: F401  (API Gateway authorizers, S3 websites)
-from ..iam.policy import as_list as _as_list  # noqa: F401
 from ..iam.policy import evaluate as evaluate_request
-from ..iam.policy import like as _like  # noqa: F401
 
 INVOKE = "lambda:InvokeFunction"
 
@@ -28,7 +25,7 @@ def allows_invoke(fn: Any, principal: str, source_arn: str | None = None,
     ``apigateway.amazonaws.com``) perform ``action`` on it, for a request made on behalf of
     ``source_arn`` in ``source_account``. ``invoked_arn`` is the ARN the caller named: a
     permission added for an alias or version covers only that qualified ARN, as on AWS."""
-    return evaluate(_statements(fn), principal=principal, action=action,
+    return evaluate(statements_of(fn), principal=principal, action=action,
                     resource=invoked_arn or fn.function_arn,
                     context={"aws:SourceArn": source_arn, "aws:SourceAccount": source_account})
 
@@ -38,7 +35,7 @@ def _policy(statements: list[dict[str, Any]], name: str) -> Policy:
                   f"function policy of {name}")
 
 
-def _statements(fn: Any) -> list[dict[str, Any]]:
+def statements_of(fn: Any) -> list[dict[str, Any]]:
     """The function's statements; moto files a permission for an alias or version on the
     object it resolves to, so the unqualified function's are read too (each statement's
     Resource still says which ARN it covers)."""

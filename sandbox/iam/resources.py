@@ -54,7 +54,7 @@ def policy_of(arn: str, action: str) -> Policy | None:
 def _function_policy(account: str, region: str, parts: list[str]) -> Policy | None:
     from moto.awslambda.models import lambda_backends
 
-    from ..awslambda.permissions import _statements as statements_of
+    from ..awslambda.permissions import statements_of
 
     name, qualifier = parts[1], (parts[2] if len(parts) > 2 else None)
     try:

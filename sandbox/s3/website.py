@@ -168,7 +168,9 @@ def _public(bucket: Any, key: str, found: Any) -> bool:
     policy_blocked = block is not None and block.restrict_public_buckets
     acl_blocked = block is not None and block.ignore_public_acls
     if bucket.policy and not policy_blocked:
-        from ..awslambda.permissions import _arn_like, _as_list, _like
+        from ..iam.policy import arn_like as _arn_like
+        from ..iam.policy import as_list as _as_list
+        from ..iam.policy import like as _like
 
         try:
             document = json.loads(bucket.policy)

@@ -462,3 +462,52 @@ def test_step_functions_refuses_a_role_it_may_not_assume(sb):
     e = error_of(sfn.update_state_machine, stateMachineArn=arn,
                  roleArn=execution_role("lambdas-only"))
     assert e.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def _signed_get(url: str, access_key: str, secret_key: str):
+    import requests
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials(access_key, secret_key), "execute-api", REGION).add_auth(request)
+    return requests.get(url, headers=dict(request.headers))
+
+
+def test_an_aws_iam_method_admits_only_callers_allowed_to_invoke_it(sb):
+    apigw = boto3.client("apigateway")
+    api = apigw.create_rest_api(name="private")["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    resource = apigw.create_resource(restApiId=api, parentId=root, pathPart="report")["id"]
+    apigw.put_method(restApiId=api, resourceId=resource, httpMethod="GET",
+                     authorizationType="AWS_IAM")
+    apigw.put_integration(restApiId=api, resourceId=resource, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_method_response(restApiId=api, resourceId=resource, httpMethod="GET",
+                              statusCode="200")
+    apigw.put_integration_response(restApiId=api, resourceId=resource, httpMethod="GET",
+                                   statusCode="200",
+                                   responseTemplates={"application/json": '{"ok": true}'})
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    url = f"https://{api}.execute-api.{REGION}.amazonaws.com/prod/report"
+    method = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/prod/GET/report"
+
+    iam = boto3.client("iam")
+    keys = {}
+    for name, statements in (("outsider", []), ("analyst", [allow("execute-api:Invoke",
+                                                                  method)])):
+        iam.create_user(UserName=name)
+        if statements:
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
+        keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
+
+    refused = _signed_get(url, keys["outsider"]["AccessKeyId"],
+                          keys["outsider"]["SecretAccessKey"])
+    assert refused.status_code == 403
+    assert refused.json() == {"Message": (
+        f"User: arn:aws:iam::{ACCOUNT}:user/outsider is not authorized to perform: "
+        f"execute-api:Invoke on resource: arn:aws:execute-api:{REGION}:********9012:{api}/prod/"
+        "GET/report")}
+    admitted = _signed_get(url, keys["analyst"]["AccessKeyId"], keys["analyst"]["SecretAccessKey"])
+    assert admitted.status_code == 200 and admitted.json() == {"ok": True}

@@ -297,6 +297,7 @@ def test_a_role_without_log_permissions_loses_the_functions_logs(sb):
     assert "/aws/lambda/loud" in groups and "/aws/lambda/quiet" not in groups
     denied = sb.iam.denials(principal="role/mute")
     assert denied and denied[0].action == "logs:CreateLogGroup"
+    assert denied[0].principal == f"arn:aws:sts::{ACCOUNT}:assumed-role/mute/quiet"
     assert denied[0].source == "Lambda log delivery for quiet"
 
 
@@ -443,6 +444,9 @@ def test_a_cross_account_invoke_needs_the_function_policy_and_the_callers_policy
     boto3.client("lambda").add_permission(
         FunctionName="shared", StatementId="partner", Action="lambda:InvokeFunction",
         Principal=SECOND_ACCOUNT_ID)
+    statement = json.loads(boto3.client("lambda").get_policy(FunctionName="shared")["Policy"])[
+        "Statement"][0]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{SECOND_ACCOUNT_ID}:root"}
     out = partner.invoke(FunctionName=arn)
     assert json.loads(out["Payload"].read()) == "from 123456789012"
     assert partner.list_functions()["Functions"] == []  # its own account has none

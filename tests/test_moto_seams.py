@@ -13,6 +13,7 @@ PINNED_MOTO = "5.2.5"
 SEAMS = [
     # (module, class, attribute, parameters it must take)
     ("moto.awslambda.models", "LambdaFunction", "_invoke_lambda", ["self", "event"]),
+    ("moto.awslambda.policy", "Policy", "principal_formatter", ["self", "obj"]),
     ("moto.awslambda.models", "LambdaFunction", "invoke",
      ["self", "body", "request_headers", "response_headers"]),
     ("moto.awslambda.models", "LambdaFunction", "update_configuration", ["self", "config_updates"]),

@@ -89,7 +89,23 @@ def _update_event_invoke_config(self: Any, function_name: str, config: dict) -> 
     return _put_event_invoke_config(self, function_name, merged)
 
 
+def _principal_formatter(self: Any, obj: Any) -> Any:
+    """AddPermission stores an account ID as its root ARN and an IAM ARN under "AWS":
+    ``Principal="210987654321"`` reads back as ``{"AWS": "arn:aws:iam::210987654321:root"}``
+    (AWS's AddPermission example); moto wraps only service names and root ARNs
+    (awslambda/policy.py principal_formatter)."""
+    if isinstance(obj, str):
+        if obj.endswith(".amazonaws.com"):
+            return {"Service": obj}
+        if obj.isdigit() and len(obj) == 12:
+            return {"AWS": f"arn:aws:iam::{obj}:root"}
+        if obj.startswith("arn:aws:iam::") or obj.startswith("arn:aws:sts::"):
+            return {"AWS": obj}
+    return obj
+
+
 _PATCHES = {
+    ("Policy", "principal_formatter"): _principal_formatter,
     ("LambdaBackend", "create_function"): _create_function,
     ("LambdaBackend", "put_function_event_invoke_config"): _put_event_invoke_config,
     ("LambdaBackend", "update_function_event_invoke_config"): _update_event_invoke_config,

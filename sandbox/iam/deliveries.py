@@ -50,13 +50,16 @@ def service_may(service: str, action: str, resource: str, *, source_arn: str,
                                       source=source)
 
 
-def role_may(role_arn: str, action: str, resource: str, *, region: str, source: str) -> bool:
-    """May ``role_arn``'s sessions perform ``action`` on ``resource``? True when IAM is not
-    enforced or the role is gone (the service then fails in its own way)."""
+def role_may(role_arn: str, action: str, resource: str, *, region: str, source: str,
+             session_key: str | None = None) -> bool:
+    """May ``role_arn`` (its session with ``session_key``, when given) perform ``action`` on
+    ``resource``? True when IAM is not enforced or the role is gone (the service then fails
+    in its own way)."""
     enforcer = _enforcer()
     if enforcer is None:
         return True
-    principal = principals.policies_of(role_arn)
+    principal = (session_key and principals.principal_for_access_key(session_key)) or \
+        principals.policies_of(role_arn)
     if principal is None:
         return True
     return enforcer.authorize(principal, Access(action, resource, {}), region=region,
@@ -266,7 +269,8 @@ def may_write_logs(spec: Any, stream: str) -> bool:
         wanted.append(("logs:CreateLogStream", f"{group}:log-stream:{stream}"))
     wanted.append(("logs:PutLogEvents", f"{group}:log-stream:{stream}"))
     return all(role_may(spec.role, action, resource, region=spec.region,
-                        source=f"Lambda log delivery for {spec.name}")
+                        source=f"Lambda log delivery for {spec.name}",
+                        session_key=spec.credentials["AccessKeyId"])
                for action, resource in wanted)
 
 

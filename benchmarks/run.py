@@ -181,7 +181,8 @@ def bench_step_functions(lam) -> None:
     states["Task9"] = {"Type": "Task", "Resource": arn, "End": True}
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(
-        name="bench", roleArn=execution_role(),
+        name="bench", roleArn=execution_role("bench-states", "lambda:InvokeFunction",
+                                             service="states.amazonaws.com"),
         definition=json.dumps({"StartAt": "Task1", "States": states}))["stateMachineArn"]
 
     def execute() -> None:
@@ -331,6 +332,40 @@ def bench_grading() -> None:
         "< 180 s and >= 1.6x", two < 180 and speedup >= 1.6)
 
 
+def bench_iam(sb) -> None:
+    """The cost of deciding every request: an IAM user's PutItem with enforcement on, against
+    the same call with it off, interleaved so that both see the same machine."""
+    import json
+
+    import boto3
+
+    db = boto3.client("dynamodb")
+    db.create_table(TableName="bench-iam", BillingMode="PAY_PER_REQUEST",
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    iam = boto3.client("iam")
+    iam.create_user(UserName="bench-writer")
+    iam.put_user_policy(UserName="bench-writer", PolicyName="write", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem",
+                                                "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="bench-writer")["AccessKey"]
+    writer = boto3.client("dynamodb", aws_access_key_id=key["AccessKeyId"],
+                          aws_secret_access_key=key["SecretAccessKey"])
+
+    def put() -> None:
+        writer.put_item(TableName="bench-iam", Item={"id": {"S": "1"}})
+
+    timed(put, 50)
+    on: list[float] = []
+    off: list[float] = []
+    for _ in range(10):
+        on += timed(put, 40)
+        sb.iam.enforcing = False
+        off += timed(put, 40)
+        sb.iam.enforcing = True
+    median_row("a PutItem as an IAM user, IAM enforced, median", on, "not enforced", off, 1.25)
+
+
 def main() -> int:
     import boto3
 
@@ -349,6 +384,7 @@ def main() -> int:
         bench_throughput(lambda: boto3.session.Session().client("lambda"))
         bench_api_gateway(lam)
         bench_step_functions(lam)
+        bench_iam(sb)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -515,3 +515,45 @@ def test_an_aws_iam_method_admits_only_callers_allowed_to_invoke_it(sb):
         "GET/report")}
     admitted = _signed_get(url, keys["analyst"]["AccessKeyId"], keys["analyst"]["SecretAccessKey"])
     assert admitted.status_code == 200 and admitted.json() == {"ok": True}
+
+
+def test_sns_invokes_a_subscribed_function_only_when_its_policy_admits_the_topic(sb):
+    queue = _recorder(sb)
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:recorder"
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
+    sns.publish(TopicArn=topic, Message="unheard")
+    assert _received(queue, wait=0.5) == []
+    denied = sb.iam.denials()[0]
+    assert (denied.principal, denied.action, denied.resource, denied.source) == (
+        "sns.amazonaws.com", "lambda:InvokeFunction", function, "SNS delivery from alerts")
+
+    boto3.client("lambda").add_permission(
+        FunctionName="recorder", StatementId="sns", Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com", SourceArn=topic)
+    sns.publish(TopicArn=topic, Message="heard")
+    seen = _received(queue)
+    assert seen and seen[0]["Records"][0]["Sns"]["Message"] == "heard"
+
+
+def test_another_account_reads_a_bucket_only_through_its_bucket_policy(sb):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="shared-reports")
+    s3.put_object(Bucket="shared-reports", Key="q3.csv", Body=b"revenue,42")
+    partner = sb.iam.session(SECOND_ACCOUNT_ID).client("s3")
+    e = error_of(partner.get_object, Bucket="shared-reports", Key="q3.csv")
+    # S3 explains a denial only within an account or organization (S3 User Guide,
+    # "Troubleshoot access denied (403 Forbidden) errors"); the trail still says why
+    assert e.response["Error"]["Code"] == "AccessDenied"
+    assert e.response["Error"]["Message"] == "Access Denied"
+    assert sb.iam.denials()[0].message.endswith(
+        "because no resource-based policy allows the s3:GetObject action")
+
+    s3.put_bucket_policy(Bucket="shared-reports", Policy=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SECOND_ACCOUNT_ID}:root"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared-reports/*"}))
+    assert partner.get_object(Bucket="shared-reports", Key="q3.csv")["Body"].read() == \
+        b"revenue,42"
+    error_of(partner.put_object, Bucket="shared-reports", Key="x", Body=b"x")
+    assert sb.iam.denials()[0].action == "s3:PutObject"

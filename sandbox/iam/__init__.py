@@ -173,11 +173,11 @@ class Enforcer:
         for access in actions.accesses(call, principal.account):
             decision, text = self._decide(principal, access, region=region,
                                           operation=call.operation)
-            if not decision.allowed:
-                return denials.access_denied(
-                    service, query_protocol,
-                    denials.spell(service, access.action, access.resource, text))
             owner = resources.account_of(access.resource, principal.account)
+            if not decision.allowed:
+                return denials.access_denied(service, query_protocol, denials.spell(
+                    service, access.action, access.resource, text,
+                    cross_account=owner != principal.account))
             if owner != principal.account and service not in ("sts", "iam"):
                 resource_account = owner
         if key == SECOND_ACCESS_KEY_ID or resource_account != principal.account:

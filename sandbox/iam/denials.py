@@ -30,9 +30,13 @@ REST_JSON_SERVICES = {"lambda", "apigateway", "execute-api"}
 Application = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def spell(service: str, action: str, resource: str, message: str) -> str:
+def spell(service: str, action: str, resource: str, message: str, *,
+          cross_account: bool = False) -> str:
     """The message as ``service`` writes it: SQS lowers the action, SNS raises its prefix,
-    S3 quotes the resource, STS gives no reason."""
+    S3 quotes the resource (and tells a caller from another account, outside any shared
+    organization, only "Access Denied"), STS gives no reason."""
+    if service == "s3" and cross_account:
+        return "Access Denied"
     if service == "sts":
         return re.split(r" because | with an explicit deny", message, maxsplit=1)[0]
     if service == "s3":

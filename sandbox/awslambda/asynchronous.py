@@ -184,10 +184,11 @@ class AsyncInvoker:
             return self._clients[key]
 
     def _send_to_queue(self, fn: Any, queue_arn: str, body: str, **extra: Any) -> None:
-        sqs = self._client(fn, "sqs")
+        # the URL comes from the ARN: Lambda's role needs sqs:SendMessage only, not GetQueueUrl
         _, _, _, _, owner, name = queue_arn.split(":")
-        queue_url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=owner)["QueueUrl"]
-        sqs.send_message(QueueUrl=queue_url, MessageBody=body, **extra)
+        self._client(fn, "sqs").send_message(
+            QueueUrl=f"{self.runtime.sandbox.endpoint_url}/{owner}/{name}", MessageBody=body,
+            **extra)
 
     def _deliver(self, fn: Any, target: str, record: dict, success: bool) -> None:
         service = target.split(":")[2]

@@ -13,7 +13,7 @@ import boto3
 import pytest
 import requests
 
-from sandbox.testing import deploy
+from sandbox.testing import deploy, execution_role
 
 ECHO = """
 import json
@@ -974,7 +974,8 @@ def test_the_serverless_web_application(sb):
         TableName="items", KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST")
-    arn = deploy("items", ITEMS_FUNCTION, Environment={"Variables": {"TABLE": "items"}})
+    role = execution_role("items-role", "dynamodb:PutItem", "dynamodb:Scan")
+    arn = deploy("items", ITEMS_FUNCTION, Role=role, Environment={"Variables": {"TABLE": "items"}})
     origin = "http://webapp.s3-website.localhost:" + sb.endpoint_url.rsplit(":", 1)[1]
     api = HttpApi(CorsConfiguration={"AllowOrigins": [origin], "AllowMethods": ["GET", "POST"],
                                      "AllowHeaders": ["content-type"]})

@@ -4,6 +4,8 @@ builds them, and the checks call them over HTTP."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -33,14 +35,29 @@ def handler(event, context):
 """
 PREFIX = "arn:aws:execute-api:us-east-1:123456789012:"
 NARROW = "{api}/*/GET/books/*"
+ROLE = "arn:aws:iam::123456789012:role/bookshop-role"
 
 
 @pytest.fixture
 def shop(sb):
-    boto3.client("dynamodb").create_table(
+    """The exercise's first cell: the table, and bookshop-role, which may read and write it and
+    write logs."""
+    table_arn = boto3.client("dynamodb").create_table(
         TableName="bookshop", KeySchema=[{"AttributeName": "isbn", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "isbn", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST")
+        BillingMode="PAY_PER_REQUEST")["TableDescription"]["TableArn"]
+    iam = boto3.client("iam")
+    iam.create_role(RoleName="bookshop-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName="bookshop-role", PolicyName="bookshop",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                            {"Effect": "Allow", "Resource": table_arn,
+                             "Action": ["dynamodb:GetItem", "dynamodb:PutItem"]},
+                            {"Effect": "Allow", "Resource": "*", "Action": [
+                                "logs:CreateLogGroup", "logs:CreateLogStream",
+                                "logs:PutLogEvents"]}]}))
     return sb
 
 
@@ -51,9 +68,10 @@ def _site(sb) -> str:
 def rest_api(source: str = GET_BOOK, *, source_arn: str | None = NARROW,
              permission: bool = True, path: tuple[str, str] = ("books", "{isbn}"),
              integration: str = "AWS_PROXY", stage: str = "prod",
-             deploy_last: bool = True) -> str:
-    """get-book behind the REST API bookshop, built as the task asks, with one thing changed."""
-    arn = deploy("get-book", source)
+             deploy_last: bool = True, role: str | None = ROLE) -> str:
+    """get-book behind the REST API bookshop, built as the task asks, with one thing changed
+    (``role=None``: deployed without --role, so with a role that may only write logs)."""
+    arn = deploy("get-book", source, Role=role)
     client = boto3.client("apigateway")
     api = client.create_rest_api(name="bookshop")["id"]
     root = client.get_resources(restApiId=api)["items"][0]["id"]
@@ -81,9 +99,10 @@ def rest_api(source: str = GET_BOOK, *, source_arn: str | None = NARROW,
 
 
 def http_api(source: str = ADD_BOOK, *, route: str = "POST /books", stage: bool = True,
-             permission: bool = True, cors: dict | None = None) -> str:
+             permission: bool = True, cors: dict | None = None,
+             role: str | None = ROLE) -> str:
     """add-book behind the HTTP API bookshop-http, built as the task asks."""
-    arn = deploy("add-book", source)
+    arn = deploy("add-book", source, Role=role)
     client = boto3.client("apigatewayv2")
     api = client.create_api(Name="bookshop-http", ProtocolType="HTTP",
                             **({"CorsConfiguration": cors} if cors else {}))["ApiId"]
@@ -128,7 +147,8 @@ def test_the_solution_passes_every_check(shop):
     ("http_api_allows_the_site", "no HTTP API named 'bookshop-http'"),
 ])
 def test_nothing_done_is_not_attempted(shop, name, hint):
-    deploy("get-book", "raise NotImplementedError()\n")  # what a blank %%lambda cell deploys
+    # what a blank %%lambda get-book --role bookshop-role cell deploys
+    deploy("get-book", "raise NotImplementedError()\n", Role=ROLE)
     _fails(name, hint, NotAttempted)
 
 
@@ -169,6 +189,7 @@ WRONG_KEY = GET_BOOK.replace('Key={"isbn": isbn}', 'Key={"isbn": isbn.upper() + 
     ({"source": WRONG_KEY}, "got 404"),
     ({"source": GET_BOOK.replace('{"message": "no such book"}', '"no such book"')},
      "404's body"),
+    ({"role": None}, "execution role may not read the 'bookshop' table.*--role bookshop-role"),
 ])
 def test_rest_api_serves_books_wrong_answers(shop, kwargs, hint):
     rest_api(**kwargs)
@@ -197,6 +218,7 @@ def test_permission_names_the_method_wrong_answers(shop, kwargs, hint):
     ({"source": ADD_BOOK.replace('json.loads(event["body"])', 'event')}, "DynamoDB refused"),
     ({"source": ADD_BOOK.replace('return {"statusCode": 201, "body": json.dumps(book)}',
                                  "return book")}, "answered 200"),
+    ({"role": None}, "execution role may not write the 'bookshop' table.*dynamodb:PutItem"),
 ])
 def test_http_api_adds_books_wrong_answers(shop, kwargs, hint):
     http_api(**kwargs)

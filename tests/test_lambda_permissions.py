@@ -1,5 +1,6 @@
-"""Function policies: the small evaluator API Gateway (and later S3, SNS, ...) asks before
-invoking a function. Statements are made with AddPermission, as learners make them."""
+"""Function policies: what API Gateway (and S3, SNS, EventBridge) asks before invoking a
+function, decided by IAM's evaluator. Statements are made with AddPermission, as learners make
+them."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def test_a_permission_for_an_alias_covers_only_the_alias(fn):
     assert not allows_invoke(fn(), APIGW, None, None, invoked_arn=unqualified)
 
 
-def test_an_explicit_deny_wins_and_unknown_operators_never_allow():
+def test_an_explicit_deny_wins_and_a_key_the_request_lacks_never_allows():
     allow = {"Effect": "Allow", "Principal": {"Service": APIGW}, "Action": "lambda:*",
              "Resource": "*"}
     deny = {**allow, "Effect": "Deny",
@@ -82,7 +83,7 @@ def test_an_explicit_deny_wins_and_unknown_operators_never_allow():
     assert not evaluate([allow, deny], context=context, **kwargs)
     get = {"aws:sourcearn": f"{API_ARN}/prod/GET/items", "aws:sourceaccount": None}
     assert evaluate([allow, deny], context=get, **kwargs)
-    odd = {**allow, "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01"}}}
-    assert not evaluate([odd], context=get, **kwargs)
+    tagged = {**allow, "Condition": {"StringEquals": {"aws:PrincipalTag/team": "shop"}}}
+    assert not evaluate([tagged], context=get, **kwargs)  # a service principal has no tags
     negated = {**allow, "Condition": {"StringNotEquals": {"AWS:SourceAccount": "999"}}}
     assert evaluate([negated], context=get, **kwargs)  # absent key: a negated test holds

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ..grading.checks import CheckFailed, NotAttempted, check_function
-from ..grading.probes import answered, require_function, require_table, unique
+from ..grading.probes import answered, invoke, require_function, require_table, unique
 
 TABLE = "bookshop"
 REST_API = "bookshop"
@@ -27,6 +27,10 @@ NO_PERMISSION = ("API Gateway may not invoke {function}: add a permission with l
                  "Principal='apigateway.amazonaws.com', SourceArn=...) naming the API.")
 NOT_A_PROXY_RESPONSE = ("API Gateway answered 502: {function}'s answer is not a Lambda proxy "
                         "response. {why}")
+NO_TABLE_ACCESS = ("{function}'s execution role may not {verb} the {table!r} table: Lambda runs "
+                   "the handler as that role. Deploy it with %%lambda {function} --role "
+                   "bookshop-role (the first cell made that role), or allow {action} on the "
+                   "table in its role's policy.")
 
 
 # ---------------------------------------------------------------------------------- finding
@@ -139,9 +143,23 @@ def _rest_route(api: dict) -> None:
                           found=integration.get("uri"))
 
 
+def _answered(function: str, event: dict, action: str, *, expected: Any,
+              hints: dict[str, str]) -> Any:
+    """Invoke the function as API Gateway did: ``answered``, except that a function whose role
+    DynamoDB refused (AccessDeniedException, in the function's error) is told so."""
+    error = invoke(function, event).error or {}
+    if "AccessDeniedException" in str(error.get("errorMessage", "")):
+        verb = "read" if action == "dynamodb:GetItem" else "write"
+        raise CheckFailed(NO_TABLE_ACCESS.format(function=function, verb=verb, table=TABLE,
+                                                 action=action),
+                          expected=f"a role allowed {action} on the table",
+                          found=error["errorMessage"])
+    return answered(function, event, hints=hints, expected=expected)
+
+
 def _explain_502(function: str, event: dict, expected: Any) -> CheckFailed:
     """Invoke the function as API Gateway did, and say what is wrong with its answer."""
-    result = answered(function, event, hints={
+    result = _answered(function, event, "dynamodb:GetItem", hints={
         "KeyError": f"{function} raised KeyError: a missing book has no 'Item' in get_item's "
                     "answer, and the event's path parameter is in "
                     "event['pathParameters']['isbn']. Use .get('Item') and answer 404."},
@@ -324,7 +342,7 @@ def http_api_adds_books() -> None:
     if response.status_code == 500 and "permission" in response.headers.get(REASON, ""):
         raise CheckFailed(NO_PERMISSION.format(function="add-book"), details=_details(response))
     if response.status_code >= 500:
-        answered("add-book", _http_event(book), expected=book, hints={
+        _answered("add-book", _http_event(book), "dynamodb:PutItem", expected=book, hints={
             "ParamValidationError": "event['body'] is a string, not a dict: json.loads it "
                                     "before put_item.",
             "TypeError": "event['body'] is a string, not a dict: json.loads it first.",

@@ -21,10 +21,22 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 HANG_GUARD = 120  # real seconds; only a hung execution reaches it
 
 
-def machine(definition: dict, name: str = "machine", **kwargs) -> str:
+INVOKE = ("lambda:InvokeFunction",)
+SEND = ("sqs:SendMessage",)
+
+
+def workflow_role(name: str, *actions: str) -> str:
+    """A role Step Functions may assume, allowed what the state machine's tasks call."""
+    return execution_role(name, *actions, service="states.amazonaws.com")
+
+
+def machine(definition: dict, name: str = "machine", *, may: tuple[str, ...] = (),
+            **kwargs) -> str:
+    """Create a state machine whose role (``<name>-workflow``) may perform the actions ``may``
+    (the engine calls each service as that role); its ARN."""
     return boto3.client("stepfunctions").create_state_machine(
         name=name, definition=json.dumps(definition), roleArn=kwargs.pop("roleArn", None)
-        or execution_role(), **kwargs)["stateMachineArn"]
+        or workflow_role(f"{name}-workflow", *may), **kwargs)["stateMachineArn"]
 
 
 def finished(execution_arn: str) -> dict:
@@ -149,7 +161,7 @@ def test_stop_execution_ends_a_task_waiting_for_its_callback(sb):
     arn = machine({"StartAt": "Ask", "States": {"Ask": {
         "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
         "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-        "End": True}}})
+        "End": True}}}, may=SEND)
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     end = time.monotonic() + HANG_GUARD
     while not boto3.client("sqs").receive_message(QueueUrl=queue).get("Messages"):
@@ -214,7 +226,7 @@ def test_retry_intervals_grow_by_the_backoff_rate_on_the_clock(sb):
     machine_arn = machine({"StartAt": "Call", "States": {"Call": {
         "Type": "Task", "Resource": arn, "End": True,
         "Retry": [{"ErrorEquals": ["ValueError"], "IntervalSeconds": 60, "BackoffRate": 2.0,
-                   "MaxAttempts": 2}]}}})
+                   "MaxAttempts": 2}]}}}, may=INVOKE)
     described = run(machine_arn)
     assert (described["status"], described["error"]) == ("FAILED", "ValueError")
     events = history(described["executionArn"])
@@ -267,8 +279,8 @@ def role(name: str, actions: list[str]) -> str:
 
 
 def test_the_engine_calls_services_as_the_state_machines_role(sb):
-    from moto.core.authorization import enable_iam_authentication
-
+    # who starts the execution does not matter: the operator may not send to the queue, the
+    # role of one state machine may, the other's may not
     iam = boto3.client("iam")
     iam.create_user(UserName="operator")
     iam.put_user_policy(UserName="operator", PolicyName="sfn", PolicyDocument=json.dumps({
@@ -285,20 +297,39 @@ def test_the_engine_calls_services_as_the_state_machines_role(sb):
     denied = machine(send, "denied", roleArn=role("cannot-send", ["sqs:ListQueues"]))
 
     outcomes = {}
-    with enable_iam_authentication():
-        for arn in (allowed, denied):
-            execution = operator.start_execution(stateMachineArn=arn)["executionArn"]
-            end = time.monotonic() + HANG_GUARD
-            while (outcome := operator.describe_execution(executionArn=execution))[
-                    "status"] == "RUNNING":
-                assert time.monotonic() < end
-                time.sleep(0.02)
-            outcomes[arn] = outcome
+    for arn in (allowed, denied):
+        execution = operator.start_execution(stateMachineArn=arn)["executionArn"]
+        end = time.monotonic() + HANG_GUARD
+        while (outcome := operator.describe_execution(executionArn=execution))[
+                "status"] == "RUNNING":
+            assert time.monotonic() < end
+            time.sleep(0.02)
+        outcomes[arn] = outcome
     assert outcomes[allowed]["status"] == "SUCCEEDED"
     assert outcomes[denied]["status"] == "FAILED"
-    assert "not authorized to perform: sqs:SendMessage" in outcomes[denied]["cause"]
+    # SQS's own message, the action in lower case as SQS writes it
+    assert re.fullmatch(
+        r"User: arn:aws:sts::123456789012:assumed-role/cannot-send/[\w+=,.@-]+ is not "
+        r"authorized to perform: sqs:sendmessage on resource: "
+        r"arn:aws:sqs:us-east-1:123456789012:orders because no identity-based policy allows "
+        r"the sqs:sendmessage action", outcomes[denied]["cause"]), outcomes[denied]["cause"]
     messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
     assert [m["Body"] for m in messages["Messages"]] == ["hello"]
+
+
+def test_a_role_that_may_not_invoke_the_function_fails_the_task_with_lambdas_error(sb):
+    function = deploy("price", "def handler(event, context):\n    return 1\n")
+    task = {"StartAt": "Price", "States": {"Price": {
+        "Type": "Task", "Resource": function, "End": True}}}
+    assert run(machine(task, "allowed", may=INVOKE))["status"] == "SUCCEEDED"
+    described = run(machine(task, "denied", may=SEND))
+    assert (described["status"], described["error"]) == ("FAILED", "Lambda.AccessDeniedException")
+    assert re.fullmatch(
+        r"User: arn:aws:sts::123456789012:assumed-role/denied-workflow/[\w+=,.@-]+ is not "
+        rf"authorized to perform: lambda:InvokeFunction on resource: {function} because no "
+        r"identity-based policy allows the lambda:InvokeFunction action \(Service: AWSLambda; "
+        r"Status Code: 403; Error Code: AccessDeniedException; Request ID: [^;]+; "
+        r"Proxy: null\)", described["cause"]), described["cause"]
 
 
 # ---------------------------------------------------------------- invalid definitions
@@ -307,7 +338,8 @@ def refused(definition: dict | str) -> str:
     sfn = boto3.client("stepfunctions")
     text = definition if isinstance(definition, str) else json.dumps(definition)
     with pytest.raises(sfn.exceptions.InvalidDefinition) as raised:
-        sfn.create_state_machine(name="invalid", definition=text, roleArn=execution_role())
+        sfn.create_state_machine(name="invalid", definition=text,
+                                 roleArn=workflow_role("invalid-workflow"))
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     message = raised.value.response["Error"]["Message"]
     assert message.startswith("Invalid State Machine Definition: '") and message.endswith("'")
@@ -406,10 +438,10 @@ def test_a_valid_definition_with_every_state_type_is_accepted(sb):
 
 
 # ---------------------------------------------------------------- JSONata and variables
-def sync(definition: dict, execution_input: object = None) -> dict:
+def sync(definition: dict, execution_input: object = None, may: tuple[str, ...] = ()) -> dict:
     """Run an Express workflow to its end (StartSyncExecution)."""
     sfn = boto3.client("stepfunctions")
-    arn = machine(definition, f"express-{time.monotonic_ns()}", type="EXPRESS")
+    arn = machine(definition, f"express-{time.monotonic_ns()}", may=may, type="EXPRESS")
     return sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(execution_input or {}))
 
 
@@ -429,7 +461,7 @@ def test_jsonata_arguments_assign_output_and_variables(sb):
         "Large": {"Type": "Pass", "End": True, "Output": {
             "message": "{% 'Large order for ' & $customer %}", "total": "{% $total %}",
             "items": "{% $count($states.input.prices) %}"}},
-        "Small": {"Type": "Succeed"}}}, {"who": 'Ada "the first"', "prices": [4, 7.5]})
+        "Small": {"Type": "Succeed"}}}, {"who": 'Ada "the first"', "prices": [4, 7.5]}, INVOKE)
     assert result["status"] == "SUCCEEDED", result
     assert json.loads(result["output"]) == {
         "message": 'Large order for Ada "the first"', "total": 23.0, "items": 2}
@@ -500,7 +532,7 @@ def order_machine(handler: str = "def handler(event, context):\n    raise ValueE
                   ) -> str:
     definition = json.loads(json.dumps(ORDER))
     definition["States"]["Charge"]["Resource"] = deploy("charge", handler)
-    return machine(definition, "orders")
+    return machine(definition, "orders", may=INVOKE)
 
 
 def test_a_state_machine_is_drawn_with_choices_branches_iterations_and_catches(sb):
@@ -591,6 +623,13 @@ def test_a_live_view_follows_an_execution_to_its_end(sb):
 
 
 # ---------------------------------------------------------------- service integrations
+START = ("states:StartExecution",)
+# what a .sync task takes besides (AWS's IAM policies for Step Functions integrations): the
+# child's description, stopping it, and the managed EventBridge rule that reports its end
+START_SYNC = (*START, "states:DescribeExecution", "states:StopExecution", "events:PutTargets",
+              "events:PutRule", "events:DescribeRule")
+
+
 @pytest.mark.parametrize("resource", ["states:startExecution", "states:startExecution.sync",
                                       "states:startExecution.sync:2"])
 def test_a_task_starts_a_nested_execution(sb, resource):
@@ -598,7 +637,8 @@ def test_a_task_starts_a_nested_execution(sb, resource):
         "Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": True}}}, "child")
     parent = machine({"StartAt": "Start", "States": {"Start": {
         "Type": "Task", "Resource": f"arn:aws:states:::{resource}",
-        "Parameters": {"StateMachineArn": child, "Input": {"x": 1}}, "End": True}}}, "parent")
+        "Parameters": {"StateMachineArn": child, "Input": {"x": 1}}, "End": True}}}, "parent",
+        may=START_SYNC if ".sync" in resource else START)
     described = run(parent)
     assert described["status"] == "SUCCEEDED", described
     output = json.loads(described["output"])
@@ -618,7 +658,7 @@ def test_a_failed_nested_execution_fails_its_sync_task(sb):
                     "child")
     parent = machine({"StartAt": "Start", "States": {"Start": {
         "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
-        "Parameters": {"StateMachineArn": child}, "End": True}}}, "parent")
+        "Parameters": {"StateMachineArn": child}, "End": True}}}, "parent", may=START_SYNC)
     described = run(parent)
     assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
     assert json.loads(described["cause"])["Error"] == "Nope"
@@ -724,7 +764,7 @@ def test_task_failures_carry_awss_error_names_to_catch(sb, task, function_timeou
     described = run(machine({"StartAt": "Call", "States": {
         "Call": {"Type": "Task", "Resource": function, **task, "End": True,
                  "Catch": [{"ErrorEquals": [error], "ResultPath": "$.caught", "Next": "Handled"}]},
-        "Handled": {"Type": "Pass", "End": True}}}))
+        "Handled": {"Type": "Pass", "End": True}}}, may=INVOKE))
     assert described["status"] == "SUCCEEDED", described
     assert json.loads(described["output"])["caught"]["Error"] == error
 
@@ -757,7 +797,8 @@ from sandbox.testing import execution_role
 sb = sandbox.start()
 print("moto.stepfunctions.parser.models" in sys.modules)
 sfn = boto3.client("stepfunctions")
-arn = sfn.create_state_machine(name="m", roleArn=execution_role(), type="EXPRESS", definition=
+role = execution_role("workflow", service="states.amazonaws.com")
+arn = sfn.create_state_machine(name="m", roleArn=role, type="EXPRESS", definition=
     json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "X"}}}))
 """
 
@@ -786,7 +827,7 @@ def test_a_task_run_once_per_map_item_is_not_drawn_as_retried(sb):
     described = run(machine({"StartAt": "Each", "States": {"Each": {
         "Type": "Map", "ItemsPath": "$.items", "End": True,
         "ItemProcessor": {"StartAt": "Reserve", "States": {
-            "Reserve": {"Type": "Task", "Resource": arn, "End": True}}}}}}),
+            "Reserve": {"Type": "Task", "Resource": arn, "End": True}}}}}}, may=INVOKE),
         {"items": [1, 2]})
     assert described["status"] == "SUCCEEDED"
     text = diagram.execution(described["executionArn"]).text()
@@ -828,7 +869,7 @@ def test_a_missing_function_fails_with_lambdas_error_and_its_sdk_cause(sb, task,
     described = run(machine({"StartAt": "Call", "States": {
         "Call": {"Type": "Task", **task, "End": True,
                  "Retry": [{"ErrorEquals": ["Lambda.ResourceNotFoundException"],
-                            "IntervalSeconds": 1, "MaxAttempts": 1}]}}}))
+                            "IntervalSeconds": 1, "MaxAttempts": 1}]}}}, may=INVOKE))
     assert (described["status"], described["error"]) == (
         "FAILED", "Lambda.ResourceNotFoundException")
     assert re.fullmatch(NOT_FOUND, described["cause"]), described["cause"]
@@ -850,7 +891,7 @@ def waiting_task(queue: str, **fields) -> dict:
 def test_a_task_timeout_counts_simulated_time(sb, fields, execution_input):
     queue = boto3.client("sqs").create_queue(QueueName="approvals")["QueueUrl"]
     arn = machine({"StartAt": "Ask", "States": {"Ask": waiting_task(queue, **fields,
-                                                                    End=True)}})
+                                                                    End=True)}}, may=SEND)
     started = time.monotonic()
     described = run(arn, execution_input)
     assert time.monotonic() - started < 3  # an hour at the default 10,000x is 0.36 s
@@ -875,7 +916,7 @@ def test_a_missed_heartbeat_times_out_and_is_caught_as_heartbeat_timeout(sb, fie
         "Ask": waiting_task(queue, **fields, End=True, Catch=[
             {"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.missed",
              "Next": "Chase"}]),
-        "Chase": {"Type": "Pass", "End": True}}})
+        "Chase": {"Type": "Pass", "End": True}}}, may=SEND)
     described = run(arn, execution_input)
     assert described["status"] == "SUCCEEDED", described
     assert json.loads(described["output"])["missed"]["Error"] == "States.Timeout"
@@ -890,7 +931,7 @@ def test_heartbeats_keep_a_task_alive_until_its_token_arrives(sb):
     try:
         queue = sqs.create_queue(QueueName="approvals")["QueueUrl"]
         arn = machine({"StartAt": "Ask", "States": {"Ask": waiting_task(
-            queue, HeartbeatSeconds=60, TimeoutSeconds=86400, End=True)}})
+            queue, HeartbeatSeconds=60, TimeoutSeconds=86400, End=True)}}, may=SEND)
         execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
         end = time.monotonic() + HANG_GUARD
         while not (messages := sqs.receive_message(QueueUrl=queue).get("Messages")):
@@ -910,7 +951,8 @@ def test_heartbeats_keep_a_task_alive_until_its_token_arrives(sb):
 def test_a_task_without_a_timeout_waits_for_its_token_in_real_time(sb):
     sfn, sqs = boto3.client("stepfunctions"), boto3.client("sqs")
     queue = sqs.create_queue(QueueName="approvals")["QueueUrl"]
-    arn = machine({"StartAt": "Ask", "States": {"Ask": waiting_task(queue, End=True)}})
+    arn = machine({"StartAt": "Ask", "States": {"Ask": waiting_task(queue, End=True)}},
+                  may=SEND)
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     end = time.monotonic() + HANG_GUARD
     while not (messages := sqs.receive_message(QueueUrl=queue).get("Messages")):
@@ -925,7 +967,8 @@ def test_a_function_running_past_the_task_timeout_times_out_in_real_time(sb):
     function = deploy("slow", SLOW, Timeout=10)
     started = time.monotonic()
     described = run(machine({"StartAt": "Call", "States": {"Call": {
-        "Type": "Task", "Resource": function, "TimeoutSeconds": 1, "End": True}}}))
+        "Type": "Task", "Resource": function, "TimeoutSeconds": 1, "End": True}}},
+        may=INVOKE))
     assert 1 <= time.monotonic() - started < 3  # the handler really runs; 3 s would be its end
     assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
     events = history(described["executionArn"])

@@ -557,3 +557,19 @@ def test_another_account_reads_a_bucket_only_through_its_bucket_policy(sb):
         b"revenue,42"
     error_of(partner.put_object, Bucket="shared-reports", Key="x", Body=b"x")
     assert sb.iam.denials()[0].action == "s3:PutObject"
+
+
+def test_a_services_request_carries_the_keys_every_request_has(sb):
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="dated")["TopicArn"]
+    queue = sqs.create_queue(QueueName="dated")["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:dated"
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": policy({
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage", "Resource": queue_arn,
+        "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"},
+                      "Bool": {"aws:SecureTransport": "true"},
+                      "StringEquals": {"aws:PrincipalServiceName": "sns.amazonaws.com"}}})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    sns.publish(TopicArn=topic, Message="on time")
+    assert [m["Message"] for m in _received(queue)] == ["on time"]

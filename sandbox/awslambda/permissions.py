@@ -25,9 +25,11 @@ def allows_invoke(fn: Any, principal: str, source_arn: str | None = None,
     ``apigateway.amazonaws.com``) perform ``action`` on it, for a request made on behalf of
     ``source_arn`` in ``source_account``. ``invoked_arn`` is the ARN the caller named: a
     permission added for an alias or version covers only that qualified ARN, as on AWS."""
+    from ..iam import service_context
+
     return evaluate(statements_of(fn), principal=principal, action=action,
                     resource=invoked_arn or fn.function_arn,
-                    context={"aws:SourceArn": source_arn, "aws:SourceAccount": source_account})
+                    context=service_context(principal, source_arn, source_account))
 
 
 def _policy(statements: list[dict[str, Any]], name: str) -> Policy:

@@ -130,10 +130,9 @@ class Enforcer:
                           source: str) -> bool:
         """May AWS service ``service_principal`` (``s3.amazonaws.com``) perform ``access`` on
         behalf of ``source_arn``? Only the resource's policy can say yes."""
-        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": source_account}
         request = Request(principal=service_principal, action=access.action,
                           resource=access.resource,
-                          context={k: v for k, v in context.items() if v is not None},
+                          context=service_context(service_principal, source_arn, source_account),
                           resource_account=resources.account_of(access.resource, ACCOUNT_ID))
         decision = evaluate(request, (),
                             resource=resources.policy_of(access.resource, access.action))
@@ -201,10 +200,29 @@ def principal_of_key(key: str) -> principals.Principal | None:
     return principals.principal_for_access_key(key)
 
 
+def _time() -> dict[str, str]:
+    now = datetime.now(timezone.utc)
+    return {"aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(int(now.timestamp()))}
+
+
+def service_context(service_principal: str, source_arn: str | None,
+                    source_account: str | None) -> dict[str, Any]:
+    """The context of a request a service makes for the learner: the source it acts for, the
+    service's name, and the keys every request has."""
+    context: dict[str, Any] = {**_time(), "aws:SecureTransport": "true",
+                               "aws:PrincipalServiceName": service_principal,
+                               "aws:PrincipalIsAWSService": "true"}
+    if source_arn:
+        context["aws:SourceArn"] = source_arn
+    if source_account:
+        context["aws:SourceAccount"] = source_account
+    return context
+
+
 def global_context(principal: principals.Principal, region: str) -> dict[str, Any]:
     """The global condition keys AWS puts in every request's context."""
-    now = datetime.now(timezone.utc)
-    context: dict[str, Any] = {
+    context: dict[str, Any] = {**_time(),
         "aws:PrincipalArn": principal.role_arn or principal.arn,
         "aws:PrincipalAccount": principal.account,
         "aws:PrincipalType": {"user": "User", "assumed-role": "AssumedRole", "root": "Account",
@@ -212,9 +230,8 @@ def global_context(principal: principals.Principal, region: str) -> dict[str, An
         "aws:RequestedRegion": region,
         "aws:SecureTransport": "true",  # boto3 speaks HTTPS to AWS; loopback stands in for it
         "aws:SourceIp": "127.0.0.1",
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now.timestamp())),
         "aws:ViaAWSService": "false",
+        "aws:PrincipalIsAWSService": "false",
     }
     if principal.kind == "user":
         context["aws:username"] = principal.arn.rsplit("/", 1)[1]

@@ -3,6 +3,8 @@ each common wrong answer fails with its own hint."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -46,12 +48,33 @@ CHECKS = ["counter_counts_warm_starts", "divide_raises", "batch_worker_stops_in_
           "batch_worker_capped", "record_order_is_idempotent"]
 
 
+TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+ORDERS_ROLE = {"Version": "2012-10-17", "Statement": [  # as the exercise's first cell makes it
+    {"Effect": "Allow", "Resource": "*", "Action": [
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
+    {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+     "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}]}
+
+
+def deploy_record_order(source: str) -> str:
+    """Deploy record-order as the task's cell does: %%lambda record-order --role orders-role."""
+    return deploy_cell("record-order", source,
+                       Role="arn:aws:iam::123456789012:role/orders-role")
+
+
 @pytest.fixture
 def orders(sb):
+    """The exercise's first cell: the orders table and orders-role."""
     boto3.client("dynamodb").create_table(
         TableName="orders", KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST")
+    iam = boto3.client("iam")
+    iam.create_role(RoleName="orders-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.put_role_policy(RoleName="orders-role", PolicyName="orders-table",
+                        PolicyDocument=json.dumps(ORDERS_ROLE))
     return sb
 
 
@@ -65,7 +88,7 @@ def test_the_solution_passes_every_check(orders):
     deploy_cell("batch-worker", RIGHT_WORKER, Timeout=2)
     boto3.client("lambda").put_function_concurrency(FunctionName="batch-worker",
                                                     ReservedConcurrentExecutions=2)
-    deploy_cell("record-order", RECORD_ORDER)
+    deploy_record_order(RECORD_ORDER)
     for name in CHECKS:
         find(f"execution_model.{name}")()
 
@@ -185,10 +208,28 @@ def test_batch_worker_capped_wrong_answers(sb, reserved, hint):
     (ORDER_HEAD.format(table="orders") + "    new = order_id not in seen\n"
      "    seen.add(order_id)\n    return {'order_id': order_id, 'recorded': new}\n",
      "not in the 'orders' table"),
-    (ORDER_HEAD.format(table="order") + CONDITIONAL, "table that does not exist"),
+    (ORDER_HEAD.format(table="order") + CONDITIONAL,
+     r"may get and put items in the 'orders' table and nothing else\. Check the table's name"),
     (ORDER_HEAD.format(table="orders") + CONDITIONAL.replace("'recorded': True", "'new': True"),
      "should store it and return"),
 ])
 def test_record_order_wrong_answers(orders, source, hint):
-    deploy_cell("record-order", source)
+    deploy_record_order(source)
     _fails("record_order_is_idempotent", hint)
+
+
+def test_a_role_that_may_not_use_the_table_says_so(orders):
+    deploy_cell("record-order", RECORD_ORDER)  # no --role: sandbox-test-role writes logs only
+    failure = check_fails("execution_model.record_order_is_idempotent",
+                          "deploy with %%lambda record-order --role orders-role")
+    assert "not authorized to perform: dynamodb:PutItem on resource: " \
+           "arn:aws:dynamodb:us-east-1:123456789012:table/orders" in failure.found
+
+
+def test_a_table_that_does_not_exist_says_so_when_the_role_may_use_it(orders):
+    boto3.client("iam").put_role_policy(
+        RoleName="orders-role", PolicyName="any-table", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"}]}))
+    deploy_record_order(ORDER_HEAD.format(table="order") + CONDITIONAL)
+    _fails("record_order_is_idempotent", "table that does not exist")

@@ -11,7 +11,7 @@ import time
 import boto3
 import pytest
 
-from sandbox.testing import deploy, invoke, zip_files
+from sandbox.testing import deploy, execution_role, invoke, zip_files
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 REPORT = (rf"REPORT RequestId: (?P<id>{UUID})\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
@@ -108,11 +108,31 @@ def handler(book, context):
     table.put_item(Item=book)
     return {"saved": book["isbn"],
             "caller": boto3.client("sts").get_caller_identity()["Arn"]}
-""")
+""", Role=execution_role("books-writer", "dynamodb:PutItem"))
     result = invoke("save-book", {"isbn": "978-0", "title": "Serverless"})["Payload"]
     item = boto3.resource("dynamodb").Table("books").get_item(Key={"isbn": "978-0"})["Item"]
     assert item == {"isbn": "978-0", "title": "Serverless"}
-    assert result["caller"] == "arn:aws:sts::123456789012:assumed-role/sandbox-test-role/save-book"
+    assert result["caller"] == "arn:aws:sts::123456789012:assumed-role/books-writer/save-book"
+
+
+def test_a_handler_acts_only_as_its_role_allows(sb):
+    boto3.client("dynamodb").create_table(
+        TableName="books", KeySchema=[{"AttributeName": "isbn", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "isbn", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST")
+    deploy("save-book", "import boto3\n"
+                        "def handler(book, context):\n"
+                        "    boto3.resource('dynamodb').Table('books').put_item(Item=book)\n")
+    payload = invoke("save-book", {"isbn": "978-0"})["Payload"]  # logs only: no PutItem
+    assert payload["errorType"] == "ClientError"
+    assert payload["errorMessage"] == (
+        "An error occurred (AccessDeniedException) when calling the PutItem operation: User: "
+        "arn:aws:sts::123456789012:assumed-role/sandbox-test-role/save-book is not authorized "
+        "to perform: dynamodb:PutItem on resource: "
+        "arn:aws:dynamodb:us-east-1:123456789012:table/books because no identity-based policy "
+        "allows the dynamodb:PutItem action")
+    assert "Item" not in boto3.client("dynamodb").get_item(
+        TableName="books", Key={"isbn": {"S": "978-0"}})
 
 
 def test_decimals_from_dynamodb_are_returned_as_numbers(sb):
@@ -326,8 +346,6 @@ def test_payload_that_is_not_json_is_refused(sb):
 
 
 def test_unsupported_runtime_says_what_runs_here(sb):
-    from sandbox.testing import execution_role
-
     boto3.client("lambda").create_function(
         FunctionName="node", Runtime="nodejs20.x", Role=execution_role(),
         Handler="index.handler", Code={"ZipFile": zip_files({"index.js": "exports.handler=1"})})
@@ -436,11 +454,14 @@ def test_an_sqs_event_source_mapping_runs_the_handler(sb):
     queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
     boto3.client("s3").create_bucket(Bucket="results-bucket")
+    # the mapping polls the queue as the function's role; the handler writes to S3 as it too
+    role = execution_role("worker-role", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                          "sqs:GetQueueAttributes", "s3:PutObject")
     deploy("worker", "import boto3\n"
                      "def handler(event, context):\n"
                      "    for record in event['Records']:\n"
                      "        boto3.client('s3').put_object(Bucket='results-bucket', "
-                     "Key=record['body'], Body=b'done')\n")
+                     "Key=record['body'], Body=b'done')\n", Role=role)
     boto3.client("lambda").create_event_source_mapping(
         EventSourceArn=arn["Attributes"]["QueueArn"], FunctionName="worker")
     sqs.send_message(QueueUrl=queue, MessageBody="job-1")
@@ -457,7 +478,12 @@ def test_an_s3_notification_runs_the_handler(sb):
                           "def handler(event, context):\n"
                           "    key = event['Records'][0]['s3']['object']['key']\n"
                           "    boto3.client('s3').put_object(Bucket='thumbs-bucket', "
-                          "Key='thumb-' + key, Body=b'small')\n")
+                          "Key='thumb-' + key, Body=b'small')\n",
+                 Role=execution_role("thumb-role", "s3:PutObject"))
+    boto3.client("lambda").add_permission(  # S3 may invoke it for this bucket only
+        FunctionName="thumb", StatementId="uploads", Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::uploads-bucket",
+        SourceAccount="123456789012")
     s3.put_bucket_notification_configuration(Bucket="uploads-bucket", NotificationConfiguration={
         "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn,
                                           "Events": ["s3:ObjectCreated:*"]}]})
@@ -477,9 +503,13 @@ def test_an_sns_subscription_runs_the_handler(sb):
                              "def handler(event, context):\n"
                              "    message = event['Records'][0]['Sns']['Message']\n"
                              "    boto3.client('s3').put_object(Bucket='sns-results', Key=message,"
-                             " Body=b'heard')\n")
+                             " Body=b'heard')\n",
+                 Role=execution_role("listener-role", "s3:PutObject"))
     sns = boto3.client("sns")
     topic = sns.create_topic(Name="news")["TopicArn"]
+    boto3.client("lambda").add_permission(  # SNS may invoke it for this topic only
+        FunctionName="listener", StatementId="news", Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com", SourceArn=topic)
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     sns.publish(TopicArn=topic, Message="hello-subscribers")
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(
@@ -488,14 +518,14 @@ def test_an_sns_subscription_runs_the_handler(sb):
 
 
 def test_a_step_functions_task_runs_the_handler(sb):
-    from sandbox.testing import execution_role
-
     arn = deploy("double", "def handler(event, context):\n    return {'n': event['n'] * 2}\n")
     sfn = boto3.client("stepfunctions")
     definition = {"StartAt": "Double",
                   "States": {"Double": {"Type": "Task", "Resource": arn, "End": True}}}
     machine = sfn.create_state_machine(name="doubler", definition=json.dumps(definition),
-                                       roleArn=execution_role())["stateMachineArn"]
+                                       roleArn=execution_role(
+                                           "doubler-role", "lambda:InvokeFunction",
+                                           service="states.amazonaws.com"))["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, name="run-1",
                                     input=json.dumps({"n": 21}))["executionArn"]
     deadline = time.time() + 10

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..grading.checks import CheckFailed, NotAttempted, check_function
 from ..grading.probes import (
+    Invocation,
     answered,
     expect_equal,
     invoke,
@@ -19,6 +20,12 @@ from ..grading.probes import (
 
 HOW = "Deploy it with the %%lambda cell of the task."
 ORDERS = "orders"
+ORDERS_ROLE = "orders-role"  # made by the exercise's first cell: GetItem and PutItem on orders
+DENIED = "(AccessDeniedException)"  # in the message of boto3's ClientError for a refusal
+REFUSED = (f"DynamoDB refused the function's request: the function runs as its execution role, "
+           f"{ORDERS_ROLE}, which may get and put items in the {ORDERS!r} table and nothing "
+           f"else. Check the table's name, call only get_item and put_item, and deploy with "
+           f"%%lambda record-order --role {ORDERS_ROLE}, as the task's cell does.")
 TIMED_OUT = "Sandbox.Timedout"
 
 
@@ -166,6 +173,24 @@ def _orders() -> Any:
     return require_table(ORDERS)
 
 
+def _recording(event: dict, expected: dict) -> Invocation:
+    """record-order's answer to an order; when IAM refused its role, a failure that says so. On
+    AWS a refused action answers AccessDeniedException even on a table that does not exist
+    (authorization comes first), and boto3 raises it in the handler as a plain ClientError."""
+    hints = {"ResourceNotFoundException": f"the function uses a table that does not exist: the "
+                                          f"table is called {ORDERS!r}.",
+             "KeyError": "the function reads a key the event does not have: the event holds "
+                         "'order_id' and 'amount'."}
+    try:
+        return answered("record-order", event, hints=hints, expected=expected)
+    except CheckFailed as failure:
+        if isinstance(failure, NotAttempted) or DENIED not in failure.hint:
+            raise
+        refusal = failure.hint[max(failure.hint.find("An error occurred"), 0):]
+        raise CheckFailed(REFUSED, expected=expected, found=refusal,
+                          details=failure.details) from None
+
+
 @check_function("execution_model.record_order_is_idempotent")
 def record_order_is_idempotent() -> None:
     """record-order stores an order once, and says so, whichever environment sees it again."""
@@ -173,12 +198,8 @@ def record_order_is_idempotent() -> None:
     require_function("record-order", HOW)
     order, amount = unique("order"), random.randint(100, 9999)
     event = {"order_id": order, "amount": amount}
-    hints = {"ResourceNotFoundException": f"the function uses a table that does not exist: the "
-                                          f"table is called {ORDERS!r}.",
-             "KeyError": "the function reads a key the event does not have: the event holds "
-                         "'order_id' and 'amount'."}
     new, seen = {"order_id": order, "recorded": True}, {"order_id": order, "recorded": False}
-    first = answered("record-order", event, hints=hints, expected=new).payload
+    first = _recording(event, new).payload
     expect_equal(first, new, "the first time an order arrives the function should store it and "
                              "return {'order_id': <the order's id>, 'recorded': True}.")
     item = table.get_item(Key={"order_id": order}).get("Item")
@@ -188,8 +209,7 @@ def record_order_is_idempotent() -> None:
                           "it. Store it in the table.", expected=event, found="no such item")
     expect_equal({k: int(v) if k == "amount" else v for k, v in item.items()}, event,
                  "store the order as it came: its order_id and its amount.")
-    again = answered("record-order", {"order_id": order, "amount": amount + 1}, hints=hints,
-                     expected=seen).payload
+    again = _recording({"order_id": order, "amount": amount + 1}, seen).payload
     if again == new:
         raise CheckFailed("the same order was recorded a second time. Lambda may deliver an "
                           "event more than once (an asynchronous retry, a queue's redelivery): "
@@ -204,7 +224,7 @@ def record_order_is_idempotent() -> None:
                           "already there, write nothing.", expected=amount,
                           found=stored.get("amount"))
     retire_environments("record-order")  # as Lambda may at any moment
-    third = answered("record-order", event, hints=hints, expected=seen).payload
+    third = _recording(event, seen).payload
     if third == new:
         raise CheckFailed("after Lambda replaced the execution environment, the same order was "
                           "recorded again: what the function remembered was module state, lost "

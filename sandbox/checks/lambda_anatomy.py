@@ -5,11 +5,24 @@ from __future__ import annotations
 
 import re
 
-from ..grading.checks import CheckFailed, check_function
-from ..grading.probes import answered, expect_equal, require_function, require_table, unique
+from ..grading.checks import CheckFailed, NotAttempted, check_function
+from ..grading.probes import (
+    Invocation,
+    answered,
+    expect_equal,
+    require_function,
+    require_table,
+    unique,
+)
 
 TABLE = "library"
+ROLE = "library-role"  # made by the exercise's first cell: PutItem on the table, and logs
 HOW = "Deploy it with the %%lambda cell of the task."
+DENIED = "(AccessDeniedException)"  # in the message of boto3's ClientError for a refusal
+REFUSED = (f"DynamoDB refused the function's put_item: the function runs as its execution role, "
+           f"{ROLE}, which may put items into the {TABLE!r} table and nothing else. Check the "
+           f"table's name, and deploy with %%lambda add-book --role {ROLE}, as the task's cell "
+           "does.")
 
 
 def _table():
@@ -20,15 +33,29 @@ def _book() -> dict[str, str]:
     return {"isbn": unique("978"), "title": unique("Dune"), "author": "Frank Herbert"}
 
 
+def _saving(book: dict[str, str]) -> Invocation:
+    """add-book's answer to a book; when IAM refused its role, a failure that says so. On AWS a
+    refused action answers AccessDeniedException even on a table that does not exist
+    (authorization comes first), and boto3 raises it in the handler as a plain ClientError."""
+    try:
+        return answered("add-book", book, hints={
+            "ResourceNotFoundException": f"the function writes to a table that does not exist: "
+                                         f"the table is called {TABLE!r}."})
+    except CheckFailed as failure:
+        if isinstance(failure, NotAttempted) or DENIED not in failure.hint:
+            raise
+        refusal = failure.hint[max(failure.hint.find("An error occurred"), 0):]
+        raise CheckFailed(REFUSED, expected=f"{book['title']} saved!", found=refusal,
+                          details=failure.details) from None
+
+
 @check_function("lambda_anatomy.add_book_saves")
 def add_book_saves() -> None:
     """add-book puts the book in the library table and answers "<title> saved!"."""
     table = _table()
     require_function("add-book", HOW)
     book = _book()
-    result = answered("add-book", book, hints={
-        "ResourceNotFoundException": f"the function writes to a table that does not exist: "
-                                     f"the table is called {TABLE!r}."})
+    result = _saving(book)
     stored = table.get_item(Key={"isbn": book["isbn"]}).get("Item")
     if stored is None:
         raise CheckFailed(f"the book is not in the {TABLE!r} table after the invocation: call "
@@ -99,7 +126,7 @@ def add_book_logs() -> None:
     _table()
     require_function("add-book", HOW)
     book = _book()
-    result = answered("add-book", book)
+    result = _saving(book)
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
     if re.search(rf"\[INFO\]\t{stamp}\t[0-9a-f-]{{36}}\tSaved {book['isbn']}\n", result.log):
         return

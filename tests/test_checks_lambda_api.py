@@ -4,11 +4,13 @@ each common wrong answer fails with its own hint."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import boto3
 import pytest
 
+from sandbox.core import ACCOUNT_ID, REGION
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
 from sandbox.testing import check_fails, deploy, zip_files
 
@@ -36,6 +38,37 @@ done
 """
 CHECKS = ["live_alias_serves_a_version", "latest_moves_on_live_stays",
           "failures_reach_the_queue", "queue_feeds_the_worker", "shell_runtime_answers"]
+
+
+def _role() -> str:
+    """The exercise's api-exercise-role, as its first cell makes it: logs, the account's SQS
+    queues, and writing to jobs-done."""
+    iam = boto3.client("iam")
+    try:
+        return iam.get_role(RoleName="api-exercise-role")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    permissions = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
+        {"Effect": "Allow", "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:*", "Action": [
+            "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes"]},
+        {"Effect": "Allow", "Action": "dynamodb:PutItem",
+         "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/jobs-done"}]}
+    arn = iam.create_role(RoleName="api-exercise-role",
+                          AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="api-exercise-role", PolicyName="logs-queues-table",
+                        PolicyDocument=json.dumps(permissions))
+    return arn
+
+
+def _deploy(name: str, source, **config) -> str:
+    """Deploy as the exercise does, with api-exercise-role."""
+    return deploy(name, source, Role=_role(), **config)
 
 
 def _queue(name: str) -> tuple[str, str]:
@@ -66,7 +99,7 @@ def _update(name: str, source: str) -> None:
 def _greeter(alias: str = "live", version: str | None = None, update: str | None = WELCOME,
              publish_after_update: bool = False) -> None:
     lam = boto3.client("lambda")
-    deploy("greeter", HELLO)
+    _deploy("greeter", HELLO)
     if not publish_after_update:
         version = version or lam.publish_version(FunctionName="greeter")["Version"]
     if update:
@@ -78,7 +111,7 @@ def _greeter(alias: str = "live", version: str | None = None, update: str | None
 
 
 def _charge(source: str = CHARGE, **config) -> None:
-    deploy("charge", source)
+    _deploy("charge", source)
     if config:
         boto3.client("lambda").put_function_event_invoke_config(FunctionName="charge", **config)
 
@@ -88,14 +121,14 @@ def _failed_arn() -> str:
 
 
 def _worker(source: str = WORKER, queue: str = "jobs", **mapping) -> None:
-    deploy("job-worker", source)
+    _deploy("job-worker", source)
     if queue:
         boto3.client("lambda").create_event_source_mapping(
             EventSourceArn=_queue(queue)[1], FunctionName="job-worker", **mapping)
 
 
 def _shell(bootstrap: str = BOOTSTRAP) -> None:
-    deploy("echo-shell", {"bootstrap": bootstrap}, runtime="provided.al2023",
+    _deploy("echo-shell", {"bootstrap": bootstrap}, runtime="provided.al2023",
            handler="function.handler")
 
 
@@ -159,7 +192,7 @@ def test_live_alias_wrong_answers(sb, setup, hint):
 
 
 def test_live_alias_wrong_greeting(sb):
-    deploy("greeter", HELLO.replace("Hello, ", "Hello "))
+    _deploy("greeter", HELLO.replace("Hello, ", "Hello "))
     lam = boto3.client("lambda")
     lam.create_alias(FunctionName="greeter", Name="live",
                      FunctionVersion=lam.publish_version(FunctionName="greeter")["Version"])
@@ -192,7 +225,7 @@ def test_latest_and_live_wrong_answers(sb, setup, hint):
     (CHARGE, {"MaximumRetryAttempts": 0, "OnFailure": "other"}, "ARN of payments-failed"),
 ])
 def test_failures_reach_the_queue_wrong_answers(resources, source, config, hint):
-    deploy("charge", source)
+    _deploy("charge", source)
     if config is not None:
         config = dict(config or {"MaximumRetryAttempts": 0, "OnFailure": True})
         destinations = {}
@@ -252,15 +285,13 @@ def test_shell_runtime_wrong_answers(sb, bootstrap, hint):
 
 
 def test_a_python_echo_is_not_a_custom_runtime(sb):
-    deploy("echo-shell", "def handler(event, context):\n"
+    _deploy("echo-shell", "def handler(event, context):\n"
                          "    return {'you sent': event, 'request_id': context.aws_request_id}\n")
     _fails("shell_runtime_answers", "a runtime Lambda provides")
 
 
 def test_a_bootstrap_that_is_not_executable_fails(sb):
-    from sandbox.testing import execution_role
-
     boto3.client("lambda").create_function(
-        FunctionName="echo-shell", Runtime="provided.al2023", Role=execution_role(),
+        FunctionName="echo-shell", Runtime="provided.al2023", Role=_role(),
         Handler="function.handler", Code={"ZipFile": _zip_not_executable({"bootstrap": BOOTSTRAP})})
     _fails("shell_runtime_answers", "could not start bootstrap")

@@ -3,6 +3,8 @@ each common wrong answer fails with its own hint."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -48,12 +50,40 @@ def lambda_handler(event, context):
 CHECKS = ["bill_on_x86", "bill_on_arm64", "bill_with_free_tier", "bill_from_reports"]
 
 
+def _billing_role() -> str:
+    """The exercise's billing-role, as its first cell makes it: logs, plus reading functions'
+    logs and configuration."""
+    iam = boto3.client("iam")
+    try:
+        return iam.get_role(RoleName="billing-role")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    permissions = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+            "logs:FilterLogEvents", "lambda:GetFunctionConfiguration"]}]}
+    arn = iam.create_role(RoleName="billing-role",
+                          AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="billing-role", PolicyName="read-logs-and-configuration",
+                        PolicyDocument=json.dumps(permissions))
+    return arn
+
+
+def _from_logs(source: str = FROM_LOGS) -> None:
+    """bill-from-logs, deployed as the task's %%lambda cell does, with billing-role."""
+    deploy_cell("bill-from-logs", source, Role=_billing_role())
+
+
 @pytest.fixture
 def workloads(sb):
-    """What the exercise's first cell deploys: two functions to price, invoked a few times."""
+    """What the exercise's first cell deploys: two functions to price, with billing-role,
+    invoked a few times."""
     source = "def handler(event, context):\n    return sum(i * i for i in range(event['n']))\n"
-    deploy("workload", source, MemorySize=256)
-    deploy("workload-arm", source, MemorySize=512, Architectures=["arm64"])
+    deploy("workload", source, MemorySize=256, Role=_billing_role())
+    deploy("workload-arm", source, MemorySize=512, Architectures=["arm64"], Role=_billing_role())
     for name in ("workload", "workload-arm"):
         boto3.client("lambda").invoke(FunctionName=name, Payload=b'{"n": 1000}')
     return sb
@@ -65,7 +95,7 @@ def _fails(check: str, hint: str, cls=CheckFailed) -> None:
 
 def test_the_solution_passes_every_check(workloads):
     deploy_cell("lambda-bill", BILL)
-    deploy_cell("bill-from-logs", FROM_LOGS)
+    _from_logs()
     for name in CHECKS:
         find(f"pricing.{name}")()
 
@@ -76,7 +106,7 @@ def test_nothing_deployed_is_not_attempted(workloads, name):
 
 
 def test_without_the_workloads_is_not_attempted(sb):
-    deploy_cell("bill-from-logs", FROM_LOGS)
+    _from_logs()
     _fails("bill_from_reports", "no function 'workload'", NotAttempted)
 
 
@@ -145,5 +175,5 @@ def test_bill_with_free_tier_wrong_answers(sb, change, hint):
 ])
 def test_bill_from_reports_wrong_answers(workloads, change, hint):
     assert change[0] in FROM_LOGS
-    deploy_cell("bill-from-logs", FROM_LOGS.replace(*change))
+    _from_logs(FROM_LOGS.replace(*change))
     _fails("bill_from_reports", hint)

@@ -7,7 +7,7 @@ import re
 
 import boto3
 
-from sandbox.testing import deploy
+from sandbox.testing import deploy, execution_role
 
 FLAKY = """
 import boto3
@@ -16,6 +16,23 @@ def handler(event, context):
         raise ValueError("bad order " + str(event["id"]))
     return {"handled": event["id"]}
 """
+
+
+def _flaky(*actions: str, **config) -> str:
+    """Deploy FLAKY with a role allowed ``actions``: Lambda delivers its records and dead
+    letters with the function's role."""
+    return deploy("flaky", FLAKY, Role=execution_role("flaky-role", *actions), **config)
+
+
+def _admit(queue_url: str, service: str, source_arn: str) -> None:
+    """A queue policy letting ``service`` send to the queue for ``source_arn``, as on AWS."""
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url,
+                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": service}, "Action": "sqs:SendMessage",
+            "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}}}]})})
 
 
 def _queue(name: str) -> tuple[str, str]:
@@ -39,7 +56,7 @@ def _event(name: str, payload: dict) -> str:
 
 
 def test_failed_event_is_retried_twice_then_sent_to_on_failure(sb):
-    arn = deploy("flaky", FLAKY)
+    arn = _flaky("sqs:SendMessage")
     url, queue_arn = _queue("failures")
     boto3.client("lambda").put_function_event_invoke_config(
         FunctionName="flaky", DestinationConfig={"OnFailure": {"Destination": queue_arn}})
@@ -66,7 +83,7 @@ def test_failed_event_is_retried_twice_then_sent_to_on_failure(sb):
 
 
 def test_retry_count_follows_the_event_invoke_config(sb):
-    deploy("flaky", FLAKY)
+    _flaky("sqs:SendMessage")
     url, queue_arn = _queue("failures")
     boto3.client("lambda").put_function_event_invoke_config(
         FunctionName="flaky", MaximumRetryAttempts=0,
@@ -92,7 +109,7 @@ def test_retry_delays_follow_the_sandbox_clock(sb):
 
 
 def test_success_goes_to_on_success(sb):
-    arn = deploy("flaky", FLAKY)
+    arn = _flaky("sqs:SendMessage")
     url, queue_arn = _queue("successes")
     boto3.client("lambda").put_function_event_invoke_config(
         FunctionName="flaky", DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
@@ -108,7 +125,7 @@ def test_success_goes_to_on_success(sb):
 
 def test_dead_letter_queue_gets_the_event_and_error_attributes(sb):
     url, queue_arn = _queue("dlq")
-    deploy("flaky", FLAKY, DeadLetterConfig={"TargetArn": queue_arn})
+    _flaky("sqs:SendMessage", DeadLetterConfig={"TargetArn": queue_arn})
     config = boto3.client("lambda").get_function_configuration(FunctionName="flaky")
     assert config["DeadLetterConfig"] == {"TargetArn": queue_arn}
     request_id = _event("flaky", {"id": 3, "fail": True})
@@ -126,16 +143,19 @@ def test_sns_lambda_and_eventbridge_destinations(sb):
     topic = boto3.client("sns").create_topic(Name="results")["TopicArn"]
     boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sns_queue,
                                   Attributes={"RawMessageDelivery": "true"})
+    _admit(sns_url, "sns.amazonaws.com", topic)
     bus_url, bus_queue = _queue("via-events")
     events = boto3.client("events")
-    events.put_rule(Name="lambda-results", EventPattern=json.dumps(
+    rule = events.put_rule(Name="lambda-results", EventPattern=json.dumps(
         {"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Failure"]}))
     events.put_targets(Rule="lambda-results", Targets=[{"Id": "q", "Arn": bus_queue}])
+    _admit(bus_url, "events.amazonaws.com", rule["RuleArn"])
     bus = events.describe_event_bus()["Arn"]
-    deploy("flaky", FLAKY)
+    _flaky("sns:Publish", "events:PutEvents", "lambda:InvokeFunction")
     deploy("recorder", "import boto3, json\ndef handler(event, context):\n"
                        "    boto3.client('sqs').create_queue(QueueName='recorded-' + "
-                       "event['requestContext']['condition'])\n")
+                       "event['requestContext']['condition'])\n",
+           Role=execution_role("recorder-role", "sqs:CreateQueue"))
     recorder = lam.get_function(FunctionName="recorder")["Configuration"]["FunctionArn"]
     lam.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=0,
                                          DestinationConfig={"OnSuccess": {"Destination": topic},
@@ -161,7 +181,7 @@ def test_sns_lambda_and_eventbridge_destinations(sb):
 
 
 def test_reserved_concurrency_zero_sends_events_straight_to_failure(sb):
-    deploy("flaky", FLAKY)
+    _flaky("sqs:SendMessage")
     url, queue_arn = _queue("failures")
     lam = boto3.client("lambda")
     lam.put_function_concurrency(FunctionName="flaky", ReservedConcurrentExecutions=0)
@@ -173,3 +193,22 @@ def test_reserved_concurrency_zero_sends_events_straight_to_failure(sb):
     record = json.loads(message["Body"])
     assert record["requestPayload"] == {"id": 8}
     assert "responsePayload" not in record
+
+
+def test_a_role_that_may_not_send_loses_the_record(sb):
+    """Lambda delivers with the function's role: without sqs:SendMessage on the destination
+    the record is dropped (on AWS a DestinationDeliveryFailures metric counts it)."""
+    _flaky()
+    url, queue_arn = _queue("failures")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    _event("flaky", {"id": 9, "fail": True})
+    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert _messages(url) == []
+    [denial] = sb.iam.denials(principal="assumed-role/flaky-role/flaky")
+    assert (denial.action, denial.resource) == ("sqs:SendMessage", queue_arn)
+    assert denial.message == (
+        "User: arn:aws:sts::123456789012:assumed-role/flaky-role/flaky is not authorized to "
+        f"perform: sqs:SendMessage on resource: {queue_arn} because no identity-based policy "
+        "allows the sqs:SendMessage action")

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from sandbox.testing import deploy, invoke, zip_files
+from sandbox.testing import deploy, execution_role, invoke, zip_files
 
 NO_RETRIES = Config(retries={"max_attempts": 0})
 VERSIONED = """
@@ -70,7 +70,8 @@ def test_dry_run_answers_204_and_runs_nothing(sb):
 def test_event_answers_202_at_once_and_runs_in_the_background(sb):
     deploy("later", "import time, boto3\n"
                     "def handler(e, c):\n    time.sleep(1)\n"
-                    "    boto3.client('sqs').create_queue(QueueName='ran-' + e['n'])\n")
+                    "    boto3.client('sqs').create_queue(QueueName='ran-' + e['n'])\n",
+           Role=execution_role("queue-maker", "sqs:CreateQueue"))
     response = boto3.client("lambda").invoke(FunctionName="later", InvocationType="Event",
                                              Payload=b'{"n": "1"}')
     assert response["StatusCode"] == 202
@@ -155,7 +156,8 @@ def test_configuration_limits(sb, config, message):
 
 def test_invoke_async_legacy_api(sb):
     deploy("legacy", "import boto3\ndef handler(e, c):\n"
-                     "    boto3.client('sqs').create_queue(QueueName='legacy-ran')\n")
+                     "    boto3.client('sqs').create_queue(QueueName='legacy-ran')\n",
+           Role=execution_role("queue-maker", "sqs:CreateQueue"))
     response = boto3.client("lambda").invoke_async(FunctionName="legacy", InvokeArgs=b"{}")
     assert response["Status"] == 202
     assert sb.lambda_runtime.async_invoker.wait_idle()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from sandbox.testing import invoke
+from sandbox.testing import execution_role, invoke
 
 IPython = pytest.importorskip("IPython")
 
@@ -66,3 +66,29 @@ def test_bad_options_get_the_usage(shell, capsys):
     assert "Usage: %%lambda NAME" in capsys.readouterr().err
     assert not run(shell, "%%lambda f --env NOEQUALS\ndef handler(e, c):\n    pass\n").success
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+QUEUE_MAKER = ("%%lambda make-queue{role}\n"
+               "import boto3\n"
+               "def lambda_handler(event, context):\n"
+               "    try:\n"
+               "        return boto3.client('sqs').create_queue(QueueName='made')['QueueUrl']\n"
+               "    except Exception as e:\n"
+               "        return [e.response['Error'][k] for k in ('Code', 'Message')]\n")
+
+
+def test_the_function_runs_as_its_role(shell):
+    """Without --role the cell's function may only write logs; --role ROLE_NAME names a role
+    the notebook made, and what the handler may do is that role's policy."""
+    assert run(shell, QUEUE_MAKER.format(role="")).success
+    assert invoke("make-queue")["Payload"] == [  # SQS writes the action in lower case
+        "AccessDenied",
+        "User: arn:aws:sts::123456789012:assumed-role/sandbox-lambda-role/make-queue is not "
+        "authorized to perform: sqs:createqueue on resource: "
+        "arn:aws:sqs:us-east-1:123456789012:made because no identity-based policy allows the "
+        "sqs:createqueue action"]
+    execution_role("queue-maker", "sqs:CreateQueue")
+    assert run(shell, QUEUE_MAKER.format(role=" --role queue-maker")).success
+    config = boto3.client("lambda").get_function_configuration(FunctionName="make-queue")
+    assert config["Role"].endswith(":role/queue-maker")
+    assert invoke("make-queue")["Payload"].endswith("/123456789012/made")

@@ -573,3 +573,25 @@ def test_a_services_request_carries_the_keys_every_request_has(sb):
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic, Message="on time")
     assert [m["Message"] for m in _received(queue)] == ["on time"]
+
+
+def test_a_state_machine_role_refused_a_nested_start_fails_with_the_sdks_error_name(sb):
+    sfn = boto3.client("stepfunctions")
+    child = sfn.create_state_machine(
+        name="child", roleArn=execution_role("child-role", service="states.amazonaws.com"),
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    )["stateMachineArn"]
+    parent = sfn.create_state_machine(
+        name="parent", roleArn=execution_role("parent-role", service="states.amazonaws.com"),
+        definition=json.dumps({"StartAt": "Start", "States": {"Start": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+            "Parameters": {"StateMachineArn": child}, "End": True}}}))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=parent)["executionArn"]
+    deadline = time.monotonic() + 10
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "StepFunctions.AccessDeniedException"
+    assert "is not authorized to perform: states:StartExecution on resource: " + child in \
+        described["cause"]

@@ -92,6 +92,8 @@ SEAMS = [
     ("moto.stepfunctions.parser.asl.component.common.string.string_expression", "StringJSONata",
      "_eval_body", ["self", "env"]),
     ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+     ".state_task_service_sfn", "StateTaskServiceSfn", "_from_error", ["self", "env", "ex"]),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
      ".state_task_service_sfn", "StateTaskServiceSfn", "_normalise_parameters",
      ["self", "parameters", "boto_service_name", "service_action_name"]),
     ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service"

@@ -161,6 +161,7 @@ def _hook_engine(module: Any) -> None:
     from . import integrations
 
     sfn_task = state_task_service_sfn.StateTaskServiceSfn
+    _patch(sfn_task, "_from_error", failures.sfn_task_from_error(sfn_task._from_error))
     _patch(sfn_task, "_normalise_parameters",
            integrations.normalise_parameters(sfn_task._normalise_parameters))
     _patch(sfn_task, "_normalise_response", integrations.normalise_response)

@@ -15,6 +15,11 @@ otherwise than Step Functions does:
   (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: <id>;
   Proxy: null)`` (LocalStack's recording of AWS, tests/aws/services/stepfunctions/v2/
   error_handling/test_task_service_lambda.snapshot.json, ``test_no_such_function``);
+- a ``states:startExecution`` task refused by Step Functions names its error by appending
+  "Exception" to the API's error code (``state_task_service_sfn.py``), so that a code that
+  already ends in it doubles: ``StepFunctions.AccessDeniedExceptionException``. The error is
+  named after the SDK's exception class, ``StepFunctions.AccessDeniedException``, as
+  ``StepFunctions.ExecutionAlreadyExistsException`` is after ``ExecutionAlreadyExists``;
 - a task that misses its heartbeat times out as ``States.Timeout``, which is what AWS writes in
   ``TaskTimedOut`` and ``ExecutionFailed`` (LocalStack's recording of AWS, timeouts/
   test_heartbeats.snapshot.json), but a Retry or Catch on ``States.HeartbeatTimeout`` does not
@@ -143,3 +148,21 @@ def _heartbeat_timeout_name() -> type:
             return error_name in matched
 
     return HeartbeatTimeout
+
+
+def sfn_task_from_error(original: Any) -> Any:
+    """Wrap ``StateTaskServiceSfn._from_error``: one "Exception" at the end of the name."""
+
+    @functools.wraps(original)
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        failure = original(self, env, ex)
+        name = getattr(failure.error_name, "error_name", None) or ""
+        if name.endswith("ExceptionException"):
+            fixed = name[:-len("Exception")]
+            failure.error_name.error_name = fixed
+            details = (failure.event_details or {}).get("taskFailedEventDetails")
+            if details and details.get("error") == name:
+                details["error"] = fixed
+        return failure
+
+    return _from_error

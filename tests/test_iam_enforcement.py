@@ -595,3 +595,43 @@ def test_a_state_machine_role_refused_a_nested_start_fails_with_the_sdks_error_n
     assert described["error"] == "StepFunctions.AccessDeniedException"
     assert "is not authorized to perform: states:StartExecution on resource: " + child in \
         described["cause"]
+
+
+def test_an_aws_iam_http_api_route_admits_allowed_callers_and_says_who_they_are(sb):
+    import requests
+
+    arn = deploy("who", "def handler(event, context):\n"
+                        "    return event['requestContext']['authorizer']['iam']\n")
+    v2 = boto3.client("apigatewayv2")
+    api = v2.create_api(Name="reports", ProtocolType="HTTP")["ApiId"]
+    integration = v2.create_integration(ApiId=api, IntegrationType="AWS_PROXY",
+                                        IntegrationUri=arn, PayloadFormatVersion="2.0")
+    v2.create_route(ApiId=api, RouteKey="GET /report", AuthorizationType="AWS_IAM",
+                    Target=f"integrations/{integration['IntegrationId']}")
+    v2.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+    boto3.client("lambda").add_permission(
+        FunctionName="who", StatementId="api", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/*")
+    url = f"https://{api}.execute-api.{REGION}.amazonaws.com/report"
+    route = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/$default/GET/report"
+
+    iam = boto3.client("iam")
+    keys = {}
+    for name, statements in (("outsider", []), ("analyst", [allow("execute-api:Invoke",
+                                                                  route)])):
+        iam.create_user(UserName=name)
+        if statements:
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
+        keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
+
+    assert requests.get(url).status_code == 403
+    refused = _signed_get(url, keys["outsider"]["AccessKeyId"],
+                          keys["outsider"]["SecretAccessKey"])
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+    admitted = _signed_get(url, keys["analyst"]["AccessKeyId"], keys["analyst"]["SecretAccessKey"])
+    assert admitted.status_code == 200
+    identity = admitted.json()
+    assert identity["userArn"] == f"arn:aws:iam::{ACCOUNT}:user/analyst"
+    assert identity["accessKey"] == keys["analyst"]["AccessKeyId"]
+    assert identity["accountId"] == ACCOUNT

@@ -94,14 +94,60 @@ def authorize(service: Any, request: Request, context: Context, method: dict[str
 
 
 def _iam(request: Request, context: Context) -> None:
-    """AWS_IAM: the request must be signed with Signature Version 4 by a caller whose policies
-    allow ``execute-api:Invoke`` on the method's ARN. API Gateway's refusal masks the account
-    in that ARN to its last four digits and, for a policy that merely does not allow it, gives
-    no reason (recorded AWS answers)."""
+    """AWS_IAM on a REST method: a request signed with Signature Version 4 by a caller whose
+    policies allow ``execute-api:Invoke`` on the method's ARN. API Gateway's refusal masks the
+    account in that ARN to its last four digits and, for a policy that merely does not allow
+    it, gives no reason (recorded AWS answers)."""
+    try:
+        principal = _signed_caller(request, context, method_arn(context, request))
+    except _Refused as refused:
+        if refused.unsigned:
+            raise Denied(MISSING_AUTHENTICATION_TOKEN, refused.reason) from None
+        if refused.unknown_key:
+            raise Denied((403, {"message": "The security token included in the request is "
+                                           "invalid."}, "UnrecognizedClientException", True,
+                          "UNAUTHORIZED"), refused.reason) from None
+        arn = method_arn(context, request)
+        masked = arn.replace(f":{context.account_id}:", f":********{context.account_id[-4:]}:")
+        text = (f"User: {refused.caller} is not authorized to perform: execute-api:Invoke on "
+                f"resource: {masked}{' with an explicit deny' if refused.explicit else ''}")
+        raise Denied((403, {"Message": text}, "AccessDeniedException", True, "ACCESS_DENIED"),
+                     text) from None
+    if principal is not None:
+        context.identity.update(accountId=principal.account, caller=principal.arn,
+                                userArn=principal.arn, user=principal.arn.rsplit("/", 1)[-1])
+
+
+def http_iam_authorize(request: Request, context: Context, arn: str) -> dict[str, Any]:
+    """AWS_IAM on an HTTP API route: the same decision; every refusal is 403 Forbidden, and an
+    admitted caller reaches the integration as ``requestContext.authorizer.iam``."""
+    try:
+        principal = _signed_caller(request, context, arn)
+    except _Refused as refused:
+        raise JwtDenied(JWT_FORBIDDEN, "", refused.reason) from None
+    key = context.identity.get("accessKey")
+    found = principal.arn if principal is not None else None
+    return {"iam": {"accessKey": key, "accountId": principal.account if principal else
+                    context.account_id, "callerId": found, "cognitoIdentity": None,
+                    "principalOrgId": None, "userArn": found,
+                    "userId": found.rsplit("/", 1)[-1] if found else None}}
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, *, unsigned: bool = False, unknown_key: bool = False,
+                 caller: str = "", explicit: bool = False):
+        super().__init__(reason)
+        self.reason, self.unsigned, self.unknown_key = reason, unsigned, unknown_key
+        self.caller, self.explicit = caller, explicit
+
+
+def _signed_caller(request: Request, context: Context, arn: str) -> Any:
+    """The caller who signed the request, once IAM allows it ``execute-api:Invoke`` on
+    ``arn``; None when IAM is not enforced. Raises _Refused."""
     signature = request.header("authorization") or ""
     matched = re.match(r"AWS4-HMAC-SHA256 Credential=([A-Z0-9]+)/", signature)
     if not matched:
-        raise Denied(MISSING_AUTHENTICATION_TOKEN, "AWS_IAM methods need a signed request")
+        raise _Refused("AWS_IAM needs a signed request", unsigned=True)
     key = matched.group(1)
     context.identity["accessKey"] = key
     context.identity["accountId"] = context.account_id
@@ -109,24 +155,16 @@ def _iam(request: Request, context: Context) -> None:
 
     enforcer = iam.enforcer()
     if enforcer is None or not enforcer.enforcing:
-        return
+        return None
     principal = iam.principal_of_key(key)
     if principal is None:
-        raise Denied((403, {"message": "The security token included in the request is invalid."},
-                      "UnrecognizedClientException", True, "UNAUTHORIZED"),
-                     "The access key is unknown")
-    context.identity.update(accountId=principal.account, caller=principal.arn,
-                            userArn=principal.arn, user=principal.arn.rsplit("/", 1)[-1])
-    arn = method_arn(context, request)
+        raise _Refused("The access key is unknown", unknown_key=True)
     decision = enforcer.authorize(principal, iam.Access("execute-api:Invoke", arn, {}),
                                   region=context.region, operation="Invoke")
     if not decision.allowed:
-        masked = arn.replace(f":{context.account_id}:", f":********{context.account_id[-4:]}:")
-        reason = (" with an explicit deny" if decision.decision == "explicitDeny" else "")
-        text = (f"User: {principal.arn} is not authorized to perform: execute-api:Invoke on "
-                f"resource: {masked}{reason}")
-        raise Denied((403, {"Message": text}, "AccessDeniedException", True, "ACCESS_DENIED"),
-                     text)
+        raise _Refused(f"{principal.arn} may not execute-api:Invoke {arn}",
+                       caller=principal.arn, explicit=decision.decision == "explicitDeny")
+    return principal
 
 
 def _request_value(request: Request, stage_variables: dict[str, str], source: str,

@@ -203,7 +203,16 @@ def _invoke(service: Any, api: Any, request: Request, context: Context, stage: A
     route, path_parameters = routed
     context.route_key = route.route_key
     authorization = (route.authorization_type or "NONE").upper()
-    if authorization in ("JWT", "CUSTOM"):
+    if authorization == "AWS_IAM":
+        try:
+            context.authorizer = authorizers.http_iam_authorize(
+                request, context, f"arn:aws:execute-api:{context.region}:{context.account_id}:"
+                                  f"{context.api_id}/{context.stage}/{request.method}{path}")
+        except authorizers.JwtDenied as denied:
+            response = _error(denied.kind, request)
+            response.headers.append(("x-sandbox-reason", denied.reason))
+            return _with_cors(cors, request, response)
+    elif authorization in ("JWT", "CUSTOM"):
         authorizer = api.authorizers.get(route.authorizer_id or "")
         try:
             if authorizer is None:

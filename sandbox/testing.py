@@ -51,15 +51,11 @@ def zip_files(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
     return buffer.getvalue()
 
 
-def execution_role(name: str = ROLE_NAME, *actions: str,
-                   service: str = "lambda.amazonaws.com") -> str:
-    """A role ``service`` can assume (Lambda's execution role by default; pass
-    ``service="states.amazonaws.com"`` for a state machine's), created when missing, allowed to
-    write logs and to perform ``actions`` (``"dynamodb:PutItem"``, ``"sqs:*"``) on any
-    resource; its ARN."""
+def role(name: str, *statements: dict[str, Any], service: str = "lambda.amazonaws.com",
+         policy_name: str = "permissions") -> str:
+    """A role ``service`` can assume (created when missing) whose inline policy
+    ``policy_name`` holds ``statements``, as a course notebook makes one; its ARN."""
     import boto3
-
-    from .magic import BASIC_EXECUTION
 
     iam = boto3.client("iam")
     try:
@@ -69,12 +65,25 @@ def execution_role(name: str = ROLE_NAME, *actions: str,
             "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
         arn = iam.create_role(RoleName=name,
                               AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        iam.put_role_policy(RoleName=name, PolicyName="basic-execution",
-                            PolicyDocument=json.dumps(BASIC_EXECUTION))
+    if statements:
+        iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": list(statements)}))
+    return arn
+
+
+def execution_role(name: str = ROLE_NAME, *actions: str,
+                   service: str = "lambda.amazonaws.com") -> str:
+    """A role ``service`` can assume (Lambda's execution role by default; pass
+    ``service="states.amazonaws.com"`` for a state machine's), created when missing, allowed to
+    write logs and to perform ``actions`` (``"dynamodb:PutItem"``, ``"sqs:*"``) on any
+    resource; its ARN."""
+    from .magic import BASIC_EXECUTION
+
+    arn = role(name, *BASIC_EXECUTION["Statement"], service=service,
+               policy_name="basic-execution")
     if actions:
-        iam.put_role_policy(RoleName=name, PolicyName="actions", PolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
+        role(name, {"Effect": "Allow", "Action": list(actions), "Resource": "*"},
+             policy_name="actions")
     return arn
 
 

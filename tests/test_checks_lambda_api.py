@@ -4,7 +4,6 @@ each common wrong answer fails with its own hint."""
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import boto3
@@ -12,7 +11,8 @@ import pytest
 
 from sandbox.core import ACCOUNT_ID, REGION
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import check_fails, deploy, zip_files
+from sandbox.magic import BASIC_EXECUTION
+from sandbox.testing import check_fails, deploy, role, zip_files
 
 HELLO = "def handler(event, context):\n    return f\"Hello, {event['name']}!\"\n"
 WELCOME = "def handler(event, context):\n    return f\"Welcome back, {event['name']}!\"\n"
@@ -43,27 +43,13 @@ CHECKS = ["live_alias_serves_a_version", "latest_moves_on_live_stays",
 def _role() -> str:
     """The exercise's api-exercise-role, as its first cell makes it: logs, the account's SQS
     queues, and writing to jobs-done."""
-    iam = boto3.client("iam")
-    try:
-        return iam.get_role(RoleName="api-exercise-role")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        pass
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]}
-    permissions = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Resource": "*", "Action": [
-            "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
-        {"Effect": "Allow", "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:*", "Action": [
+    return role("api-exercise-role", *BASIC_EXECUTION["Statement"], {
+        "Effect": "Allow", "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:*", "Action": [
             "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes"]},
-        {"Effect": "Allow", "Action": "dynamodb:PutItem",
-         "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/jobs-done"}]}
-    arn = iam.create_role(RoleName="api-exercise-role",
-                          AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.put_role_policy(RoleName="api-exercise-role", PolicyName="logs-queues-table",
-                        PolicyDocument=json.dumps(permissions))
-    return arn
+            "sqs:GetQueueAttributes"]}, {
+        "Effect": "Allow", "Action": "dynamodb:PutItem",
+        "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/jobs-done"},
+        policy_name="logs-queues-table")
 
 
 def _deploy(name: str, source, **config) -> str:

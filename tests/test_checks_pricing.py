@@ -3,13 +3,11 @@ each common wrong answer fails with its own hint."""
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import check_fails, deploy, deploy_cell
+from sandbox.testing import check_fails, deploy, deploy_cell, role
 
 BILL = """import math
 PRICES = {'x86_64': 0.0000166667, 'arm64': 0.0000133334}
@@ -53,23 +51,10 @@ CHECKS = ["bill_on_x86", "bill_on_arm64", "bill_with_free_tier", "bill_from_repo
 def _billing_role() -> str:
     """The exercise's billing-role, as its first cell makes it: logs, plus reading functions'
     logs and configuration."""
-    iam = boto3.client("iam")
-    try:
-        return iam.get_role(RoleName="billing-role")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        pass
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]}
-    permissions = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Resource": "*", "Action": [
-            "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-            "logs:FilterLogEvents", "lambda:GetFunctionConfiguration"]}]}
-    arn = iam.create_role(RoleName="billing-role",
-                          AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.put_role_policy(RoleName="billing-role", PolicyName="read-logs-and-configuration",
-                        PolicyDocument=json.dumps(permissions))
-    return arn
+    return role("billing-role", {"Effect": "Allow", "Resource": "*", "Action": [
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+        "logs:FilterLogEvents", "lambda:GetFunctionConfiguration"]},
+        policy_name="read-logs-and-configuration")
 
 
 def _from_logs(source: str = FROM_LOGS) -> None:

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import deploy
+from sandbox.testing import deploy, role
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:{}"
 TOTAL = ("def lambda_handler(order, context):\n"
@@ -61,21 +61,9 @@ CHECKS = ["total_task", "shipping_choice", "charge_retries", "declined_card_canc
 def workflow_role() -> str:
     """The exercise's first cell: the role exercise-workflow, which Step Functions may assume
     and which may invoke Lambda functions."""
-    iam = boto3.client("iam")
-    try:
-        return iam.get_role(RoleName="exercise-workflow")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        pass
-    trust_policy = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]}
-    arn = iam.create_role(RoleName="exercise-workflow",
-                          AssumeRolePolicyDocument=json.dumps(trust_policy))["Role"]["Arn"]
-    iam.put_role_policy(RoleName="exercise-workflow", PolicyName="invoke",
-                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
-                            "Effect": "Allow", "Action": "lambda:InvokeFunction",
-                            "Resource": "*"}]}))
-    return arn
+    return role("exercise-workflow", {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                      "Resource": "*"},
+                service="states.amazonaws.com", policy_name="invoke")
 
 
 def machine(name: str, definition: dict) -> None:

@@ -479,6 +479,19 @@ def _signed_get(url: str, access_key: str, secret_key: str):
     return requests.get(url, headers=dict(request.headers))
 
 
+def _outsider_and_analyst(arn: str) -> dict[str, dict]:
+    """Access keys of two IAM users: "outsider" with no policy, "analyst" allowed
+    execute-api:Invoke on ``arn``."""
+    iam = boto3.client("iam")
+    keys = {}
+    for name, statements in (("outsider", []), ("analyst", [allow("execute-api:Invoke", arn)])):
+        iam.create_user(UserName=name)
+        if statements:
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
+        keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
+    return keys
+
+
 def test_an_aws_iam_method_admits_only_callers_allowed_to_invoke_it(sb):
     apigw = boto3.client("apigateway")
     api = apigw.create_rest_api(name="private")["id"]
@@ -497,14 +510,7 @@ def test_an_aws_iam_method_admits_only_callers_allowed_to_invoke_it(sb):
     url = f"https://{api}.execute-api.{REGION}.amazonaws.com/prod/report"
     method = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/prod/GET/report"
 
-    iam = boto3.client("iam")
-    keys = {}
-    for name, statements in (("outsider", []), ("analyst", [allow("execute-api:Invoke",
-                                                                  method)])):
-        iam.create_user(UserName=name)
-        if statements:
-            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-        keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
+    keys = _outsider_and_analyst(method)
 
     refused = _signed_get(url, keys["outsider"]["AccessKeyId"],
                           keys["outsider"]["SecretAccessKey"])
@@ -616,14 +622,7 @@ def test_an_aws_iam_http_api_route_admits_allowed_callers_and_says_who_they_are(
     url = f"https://{api}.execute-api.{REGION}.amazonaws.com/report"
     route = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/$default/GET/report"
 
-    iam = boto3.client("iam")
-    keys = {}
-    for name, statements in (("outsider", []), ("analyst", [allow("execute-api:Invoke",
-                                                                  route)])):
-        iam.create_user(UserName=name)
-        if statements:
-            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-        keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
+    keys = _outsider_and_analyst(route)
 
     assert requests.get(url).status_code == 403
     refused = _signed_get(url, keys["outsider"]["AccessKeyId"],

@@ -634,3 +634,25 @@ def test_an_aws_iam_http_api_route_admits_allowed_callers_and_says_who_they_are(
     assert identity["userArn"] == f"arn:aws:iam::{ACCOUNT}:user/analyst"
     assert identity["accessKey"] == keys["analyst"]["AccessKeyId"]
     assert identity["accountId"] == ACCOUNT
+
+
+def test_a_sandbox_started_without_enforcement_says_so_and_allows_everything():
+    import subprocess
+    import sys
+
+    script = """
+import boto3, sandbox
+sb = sandbox.start(enforce_iam=False)
+iam = boto3.client("iam")
+iam.create_user(UserName="nobody")
+key = iam.create_access_key(UserName="nobody")["AccessKey"]
+sqs = boto3.client("sqs", aws_access_key_id=key["AccessKeyId"],
+                   aws_secret_access_key=key["SecretAccessKey"])
+print(sqs.create_queue(QueueName="q")["QueueUrl"].rsplit("/", 1)[1], repr(sb))
+sb.stop()
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("q <Sandbox running") and "IAM not enforced" in done.stdout
+    assert "IAM enforcement is off: every request is allowed" in done.stderr

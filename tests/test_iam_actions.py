@@ -56,9 +56,12 @@ def world(sandbox_session: core.Sandbox):
     recorder = Recorder()
     sb._server.add_route(recorder)
     iam = boto3.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]}
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+         "Action": "sts:AssumeRole"},
+        # the notebook assumes it too (with session tags), so the trust policy must say so
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+         "Action": ["sts:AssumeRole", "sts:TagSession"]}]}
     iam.create_role(RoleName="runner", Path="/course/",
                     AssumeRolePolicyDocument=json.dumps(trust))
     ddb = boto3.client("dynamodb")

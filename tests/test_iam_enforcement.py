@@ -656,3 +656,93 @@ sb.stop()
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("q <Sandbox running") and "IAM not enforced" in done.stdout
     assert "IAM enforcement is off: every request is allowed" in done.stderr
+
+
+def test_a_role_is_assumed_only_as_its_trust_policy_says_even_by_an_administrator(sb):
+    iam, sts = boto3.client("iam"), boto3.client("sts")
+    lambdas_only = execution_role("lambdas-only")
+    for arn in (lambdas_only, f"arn:aws:iam::{ACCOUNT}:role/no-such-role"):
+        e = error_of(sts.assume_role, RoleArn=arn, RoleSessionName="me")
+        assert e.response["Error"]["Code"] == "AccessDenied"
+        assert e.response["Error"]["Message"] == (
+            f"User: arn:aws:iam::{ACCOUNT}:user/learner is not authorized to perform: "
+            f"sts:AssumeRole on resource: {arn}")
+    account_trusted = iam.create_role(RoleName="ops", AssumeRolePolicyDocument=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    assert sts.assume_role(RoleArn=account_trusted, RoleSessionName="me")["Credentials"]
+    # the account's trust delegates to identity policies: a user without one is refused
+    e = error_of(user_client("sts", "no-assume").assume_role, RoleArn=account_trusted,
+                 RoleSessionName="me")
+    assert e.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_step_functions_accepts_the_trust_policies_aws_recommends(sb):
+    sfn = boto3.client("stepfunctions")
+    iam = boto3.client("iam")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    for name, statement in [
+        ("confused-deputy-safe", {
+            "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole", "Condition": {"ArnLike": {
+                "aws:SourceArn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:*"}}}),
+        ("regional", {"Effect": "Allow", "Principal": {"Service": f"states.{REGION}.amazonaws.com"},
+                      "Action": "sts:AssumeRole"})]:
+        arn = iam.create_role(RoleName=name,
+                              AssumeRolePolicyDocument=policy(statement))["Role"]["Arn"]
+        assert sfn.create_state_machine(name=name, definition=definition, roleArn=arn)[
+            "stateMachineArn"]
+
+
+def test_a_role_that_may_not_create_its_log_stream_has_no_logs(sb):
+    iam = boto3.client("iam")
+    arn = iam.create_role(RoleName="half-logs", AssumeRolePolicyDocument=json.dumps(
+        LAMBDA_TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="half-logs", PolicyName="p", PolicyDocument=policy(
+        allow(["logs:CreateLogGroup", "logs:PutLogEvents"])))
+    deploy("half", "def handler(e, c):\n    print('hello')\n", Role=arn)
+    boto3.client("lambda").invoke(FunctionName="half")
+    groups = boto3.client("logs").describe_log_groups()["logGroups"]
+    assert "/aws/lambda/half" not in [g["logGroupName"] for g in groups]
+    assert sb.iam.denials(principal="half-logs")[0].action == "logs:CreateLogStream"
+
+
+def test_partiql_statements_are_authorized_as_their_own_actions():
+    from sandbox.iam.actions import Call, accesses
+
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Books"
+    for statement, action, resource in [
+            ("UPDATE \"Books\" SET p = 5 WHERE id = '1'", "dynamodb:PartiQLUpdate", table),
+            ("SELECT * FROM \"Books\".\"by-author\"", "dynamodb:PartiQLSelect",
+             table + "/index/by-author"),
+            ("DELETE FROM Books WHERE id = '1'", "dynamodb:PartiQLDelete", table)]:
+        found = accesses(Call("dynamodb", "ExecuteStatement", REGION, "AKIA",
+                              {"Statement": statement}), ACCOUNT)
+        assert [(a.action, a.resource) for a in found] == [(action, resource)], statement
+
+
+def test_a_presigned_url_acts_as_the_principal_who_signed_it(sb):
+    import requests
+    from botocore.config import Config
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="private-reports")
+    s3.put_object(Bucket="private-reports", Key="q3.csv", Body=b"revenue,42")
+    iam = boto3.client("iam")
+    iam.create_user(UserName="lister")
+    iam.put_user_policy(UserName="lister", PolicyName="p", PolicyDocument=policy(
+        allow("s3:ListBucket", "arn:aws:s3:::private-reports")))
+    key = iam.create_access_key(UserName="lister")["AccessKey"]
+    keys = {"aws_access_key_id": key["AccessKeyId"],
+            "aws_secret_access_key": key["SecretAccessKey"]}
+    sigv2 = boto3.client("s3", **keys)  # botocore presigns with SigV2 in us-east-1
+    sigv4 = boto3.client("s3", config=Config(signature_version="s3v4"), **keys)
+    for client in (sigv2, sigv4):
+        url = client.generate_presigned_url(
+            "get_object", Params={"Bucket": "private-reports", "Key": "q3.csv"})
+        refused = requests.get(url)
+        assert refused.status_code == 403, url
+        assert "s3:GetObject" in refused.text
+    url = s3.generate_presigned_url("get_object",
+                                    Params={"Bucket": "private-reports", "Key": "q3.csv"})
+    assert requests.get(url).content == b"revenue,42"  # the administrator's URL works

@@ -20,11 +20,9 @@ conditions and boundaries (``../shared/research/moto-gaps.md``).
 from __future__ import annotations
 
 import io
-import re
 import sys
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs
 
 from ..core import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY
 from . import actions, deliveries, denials, principals, resources, simulate
@@ -39,7 +37,6 @@ ADMINISTRATOR = {"Version": "2012-10-17",
                  "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 ADMIN_KEYS = {ACCESS_KEY_ID: ACCOUNT_ID, SECOND_ACCESS_KEY_ID: SECOND_ACCOUNT_ID}
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]*)/([^/]*)/")
 _enforcer: Enforcer | None = None
 
 
@@ -115,8 +112,11 @@ class Enforcer:
             context={**global_context(principal, region), **access.context, **(context or {})},
             principal_account=principal.account, resource_account=owner,
             role=principal.role_arn)
+        assumes_role = (access.action.lower().startswith("sts:assumerole")
+                        and ":role/" in access.resource)
         decision = evaluate(request, principal.identity,
-                            resource=resources.policy_of(access.resource, access.action),
+                            resource=resources.trust_of(access.resource) if assumes_role
+                            else resources.policy_of(access.resource, access.action),
                             boundary=principal.boundary, session=principal.session)
         text = "" if decision.allowed else message(request, decision)
         self.trail.record(Entry(
@@ -148,7 +148,8 @@ class Enforcer:
         """Called for each request before moto: None lets it through, else the refusal."""
         if not self.enforcing:
             return None
-        signed = _credential(environ)
+        signed = actions.credential(environ.get("HTTP_AUTHORIZATION", ""),
+                                    environ.get("QUERY_STRING", ""))
         if signed is None:
             return None  # not an AWS API call: an API Gateway invoke, a website, moto's API
         key, region, service = signed
@@ -159,9 +160,12 @@ class Enforcer:
                    for name, value in environ.items() if name.startswith("HTTP_")}
         if "CONTENT_TYPE" in environ:
             headers["content-type"] = environ["CONTENT_TYPE"]
-        call = actions.identify(environ.get("REQUEST_METHOD", "GET"),
-                                environ.get("PATH_INFO", "/"),
-                                environ.get("QUERY_STRING", ""), headers, body)
+        try:
+            call = actions.identify(environ.get("REQUEST_METHOD", "GET"),
+                                    environ.get("PATH_INFO", "/"),
+                                    environ.get("QUERY_STRING", ""), headers, body)
+        except Exception:  # a malformed request: the service refuses it in its own words
+            return None
         if call is None:
             return None
         query_protocol = _query_protocol(environ, body)
@@ -169,7 +173,11 @@ class Enforcer:
         if principal is None:
             return denials.unknown_key(service, query_protocol)
         resource_account = principal.account
-        for access in actions.accesses(call, principal.account):
+        try:
+            wanted = actions.accesses(call, principal.account)
+        except Exception:  # a malformed body (a list where a map belongs): moto says so
+            return None
+        for access in wanted:
             decision, text = self._decide(principal, access, region=region,
                                           operation=call.operation)
             owner = resources.account_of(access.resource, principal.account)
@@ -236,19 +244,6 @@ def global_context(principal: principals.Principal, region: str) -> dict[str, An
     if principal.kind == "user":
         context["aws:username"] = principal.arn.rsplit("/", 1)[1]
     return context
-
-
-def _credential(environ: dict[str, Any]) -> tuple[str, str, str] | None:
-    """(access key, region, service) from a SigV4 Authorization header or presigned URL."""
-    header = environ.get("HTTP_AUTHORIZATION", "")
-    if not header.startswith("AWS4-HMAC-SHA256"):
-        query = environ.get("QUERY_STRING", "")
-        if "X-Amz-Credential" not in query:
-            return None
-        credential = parse_qs(query).get("X-Amz-Credential", [""])[0].split("/")
-        return (credential[0], credential[2], credential[3]) if len(credential) > 3 else None
-    found = _CREDENTIAL.search(header)
-    return found.groups() if found else None  # type: ignore[return-value]
 
 
 def _body(environ: dict[str, Any]) -> bytes:

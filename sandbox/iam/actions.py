@@ -58,7 +58,7 @@ def identify(method: str, path: str, query: str, headers: Mapping[str, str],
 
     ``path`` is the WSGI ``PATH_INFO``: already percent-decoded, its bytes as latin-1."""
     lowered = {name.lower(): value for name, value in headers.items()}
-    signed = _credential(lowered.get("authorization", ""), query)
+    signed = credential(lowered.get("authorization", ""), query)
     if signed is None or "/_user_request_/" in path or path.startswith("/moto-api"):
         return None
     key, region, service = signed
@@ -77,14 +77,25 @@ def identify(method: str, path: str, query: str, headers: Mapping[str, str],
     return Call(service, operation, region, key, params)
 
 
-def _credential(authorization: str, query: str) -> tuple[str, str, str] | None:
+SIGV2_REGION = "us-east-1"  # Signature Version 2 names no region; S3 presigns with it there
+
+
+def credential(authorization: str, query: str) -> tuple[str, str, str] | None:
+    """(access key, region, service) of a signed request: a SigV4 Authorization header or
+    presigned query, or S3's Signature Version 2 (``AWS key:signature``, or the presigned
+    ``AWSAccessKeyId=``, which botocore makes for us-east-1); None for an unsigned one."""
     if authorization.startswith("AWS4-HMAC-SHA256"):
         found = _CREDENTIAL.search(authorization)
         return (found[1], found[2], found[3]) if found else None
-    if "X-Amz-Credential" not in query:
-        return None
-    scope = dict(parse_qsl(query)).get("X-Amz-Credential", "").split("/")
-    return (scope[0], scope[2], scope[3]) if len(scope) > 3 else None
+    if authorization.startswith("AWS ") and ":" in authorization:
+        return authorization[4:].split(":", 1)[0].strip(), SIGV2_REGION, "s3"
+    if "X-Amz-Credential" in query:
+        scope = dict(parse_qsl(query)).get("X-Amz-Credential", "").split("/")
+        return (scope[0], scope[2], scope[3]) if len(scope) > 3 else None
+    if "AWSAccessKeyId=" in query:
+        key = dict(parse_qsl(query)).get("AWSAccessKeyId")
+        return (key, SIGV2_REGION, "s3") if key else None
+    return None
 
 
 def _json(body: bytes) -> dict[str, Any]:
@@ -353,9 +364,8 @@ _DYNAMODB_NO_RESOURCE = {"ListTables", "DescribeLimits", "DescribeEndpoints", "L
                          "ListGlobalTables", "ListStreams", "ListExports", "ListImports"}
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
              "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
-_PARTIQL = re.compile(r'^\s*(SELECT|INSERT|UPDATE|DELETE|EXISTS)\b.*?'
-                      r'(?:\bFROM|\bINTO|^\s*UPDATE)\s+"?([\w.-]+)"?(?:\."?([\w.-]+)"?)?',
-                      re.I | re.S)
+_PARTIQL = re.compile(r'^\s*(?:(UPDATE)|(SELECT|INSERT|DELETE|EXISTS)\b.*?(?:\bFROM|\bINTO))'
+                      r'\s+"?([\w.-]+)"?(?:\."?([\w.-]+)"?)?', re.I | re.S)
 
 
 def _table_arn(name: str, region: str, account: str) -> str:
@@ -498,9 +508,10 @@ def _partiql(call: Call, account: str) -> Iterator[Access]:
         if found is None:
             yield Access(f"dynamodb:{call.operation}", "*", {})
             continue
-        verb = "Select" if found[1].upper() in ("SELECT", "EXISTS") else found[1].capitalize()
-        arn = _table_arn(found[2], call.region, account)
-        yield Access(f"dynamodb:PartiQL{verb}", f"{arn}/index/{found[3]}" if found[3] else arn,
+        word = found[1] or found[2]
+        verb = "Select" if word.upper() in ("SELECT", "EXISTS") else word.capitalize()
+        arn = _table_arn(found[3], call.region, account)
+        yield Access(f"dynamodb:PartiQL{verb}", f"{arn}/index/{found[4]}" if found[4] else arn,
                      {})
 
 

@@ -265,7 +265,7 @@ def may_write_logs(spec: Any, stream: str) -> bool:
     wanted = []
     if spec.log_group not in logs.groups:
         wanted.append(("logs:CreateLogGroup", group + ":log-stream:"))
-    elif stream not in logs.groups[spec.log_group].streams:
+    if spec.log_group not in logs.groups or stream not in logs.groups[spec.log_group].streams:
         wanted.append(("logs:CreateLogStream", f"{group}:log-stream:{stream}"))
     wanted.append(("logs:PutLogEvents", f"{group}:log-stream:{stream}"))
     return all(role_may(spec.role, action, resource, region=spec.region,
@@ -279,18 +279,21 @@ STATES_CANNOT_ASSUME = ("Neither the global service principal states.amazonaws.c
                         "regional one is authorized to assume the provided role.")
 
 
-def _trusted_by_states(role_arn: str | None, machine: str) -> None:
+def _trusted_by_states(role_arn: str | None, machine_arn: str) -> None:
     """CreateStateMachine and UpdateStateMachine refuse a role that Step Functions may not
-    assume, with AccessDeniedException and this message (recorded AWS answer)."""
+    assume, with AccessDeniedException and this message (recorded AWS answer): neither
+    ``states.amazonaws.com`` nor the regional ``states.<region>.amazonaws.com`` is trusted, for
+    this state machine's ARN as ``aws:SourceArn`` (AWS's confused-deputy condition)."""
     from . import resources
 
     if not role_arn or resources.policy_of(role_arn, "sts:AssumeRole") is None:
         return  # a malformed or missing role: moto's to refuse
-    account = role_arn.split(":")[4]
-    if not service_may("states.amazonaws.com", "sts:AssumeRole", role_arn,
-                       source_arn=f"arn:aws:states:::stateMachine:{machine}",
-                       source_account=account, source=f"Step Functions assuming the role of "
-                                                      f"{machine}"):
+    region, account = machine_arn.split(":")[3:5]
+    name = machine_arn.rsplit(":", 1)[-1]
+    if not any(service_may(service, "sts:AssumeRole", role_arn, source_arn=machine_arn,
+                           source_account=account,
+                           source=f"Step Functions assuming the role of {name}")
+               for service in ("states.amazonaws.com", f"states.{region}.amazonaws.com")):
         from moto.core.exceptions import AWSError
 
         raise AWSError(STATES_CANNOT_ASSUME, "AccessDeniedException")
@@ -299,7 +302,8 @@ def _trusted_by_states(role_arn: str | None, machine: str) -> None:
 def _create_state_machine(original: Any) -> Any:
     def create_state_machine(self: Any, name: str, definition: str, roleArn: str,  # noqa: N803
                              *args: Any, **kwargs: Any) -> Any:
-        _trusted_by_states(roleArn, name)
+        _trusted_by_states(roleArn, f"arn:aws:states:{self.region_name}:{self.account_id}:"
+                                    f"stateMachine:{name}")
         return original(self, name, definition, roleArn, *args, **kwargs)
 
     return create_state_machine
@@ -308,7 +312,7 @@ def _create_state_machine(original: Any) -> Any:
 def _update_state_machine(original: Any) -> Any:
     def update_state_machine(self: Any, arn: str, *args: Any, **kwargs: Any) -> Any:
         role = kwargs.get("role_arn", args[1] if len(args) > 1 else None)
-        _trusted_by_states(role, arn.rsplit(":", 1)[-1])
+        _trusted_by_states(role, arn)
         return original(self, arn, *args, **kwargs)
 
     return update_state_machine

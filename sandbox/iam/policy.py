@@ -101,6 +101,8 @@ class Decision:
     missing_context: tuple[str, ...]  # condition keys the policies used that the context lacks
 
 
+TRUST_POLICY = "trust policy"  # Policy.id of a role's trust policy: decided as IAM decides it
+
 # ---------------------------------------------------------------------- deciding
 def evaluate(request: Request, identity: Sequence[Policy] = (), *,
              resource: Policy | None = None, boundary: Policy | None = None,
@@ -150,6 +152,16 @@ def evaluate(request: Request, identity: Sequence[Policy] = (), *,
     # naming the account delegates to the identity-based policies.
     direct = _first(s for s in allows["resource"] if s.via == "direct")
     by_role = _first(s for s in allows["resource"] if s.via == "role")
+    if resource is not None and resource.id == TRUST_POLICY:
+        # "Role trust policies and KMS key policies are exceptions to this logic, because they
+        # must explicitly allow access for principals" (Policy evaluation logic): a trust
+        # policy naming the account still needs the identity policy, and one naming nobody
+        # refuses even an administrator
+        by_account = _first(s for s in allows["resource"] if s.via == "account")
+        trusted = direct or by_role or (by_account if by_identity else None)
+        if trusted:
+            return decide(True, ALLOWED, "", trusted)
+        return decide(False, IMPLICIT_DENY, "identity" if by_account else "resource", None)
     grant = by_identity or direct or (by_role if within_boundary and within_session else None)
     if grant:
         return decide(True, ALLOWED, "", grant)
@@ -211,10 +223,16 @@ def parse(document: Mapping[str, Any] | str) -> Mapping[str, Any]:
     """A policy document as a mapping; moto keeps some URL-encoded (``%7B%22Version...``)."""
     if not isinstance(document, str):
         return document
+    return _parse_text(document)
+
+
+@lru_cache(maxsize=512)
+def _parse_text(text: str) -> Mapping[str, Any]:
+    # cached: every request re-reads the same policies (do not mutate what this returns)
     try:
-        return json.loads(document)
+        return json.loads(text)
     except ValueError:
-        return json.loads(unquote(document))
+        return json.loads(unquote(text))
 
 
 # ---------------------------------------------------------------------- elements
@@ -478,7 +496,7 @@ def like(pattern: str, value: str, *, case: bool = True,
     return _glob(pattern, case).fullmatch(value) is not None
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=16384)  # AWS managed policies list thousands of actions (ReadOnlyAccess)
 def _glob(pattern: str, case: bool) -> re.Pattern[str]:
     return re.compile(_glob_text(pattern), 0 if case else re.IGNORECASE)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from .policy import Policy
+from .policy import TRUST_POLICY, Policy
 
 
 def account_of(arn: str, default: str) -> str:
@@ -117,5 +117,12 @@ def _trust_policy(account: str, arn: str) -> Policy | None:
 
                 document = json.loads(unquote(document))
             return Policy(document, "resource", f"the trust policy of {role.name}",
-                          "trust policy")
+                          TRUST_POLICY)
     return None
+
+
+def trust_of(arn: str) -> Policy:
+    """The trust policy of role ``arn``; a role that does not exist trusts nobody."""
+    found = policy_of(arn, "sts:AssumeRole")
+    return found or Policy({"Version": "2012-10-17", "Statement": []}, "resource",
+                           f"the trust policy of {arn} (no such role)", TRUST_POLICY)

@@ -54,7 +54,9 @@ class Clients:
         if not role_arn:
             return {}
         account_id = role_arn.split(":")[4] or self.sandbox.account_id
-        credentials = self.sandbox.lambda_runtime.credentials(account_id, role_arn)
+        # the session's name is not documented; this one says who acts (not "lambda")
+        credentials = self.sandbox.lambda_runtime.credentials(account_id, role_arn,
+                                                              "StepFunctions")
         return {"aws_access_key_id": credentials["AccessKeyId"],
                 "aws_secret_access_key": credentials["SecretAccessKey"],
                 "aws_session_token": credentials["SessionToken"]}

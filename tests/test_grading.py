@@ -267,7 +267,8 @@ def test_grading_a_class_with_every_kind_of_bad_submission(tmp_path):
         mine = [g for g in grades if g["student"] == student]
         assert [g["check_id"] for g in mine] == ["check-greeter-answers",
                                                  "check-greeter-defaults", "check-shout-logs"]
-        assert " ".join(g["status"] for g in mine) == statuses, (student, mine)
+        assert " ".join(g["status"] for g in mine) == statuses, (
+            student, [(g["status"], g["message"]) for g in mine])
         assert float(summary[student]["points"]) == points, student
         assert note in summary[student]["note"], (student, summary[student]["note"])
         page = (out / "feedback" / student / "00-welcome.html").read_text()

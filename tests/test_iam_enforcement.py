@@ -746,3 +746,14 @@ def test_a_presigned_url_acts_as_the_principal_who_signed_it(sb):
     url = s3.generate_presigned_url("get_object",
                                     Params={"Bucket": "private-reports", "Key": "q3.csv"})
     assert requests.get(url).content == b"revenue,42"  # the administrator's URL works
+
+
+def test_http_api_management_calls_name_their_own_paths(sb):
+    v2 = boto3.client("apigatewayv2")
+    api = v2.create_api(Name="paths", ProtocolType="HTTP")["ApiId"]
+    v2.create_stage(ApiId=api, StageName="beta")
+    v1 = boto3.client("apigateway")
+    v1.create_rest_api(name="paths")
+    recent = [(e.action, e.resource) for e in sb.iam.decisions()[-4:]]
+    assert ("apigateway:POST", f"arn:aws:apigateway:{REGION}::/apis/{api}/stages") in recent
+    assert ("apigateway:POST", f"arn:aws:apigateway:{REGION}::/restapis") in recent

@@ -48,6 +48,7 @@ class Call:
     region: str
     access_key: str
     params: Mapping[str, Any]  # uri labels, query and header members, JSON or form body
+    path: str = ""  # a REST call's requestUri template, labels as {member} ("" otherwise)
 
 
 # ---------------------------------------------------------------------- identify
@@ -73,8 +74,8 @@ def identify(method: str, path: str, query: str, headers: Mapping[str, str],
         if service == "sqs" and "QueueUrl" not in form and path.count("/") >= 2:
             form["QueueUrl"] = path  # SQS's query protocol may post to the queue's URL
         return Call(service, operation, region, key, form)
-    operation, params = _rest(service, method, _utf8(path), query, lowered, body)
-    return Call(service, operation, region, key, params)
+    operation, params, template = _rest(service, method, _utf8(path), query, lowered, body)
+    return Call(service, operation, region, key, params, template)
 
 
 SIGV2_REGION = "us-east-1"  # Signature Version 2 names no region; S3 presigns with it there
@@ -222,7 +223,7 @@ def _group(member: str) -> str:
 
 
 def _rest(service: str, method: str, path: str, query: str, headers: Mapping[str, str],
-          body: bytes) -> tuple[str, dict[str, Any]]:
+          body: bytes) -> tuple[str, dict[str, Any], str]:
     if service == "s3":
         path = _path_style(path, headers.get("host", ""))
     pairs = dict(parse_qsl(query, keep_blank_values=True))
@@ -246,8 +247,8 @@ def _rest(service: str, method: str, path: str, query: str, headers: Mapping[str
         params.update({labels[g]: v for g, v in found.groupdict().items()})
         if route.operation == "DeleteObjects":
             params["Delete"] = {"Objects": [{"Key": k} for k in _xml_keys(body)]}
-        return route.operation, params
-    return "Unknown", {"method": method, "path": path}
+        return route.operation, params, route.template
+    return "Unknown", {"method": method, "path": path}, ""
 
 
 def _path_style(path: str, host: str) -> str:
@@ -761,7 +762,9 @@ def _apigateway(call: Call, account: str) -> list[Access] | None:
     route = _route_of("apigateway", call.operation)
     if route is None:
         return None
-    path = re.sub(r"\{([^}]+)\}", lambda m: str(call.params.get(m[1], "")), route.template)
+    # v1 and v2 share operation names (CreateStage, GetTags...): the matched URI says which
+    template = call.path or route.template
+    path = re.sub(r"\{([^}]+)\}", lambda m: str(call.params.get(m[1], "")), template)
     path = path.removeprefix("/v2")
     return [Access(f"apigateway:{route.method}", f"arn:aws:apigateway:{call.region}::{path}",
                    {})]

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.testing import check_fails, deploy_cell
+from sandbox.testing import check_fails, deploy_cell, role
 
 COUNTER = ("cold_start = True\ninvocations = 0\n"
            "def lambda_handler(event, context):\n"
@@ -48,9 +48,6 @@ CHECKS = ["counter_counts_warm_starts", "divide_raises", "batch_worker_stops_in_
           "batch_worker_capped", "record_order_is_idempotent"]
 
 
-TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]}
 ORDERS_ROLE = {"Version": "2012-10-17", "Statement": [  # as the exercise's first cell makes it
     {"Effect": "Allow", "Resource": "*", "Action": [
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
@@ -71,10 +68,7 @@ def orders(sb):
         TableName="orders", KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST")
-    iam = boto3.client("iam")
-    iam.create_role(RoleName="orders-role", AssumeRolePolicyDocument=json.dumps(TRUST))
-    iam.put_role_policy(RoleName="orders-role", PolicyName="orders-table",
-                        PolicyDocument=json.dumps(ORDERS_ROLE))
+    role("orders-role", *ORDERS_ROLE["Statement"], policy_name="orders-table")
     return sb
 
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from sandbox.grading.checks import NotAttempted, find
-from sandbox.testing import check_fails, deploy_cell
+from sandbox.testing import check_fails, deploy_cell, role
 
 SAVE = "    table.put_item(Item=book)\n    return f\"{book['title']} saved!\"\n"
 VALIDATE = ("    for key in ('isbn', 'title'):\n        if key not in book:\n"
@@ -26,9 +26,6 @@ RIGHT_DEADLINE = DEADLINE.format(rid="context.aws_request_id",
                                  left="int(context.get_remaining_time_in_millis() / 1000)")
 
 
-TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]}
 LIBRARY_ROLE = {"Version": "2012-10-17", "Statement": [  # as the exercise's first cell makes it
     {"Effect": "Allow", "Resource": "*", "Action": [
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
@@ -43,10 +40,7 @@ def library(sb):
         TableName="library", KeySchema=[{"AttributeName": "isbn", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "isbn", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST")
-    iam = boto3.client("iam")
-    iam.create_role(RoleName="library-role", AssumeRolePolicyDocument=json.dumps(TRUST))
-    iam.put_role_policy(RoleName="library-role", PolicyName="library-table",
-                        PolicyDocument=json.dumps(LIBRARY_ROLE))
+    role("library-role", *LIBRARY_ROLE["Statement"], policy_name="library-table")
     return sb
 
 

@@ -19,6 +19,7 @@ conditions and boundaries (``../shared/research/moto-gaps.md``).
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 from datetime import datetime, timezone
@@ -40,6 +41,7 @@ ADMIN_KEYS = {ACCESS_KEY_ID: ACCOUNT_ID, SECOND_ACCESS_KEY_ID: SECOND_ACCOUNT_ID
 _enforcer: Enforcer | None = None
 
 
+@functools.cache
 def administrator(account: str) -> principals.Principal:
     """An account's administrator: the notebook in the course's account."""
     name = "learner" if account == ACCOUNT_ID else "administrator"
@@ -114,13 +116,21 @@ class Enforcer:
             role=principal.role_arn)
         assumes_role = (access.action.lower().startswith("sts:assumerole")
                         and ":role/" in access.resource)
-        decision = evaluate(request, principal.identity,
-                            resource=resources.trust_of(access.resource) if assumes_role
-                            else resources.policy_of(access.resource, access.action),
-                            boundary=principal.boundary, session=principal.session)
+        resource = (resources.trust_of(access.resource) if assumes_role
+                    else resources.policy_of(access.resource, access.action))
+        return self._judge(request, principal.identity, resource=resource,
+                           boundary=principal.boundary, session=principal.session,
+                           source=source, operation=operation)
+
+    def _judge(self, request: Request, identity: tuple[Policy, ...], *, resource: Policy | None,
+               source: str, operation: str = "", boundary: Policy | None = None,
+               session: tuple[Policy, ...] = ()) -> tuple[Decision, str]:
+        """Evaluate, record on the trail, and give the decision with its refusal text."""
+        decision = evaluate(request, identity, resource=resource, boundary=boundary,
+                            session=session)
         text = "" if decision.allowed else message(request, decision)
         self.trail.record(Entry(
-            principal=principal.arn, action=access.action, resource=access.resource,
+            principal=request.principal, action=request.action, resource=request.resource,
             allowed=decision.allowed, message=text, statement=decision.deciding,
             source=source, operation=operation))
         return decision, text
@@ -134,13 +144,9 @@ class Enforcer:
                           resource=access.resource,
                           context=service_context(service_principal, source_arn, source_account),
                           resource_account=resources.account_of(access.resource, ACCOUNT_ID))
-        decision = evaluate(request, (),
-                            resource=resources.policy_of(access.resource, access.action))
-        self.trail.record(Entry(
-            principal=service_principal, action=access.action, resource=access.resource,
-            allowed=decision.allowed,
-            message="" if decision.allowed else message(request, decision),
-            statement=decision.deciding, source=source))
+        decision, _ = self._judge(
+            request, (), resource=resources.policy_of(access.resource, access.action),
+            source=source)
         return decision.allowed
 
     # ------------------------------------------------------------------ the server's hook

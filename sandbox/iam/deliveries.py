@@ -71,24 +71,17 @@ def _bucket_arn(bucket: str) -> str:
     return f"arn:aws:s3:::{bucket}"
 
 
-def _s3_destination_errors(bucket: Any, account: str) -> list[tuple[str, str]]:
-    """(destination ARN, reason) for each destination that does not admit S3."""
+def _s3_refused_destinations(bucket: Any, account: str) -> list[str]:
+    """The ARNs of the configured destinations whose policy does not admit S3."""
     config = bucket.notification_configuration
     if config is None:
         return []
-    failures = []
-    checks = [(n.arn, "lambda:InvokeFunction", f"Not authorized to invoke function [{n.arn}]")
-              for n in config.cloud_function]
-    checks += [(n.arn, "sqs:SendMessage", "Permissions on the destination queue do not allow "
-                "S3 to publish notifications from this bucket") for n in config.queue]
-    checks += [(n.arn, "sns:Publish", "Permissions on the destination topic do not allow S3 "
-                "to publish notifications from this bucket") for n in config.topic]
-    for arn, action, reason in checks:
-        if not service_may("s3.amazonaws.com", action, arn, source_arn=_bucket_arn(bucket.name),
-                           source_account=account,
-                           source=f"S3 notification configuration of {bucket.name}"):
-            failures.append((arn, reason))
-    return failures
+    checks = [(n.arn, "lambda:InvokeFunction") for n in config.cloud_function]
+    checks += [(n.arn, "sqs:SendMessage") for n in config.queue]
+    checks += [(n.arn, "sns:Publish") for n in config.topic]
+    return [arn for arn, action in checks if not service_may(
+        "s3.amazonaws.com", action, arn, source_arn=_bucket_arn(bucket.name),
+        source_account=account, source=f"S3 notification configuration of {bucket.name}")]
 
 
 def _put_bucket_notification_configuration(original: Any) -> Any:
@@ -99,10 +92,10 @@ def _put_bucket_notification_configuration(original: Any) -> Any:
         bucket = self.get_bucket(bucket_name)
         before = bucket.notification_configuration
         original(self, bucket_name, notification_config)
-        if _s3_destination_errors(bucket, self.account_id):
+        if _s3_refused_destinations(bucket, self.account_id):
             bucket.notification_configuration = before
-            # AWS adds ArgumentName1/ArgumentValue1 pairs naming each destination; botocore
-            # shows only the code and this message
+            # AWS also names each refused destination (ArgumentName1...); botocore shows only
+            # the code and this message
             raise S3ClientError("InvalidArgument",
                                 "Unable to validate the following destination configurations")
 

@@ -1,19 +1,25 @@
 """Serverless Sandbox: a local AWS for learning serverless, with Lambda code that really runs.
 
     import sandbox
-    sb = sandbox.start()          # boto3 in this process now reaches the sandbox
+    sb = sandbox.start()          # a sandbox server on loopback; boto3 here now reaches it
     import boto3
     boto3.client("lambda").list_functions()
+
+The sandbox runs in a server process of its own (``sandbox.server``); this package's import
+side is the client (``sandbox.client``), the course's views (``sandbox.course``), the checks
+and the grader.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .core import Sandbox, current, start
+from .accounts import SECOND_ACCOUNT_ID
+from .client import Sandbox, current, start
 from .errors import SandboxError
 
-__all__ = ["Sandbox", "SandboxError", "check", "current", "start", "load_ipython_extension"]
+__all__ = ["SECOND_ACCOUNT_ID", "Sandbox", "SandboxError", "check", "current", "start",
+           "load_ipython_extension"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
@@ -29,10 +35,6 @@ def check(name: str, points: float = 1) -> None:
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """``%load_ext sandbox``: register the ``%%lambda`` cell magic."""
-    from .magic import register
+    from .course.magic import register
 
     register(ipython)
-
-
-def __getattr__(name: str) -> Any:
-    raise AttributeError(f"module 'sandbox' has no attribute {name!r}")

@@ -4,6 +4,7 @@
     course grade SUBMISSIONS --out DIR grade a class's submissions (instructors)
     course build [--check]             write exercises/ from solutions/ (course authors)
     course doctor                      check that the sandbox works on this machine
+    course serve [--port N]            run a sandbox for the AWS CLI or any SDK (Ctrl+C stops)
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ def doctor() -> int:
     print("all is well" if healthy else "something is wrong: the function did not answer as "
           "expected; run 'make test' to see what")
     return 0 if healthy else 1
+
+
+def serve(port: int, clock_speed: float | None) -> int:
+    """The sandbox's server in the foreground: its endpoint and credentials printed, Ctrl+C
+    stops it (and every execution environment it started)."""
+    from .server.__main__ import main as server_main
+
+    argv = ["--banner", "--port", str(port)]
+    if clock_speed is not None:
+        argv += ["--clock-speed", str(clock_speed)]
+    return server_main(argv)
 
 
 def _course_root(start: Path) -> Path:
@@ -182,9 +194,18 @@ def main(argv: list[str] | None = None) -> int:
     build_parser.add_argument("--force", action="store_true",
                               help="replace exercises that were worked on (keeping a .bak)")
     commands.add_parser("doctor", help="check that the sandbox works on this machine")
+    serve_parser = commands.add_parser(
+        "serve", help="run a sandbox in this terminal, for the AWS CLI or any SDK")
+    serve_parser.add_argument("--port", type=int, default=0,
+                              help="loopback port to listen on (default: a free one)")
+    serve_parser.add_argument("--clock-speed", type=float, default=None,
+                              help="how much faster than real time AWS's long waits pass "
+                                   "(default 10000)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
+    if args.command == "serve":
+        return serve(args.port, args.clock_speed)
     if args.command == "build":
         return build(args.check, args.force)
     if args.command == "check":

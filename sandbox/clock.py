@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import threading
 
+from .errors import InvalidValueError
+
 DEFAULT_SPEED = 10000.0
 
 
@@ -27,8 +29,8 @@ class Clock:
 
     @speed.setter
     def speed(self, value: float) -> None:
-        if not value or value <= 0:
-            raise ValueError(f"clock speed must be a positive number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise InvalidValueError(f"clock speed must be a positive number, got {value!r}")
         self._speed = float(value)
 
     def sleep(self, seconds: float) -> bool:

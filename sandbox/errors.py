@@ -21,3 +21,11 @@ class SandboxStoppedError(SandboxError):
 
 class DeployError(SandboxError):
     """A function could not be deployed (by ``%%lambda`` or a helper)."""
+
+
+class InvalidValueError(SandboxError, ValueError):
+    """A value the sandbox cannot take (a clock speed of zero, an unknown account)."""
+
+
+class ServerError(SandboxError):
+    """The sandbox's server could not start, or stopped answering."""

@@ -6,11 +6,55 @@ second lock: a client built with another endpoint (or before ``start()``) is ref
 
 from __future__ import annotations
 
+import os
+
+from .accounts import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from .errors import UnsafeEnvironmentError
 from .runtime import bootstrap
 
 RealAWSRefused = bootstrap.RealAWSRefused
 MIN_BOTOCORE = (1, 31)  # the first botocore to honour AWS_ENDPOINT_URL for every service
+
+# Variables that could send a boto3 request elsewhere than the sandbox, or change who sends it.
+CLEARED_VARIABLES = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+    "AWS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy",
+)
+
+
+def aws_environment(endpoint_url: str, config_file: str) -> dict[str, str | None]:
+    """The variables that make plain boto3 in a process reach the sandbox at ``endpoint_url``,
+    and nothing else (None: the variable is unset); ``config_file`` is an empty file."""
+    wanted: dict[str, str | None] = {name: None for name in CLEARED_VARIABLES}
+    wanted.update({name: None for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")})
+    wanted.update({
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": config_file,
+        "AWS_SHARED_CREDENTIALS_FILE": config_file,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # some operations prefix their host (StartSyncExecution: "sync-states..."):
+        # botocore would put the prefix in front of 127.0.0.1, which no resolver knows
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+    })
+    return wanted
+
+
+def apply_environment(wanted: dict[str, str | None]) -> dict[str, str | None]:
+    """Set (or unset, for None) these variables in this process; what they were before."""
+    saved = {name: os.environ.get(name) for name in wanted}
+    for name, value in wanted.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    return saved
 
 
 def check_botocore() -> None:
@@ -29,13 +73,19 @@ def check_botocore() -> None:
             "boto3's requests. Install the pinned botocore.")
 
 
+_installed = [0]  # how many sandboxes of this process rely on the guard
+
+
 def install() -> None:
     import botocore.httpsession
 
+    _installed[0] += 1
     bootstrap.install_guard(botocore.httpsession)
 
 
 def uninstall() -> None:
     import botocore.httpsession
 
-    bootstrap.remove_guard(botocore.httpsession)
+    _installed[0] = max(0, _installed[0] - 1)
+    if not _installed[0]:
+        bootstrap.remove_guard(botocore.httpsession)

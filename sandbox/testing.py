@@ -1,43 +1,42 @@
-"""Helpers for testing with the sandbox: fixtures for pytest, and small deploy helpers.
+"""Helpers for testing with the sandbox: small deploy and invoke helpers.
 
-Our own tests, the grader's checks and learners' own tests use them::
+Our own tests, the grader's checks and learners' own tests use them. The pytest fixtures
+(``sandbox_fixture``, a fresh sandbox per test) come with the package's pytest plugin,
+``sandbox.pytest_plugin``, which pytest loads by itself::
 
-    from sandbox.testing import sandbox_fixture as sb   # in conftest.py
-    def test_my_function(sb):
+    def test_my_function(sandbox_fixture):
         arn = sandbox.testing.deploy("greet", "def handler(e, c): return 'hi'")
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from . import core
-
 ROLE_NAME = "sandbox-test-role"
 
 
-@pytest.fixture(scope="session")
-def sandbox_session() -> Iterator[core.Sandbox]:
-    """One sandbox for the whole test session, stopped at its end."""
-    yield core.start()
-    running = core.current()
-    if running is not None:
-        running.stop()
+@contextlib.contextmanager
+def in_process_service(*, enforce_iam: bool = True) -> Iterator[Any]:
+    """The sandbox's server side (``sandbox.server.service.SandboxService``) running in this
+    process, with this process's boto3 pointed at it until it stops: for tests of the sandbox's
+    own internals (its seams, the requests an extension sees). Course code never needs it: a
+    notebook talks to its sandbox's server over loopback."""
+    import secrets
 
+    from .server.service import SandboxService
 
-@pytest.fixture
-def sandbox_fixture(sandbox_session: core.Sandbox) -> Iterator[core.Sandbox]:
-    """A running sandbox with no resources in it, reset again after the test."""
-    sandbox = core.start()  # the session's, or a new one if a test stopped it
-    sandbox.reset()
-    yield sandbox
-    sandbox.reset()
+    service = SandboxService(clock_speed=10000, concurrency_limit=1000,
+                             enforce_iam=enforce_iam, token=secrets.token_hex(16))
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 def zip_files(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
@@ -77,7 +76,7 @@ def execution_role(name: str = ROLE_NAME, *actions: str,
     ``service="states.amazonaws.com"`` for a state machine's), created when missing, allowed to
     write logs and to perform ``actions`` (``"dynamodb:PutItem"``, ``"sqs:*"``) on any
     resource; its ARN."""
-    from .magic import BASIC_EXECUTION
+    from .course.magic import BASIC_EXECUTION
 
     arn = role(name, *BASIC_EXECUTION["Statement"], service=service,
                policy_name="basic-execution")
@@ -110,6 +109,8 @@ def check_fails(name: str, hint: str, kind: type | None = None) -> Any:
     """Assert that the check ``name`` fails (as ``kind``, CheckFailed by default) with a hint
     matching the regular expression ``hint``; the failure."""
     import re
+
+    import pytest
 
     from .grading.checks import CheckFailed, find
 

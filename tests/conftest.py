@@ -1,24 +1,38 @@
 from __future__ import annotations
 
-import os
-import subprocess
+import ctypes
+import sys
+import time
 
 import pytest
-
-from sandbox.testing import sandbox_fixture, sandbox_session  # noqa: F401  (fixtures)
 
 pytest_plugins: list[str] = []
 
 
-def _bootstrap_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines()
-            if "sandbox/runtime/bootstrap.py" in line and str(os.getpid()) in line.split()[2:]
-            or ("sandbox/runtime/bootstrap.py" in line and line.split()[1] == str(os.getpid()))]
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Orphans of this session's processes become its children (Linux's child subreaper), so
+    that a server or an execution environment left behind is found at the end, wherever its
+    parent went."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _leftover_processes() -> list[str]:
+    import psutil
+
+    leftovers = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            command = " ".join(process.cmdline())
+        except psutil.Error:
+            continue
+        if "sandbox.server" in command or "sandbox/runtime/bootstrap.py" in command:
+            leftovers.append(f"{process.pid} {command}")
+    return leftovers
 
 
 @pytest.fixture
-def sb(sandbox_fixture):  # noqa: F811
+def sb(sandbox_fixture):
     """A fresh sandbox for each test (short name)."""
     return sandbox_fixture
 
@@ -30,7 +44,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     running = sandbox.current()
     if running is not None:
         running.stop()
-    leftovers = _bootstrap_processes()
+    time.sleep(0.5)  # a stopped server's last workers are being reaped
+    leftovers = _leftover_processes()
     if leftovers:
         session.exitstatus = 1
         print("\nLeftover execution environment processes:\n" + "\n".join(leftovers))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import boto3
 import pytest
@@ -749,8 +750,9 @@ def test_api_keys_and_usage_plans(sb):
     throttled = requests.get(url, headers={"x-api-key": key["value"]})  # burst of 2 used up
     assert (throttled.status_code, throttled.json()) == (429, {"message": "Too Many Requests"})
     c.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
-        {"op": "replace", "path": "/throttle/burstLimit", "value": "100"}])
-    sb.extensions["apigateway"].usage_plans._buckets.clear()  # a new burst, without waiting
+        {"op": "replace", "path": "/throttle/burstLimit", "value": "100"},
+        {"op": "replace", "path": "/throttle/rateLimit", "value": "1000"}])
+    time.sleep(0.05)  # the bucket refills at the new rate
     assert requests.get(url, headers={"x-api-key": key["value"]}).status_code == 200
     over = requests.get(url, headers={"x-api-key": key["value"]})  # 4th of a quota of 3
     assert (over.status_code, over.json()) == (429, {"message": "Limit Exceeded"})

@@ -8,10 +8,10 @@ import zipfile
 
 import boto3
 import pytest
-
 from sandbox.core import ACCOUNT_ID, REGION
+
+from sandbox.course.magic import BASIC_EXECUTION
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
-from sandbox.magic import BASIC_EXECUTION
 from sandbox.testing import check_fails, deploy, role, zip_files
 
 HELLO = "def handler(event, context):\n    return f\"Hello, {event['name']}!\"\n"

@@ -19,8 +19,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sandbox import core
 from sandbox.iam.actions import Access, Call, accesses, function_arn, identify, queue_arn
+from sandbox.testing import in_process_service
 
 A, R = "123456789012", "us-east-1"
 KEY = "AKIAEXAMPLEKEY000001"
@@ -49,12 +49,14 @@ class Recorder:
 
 
 @pytest.fixture(scope="module")
-def world(sandbox_session: core.Sandbox):
-    """The resources the rows name, and the recorder; made once for the module."""
-    sb = core.start()
-    sb.reset()
+def world():
+    """The resources the rows name, and the recorder; made once for the module, in a sandbox
+    whose server side runs in this process, where the recorder sees each request as IAM does."""
+    context = in_process_service()
+    service = context.__enter__()
     recorder = Recorder()
-    sb._server.add_route(recorder)
+    decide = service.router.authorizer
+    service.router.authorize_with(lambda environ: recorder(environ) or decide(environ))
     iam = boto3.client("iam")
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
@@ -93,8 +95,7 @@ def world(sandbox_session: core.Sandbox):
     root = apigw.get_resources(restApiId=api)["items"][0]["id"]
     yield {"queue": queue, "topic": topic, "machine": machine, "api": api, "root": root,
            "recorder": recorder}
-    sb._server.remove_route(recorder)
-    sb.reset()
+    context.__exit__(None, None, None)
 
 
 def client(service: str) -> Any:

@@ -29,6 +29,22 @@ def line_column(text: str, snippet: str) -> dict[str, int]:
             "Column": offset - (text.rfind("\n", 0, offset) + 1) + 1}
 
 
+@pytest.fixture(scope="module")
+def service():
+    from sandbox.testing import in_process_service
+
+    with in_process_service() as service:
+        yield service
+
+
+@pytest.fixture
+def sb(service):
+    """These tests read whose policies apply (sandbox.iam.principals) from moto's own models:
+    the server's side runs in this process."""
+    service.reset()
+    return service
+
+
 @pytest.fixture
 def role(sb):
     iam = boto3.client("iam")

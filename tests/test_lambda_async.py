@@ -61,7 +61,7 @@ def test_failed_event_is_retried_twice_then_sent_to_on_failure(sb):
     boto3.client("lambda").put_function_event_invoke_config(
         FunctionName="flaky", DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     request_id = _event("flaky", {"id": 7, "fail": True})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     [message] = _messages(url)
     record = json.loads(message["Body"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record.pop("timestamp"))
@@ -89,7 +89,7 @@ def test_retry_count_follows_the_event_invoke_config(sb):
         FunctionName="flaky", MaximumRetryAttempts=0,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     _event("flaky", {"id": 1, "fail": True})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     [message] = _messages(url)
     assert json.loads(message["Body"])["requestContext"]["approximateInvokeCount"] == 1
 
@@ -102,7 +102,7 @@ def test_retry_delays_follow_the_sandbox_clock(sb):
     try:
         started = time.perf_counter()
         _event("flaky", {"id": 1, "fail": True})
-        assert sb.lambda_runtime.async_invoker.wait_idle(timeout=30)
+        assert sb.admin.wait_for_async_invocations(timeout=30)
         assert time.perf_counter() - started >= 3.0  # waited, in simulated minutes
     finally:
         sb.clock.speed = default
@@ -114,7 +114,7 @@ def test_success_goes_to_on_success(sb):
     boto3.client("lambda").put_function_event_invoke_config(
         FunctionName="flaky", DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
     _event("flaky", {"id": 2})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     [message] = _messages(url)
     record = json.loads(message["Body"])
     assert record["requestContext"]["condition"] == "Success"
@@ -129,7 +129,7 @@ def test_dead_letter_queue_gets_the_event_and_error_attributes(sb):
     config = boto3.client("lambda").get_function_configuration(FunctionName="flaky")
     assert config["DeadLetterConfig"] == {"TargetArn": queue_arn}
     request_id = _event("flaky", {"id": 3, "fail": True})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     [message] = _messages(url, attributes=True)
     assert json.loads(message["Body"]) == {"id": 3, "fail": True}
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
@@ -162,7 +162,7 @@ def test_sns_lambda_and_eventbridge_destinations(sb):
                                                             "OnFailure": {"Destination": bus}})
     _event("flaky", {"id": 4})
     _event("flaky", {"id": 5, "fail": True})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     [via_sns] = _messages(sns_url)
     assert json.loads(via_sns["Body"])["responsePayload"] == {"handled": 4}
     [via_bus] = _messages(bus_url)
@@ -174,10 +174,10 @@ def test_sns_lambda_and_eventbridge_destinations(sb):
                                          DestinationConfig={"OnSuccess":
                                                             {"Destination": recorder}})
     _event("flaky", {"id": 6})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     queues = boto3.client("sqs").list_queues()["QueueUrls"]
     assert any(q.endswith("/recorded-Success") for q in queues)
-    assert sb.lambda_runtime.async_invoker.delivery_failures == []
+    assert sb.admin.call("lambda.wait_idle", {"timeout": 30})["delivery_failures"] == []
 
 
 def test_reserved_concurrency_zero_sends_events_straight_to_failure(sb):
@@ -188,7 +188,7 @@ def test_reserved_concurrency_zero_sends_events_straight_to_failure(sb):
     lam.put_function_event_invoke_config(
         FunctionName="flaky", DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     _event("flaky", {"id": 8})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     [message] = _messages(url)
     record = json.loads(message["Body"])
     assert record["requestPayload"] == {"id": 8}
@@ -204,7 +204,7 @@ def test_a_role_that_may_not_send_loses_the_record(sb):
         FunctionName="flaky", MaximumRetryAttempts=0,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     _event("flaky", {"id": 9, "fail": True})
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     assert _messages(url) == []
     [denial] = sb.iam.denials(principal="assumed-role/flaky-role/flaky")
     assert (denial.action, denial.resource) == ("sqs:SendMessage", queue_arn)

@@ -62,7 +62,7 @@ def test_dry_run_answers_204_and_runs_nothing(sb):
     response = boto3.client("lambda").invoke(FunctionName="dry", InvocationType="DryRun")
     assert response["StatusCode"] == 204
     assert response["Payload"].read() == b""
-    assert sb.lambda_runtime.pool.environments == []
+    assert sb.admin.environments() == []
     groups = boto3.client("logs").describe_log_groups()["logGroups"]
     assert "/aws/lambda/dry" not in [g["logGroupName"] for g in groups]
 
@@ -77,7 +77,7 @@ def test_event_answers_202_at_once_and_runs_in_the_background(sb):
     assert response["StatusCode"] == 202
     assert response["Payload"].read() == b""
     assert "QueueUrls" not in boto3.client("sqs").list_queues()  # answered before it ran
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     assert boto3.client("sqs").list_queues()["QueueUrls"][0].endswith("/ran-1")
 
 
@@ -116,7 +116,7 @@ def _while_busy(sb, name: str, busy: int, lam) -> tuple[list[int], str]:
     for thread in threads:
         thread.start()
     deadline = time.time() + 10
-    while sum(env.busy for env in sb.lambda_runtime.pool.environments) < busy:
+    while sum(env["busy"] for env in sb.admin.environments()) < busy:
         assert time.time() < deadline, "the first invocations never started"
         time.sleep(0.01)
     try:
@@ -137,9 +137,10 @@ def test_reserved_concurrency_caps_busy_environments(sb):
         [200], "ReservedFunctionConcurrentInvocationLimitExceeded")
 
 
-def test_account_concurrency_limit(sb, monkeypatch):
+def test_account_concurrency_limit(sb, request):
     deploy("busy", "import time\ndef handler(e, c):\n    time.sleep(e.get('sleep', 0))\n")
-    monkeypatch.setattr(sb.lambda_runtime.pool, "account_concurrency", 2)
+    sb.admin.call("lambda.concurrency", {"limit": 2})
+    request.addfinalizer(lambda: sb.admin.call("lambda.concurrency", {"limit": 1000}))
     lam = boto3.client("lambda", config=NO_RETRIES)
     assert _while_busy(sb, "busy", 2, lam) == ([200, 200], "ConcurrentInvocationLimitExceeded")
 
@@ -160,7 +161,7 @@ def test_invoke_async_legacy_api(sb):
            Role=execution_role("queue-maker", "sqs:CreateQueue"))
     response = boto3.client("lambda").invoke_async(FunctionName="legacy", InvokeArgs=b"{}")
     assert response["Status"] == 202
-    assert sb.lambda_runtime.async_invoker.wait_idle()
+    assert sb.admin.wait_for_async_invocations()
     assert boto3.client("sqs").list_queues()["QueueUrls"][0].endswith("/legacy-ran")
 
 

@@ -26,8 +26,18 @@ def add(name: str = "f", sid: str = "s", **kwargs) -> None:
     boto3.client("lambda").add_permission(FunctionName=name, StatementId=sid, **kwargs)
 
 
+@pytest.fixture(scope="module")
+def service():
+    """The server's side in this process: these tests read moto's function model."""
+    from sandbox.testing import in_process_service
+
+    with in_process_service() as service:
+        yield service
+
+
 @pytest.fixture
-def fn(sb):
+def fn(service):
+    service.reset()
     deploy("f", "def handler(e, c):\n    return 1\n")
     return function
 

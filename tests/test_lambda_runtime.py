@@ -409,16 +409,16 @@ def test_updating_code_or_configuration_retires_old_environments(sb):
     lam.update_function_code(FunctionName="state", ZipFile=zip_files(
         {"app.py": "def handler(e, c):\n    return 'new code'\n"}))
     assert invoke("state")["Payload"] == "new code"
-    assert len(sb.lambda_runtime.pool.environments) == 1
+    assert len(sb.admin.environments()) == 1
 
 
 def test_idle_environments_are_retired(sb):
     deploy("state", STATEFUL)
     invoke("state")
-    pool = sb.lambda_runtime.pool
-    pid = pool.environments[0].process.pid
-    pool.retire_idle(idle_seconds=0)
-    assert pool.environments == []
+    [environment] = sb.admin.environments()
+    pid = environment["pid"]
+    sb.admin.call("lambda.reap", {"idle_seconds": 0})
+    assert sb.admin.environments() == []
     with pytest.raises(ProcessLookupError):
         import os
 

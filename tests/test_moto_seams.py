@@ -182,11 +182,15 @@ def test_moto_still_lacks_what_the_sandbox_adds():
     assert "fn.event_invoke_config.append(event_config)" in models_source
 
 
-def test_the_sandbox_hooks_are_installed_while_it_runs(sb):
+def test_the_sandbox_hooks_are_installed_while_it_runs():
     from moto.awslambda.models import LambdaFunction
     from moto.awslambda.responses import LambdaResponse
 
     from sandbox.awslambda import responses
+    from sandbox.testing import in_process_service
 
-    assert LambdaFunction._invoke_lambda is responses.invoke_lambda
-    assert LambdaResponse.invoke is responses.invoke
+    original = LambdaResponse.invoke
+    with in_process_service():
+        assert LambdaFunction._invoke_lambda is responses.invoke_lambda
+        assert LambdaResponse.invoke is responses.invoke
+    assert LambdaResponse.invoke is original

@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent("""
     sb = sandbox.start()
     deploy("sleepy", "import time\\ndef handler(e, c):\\n    time.sleep(e.get('s', 0))\\n")
     invoke("sleepy")
-    pids = [env.process.pid for env in sb.lambda_runtime.pool.environments]
+    pids = [env["pid"] for env in sb.admin.environments()] + [sb.pid]
     print(" ".join(map(str, pids)), flush=True)
     if sys.argv[1] == "hang":
         invoke("sleepy", {"s": 60})

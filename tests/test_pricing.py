@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ElementTree
 import boto3
 import pytest
 
-from sandbox import pricing
-from sandbox.pricing import (
+from sandbox.course import pricing
+from sandbox.course.pricing import (
     BILLING_2014,
     BILLING_2020,
     BILLING_2025,
@@ -189,7 +189,7 @@ def test_calculator_follows_its_controls():
 
 
 def test_pricing_imports_neither_ipywidgets_nor_boto3():
-    code = ("import sys, sandbox.pricing; "
+    code = ("import sys, sandbox.course.pricing; "
             "print([m for m in ('ipywidgets', 'boto3', 'IPython') if m in sys.modules])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr

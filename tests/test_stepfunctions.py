@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 
 import boto3
@@ -64,10 +63,11 @@ def event(events: list[dict], type_: str, nth: int = 0) -> dict:
     return [e for e in events if e["type"] == type_][nth]
 
 
-def engine_threads() -> list[threading.Thread]:
-    from moto.stepfunctions.parser.utils import TMP_THREADS
+def engine_threads() -> list[str]:
+    """The Step Functions engine's live threads, in the sandbox's server."""
+    import sandbox
 
-    return [thread for thread in TMP_THREADS if thread.is_alive()]
+    return sandbox.current().admin.call("threads")["stepfunctions"]
 
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
@@ -536,7 +536,7 @@ def order_machine(handler: str = "def handler(event, context):\n    raise ValueE
 
 
 def test_a_state_machine_is_drawn_with_choices_branches_iterations_and_catches(sb):
-    from sandbox.stepfunctions import diagram
+    from sandbox.course import diagram
 
     drawn = diagram.state_machine(order_machine())
     mermaid = drawn.mermaid()
@@ -561,7 +561,7 @@ def test_a_state_machine_is_drawn_with_choices_branches_iterations_and_catches(s
 
 
 def test_an_execution_is_drawn_with_what_each_state_did(sb):
-    from sandbox.stepfunctions import diagram
+    from sandbox.course import diagram
 
     described = run(order_machine(), {"total": 5, "emails": ["a@example.com", "b@example.com"]})
     assert described["status"] == "FAILED"
@@ -581,7 +581,7 @@ def test_an_execution_is_drawn_with_what_each_state_did(sb):
 
 
 def test_the_history_is_a_table_of_events_with_their_state_and_simulated_time(fast_clock):
-    from sandbox.stepfunctions import diagram
+    from sandbox.course import diagram
 
     described = run(order_machine("def handler(event, context):\n    return event\n"),
                     {"total": 500, "emails": []})
@@ -599,7 +599,7 @@ def test_the_history_is_a_table_of_events_with_their_state_and_simulated_time(fa
 
 
 def test_a_live_view_follows_an_execution_to_its_end(sb):
-    from sandbox.stepfunctions import diagram
+    from sandbox.course import diagram
 
     speed, sb.clock.speed = sb.clock.speed, 60  # an hour's Wait takes a minute: watchable
     try:
@@ -775,14 +775,13 @@ import os
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend as Backend
 from moto.stepfunctions.responses import StepFunctionResponse
-import sandbox
 from sandbox.stepfunctions import engine
+from sandbox.testing import in_process_service
 
 original = boto_client.boto_client_for
-sb = sandbox.start()
-assert boto_client.boto_client_for is engine.boto_client_for
-assert os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] == "true"
-sb.stop()
+with in_process_service():  # the server's side, here: its patches can be seen
+    assert boto_client.boto_client_for is engine.boto_client_for
+    assert os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] == "true"
 assert boto_client.boto_client_for is original
 assert isinstance(vars(Backend)["_validate_definition"], staticmethod)
 assert not hasattr(StepFunctionResponse, "start_sync_execution")
@@ -792,14 +791,14 @@ print("restored")
 
 
 LAZY = """
-import json, sys, boto3, sandbox
-from sandbox.testing import execution_role
-sb = sandbox.start()
-print("moto.stepfunctions.parser.models" in sys.modules)
-sfn = boto3.client("stepfunctions")
-role = execution_role("workflow", service="states.amazonaws.com")
-arn = sfn.create_state_machine(name="m", roleArn=role, type="EXPRESS", definition=
-    json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "X"}}}))
+import json, sys, boto3
+from sandbox.testing import execution_role, in_process_service
+with in_process_service():  # the server's side, here: what it imported can be seen
+    print("moto.stepfunctions.parser.models" in sys.modules)
+    sfn = boto3.client("stepfunctions")
+    role = execution_role("workflow", service="states.amazonaws.com")
+    arn = sfn.create_state_machine(name="m", roleArn=role, type="EXPRESS", definition=
+        json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "X"}}}))
 """
 
 
@@ -821,7 +820,7 @@ def test_the_interpreter_loads_on_first_use_and_is_hooked_then():
 
 
 def test_a_task_run_once_per_map_item_is_not_drawn_as_retried(sb):
-    from sandbox.stepfunctions import diagram
+    from sandbox.course import diagram
 
     arn = deploy("stock", "def handler(event, context):\n    return event\n")
     described = run(machine({"StartAt": "Each", "States": {"Each": {

@@ -8,14 +8,14 @@ sandbox serves deployed APIs from its own server instead: ``gateway.py`` parses 
 ``integrations.py`` (Lambda, HTTP, timeouts, invoke permission), ``templates.py`` (mapping
 templates), ``authorizers.py``, ``usage.py`` (API keys and usage plans) and ``accesslogs.py``.
 It hooks moto at ``RestAPI.create_deployment``, to snapshot what a stage serves, and where moto
-drops settings (``configuration.py``: binary media types, HTTP API quick create). The same
-server route serves S3 static websites (``sandbox/s3/website.py``) for the serverless web
-application that calls these APIs from a browser.
+drops settings (``configuration.py``: binary media types, HTTP API quick create). The
+sandbox's router (``sandbox/server/router.py``) hands this extension every request addressed
+to a deployed API.
 
 Base URL of a deployed stage: ``sb.api_url(api_id, stage)``, that is
 ``<endpoint>/restapis/<api_id>/<stage>/_user_request_``; and while the sandbox runs, a request
 made with ``requests`` to ``https://<api_id>.execute-api.<region>.amazonaws.com/<stage>/...``
-reaches the same API (``client.py``).
+reaches the same API (``sandbox/aws_urls.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..s3 import website
 from . import authorizers, gateway, httpapi, rest, usage
 from .gateway import Request, Response
 
@@ -38,11 +37,9 @@ class ApiGatewayService:
         self.deployments = rest.Deployments()
         self.usage_plans = usage.UsagePlans()
         self.authorizer_cache = authorizers.AuthorizerCache()
-        sandbox._server.add_route(self.route)
-        sandbox._server.add_route(website.route)  # the web application's static site
-        from . import client
+        from ..server.router import API_GATEWAY
 
-        self._client = client.install(sandbox)
+        sandbox.router.serve(API_GATEWAY, self.route)
 
     @property
     def lambda_runtime(self) -> Any:
@@ -82,14 +79,6 @@ class ApiGatewayService:
             "List them with boto3.client('apigateway').get_rest_apis() or "
             "boto3.client('apigatewayv2').get_apis().")})
 
-    def api_url(self, api_id: str, stage: str) -> str:
-        """The base URL that invokes a deployed API stage on this sandbox."""
-        return f"{self.sandbox.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
-
-    def website_url(self, bucket: str) -> str:
-        """The URL of a bucket's static website, for a browser on this machine."""
-        return website.website_url(self.sandbox, bucket)
-
     # ------------------------------------------------------------------ life cycle
     def reset(self) -> None:
         self.deployments.clear()
@@ -99,9 +88,9 @@ class ApiGatewayService:
 
     def close(self) -> None:
         self.deployments.clear()
-        self.sandbox._server.remove_route(self.route)
-        self.sandbox._server.remove_route(website.route)
-        self._client.uninstall()
+        from ..server.router import API_GATEWAY
+
+        self.sandbox.router.withdraw(API_GATEWAY)
 
 
 def _split_stage(raw_path: str) -> tuple[str, str]:

@@ -118,6 +118,14 @@ class LambdaRuntime:
         value = latest.reserved_concurrency
         return None if value is None else int(value)
 
+    def describe_environments(self) -> list[dict[str, Any]]:
+        """Every execution environment, as the admin API shows it to tests and checks."""
+        return [{"function": env.spec.name, "account": env.spec.account_id,
+                 "version": env.spec.version, "stream": env.stream,
+                 "pid": env.worker.process.pid if env.worker is not None else None,
+                 "busy": env.busy, "retired": env.retired}
+                for env in self.pool.environments]
+
     def reset(self) -> None:
         self.async_invoker.stop()
         self.pool.close()

@@ -35,7 +35,7 @@ NO_TABLE_ACCESS = ("{function}'s execution role may not {verb} the {table!r} tab
 
 # ---------------------------------------------------------------------------------- finding
 def _sandbox() -> Any:
-    from ..core import current
+    from ..client import current
 
     running = current()
     if running is None:

@@ -236,7 +236,7 @@ def receipts_invoke_file_receipt() -> None:
     and an upload to receipts reaches it."""
     import boto3
 
-    from ..core import current
+    from ..client import current
 
     function = require_function("file-receipt", "Run the task's %%lambda cell.")
     statements = _service_statements("file-receipt", "s3.amazonaws.com")
@@ -291,7 +291,7 @@ def _answer(name: str) -> Any:
 
 def _decisions(role: str, *, denied: bool) -> list[Any]:
     """IAM's decisions for the sessions of ``role``, oldest first (the sandbox's trail)."""
-    from ..core import current
+    from ..client import current
 
     running = current()
     return list(running.iam.decisions(denied=denied, principal=f"assumed-role/{role}/")) \
@@ -403,7 +403,7 @@ def partner_gets_quotes() -> None:
     account and no service may."""
     from botocore.exceptions import ClientError
 
-    from ..core import current
+    from ..client import current
 
     function = require_function("price-quote", "Run the task's %%lambda cell.")
     statements = _function_statements("price-quote")

@@ -1,7 +1,8 @@
 """Checks for exercises/04-lambda-pricing.ipynb: a function that works out a month's bill (x86,
 arm64, the free tier), and one that prices a function's REPORT lines.
 
-The expected figures come from ``sandbox.pricing``, the course's single copy of AWS's prices."""
+The expected figures come from ``sandbox.course.pricing``, the course's single copy of AWS's
+prices."""
 
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ import math
 import random
 from typing import Any
 
+from ..course.pricing import (
+    MB_PER_GB,
+    US_EAST_1,
+    Bill,
+    billed_duration_ms,
+    function_cost,
+    monthly_cost,
+)
 from ..grading.checks import CheckFailed, NotAttempted, check_function
 from ..grading.probes import answered, require_function
-from ..pricing import MB_PER_GB, US_EAST_1, Bill, billed_duration_ms, function_cost, monthly_cost
 
 HOW = "Deploy it with the %%lambda cell of the task."
 BILL_KEYS = {"gb_seconds", "requests_cost", "compute_cost", "total"}
@@ -73,7 +81,8 @@ def _gb_seconds_hint(event: dict, found: Any) -> str:
 
 
 def _compare_month(event: dict, payload: Any) -> None:
-    """The function's bill for a month against sandbox.pricing's, with a hint for the mistake."""
+    """The function's bill for a month against sandbox.course.pricing's, with a hint for the
+    mistake."""
     payload = _keys(payload, BILL_KEYS)
     bill = _month(event)
     expected = _expected(bill)
@@ -193,7 +202,7 @@ def bill_with_free_tier() -> None:
 
 # ---------------------------------------------------------------- task 4: REPORT lines
 def _reports_hint(name: str, payload: dict, bill: Bill) -> str | None:
-    from ..pricing import gb_seconds, reports
+    from ..course.pricing import gb_seconds, reports
 
     found = reports(name)
     if payload["requests"] == 0:

@@ -121,17 +121,17 @@ def retire_environments(name: str) -> None:
     """Retire the function's idle execution environments, as Lambda may at any moment (after an
     idle while, or to replace a host): its next invocation is a cold start. Checks use it to see
     what a function keeps, and loses, across environments."""
-    from ..core import current
+    from ..client import current
 
     running = current()
     if running is not None:
-        running.lambda_runtime.pool.retire_function(running.account_id, name)
+        running.admin.retire_environments(name)
 
 
 def wait_for_async_invocations(timeout: float = 30.0) -> bool:
     """Wait until every queued asynchronous invocation has run, retries included (on the
     sandbox's clock), and its record has been delivered."""
-    from ..core import current
+    from ..client import current
 
     running = current()
-    return running is None or running.lambda_runtime.async_invoker.wait_idle(timeout)
+    return running is None or running.admin.wait_for_async_invocations(timeout)

@@ -25,18 +25,21 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from ..core import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY
+from ..accounts import (
+    ACCOUNT_ID,
+    ADMIN_KEYS,
+    SECOND_ACCESS_KEY_ID,
+    SECOND_ACCOUNT_ID,
+    SECRET_ACCESS_KEY,
+)
 from . import actions, deliveries, denials, principals, resources, simulate
 from .actions import Access  # noqa: F401  (for the extensions that decide for a service)
 from .policy import Decision, Policy, Request, evaluate, message
 from .trail import Denials, Entry, Trail
 
-SECOND_ACCOUNT_ID = "210987654321"
-SECOND_ACCESS_KEY_ID = "AKIASANDBOXPARTNER01"  # the second account's administrator
 LEARNER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/learner"
 ADMINISTRATOR = {"Version": "2012-10-17",
                  "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-ADMIN_KEYS = {ACCESS_KEY_ID: ACCOUNT_ID, SECOND_ACCESS_KEY_ID: SECOND_ACCOUNT_ID}
 
 _enforcer: Enforcer | None = None
 
@@ -279,7 +282,7 @@ def install(sandbox: Any) -> Enforcer:
     deliveries.install()
     _patch_caller_identity()
     _enforcer = Enforcer(sandbox)
-    sandbox._server.add_route(_enforcer.route)
+    sandbox.router.authorize_with(_enforcer.route)
     if not _enforcer.enforcing:
         print("IAM enforcement is off: every request is allowed, whatever the policies say. "
               "sandbox.start() turns it back on.", file=sys.stderr)

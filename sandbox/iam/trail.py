@@ -20,6 +20,23 @@ KEPT = 5000  # the newest decisions; older ones fall off, as a trail's retention
 
 
 @dataclass(frozen=True)
+class PolicyName:
+    name: str
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """A deciding statement as the notebook sees it: which policy, which statement, what it
+    says."""
+
+    policy: PolicyName
+    index: int
+    sid: str | None
+    effect: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Entry:
     """One decision: who asked to do what to which resource, and what decided it."""
 
@@ -41,6 +58,31 @@ class Entry:
         sid = f" {self.statement.sid!r}" if self.statement.sid else ""
         return (f"statement {self.statement.index}{sid} of {self.statement.policy.name}: "
                 f"{json.dumps(self.statement.body, sort_keys=True)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as JSON data, as the admin API carries it to the notebook."""
+        statement = None
+        if self.statement is not None:
+            statement = {"policy": self.statement.policy.name, "index": self.statement.index,
+                         "sid": self.statement.sid, "effect": self.statement.effect,
+                         "body": dict(self.statement.body)}
+        return {"principal": self.principal, "action": self.action, "resource": self.resource,
+                "allowed": self.allowed, "message": self.message, "statement": statement,
+                "source": self.source, "operation": self.operation,
+                "time": self.time.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Entry:
+        statement = data.get("statement")
+        return cls(principal=data["principal"], action=data["action"],
+                   resource=data["resource"], allowed=data["allowed"],
+                   message=data["message"],
+                   statement=None if statement is None else StatementView(
+                       policy=PolicyName(statement["policy"]), index=statement["index"],
+                       sid=statement["sid"], effect=statement["effect"],
+                       body=statement["body"]),
+                   source=data["source"], operation=data["operation"],
+                   time=datetime.fromisoformat(data["time"]))
 
     def event(self) -> dict[str, Any]:
         """The entry in CloudTrail's shape (eventSource, eventName, userIdentity, errorCode)."""

@@ -1,3 +1,33 @@
-"""S3: what the sandbox adds to moto's S3. So far the static website endpoint
-(``website.py``), served by the sandbox's server for the serverless web application that API
-Gateway's lesson builds; the API Gateway extension installs its route."""
+"""S3: what the sandbox adds to moto's S3.
+
+- the static website endpoint (``website.py``): moto stores a bucket's website configuration
+  but serves no website; the sandbox's router hands website requests here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import website
+
+WEBSITE = "website"  # the router's name for website requests (sandbox/server/router.py)
+
+
+class S3Service:
+    def __init__(self, sandbox: Any):
+        self.sandbox = sandbox
+        sandbox.router.serve(WEBSITE, website.route)
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.sandbox.router.withdraw(WEBSITE)
+
+
+def install(sandbox: Any) -> S3Service:
+    return S3Service(sandbox)
+
+
+def uninstall() -> None:
+    pass

@@ -1,6 +1,6 @@
 """What Lambda costs: AWS's prices in one place, the arithmetic of a bill, and a calculator.
 
-    from sandbox import pricing
+    from sandbox.course import pricing
     print(pricing.monthly_cost(requests=3_000_000, memory_mb=512, duration_ms=1000))
     print(pricing.function_cost("hello"))     # the sandbox's own REPORT lines, priced as on AWS
     pricing.calculator()                      # in a notebook (ipywidgets)

@@ -5,7 +5,7 @@ Each view is an object that JupyterLab shows as a Mermaid diagram (a ``mermaid``
 Markdown, which JupyterLab renders natively) and a plain terminal, nbval or ``print`` shows as
 readable text::
 
-    from sandbox.stepfunctions import diagram
+    from sandbox.course import diagram
     diagram.state_machine(machine_arn)        # the workflow: Choice branches, Parallel
                                               # branches, Map iterations, Catch edges
     diagram.execution(execution_arn)          # each state succeeded, failed, caught, retried,

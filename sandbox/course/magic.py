@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DeployError
+from ..errors import DeployError
 
 DEFAULT_RUNTIME = "python3.12"  # the course's runtime, whatever interpreter runs the sandbox
 MODULE = "lambda_function"  # the file name the Lambda console gives a new function's code
@@ -181,7 +181,7 @@ def register(ipython: Any) -> None:
             """Deploy this cell as a Lambda function. Usage: %%lambda NAME [options]"""
             from IPython.core.error import UsageError
 
-            from .core import start
+            from ..client import start
 
             start()
             try:

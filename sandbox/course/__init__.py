@@ -1,0 +1,8 @@
+"""The course's own views, on top of the sandbox's AWS: nothing here emulates AWS.
+
+- ``magic``: ``%%lambda``, a notebook cell deployed as a Lambda function;
+- ``diagram``: Step Functions workflows and executions drawn (Mermaid, text elsewhere);
+- ``pricing``: Lambda's bill from the sandbox's REPORT lines, and a calculator.
+
+Each reads the sandbox through boto3 and the client (``sandbox.client``), as a learner could.
+"""

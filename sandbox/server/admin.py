@@ -1,0 +1,172 @@
+"""The sandbox's own admin API: what the notebook's views need that no AWS API gives.
+
+In the spirit of moto's ``/moto-api/``, but private: ``POST /_sandbox/<operation>`` with a JSON
+body, answered with JSON, only for a caller that shows the server's token in
+``X-Sandbox-Token`` (the process that started the server, and whoever it handed the token to;
+never a function's code, whose environment does not carry it). Each operation is one function
+below, registered by name; ``sandbox.client.Admin`` is its client.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidValueError, SandboxError
+
+if TYPE_CHECKING:
+    from .service import SandboxService
+
+PREFIX = "/_sandbox/"
+TOKEN_HEADER = "HTTP_X_SANDBOX_TOKEN"
+
+Operation = Callable[["SandboxService", dict[str, Any]], Any]
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(name: str) -> Callable[[Operation], Operation]:
+    def register(function: Operation) -> Operation:
+        OPERATIONS[name] = function
+        return function
+    return register
+
+
+# ---------------------------------------------------------------------- the operations
+@operation("status")
+def status(service: SandboxService, params: dict[str, Any]) -> dict[str, Any]:
+    return service.describe()
+
+
+@operation("reset")
+def reset(service: SandboxService, params: dict[str, Any]) -> None:
+    service.reset()
+
+
+@operation("stop")
+def stop(service: SandboxService, params: dict[str, Any]) -> None:
+    # answer first: the server that carries this answer is what stops
+    threading.Timer(0.05, service.stop).start()
+
+
+@operation("clock")
+def clock(service: SandboxService, params: dict[str, Any]) -> dict[str, float]:
+    if "speed" in params:
+        service.clock.speed = params["speed"]
+    return {"speed": service.clock.speed}
+
+
+@operation("iam.decisions")
+def iam_decisions(service: SandboxService, params: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = service.iam.decisions(denied=params.get("denied"),
+                                    principal=params.get("principal"))
+    return [entry.to_dict() for entry in entries]
+
+
+@operation("iam.enforcing")
+def iam_enforcing(service: SandboxService, params: dict[str, Any]) -> dict[str, bool]:
+    if "enforcing" in params:
+        service.iam.enforcing = bool(params["enforcing"])
+    return {"enforcing": service.iam.enforcing}
+
+
+@operation("lambda.environments")
+def lambda_environments(service: SandboxService, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return service.lambda_runtime.describe_environments()
+
+
+@operation("lambda.retire")
+def lambda_retire(service: SandboxService, params: dict[str, Any]) -> None:
+    """Retire a function's idle execution environments, as Lambda may at any moment."""
+    service.lambda_runtime.pool.retire_function(params.get("account", service.account_id),
+                                                params["function"])
+
+
+@operation("lambda.reap")
+def lambda_reap(service: SandboxService, params: dict[str, Any]) -> None:
+    """Retire every environment idle for ``idle_seconds``, as Lambda does after idle minutes."""
+    service.lambda_runtime.pool.retire_idle(idle_seconds=float(params["idle_seconds"]))
+
+
+@operation("lambda.wait_idle")
+def lambda_wait_idle(service: SandboxService, params: dict[str, Any]) -> dict[str, Any]:
+    """Wait until every queued asynchronous invocation has run and been delivered."""
+    invoker = service.lambda_runtime.async_invoker
+    idle = invoker.wait_idle(float(params.get("timeout", 30.0)))
+    return {"idle": idle, "delivery_failures": [str(f) for f in invoker.delivery_failures]}
+
+
+@operation("lambda.concurrency")
+def lambda_concurrency(service: SandboxService, params: dict[str, Any]) -> dict[str, int]:
+    """The account's concurrency limit (1,000 by default, as a new AWS account may be raised to)."""
+    pool = service.lambda_runtime.pool
+    if "limit" in params:
+        limit = params["limit"]
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidValueError(f"the concurrency limit must be a positive whole number, "
+                                    f"got {limit!r}")
+        service.concurrency_limit = pool.account_concurrency = limit
+    return {"limit": pool.account_concurrency}
+
+
+@operation("threads")
+def threads(service: SandboxService, params: dict[str, Any]) -> dict[str, Any]:
+    """The server's live threads, and the Step Functions engine's own (``TMP_THREADS``, which
+    moto's interpreter keeps for the executions it runs): tests prove none outlives a reset."""
+    import sys
+
+    names = [thread.name for thread in threading.enumerate()]
+    engine = sys.modules.get("moto.stepfunctions.parser.utils")
+    running = [t.name for t in getattr(engine, "TMP_THREADS", []) if t.is_alive()]
+    return {"threads": names, "stepfunctions": running}
+
+
+@operation("log")
+def log(service: SandboxService, params: dict[str, Any]) -> dict[str, str]:
+    """The server's own log: what went wrong inside the sandbox, never shown in a notebook."""
+    return {"log": service.server_log(int(params.get("bytes", 65536)))}
+
+
+# ---------------------------------------------------------------------- the WSGI application
+class AdminApp:
+    def __init__(self, service: SandboxService, token: str):
+        self.service = service
+        self.token = token
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        given = environ.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            return _answer(start_response, 403, {"error": {
+                "type": "Forbidden", "message": "the admin API needs the server's token"}})
+        name = environ.get("PATH_INFO", "")[len(PREFIX):]
+        found = OPERATIONS.get(name)
+        if found is None or environ.get("REQUEST_METHOD") != "POST":
+            return _answer(start_response, 404, {"error": {
+                "type": "NotFound", "message": f"no admin operation {name!r}: POST one of "
+                f"{', '.join(sorted(OPERATIONS))}"}})
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            params = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            if not isinstance(params, dict):
+                raise ValueError("the body must be a JSON object")
+        except ValueError as error:
+            return _answer(start_response, 400, {"error": {"type": "BadRequest",
+                                                           "message": str(error)}})
+        try:
+            result = found(self.service, params)
+        except SandboxError as error:
+            return _answer(start_response, 400, {"error": {"type": type(error).__name__,
+                                                           "message": str(error)}})
+        return _answer(start_response, 200, {"result": result})
+
+
+def _answer(start_response: Callable[..., Any], status: int,
+            body: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(body, default=str).encode()
+    reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+    start_response(f"{status} {reasons[status]}", [("Content-Type", "application/json"),
+                                                   ("Content-Length", str(len(data)))])
+    return [data]

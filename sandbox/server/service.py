@@ -1,0 +1,187 @@
+"""The sandbox as a service: moto, the extensions and the Lambda runtime, in the server process.
+
+``python -m sandbox.server`` (``__main__.py``) builds one :class:`SandboxService`, starts it and
+serves it until its owner goes away. Nothing else in this process is the learner's: the
+notebook is a client on loopback like any SDK, and handlers run in execution environments this
+process supervises.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+import threading
+from typing import Any, Protocol
+
+from ..accounts import ACCOUNT_ID, REGION
+from ..clock import Clock
+from .admin import AdminApp
+from .http import HttpServer
+from .router import ADMIN, Router
+
+# The service extensions: modules of this package, each hooking moto at its seams, with
+# install(service) -> an Extension, and uninstall(). IAM first: it decides every request.
+EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions"]
+
+
+class Extension(Protocol):
+    """What an extension's install() gives back: its state, which reset() empties."""
+
+    def reset(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+_current: SandboxService | None = None
+
+
+def current() -> SandboxService | None:
+    """The service this process runs, for extensions acting on the sandbox's behalf."""
+    return _current
+
+
+class SandboxService:
+    """A running local AWS: moto behind one router, its extensions, its clock."""
+
+    account_id = ACCOUNT_ID
+    region = REGION
+
+    def __init__(self, *, clock_speed: float, concurrency_limit: int, enforce_iam: bool,
+                 token: str, port: int = 0):
+        self.clock = Clock(clock_speed)
+        self.enforce_iam = enforce_iam
+        self.concurrency_limit = concurrency_limit
+        self.token = token
+        self.port = port
+        self.endpoint_url = ""
+        self.extensions: dict[str, Extension] = {}
+        self._work_dir = ""
+        self._server: HttpServer | None = None
+        self.router: Router | None = None
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._restore_moto: Any = None
+        self._saved_environment: dict[str, str | None] = {}
+
+    # ---------------------------------------------------------------- life cycle
+    def start(self) -> None:
+        global _current
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from .. import safety
+
+        safety.check_botocore()
+        self._work_dir = tempfile.mkdtemp(prefix="serverless-sandbox-")
+        self.router = Router(DomainDispatcherApplication(create_backend_app))
+        self.router.serve(ADMIN, lambda environ: AdminApp(self, self.token))
+        self._server = HttpServer(self.router, self.port)
+        self.endpoint_url = self._server.url
+        config = os.path.join(self._work_dir, "aws-config")
+        open(config, "w").close()
+        environment = safety.aws_environment(self.endpoint_url, config)
+        # moto's Step Functions engine calls other services at localhost:$MOTO_PORT
+        # (moto/stepfunctions/parser/asl/utils/boto_client.py): this server
+        environment["MOTO_PORT"] = str(self._server.port)
+        self._saved_environment = safety.apply_environment(environment)
+        _forget_boto3_default_session()
+        safety.install()
+        self._configure_moto()
+        _current = self
+        for name in EXTENSIONS:
+            module = importlib.import_module(f"..{name}", __package__)
+            self.extensions[name] = module.install(self)
+
+    def _configure_moto(self) -> None:
+        from moto.core.config import default_user_config
+
+        saved = dict(default_user_config["stepfunctions"])
+        self._restore_moto = lambda: default_user_config["stepfunctions"].update(saved)
+        # state machines run for real (moto only pretends, by default)
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+
+    def reset(self) -> None:
+        """Delete every resource; end every execution environment and background thread."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        with self._lock:
+            self.clock.stop()
+            for extension in self.extensions.values():
+                extension.reset()
+            moto_api_backend.reset()
+            self.clock.restart()
+
+    def stop(self) -> None:
+        """End every execution environment and thread, and the HTTP server; idempotent."""
+        global _current
+        from moto.moto_api._internal.models import moto_api_backend
+
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            self.clock.stop()
+            for extension in self.extensions.values():
+                extension.close()
+            moto_api_backend.reset()
+            if self._server is not None:
+                self._server.stop()
+            for name in reversed(list(self.extensions)):
+                importlib.import_module(f"..{name}", __package__).uninstall()
+            self.extensions.clear()
+            from .. import safety
+
+            safety.uninstall()
+            if self._restore_moto is not None:
+                self._restore_moto()
+            safety.apply_environment(self._saved_environment)
+            _forget_boto3_default_session()
+            self.remove_work_dir()
+            if _current is self:
+                _current = None
+            self._stopped.set()
+
+    def remove_work_dir(self) -> None:
+        if self._work_dir:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the service has stopped."""
+        return self._stopped.wait(timeout)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    # ---------------------------------------------------------------- views
+    @property
+    def lambda_runtime(self) -> Any:
+        """The Lambda service's execution environments and event queue."""
+        return self.extensions["awslambda"]
+
+    @property
+    def iam(self) -> Any:
+        """IAM as the sandbox enforces it."""
+        return self.extensions["iam"]
+
+    def describe(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "endpoint_url": self.endpoint_url,
+                "account_id": self.account_id, "region": self.region,
+                "clock_speed": self.clock.speed, "enforce_iam": self.enforce_iam,
+                "concurrency_limit": self.concurrency_limit}
+
+    def server_log(self, size: int) -> str:
+        path = os.environ.get("SANDBOX_SERVER_LOG", "")
+        if not path or not os.path.exists(path):
+            return ""
+        with open(path, "rb") as log:
+            log.seek(max(0, os.path.getsize(path) - size))
+            return log.read().decode("utf-8", "replace")
+
+
+def _forget_boto3_default_session() -> None:
+    import sys
+
+    boto3 = sys.modules.get("boto3")
+    if boto3 is not None:
+        boto3.DEFAULT_SESSION = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import boto3
 import pytest
@@ -552,6 +553,45 @@ def test_mapping_templates():
                         "name": "lamp", "next": 13, "id": "7", "q": "x", "key": "k",
                         "ip": "1.2.3.4", "req": "r-1", "table": "t", "missing": "",
                         "tags": ["a", "b"], "dear": True, "escaped": 'say "hi"'}
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    # directives: #if / #elseif / #else, #foreach with $foreach, #break, #set into a map
+    ("#if($n > 5)big#elseif($n > 2)middle#{else}small#end", "middle"),
+    ("#foreach($x in [1, 2, 3])$foreach.index/$foreach.count:$x#if($foreach.hasNext),#end#end",
+     "0/1:1,1/2:2,2/3:3"),
+    ("#foreach($x in [1, 2, 3])#if($x == 2)#break#end$x#end", "1"),
+    ("#set($m = {'a': 1})\n#set($m.b = $m.a + 1)\n$m.b $m.size()", "2 2"),
+    # comments (a line comment takes its line end with it) and escapes
+    ("a## to the end of the line\nb#* a block\ncomment *#c \\$n \\#if", "abc $n #if"),
+    # literals: single quotes are literal, double quotes interpolate
+    ("#set($s = 'n is $n')#set($d = \"n is $n\")$s / $d", "n is $n / n is 3"),
+    ("#set($l = [1, 'two', true])$l $l.size() $l.get(1)", "[1, two, true] 3 two"),
+    # operators: integer division, precedence, unary minus, word forms, == across types
+    ("#set($x = 7 / 2 + 2 * 3 - -1)$x", "10"),
+    ("#if($n == '3' && !($n != 3) and not false || $missing)yes#end", "yes"),
+    ("#if($missing)yes#{else}no#end$!missing", "no"),
+    # methods on strings and maps
+    ("#set($t = ' Hi ')$t.trim().toUpperCase() $t.length() $t.contains('i')", "HI 4 true"),
+    ("#set($m = {'k': 'v'})#foreach($key in $m.keySet())$key=$m.get($key)#end", "k=v"),
+])
+def test_mapping_template_language(template, expected):
+    from sandbox.apigateway.templates import render
+
+    assert render(template, {"n": 3}) == expected
+
+
+@pytest.mark.parametrize(("template", "error"), [
+    ("#if($n)yes", "line 1: #end missing"),
+    ("\n#else", "line 2: #else without #if"),
+    ("#set($n = )", "line 1: unexpected ')'"),
+    ("'$n' #foreach($x $list)#end", "line 1: #foreach($item in $list) expected"),
+])
+def test_mapping_template_errors(template, error):
+    from sandbox.apigateway.templates import TemplateError, render
+
+    with pytest.raises(TemplateError, match=re.escape(f"Invalid mapping template, {error}")):
+        render(template, {"n": 3})
 
 
 def _mock_method(api: RestApi, path: str, method: str, *, request_template: str | None,

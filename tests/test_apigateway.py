@@ -1244,6 +1244,46 @@ def handler(event, context):
         "lambda": {"user": "ada", "route": "$default/GET/items/7"}}
 
 
+def test_http_api_lambda_authorizer_payload_1_0_and_policy_answers(sb):
+    arn = deploy("echo", ECHO)
+    deploy("gate", """
+def handler(event, context):
+    if event["identitySource"] == "broken":
+        return {"principalId": "ada"}
+    effect = "Allow" if event["identitySource"] == "let-me-in" else "Deny"
+    return {"principalId": "ada",
+            "context": {"version": event["version"], "type": event["type"],
+                        "token": event["authorizationToken"], "method": event["httpMethod"]},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": effect,
+                "Resource": event["methodArn"]}]}}
+""")
+    api = HttpApi()
+    authorizer = api.client.create_authorizer(
+        ApiId=api.id, AuthorizerType="REQUEST", Name="gate",
+        AuthorizerUri=lambda_uri("arn:aws:lambda:us-east-1:123456789012:function:gate"),
+        AuthorizerPayloadFormatVersion="1.0", AuthorizerResultTtlInSeconds=300,
+        IdentitySource=["$request.header.X-Pass"])["AuthorizerId"]
+    api.lambda_route("GET /items/{id}", arn)
+    route = api.client.get_routes(ApiId=api.id)["Items"][0]
+    api.client.update_route(ApiId=api.id, RouteId=route["RouteId"], AuthorizationType="CUSTOM",
+                            AuthorizerId=authorizer)
+    allow_apigateway("echo", api.id)
+    allow_apigateway("gate", api.id, f"authorizers/{authorizer}", sid="gate")
+    api.stage()
+    url = sb.api_url(api.id, "$default") + "/items/7"
+    event = requests.get(url, headers={"X-Pass": "let-me-in"}).json()
+    assert event["requestContext"]["authorizer"]["lambda"] == {
+        "version": "1.0", "type": "REQUEST", "token": "let-me-in", "method": "GET"}
+    refused = requests.get(url, headers={"X-Pass": "wrong"})
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+    broken = requests.get(url, headers={"X-Pass": "broken"})  # no policyDocument
+    assert (broken.status_code, broken.json()) == (500, {"message": "Internal Server Error"})
+    boto3.client("lambda").delete_function(FunctionName="gate")
+    assert requests.get(url, headers={"X-Pass": "let-me-in"}).status_code == 200  # cached
+    assert requests.get(url, headers={"X-Pass": "new"}).status_code == 500  # not cached
+
+
 def test_the_sandbox_says_why_it_answered_403(sb, echo_api):
     base = sb.api_url(echo_api.id, "prod")
     reason = requests.get(base + "/").headers["x-sandbox-reason"]

@@ -1124,6 +1124,29 @@ def test_http_api_jwt_authorizer(sb, issuer):
     assert allowed.json()["requestContext"]["authorizer"]["jwt"]["scopes"] == ["items/write"]
 
 
+def test_a_jwt_issuer_off_this_machine_is_refused_with_the_reason(sb, issuer):
+    _, sign = issuer
+    arn = deploy("echo", ECHO)
+    api = HttpApi()
+    remote = "https://login.example.com/"
+    authorizer = api.client.create_authorizer(
+        ApiId=api.id, AuthorizerType="JWT", Name="jwt",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Issuer": remote, "Audience": ["shop-app"]})["AuthorizerId"]
+    api.lambda_route("GET /items", arn)
+    route = api.client.get_routes(ApiId=api.id)["Items"][0]
+    api.client.update_route(ApiId=api.id, RouteId=route["RouteId"], AuthorizationType="JWT",
+                            AuthorizerId=authorizer)
+    allow_apigateway("echo", api.id)
+    api.stage()
+    response = requests.get(sb.api_url(api.id, "$default") + "/items",
+                            headers={"Authorization": sign(iss=remote)})
+    assert response.status_code == 401  # as for any token the sandbox cannot check
+    challenge = response.headers["www-authenticate"]
+    assert 'error="invalid_token"' in challenge
+    assert f"the sandbox has no network: it cannot fetch the keys of {remote}" in challenge
+
+
 def test_http_api_quick_create(sb):
     arn = deploy("hello", "def handler(event, context):\n    return {'hello': event['rawPath']}\n")
     created = boto3.client("apigatewayv2").create_api(Name="quick", ProtocolType="HTTP",

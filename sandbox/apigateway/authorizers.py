@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import UnsupportedError
 from . import events, integrations
 from .events import Context
 from .gateway import Request
@@ -366,7 +367,7 @@ def jwt_authorize(authorizer: Any, request: Request, scopes: list[str] | None
         decoded = jwt.decode(token, keys, algorithms=["RS256", "RS384", "RS512"])
     except JoseError as error:
         raise invalid("the token does not have a valid signature") from error
-    except (ValueError, KeyError, OSError) as error:
+    except (UnsupportedError, ValueError, KeyError, OSError) as error:
         raise invalid(f"the token could not be checked: {error}") from error
     claims = decoded.claims
     now = time.time()
@@ -417,8 +418,9 @@ def _jwks(issuer: str) -> dict[str, Any]:
 
         host = urlsplit(issuer).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError(f"the sandbox has no network: it cannot fetch the keys of {issuer}; "
-                             "use an issuer served on 127.0.0.1 or a Cognito user pool")
+            raise UnsupportedError(f"the sandbox has no network: it cannot fetch the keys of "
+                                   f"{issuer}; use an issuer served on 127.0.0.1 or a Cognito "
+                                   "user pool")
         configuration = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
         keys = _fetch_json(configuration["jwks_uri"])
     with _jwks_lock:

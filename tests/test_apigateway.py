@@ -636,6 +636,30 @@ def test_mock_integration_and_a_cors_options_method(sb):
     assert preflight.headers["Access-Control-Allow-Headers"] == "Content-Type,X-Api-Key"
 
 
+
+def test_a_mapping_template_divides_by_zero_into_nothing():
+    from sandbox.apigateway.templates import render
+
+    # Velocity's ASTDivNode and ASTModNode: a zero right side gives null, not an error
+    assert render("#set($x = 1 / 0)#set($y = 1 % 0)[$!x$!y]", {}) == "[]"
+
+
+def test_a_method_that_fails_fails_the_transformation(sb):
+    from sandbox.apigateway.templates import TemplateError, Util, render
+
+    with pytest.raises(TemplateError, match=r"parseJson\(\) failed: JSONDecodeError"):
+        render("$util.parseJson('not json')", {"util": Util()})
+    api = RestApi()
+    _mock_method(api, "/broken", "GET", request_template='{"statusCode": 200}', status="200",
+                 response_template="$util.parseJson('not json')")
+    api.deploy()
+    response = requests.get(sb.api_url(api.id, "prod") + "/broken")
+    # AWS: "Execution failed due to configuration error: Unable to transform response"
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+    assert response.headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+    assert "parseJson() failed" in response.headers["x-sandbox-reason"]
+
+
 def test_lambda_non_proxy_integration_with_mapping_templates(sb):
     arn = deploy("add", "def handler(event, context):\n"
                         "    if event['b'] == 0:\n"

@@ -617,6 +617,8 @@ def _operate(op: str, left_node: Expression, right_node: Expression,
                 else left / right, "%": lambda: left % right,
                 "<": lambda: left < right, "<=": lambda: left <= right,
                 ">": lambda: left > right, ">=": lambda: left >= right}[op]()
+    except ZeroDivisionError:  # Velocity: "Right side of division operation is zero": null
+        return None
     except TypeError:
         return None
 
@@ -644,11 +646,21 @@ _STRING_METHODS = {
 
 
 def _call(obj: Any, name: str, args: list[Any]) -> Any:
+    method = _method(obj, name)
+    if method is None:
+        return None
+    try:
+        return method(*args)
+    except Exception as error:  # Velocity wraps it (MethodInvocationException): no transform
+        raise TemplateError(f"Unable to transform: {name}() failed: "
+                            f"{type(error).__name__}: {error}") from error
+
+
+def _method(obj: Any, name: str) -> Any:
+    """What ``obj.name(...)`` calls; None for a method the object does not have."""
     if isinstance(obj, (Input, Util)):
         method = getattr(obj, name, None)
-        if not callable(method) or name.startswith("_"):
-            return None
-        return method(*args)
+        return method if callable(method) and not name.startswith("_") else None
     if isinstance(obj, dict):
         methods = {"get": lambda k: obj.get(k), "keySet": lambda: list(obj.keys()),
                    "values": lambda: list(obj.values()), "size": lambda: len(obj),
@@ -660,11 +672,10 @@ def _call(obj: Any, name: str, args: list[Any]) -> Any:
                    "contains": lambda x: x in obj, "add": lambda x: obj.append(x) or True}
     elif isinstance(obj, str):
         string_method = _STRING_METHODS.get(name)
-        return string_method(obj, *args) if string_method else None
+        return (lambda *args: string_method(obj, *args)) if string_method else None
     else:
         return None
-    method = methods.get(name)
-    return method(*args) if method else None
+    return methods.get(name)
 
 
 def _truthy(value: Any) -> bool:

@@ -574,6 +574,7 @@ def test_mapping_templates():
     # methods on strings and maps
     ("#set($t = ' Hi ')$t.trim().toUpperCase() $t.length() $t.contains('i')", "HI 4 true"),
     ("#set($m = {'k': 'v'})#foreach($key in $m.keySet())$key=$m.get($key)#end", "k=v"),
+    ("#set($m = {'a': 1, 'b': 2})#foreach($value in $m)$value#end", "12"),  # a map: its values
 ])
 def test_mapping_template_language(template, expected):
     from sandbox.apigateway.templates import render

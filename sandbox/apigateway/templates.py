@@ -540,7 +540,8 @@ def _run(nodes: Block, scope: dict[str, Any], out: list[str]) -> None:
 
 def _foreach(node: Foreach, scope: dict[str, Any], out: list[str]) -> None:
     items = _eval(node.iterable, scope)
-    items = list(items.keys() if isinstance(items, dict) else items or [])
+    # Velocity's UberspectImpl.getIterator: a map is iterated over its values (keySet() for keys)
+    items = list(items.values() if isinstance(items, dict) else items or [])
     saved = scope.get("foreach")
     try:
         for index, item in enumerate(items):

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
+from ..errors import SandboxError
+
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-class TemplateError(Exception):
-    """The template cannot be parsed (API Gateway answers 500 for it)."""
+class TemplateError(SandboxError):
+    """The template cannot be parsed or run (API Gateway answers 500 for it)."""
 
 
 # ---------------------------------------------------------------------------------- $input, $util

@@ -25,6 +25,7 @@ from typing import Any
 
 import nbformat
 
+from ..errors import SandboxError
 from .authoring import CHECK_CALL, is_check
 from .runner import NotebookRun, run_notebooks
 
@@ -54,7 +55,7 @@ class Options:
     extra_checks: Path | None = None
 
 
-class BadSubmission(Exception):
+class BadSubmission(SandboxError):
     """The file is not a notebook that can be graded; the message says why."""
 
 

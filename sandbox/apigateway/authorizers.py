@@ -185,6 +185,8 @@ def _request_value(request: Request, stage_variables: dict[str, str], source: st
 
 def _identity_values(request: Request, sources: str, stage_variables: dict[str, str],
                      path_parameters: dict[str, str]) -> list[str] | None:
+    """The values of a REST authorizer's identity sources (headers, query string, path
+    parameters, stage variables, ``context`` variables); None when one is missing or empty."""
     values = []
     for source in [s.strip() for s in (sources or "").split(",") if s.strip()]:
         value = _request_value(request, stage_variables, source, "method.request.header.",

@@ -29,7 +29,7 @@ from typing import Any
 
 from .accounts import ACCOUNT_ID, ADMIN_KEYS, REGION, SECOND_ACCOUNT_ID, SECRET_ACCESS_KEY
 from .clock import DEFAULT_SPEED
-from .errors import InvalidValueError, SandboxError, SandboxStoppedError, ServerError
+from .errors import BadArgumentError, SandboxError, SandboxStoppedError, ServerError
 
 START_TIMEOUT = 60.0  # seconds for a server to answer; a loaded CI machine is slow
 STOP_TIMEOUT = 10.0
@@ -90,8 +90,8 @@ class Admin:
                 problem = json.loads(error.read())["error"]
             except (ValueError, KeyError):
                 problem = {"type": "ServerError", "message": f"HTTP {error.code}"}
-            if problem["type"] == "InvalidValueError":
-                raise InvalidValueError(problem["message"]) from None
+            if problem["type"] == "BadArgumentError":
+                raise BadArgumentError(problem["message"]) from None
             raise ServerError(f"the sandbox's server refused {operation!r}: "
                               f"{problem['message']}") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
@@ -179,7 +179,7 @@ class Iam:
 
         keys = {account: key for key, account in ADMIN_KEYS.items()}
         if account_id not in keys:
-            raise InvalidValueError(f"the sandbox has two accounts, {ACCOUNT_ID} and "
+            raise BadArgumentError(f"the sandbox has two accounts, {ACCOUNT_ID} and "
                                     f"{SECOND_ACCOUNT_ID}, not {account_id!r}")
         return boto3.Session(aws_access_key_id=keys[account_id],
                              aws_secret_access_key=SECRET_ACCESS_KEY, region_name=self._region)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 
-from .errors import InvalidValueError
+from .errors import BadArgumentError
 
 DEFAULT_SPEED = 10000.0
 
@@ -30,7 +30,7 @@ class Clock:
     @speed.setter
     def speed(self, value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise InvalidValueError(f"clock speed must be a positive number, got {value!r}")
+            raise BadArgumentError(f"clock speed must be a positive number, got {value!r}")
         self._speed = float(value)
 
     def sleep(self, seconds: float) -> bool:

@@ -23,8 +23,15 @@ class DeployError(SandboxError):
     """A function could not be deployed (by ``%%lambda`` or a helper)."""
 
 
-class InvalidValueError(SandboxError, ValueError):
-    """A value the sandbox cannot take (a clock speed of zero, an unknown account)."""
+class BadArgumentError(SandboxError, ValueError):
+    """A sandbox helper was given a value it cannot use (an unknown architecture, account or
+    clock speed); the message names the values it accepts. Also a ValueError, as Python's own
+    functions raise for a bad value, so ``except ValueError`` still catches it."""
+
+
+class UnsupportedError(SandboxError):
+    """The sandbox cannot do what AWS would do here (it has no network, it does not run that
+    kind of resource); the message says so and what to use instead."""
 
 
 class ServerError(SandboxError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 import boto3
@@ -555,6 +556,46 @@ def test_mapping_templates():
                         "tags": ["a", "b"], "dear": True, "escaped": 'say "hi"'}
 
 
+@pytest.mark.parametrize(("template", "expected"), [
+    # directives: #if / #elseif / #else, #foreach with $foreach, #break, #set into a map
+    ("#if($n > 5)big#elseif($n > 2)middle#{else}small#end", "middle"),
+    ("#foreach($x in [1, 2, 3])$foreach.index/$foreach.count:$x#if($foreach.hasNext),#end#end",
+     "0/1:1,1/2:2,2/3:3"),
+    ("#foreach($x in [1, 2, 3])#if($x == 2)#break#end$x#end", "1"),
+    ("#set($m = {'a': 1})\n#set($m.b = $m.a + 1)\n$m.b $m.size()", "2 2"),
+    # comments (a line comment takes its line end with it) and escapes
+    ("a## to the end of the line\nb#* a block\ncomment *#c \\$n \\#if", "abc $n #if"),
+    # literals: single quotes are literal, double quotes interpolate
+    ("#set($s = 'n is $n')#set($d = \"n is $n\")$s / $d", "n is $n / n is 3"),
+    ("#set($l = [1, 'two', true])$l $l.size() $l.get(1)", "[1, two, true] 3 two"),
+    # operators: integer division, precedence, unary minus, word forms, == across types
+    ("#set($x = 7 / 2 + 2 * 3 - -1)$x", "10"),
+    ("#if($n == '3' && !($n != 3) and not false || $missing)yes#end", "yes"),
+    ("#if($missing)yes#{else}no#end$!missing", "no"),
+    # methods on strings and maps
+    ("#set($t = ' Hi ')$t.trim().toUpperCase() $t.length() $t.contains('i')", "HI 4 true"),
+    ("#set($m = {'k': 'v'})#foreach($key in $m.keySet())$key=$m.get($key)#end", "k=v"),
+    ("#set($m = {'a': 1, 'b': 2})#foreach($value in $m)$value#end", "12"),  # a map: its values
+])
+def test_mapping_template_language(template, expected):
+    from sandbox.apigateway.templates import render
+
+    assert render(template, {"n": 3}) == expected
+
+
+@pytest.mark.parametrize(("template", "error"), [
+    ("#if($n)yes", "line 1: #end missing"),
+    ("\n#else", "line 2: #else without #if"),
+    ("#set($n = )", "line 1: unexpected ')'"),
+    ("'$n' #foreach($x $list)#end", "line 1: #foreach($item in $list) expected"),
+])
+def test_mapping_template_errors(template, error):
+    from sandbox.apigateway.templates import TemplateError, render
+
+    with pytest.raises(TemplateError, match=re.escape(f"Invalid mapping template, {error}")):
+        render(template, {"n": 3})
+
+
 def _mock_method(api: RestApi, path: str, method: str, *, request_template: str | None,
                  status: str, response_template: str | None = None,
                  headers: dict[str, str] | None = None) -> None:
@@ -595,6 +636,30 @@ def test_mock_integration_and_a_cors_options_method(sb):
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert preflight.headers["Access-Control-Allow-Methods"] == "GET,OPTIONS"
     assert preflight.headers["Access-Control-Allow-Headers"] == "Content-Type,X-Api-Key"
+
+
+
+def test_a_mapping_template_divides_by_zero_into_nothing():
+    from sandbox.apigateway.templates import render
+
+    # Velocity's ASTDivNode and ASTModNode: a zero right side gives null, not an error
+    assert render("#set($x = 1 / 0)#set($y = 1 % 0)[$!x$!y]", {}) == "[]"
+
+
+def test_a_method_that_fails_fails_the_transformation(sb):
+    from sandbox.apigateway.templates import TemplateError, Util, render
+
+    with pytest.raises(TemplateError, match=r"parseJson\(\) failed: JSONDecodeError"):
+        render("$util.parseJson('not json')", {"util": Util()})
+    api = RestApi()
+    _mock_method(api, "/broken", "GET", request_template='{"statusCode": 200}', status="200",
+                 response_template="$util.parseJson('not json')")
+    api.deploy()
+    response = requests.get(sb.api_url(api.id, "prod") + "/broken")
+    # AWS: "Execution failed due to configuration error: Unable to transform response"
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+    assert response.headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+    assert "parseJson() failed" in response.headers["x-sandbox-reason"]
 
 
 def test_lambda_non_proxy_integration_with_mapping_templates(sb):
@@ -1086,6 +1151,29 @@ def test_http_api_jwt_authorizer(sb, issuer):
     assert allowed.json()["requestContext"]["authorizer"]["jwt"]["scopes"] == ["items/write"]
 
 
+def test_a_jwt_issuer_off_this_machine_is_refused_with_the_reason(sb, issuer):
+    _, sign = issuer
+    arn = deploy("echo", ECHO)
+    api = HttpApi()
+    remote = "https://login.example.com/"
+    authorizer = api.client.create_authorizer(
+        ApiId=api.id, AuthorizerType="JWT", Name="jwt",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Issuer": remote, "Audience": ["shop-app"]})["AuthorizerId"]
+    api.lambda_route("GET /items", arn)
+    route = api.client.get_routes(ApiId=api.id)["Items"][0]
+    api.client.update_route(ApiId=api.id, RouteId=route["RouteId"], AuthorizationType="JWT",
+                            AuthorizerId=authorizer)
+    allow_apigateway("echo", api.id)
+    api.stage()
+    response = requests.get(sb.api_url(api.id, "$default") + "/items",
+                            headers={"Authorization": sign(iss=remote)})
+    assert response.status_code == 401  # as for any token the sandbox cannot check
+    challenge = response.headers["www-authenticate"]
+    assert 'error="invalid_token"' in challenge
+    assert f"the sandbox has no network: it cannot fetch the keys of {remote}" in challenge
+
+
 def test_http_api_quick_create(sb):
     arn = deploy("hello", "def handler(event, context):\n    return {'hello': event['rawPath']}\n")
     created = boto3.client("apigatewayv2").create_api(Name="quick", ProtocolType="HTTP",
@@ -1204,6 +1292,46 @@ def handler(event, context):
     event = requests.get(url, headers={"X-Pass": "let-me-in"}).json()
     assert event["requestContext"]["authorizer"] == {
         "lambda": {"user": "ada", "route": "$default/GET/items/7"}}
+
+
+def test_http_api_lambda_authorizer_payload_1_0_and_policy_answers(sb):
+    arn = deploy("echo", ECHO)
+    deploy("gate", """
+def handler(event, context):
+    if event["identitySource"] == "broken":
+        return {"principalId": "ada"}
+    effect = "Allow" if event["identitySource"] == "let-me-in" else "Deny"
+    return {"principalId": "ada",
+            "context": {"version": event["version"], "type": event["type"],
+                        "token": event["authorizationToken"], "method": event["httpMethod"]},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": effect,
+                "Resource": event["methodArn"]}]}}
+""")
+    api = HttpApi()
+    authorizer = api.client.create_authorizer(
+        ApiId=api.id, AuthorizerType="REQUEST", Name="gate",
+        AuthorizerUri=lambda_uri("arn:aws:lambda:us-east-1:123456789012:function:gate"),
+        AuthorizerPayloadFormatVersion="1.0", AuthorizerResultTtlInSeconds=300,
+        IdentitySource=["$request.header.X-Pass"])["AuthorizerId"]
+    api.lambda_route("GET /items/{id}", arn)
+    route = api.client.get_routes(ApiId=api.id)["Items"][0]
+    api.client.update_route(ApiId=api.id, RouteId=route["RouteId"], AuthorizationType="CUSTOM",
+                            AuthorizerId=authorizer)
+    allow_apigateway("echo", api.id)
+    allow_apigateway("gate", api.id, f"authorizers/{authorizer}", sid="gate")
+    api.stage()
+    url = sb.api_url(api.id, "$default") + "/items/7"
+    event = requests.get(url, headers={"X-Pass": "let-me-in"}).json()
+    assert event["requestContext"]["authorizer"]["lambda"] == {
+        "version": "1.0", "type": "REQUEST", "token": "let-me-in", "method": "GET"}
+    refused = requests.get(url, headers={"X-Pass": "wrong"})
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+    broken = requests.get(url, headers={"X-Pass": "broken"})  # no policyDocument
+    assert (broken.status_code, broken.json()) == (500, {"message": "Internal Server Error"})
+    boto3.client("lambda").delete_function(FunctionName="gate")
+    assert requests.get(url, headers={"X-Pass": "let-me-in"}).status_code == 200  # cached
+    assert requests.get(url, headers={"X-Pass": "new"}).status_code == 500  # not cached
 
 
 def test_the_sandbox_says_why_it_answered_403(sb, echo_api):

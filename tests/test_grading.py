@@ -138,6 +138,41 @@ def test_a_learners_own_check_tag_counts_for_nothing():
     assert _check_ids(repaired) == _check_ids(canonical)
 
 
+def test_every_repair_of_the_check_cells_is_made_and_noted():
+    canonical = _canonical()
+    mangled = copy.deepcopy(canonical)
+    cells = {c.id: c for c in mangled.cells}
+    retyped = new_code_cell(cells["check-greeter-answers"].source)  # a new id, the same source
+    retyped.outputs = [nbformat.v4.new_output("stream", text="passed")]
+    edited = cells["check-greeter-defaults"]
+    edited.source = "print('passed')"
+    cells["check-shout-logs"].cell_type = "markdown"  # turned into markdown: restored as code
+    del cells["check-shout-logs"]["outputs"], cells["check-shout-logs"]["execution_count"]
+    copied = copy.deepcopy(edited)  # a copy keeps the id: only the first one counts
+    twin = copy.deepcopy(cells["ex00-greeter"])  # a learner's cell with a duplicate id
+    mangled.cells = [c for c in mangled.cells if c.id != "check-greeter-answers"]
+    at = [c.id for c in mangled.cells].index("check-greeter-defaults")
+    mangled.cells[at:at] = [retyped]
+    mangled.cells += [copied, twin]
+    hidden = new_notebook(cells=[new_markdown_cell("notes"), new_code_cell(
+        'sandbox.check("welcome.shout_logs", points=1)', id="hidden-1",
+        metadata={"tags": ["check"]})])
+    repaired, notes = restore_checks(mangled, canonical, [hidden])
+    assert notes == ["check cell check-greeter-defaults restored",
+                     "1 copy(ies) of check cell check-greeter-defaults removed",
+                     "check cell check-shout-logs restored"]
+    assert _check_ids(repaired) == _check_ids(canonical) + ["hidden-1"]
+    official = {c.id: c for c in canonical.cells}
+    by_id = {c.id: c for c in repaired.cells}
+    for check in _check_ids(canonical):
+        assert (by_id[check].cell_type, by_id[check].source) == ("code", official[check].source)
+    ids = [c.id for c in repaired.cells]
+    assert len(ids) == len(set(ids)) == len(canonical.cells) + 2  # the twin and the hidden check
+    assert all(c.outputs == [] and c.execution_count is None
+               for c in repaired.cells if c.cell_type == "code")
+    assert mangled.cells[-1].id == "ex00-greeter"  # the submission itself is left alone
+
+
 # ---------------------------------------------------------------- the checks, three ways
 GREETER = "def lambda_handler(event, context):\n{body}\n"
 RIGHT_GREETER = GREETER.format(body="    name = event.get('name', 'world')\n"

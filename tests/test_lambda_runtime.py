@@ -1,5 +1,6 @@
 """The local Lambda runtime, pinned against what AWS Lambda's Python runtime does
-(research/aws-fidelity.md; awslambdaric's source for payloads and log lines)."""
+(the AWS Lambda developer guide's Python pages; awslambdaric's source for payloads and
+log lines)."""
 
 from __future__ import annotations
 

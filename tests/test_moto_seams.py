@@ -1,5 +1,5 @@
 """The places in moto the sandbox hooks. If a moto upgrade moves one, this fails first, loudly,
-naming the seam (research/moto-gaps.md lists them)."""
+naming the seam (docs/moto-gaps.md says what each one fills)."""
 
 from __future__ import annotations
 

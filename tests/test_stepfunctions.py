@@ -1,5 +1,5 @@
 """Step Functions executions, pinned against what AWS Step Functions does
-(research/aws-fidelity.md, Step Functions; AWS's API reference and developer guide)."""
+(AWS Step Functions' API reference and developer guide)."""
 
 from __future__ import annotations
 

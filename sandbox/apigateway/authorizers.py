@@ -15,8 +15,10 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from ..errors import UnsupportedError
 from . import events, integrations
 from .events import Context
 from .gateway import Request
@@ -183,6 +185,8 @@ def _request_value(request: Request, stage_variables: dict[str, str], source: st
 
 def _identity_values(request: Request, sources: str, stage_variables: dict[str, str],
                      path_parameters: dict[str, str]) -> list[str] | None:
+    """The values of a REST authorizer's identity sources (headers, query string, path
+    parameters, stage variables, ``context`` variables); None when one is missing or empty."""
     values = []
     for source in [s.strip() for s in (sources or "").split(",") if s.strip()]:
         value = _request_value(request, stage_variables, source, "method.request.header.",
@@ -201,6 +205,8 @@ def _identity_values(request: Request, sources: str, stage_variables: dict[str, 
 def _lambda_authorizer(service: Any, request: Request, context: Context,
                        authorizer: dict[str, Any], path_parameters: dict[str, str],
                        stage_variables: dict[str, str]) -> None:
+    """A REST API Lambda authorizer, TOKEN or REQUEST: its identity, its (cached) answer, the
+    policy in the answer, and the context the integration then sees."""
     kind = (authorizer.get("type") or "TOKEN").upper()
     arn = method_arn(context, request)
     sources = authorizer.get("identitySource") or (
@@ -209,32 +215,61 @@ def _lambda_authorizer(service: Any, request: Request, context: Context,
     if identity is None:
         raise Denied(UNAUTHORIZED, f"The identity source {sources} is missing or empty")
     if kind == "TOKEN":
-        expression = authorizer.get("identityValidationExpression")
-        if expression and not re.fullmatch(expression, identity[0]):
-            raise Denied(UNAUTHORIZED, "The token does not match identityValidationExpression")
-        event: dict[str, Any] = {"type": "TOKEN", "authorizationToken": identity[0],
-                                 "methodArn": arn}
+        event = _token_event(authorizer, identity[0], arn)
     else:
-        proxy = events.event_v1(request, context, path_parameters=path_parameters,
-                                stage_variables=stage_variables, binary_media_types=[])
-        event = {"type": "REQUEST", "methodArn": arn}
-        event.update({k: v for k, v in proxy.items() if k not in ("body", "isBase64Encoded")})
+        event = _request_event(request, context, arn, path_parameters, stage_variables)
     ttl = authorizer.get("authorizerResultTtlInSeconds")
-    ttl = DEFAULT_TTL_SECONDS if ttl is None else int(ttl)
-    cache_key = (context.api_id, authorizer.get("id") or "", tuple(identity))
-    answer = service.authorizer_cache.get(cache_key) if identity else None
     started = time.monotonic()
-    if answer is None:
-        answer = _call(service, context, authorizer, event, stage_variables)
-        service.authorizer_cache.put(cache_key, ttl if identity else 0, answer)
+    answer = _cached_answer(
+        service, context, authorizer.get("id") or "", identity,
+        DEFAULT_TTL_SECONDS if ttl is None else int(ttl),
+        lambda: _call(service, context, authorizer, event, stage_variables))
     _enforce(answer, arn)
-    context.authorizer = {
+    context.authorizer = _rest_authorizer_context(answer, started)
+    context.usage_identifier_key = answer.get("usageIdentifierKey")
+
+
+def _token_event(authorizer: dict[str, Any], token: str, arn: str) -> dict[str, Any]:
+    """A TOKEN authorizer's event; a token that does not match the authorizer's
+    ``identityValidationExpression`` is refused with 401 without calling the function."""
+    expression = authorizer.get("identityValidationExpression")
+    if expression and not re.fullmatch(expression, token):
+        raise Denied(UNAUTHORIZED, "The token does not match identityValidationExpression")
+    return {"type": "TOKEN", "authorizationToken": token, "methodArn": arn}
+
+
+def _request_event(request: Request, context: Context, arn: str,
+                   path_parameters: dict[str, str], stage_variables: dict[str, str]
+                   ) -> dict[str, Any]:
+    """A REQUEST authorizer's event: the proxy integration's event without the body."""
+    proxy = events.event_v1(request, context, path_parameters=path_parameters,
+                            stage_variables=stage_variables, binary_media_types=[])
+    event = {"type": "REQUEST", "methodArn": arn}
+    event.update({k: v for k, v in proxy.items() if k not in ("body", "isBase64Encoded")})
+    return event
+
+
+def _cached_answer(service: Any, context: Context, authorizer_id: str, identity: list[str],
+                   ttl: int, ask: Callable[[], Any]) -> Any:
+    """The authorizer's answer for this identity: cached for ``ttl`` seconds per API,
+    authorizer and identity values, and never cached when there are no identity sources."""
+    key = (context.api_id, authorizer_id, tuple(identity))
+    answer = service.authorizer_cache.get(key) if identity else None
+    if answer is None:
+        answer = ask()
+        service.authorizer_cache.put(key, ttl if identity else 0, answer)
+    return answer
+
+
+def _rest_authorizer_context(answer: dict[str, Any], started: float) -> dict[str, Any]:
+    """``requestContext.authorizer``: the principal, the answer's ``context`` (values as
+    strings) and the authorizer's latency."""
+    return {
         "principalId": answer.get("principalId"),
         **{key: value if isinstance(value, str) else json.dumps(value)
            for key, value in (answer.get("context") or {}).items()},
         "integrationLatency": int((time.monotonic() - started) * 1000),
     }
-    context.usage_identifier_key = answer.get("usageIdentifierKey")
 
 
 def _call(service: Any, context: Context, authorizer: dict[str, Any], event: dict[str, Any],
@@ -334,7 +369,7 @@ def jwt_authorize(authorizer: Any, request: Request, scopes: list[str] | None
         decoded = jwt.decode(token, keys, algorithms=["RS256", "RS384", "RS512"])
     except JoseError as error:
         raise invalid("the token does not have a valid signature") from error
-    except (ValueError, KeyError, OSError) as error:
+    except (UnsupportedError, ValueError, KeyError, OSError) as error:
         raise invalid(f"the token could not be checked: {error}") from error
     claims = decoded.claims
     now = time.time()
@@ -385,8 +420,9 @@ def _jwks(issuer: str) -> dict[str, Any]:
 
         host = urlsplit(issuer).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError(f"the sandbox has no network: it cannot fetch the keys of {issuer}; "
-                             "use an issuer served on 127.0.0.1 or a Cognito user pool")
+            raise UnsupportedError(f"the sandbox has no network: it cannot fetch the keys of "
+                                   f"{issuer}; use an issuer served on 127.0.0.1 or a Cognito "
+                                   "user pool")
         configuration = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
         keys = _fetch_json(configuration["jwks_uri"])
     with _jwks_lock:
@@ -419,7 +455,31 @@ def http_lambda_authorize(service: Any, authorizer: Any, request: Request, conte
     """An HTTP API Lambda authorizer (payload 2.0 or 1.0; simple or IAM policy answers); the
     ``requestContext.authorizer`` it yields, or JwtDenied with the status to answer."""
     version = str(authorizer.auth_payload_format_version or "2.0")
-    sources = authorizer.identity_source or []
+    identity = _http_identity(request, context, authorizer.identity_source or [],
+                              stage_variables)
+    if version == "1.0":
+        event = _http_event_v1(request, context, route_arn, identity, path_parameters,
+                               stage_variables)
+    else:
+        event = _http_event_v2(request, context, route_arn, raw_path, identity,
+                               path_parameters, stage_variables)
+    answer = _cached_answer(
+        service, context, authorizer.id, identity, int(authorizer.auth_result_ttl or 0),
+        lambda: _http_invoke(service, context, authorizer, event, stage_variables))
+    if version == "2.0" and authorizer.enable_simple_response:
+        _simple_decision(answer)
+    else:
+        _http_policy_decision(answer, route_arn)
+    authorized = {"lambda": dict(answer.get("context") or {})}
+    if version == "1.0" or not authorizer.enable_simple_response:
+        authorized["principalId"] = answer.get("principalId")
+    return authorized
+
+
+def _http_identity(request: Request, context: Context, sources: Any,
+                   stage_variables: dict[str, str]) -> list[str]:
+    """The values of the authorizer's identity sources (headers, query string, stage
+    variables, ``$context`` variables); 401 when one is missing or empty."""
     sources = sources if isinstance(sources, list) else [s.strip() for s in str(sources).split(",")]
     identity: list[str] = []
     for source in sources:
@@ -431,46 +491,61 @@ def http_lambda_authorize(service: Any, authorizer: Any, request: Request, conte
         if not value:
             raise JwtDenied(HTTP_UNAUTHORIZED, "", f"The identity source {source} is missing")
         identity.append(value)
-    if version == "1.0":
-        event = events.event_v1(request, context, path_parameters=path_parameters,
-                                stage_variables=stage_variables, binary_media_types=[],
-                                http_api=True)
-        event = {"version": "1.0", "type": "REQUEST", "methodArn": route_arn,
-                 "identitySource": ",".join(identity), "authorizationToken": ",".join(identity),
-                 **{k: v for k, v in event.items()
-                    if k not in ("version", "body", "isBase64Encoded")}}
-    else:
-        proxy = events.event_v2(request, context, raw_path=raw_path,
-                                path_parameters=path_parameters, stage_variables=stage_variables)
-        event = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn,
-                 "identitySource": identity,
-                 **{k: v for k, v in proxy.items()
-                    if k not in ("version", "body", "isBase64Encoded")}}
-    ttl = int(authorizer.auth_result_ttl or 0)
-    cache_key = (context.api_id, authorizer.id, tuple(identity))
-    answer = service.authorizer_cache.get(cache_key) if identity else None
-    if answer is None:
-        settings = {"id": authorizer.id, "authorizerUri": authorizer.authorizer_uri,
-                    "authorizerCredentials": authorizer.auth_creds_arn}
-        try:
-            answer = _invoke_authorizer(service, context, settings, event, stage_variables)
-        except Denied as denied:
-            kind = HTTP_UNAUTHORIZED if denied.kind[0] == 401 else HTTP_SERVER_ERROR
-            raise JwtDenied(kind, "", denied.reason) from denied
-        service.authorizer_cache.put(cache_key, ttl if identity else 0, answer)
-    if version == "2.0" and authorizer.enable_simple_response:
-        if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
-            raise JwtDenied(HTTP_SERVER_ERROR, "", "The authorizer's answer has no isAuthorized")
-        if not answer["isAuthorized"]:
-            raise JwtDenied(HTTP_FORBIDDEN, "", "The authorizer answered isAuthorized: false")
-    else:
-        if not isinstance(answer, dict) or not isinstance(answer.get("policyDocument"), dict):
-            raise JwtDenied(HTTP_SERVER_ERROR, "", "The authorizer's answer has no policyDocument")
-        try:
-            _enforce(answer, route_arn)
-        except Denied as denied:
-            raise JwtDenied(HTTP_FORBIDDEN, "", denied.reason) from denied
-    authorized = {"lambda": dict(answer.get("context") or {})}
-    if version == "1.0" or not authorizer.enable_simple_response:
-        authorized["principalId"] = answer.get("principalId")
-    return authorized
+    return identity
+
+
+def _http_event_v1(request: Request, context: Context, route_arn: str, identity: list[str],
+                   path_parameters: dict[str, str], stage_variables: dict[str, str]
+                   ) -> dict[str, Any]:
+    """Payload 1.0: a REST REQUEST authorizer's event, with the identity joined by commas."""
+    event = events.event_v1(request, context, path_parameters=path_parameters,
+                            stage_variables=stage_variables, binary_media_types=[],
+                            http_api=True)
+    return {"version": "1.0", "type": "REQUEST", "methodArn": route_arn,
+            "identitySource": ",".join(identity), "authorizationToken": ",".join(identity),
+            **{k: v for k, v in event.items() if k not in ("version", "body", "isBase64Encoded")}}
+
+
+def _http_event_v2(request: Request, context: Context, route_arn: str, raw_path: str,
+                   identity: list[str], path_parameters: dict[str, str],
+                   stage_variables: dict[str, str]) -> dict[str, Any]:
+    """Payload 2.0: the proxy integration's 2.0 event without the body, with ``routeArn`` and
+    the identity as a list."""
+    proxy = events.event_v2(request, context, raw_path=raw_path,
+                            path_parameters=path_parameters, stage_variables=stage_variables)
+    return {"version": "2.0", "type": "REQUEST", "routeArn": route_arn,
+            "identitySource": identity,
+            **{k: v for k, v in proxy.items() if k not in ("version", "body", "isBase64Encoded")}}
+
+
+def _http_invoke(service: Any, context: Context, authorizer: Any, event: dict[str, Any],
+                 stage_variables: dict[str, str]) -> Any:
+    """The authorizer function's answer; a failed call is 401 when the function said
+    "Unauthorized", else 500."""
+    settings = {"id": authorizer.id, "authorizerUri": authorizer.authorizer_uri,
+                "authorizerCredentials": authorizer.auth_creds_arn}
+    try:
+        return _invoke_authorizer(service, context, settings, event, stage_variables)
+    except Denied as denied:
+        kind = HTTP_UNAUTHORIZED if denied.kind[0] == 401 else HTTP_SERVER_ERROR
+        raise JwtDenied(kind, "", denied.reason) from denied
+
+
+def _simple_decision(answer: Any) -> None:
+    """A simple response (payload 2.0): ``isAuthorized`` decides; 403 when it is false, 500
+    when it is missing."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("isAuthorized"), bool):
+        raise JwtDenied(HTTP_SERVER_ERROR, "", "The authorizer's answer has no isAuthorized")
+    if not answer["isAuthorized"]:
+        raise JwtDenied(HTTP_FORBIDDEN, "", "The authorizer answered isAuthorized: false")
+
+
+def _http_policy_decision(answer: Any, route_arn: str) -> None:
+    """An IAM policy response: the policy must allow ``execute-api:Invoke`` on the route's ARN;
+    403 when it does not, 500 when the answer has no policy."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("policyDocument"), dict):
+        raise JwtDenied(HTTP_SERVER_ERROR, "", "The authorizer's answer has no policyDocument")
+    try:
+        _enforce(answer, route_arn)
+    except Denied as denied:
+        raise JwtDenied(HTTP_FORBIDDEN, "", denied.reason) from denied

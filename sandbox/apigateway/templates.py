@@ -12,14 +12,17 @@ from __future__ import annotations
 import base64
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
+
+from ..errors import SandboxError
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-class TemplateError(Exception):
-    """The template cannot be parsed (API Gateway answers 500 for it)."""
+class TemplateError(SandboxError):
+    """The template cannot be parsed or run (API Gateway answers 500 for it)."""
 
 
 # ---------------------------------------------------------------------------------- $input, $util
@@ -119,6 +122,106 @@ def json_path(document: Any, path: str) -> Any:
     return current[0] if current else None
 
 
+# ---------------------------------------------------------------------------------- the syntax tree
+# What the template says: text, references and directives.
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Reference:  # $name, $!name, ${name} in the text: its value rendered
+    expression: Expression
+    quiet: bool  # $!name (API Gateway renders a reference to nothing as nothing either way)
+    source: str  # as written
+
+
+@dataclass(frozen=True)
+class Set:  # #set($target = value)
+    target: Expression
+    value: Expression
+
+
+@dataclass(frozen=True)
+class If:  # #if / #elseif / #else: the first branch whose condition holds (None: #else)
+    branches: tuple[tuple[Expression | None, Block], ...]
+
+
+@dataclass(frozen=True)
+class Foreach:  # #foreach($variable in iterable) body #end
+    variable: Expression
+    iterable: Expression
+    body: Block
+
+
+@dataclass(frozen=True)
+class Break:  # #break: leaves the innermost #foreach
+    pass
+
+
+# The expressions inside references and directives.
+@dataclass(frozen=True)
+class Literal:  # 'text', 12, 1.5, true, false, null
+    value: Any
+
+
+@dataclass(frozen=True)
+class Variable:  # $name
+    name: str
+
+
+@dataclass(frozen=True)
+class Interpolation:  # "text with $references": rendered as a template
+    body: Block
+
+
+@dataclass(frozen=True)
+class ListLiteral:  # [a, b]
+    items: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class MapLiteral:  # {key: value}
+    pairs: tuple[tuple[Expression, Expression], ...]
+
+
+@dataclass(frozen=True)
+class Attribute:  # $owner.name
+    owner: Expression
+    name: str
+
+
+@dataclass(frozen=True)
+class Index:  # $owner[key]
+    owner: Expression
+    key: Expression
+
+
+@dataclass(frozen=True)
+class Call:  # $owner.name(arguments)
+    owner: Expression
+    name: str
+    arguments: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class Not:  # !operand, not operand
+    operand: Expression
+
+
+@dataclass(frozen=True)
+class Operation:  # left op right; "and" and "or" are kept as && and ||
+    op: str
+    left: Expression
+    right: Expression
+
+
+Node = Text | Reference | Set | If | Foreach | Break
+Expression = (Literal | Variable | Interpolation | ListLiteral | MapLiteral | Attribute | Index
+              | Call | Not | Operation)
+Block = tuple[Node, ...]
+
+
 # ---------------------------------------------------------------------------------- parsing
 class _Parser:
     def __init__(self, text: str):
@@ -130,13 +233,13 @@ class _Parser:
         return TemplateError(f"Invalid mapping template, line {line}: {message}")
 
     # ------------------------------------------------------------------ template structure
-    def parse_block(self, stops: tuple[str, ...] = ()) -> tuple[list[Any], str | None]:
-        nodes: list[Any] = []
+    def parse_block(self, stops: tuple[str, ...] = ()) -> tuple[Block, str | None]:
+        nodes: list[Node] = []
         text: list[str] = []
 
         def flush() -> None:
             if text:
-                nodes.append(("text", "".join(text)))
+                nodes.append(Text("".join(text)))
                 text.clear()
 
         while self.pos < len(self.text):
@@ -157,14 +260,14 @@ class _Parser:
                     if word in stops:
                         flush()
                         self.pos += directive.end()
-                        return nodes, word
+                        return tuple(nodes), word
                     flush()
                     self.pos += directive.end()
                     nodes.append(self.parse_directive(word))
                     continue
             if c == "$" and self._reference_starts():
                 flush()
-                nodes.append(("ref",) + self.parse_reference_in_text())
+                nodes.append(self.parse_reference_in_text())
                 continue
             if c == "\\" and self.text.startswith(("\\$", "\\#"), self.pos):
                 text.append(self.text[self.pos + 1])
@@ -175,7 +278,7 @@ class _Parser:
         flush()
         if stops:
             raise self.error("#end missing")
-        return nodes, None
+        return tuple(nodes), None
 
     def _reference_starts(self) -> bool:
         rest = self.text[self.pos + 1:self.pos + 3]
@@ -183,11 +286,11 @@ class _Parser:
                                or (rest[0] == "!" and len(rest) > 1
                                    and (rest[1] == "{" or rest[1].isalpha())))
 
-    def parse_directive(self, word: str) -> Any:
+    def parse_directive(self, word: str) -> Node:
         if word in ("else", "end", "elseif"):
             raise self.error(f"#{word} without #if")
         if word == "break":
-            return ("break",)
+            return Break()
         self.skip_space()
         self.expect("(")
         if word == "set":
@@ -199,9 +302,9 @@ class _Parser:
             self.skip_space()
             self.expect(")")
             self._eat_line_end()
-            return ("set", target, value)
+            return Set(target, value)
         if word == "if":
-            branches = []
+            branches: list[tuple[Expression | None, Block]] = []
             condition = self.parse_expression()
             self.skip_space()
             self.expect(")")
@@ -220,7 +323,7 @@ class _Parser:
                     break
                 else:
                     break
-            return ("if", branches)
+            return If(tuple(branches))
         # foreach
         self.skip_space()
         variable = self.parse_reference_expression()
@@ -232,14 +335,14 @@ class _Parser:
         self.skip_space()
         self.expect(")")
         body, _ = self.parse_block(("end",))
-        return ("foreach", variable, iterable, body)
+        return Foreach(variable, iterable, body)
 
     def _eat_line_end(self) -> None:
         match = re.match(r"[ \t]*\r?\n", self.text[self.pos:])
         if match:
             self.pos += match.end()
 
-    def parse_reference_in_text(self) -> tuple[Any, bool, str]:
+    def parse_reference_in_text(self) -> Reference:
         start = self.pos
         self.pos += 1
         quiet = self.text.startswith("!", self.pos)
@@ -251,7 +354,7 @@ class _Parser:
         expression = self.parse_chain()
         if formal:
             self.expect("}")
-        return expression, quiet, self.text[start:self.pos]
+        return Reference(expression, quiet, self.text[start:self.pos])
 
     # ------------------------------------------------------------------ expressions
     def skip_space(self) -> None:
@@ -263,7 +366,7 @@ class _Parser:
             raise self.error(f"expected {token!r}")
         self.pos += len(token)
 
-    def parse_reference_expression(self) -> Any:
+    def parse_reference_expression(self) -> Expression:
         self.expect("$")
         if self.text.startswith("!", self.pos):
             self.pos += 1
@@ -275,12 +378,12 @@ class _Parser:
             self.expect("}")
         return chain
 
-    def parse_chain(self) -> Any:
+    def parse_chain(self) -> Expression:
         name = IDENT.match(self.text, self.pos)
         if not name:
             raise self.error("a reference name expected")
         self.pos = name.end()
-        node: Any = ("var", name.group())
+        node: Expression = Variable(name.group())
         while self.pos < len(self.text):
             if self.text[self.pos] == "." and IDENT.match(self.text, self.pos + 1):
                 member = IDENT.match(self.text, self.pos + 1)
@@ -288,40 +391,40 @@ class _Parser:
                 self.pos = member.end()
                 if self.text.startswith("(", self.pos):
                     self.pos += 1
-                    node = ("call", node, member.group(), self.parse_arguments(")"))
+                    node = Call(node, member.group(), self.parse_arguments(")"))
                 else:
-                    node = ("attr", node, member.group())
+                    node = Attribute(node, member.group())
             elif self.text[self.pos] == "[":
                 self.pos += 1
                 index = self.parse_expression()
                 self.skip_space()
                 self.expect("]")
-                node = ("index", node, index)
+                node = Index(node, index)
             else:
                 break
         return node
 
-    def parse_arguments(self, closing: str) -> list[Any]:
-        arguments = []
+    def parse_arguments(self, closing: str) -> tuple[Expression, ...]:
+        arguments: list[Expression] = []
         self.skip_space()
         if self.text.startswith(closing, self.pos):
             self.pos += 1
-            return arguments
+            return ()
         while True:
             arguments.append(self.parse_expression())
             self.skip_space()
             if self.text.startswith(closing, self.pos):
                 self.pos += 1
-                return arguments
+                return tuple(arguments)
             self.expect(",")
 
-    def parse_expression(self) -> Any:
+    def parse_expression(self) -> Expression:
         return self._binary(0)
 
     _LEVELS = [("||", "or"), ("&&", "and"), ("==", "!=", "<=", ">=", "<", ">"), ("+", "-"),
                ("*", "/", "%")]
 
-    def _binary(self, level: int) -> Any:
+    def _binary(self, level: int) -> Expression:
         if level == len(self._LEVELS):
             return self._unary()
         left = self._binary(level + 1)
@@ -332,25 +435,25 @@ class _Parser:
                         op.isalpha() and IDENT.match(self.text, self.pos + len(op))):
                     self.pos += len(op)
                     right = self._binary(level + 1)
-                    left = ("op", {"or": "||", "and": "&&"}.get(op, op), left, right)
+                    left = Operation({"or": "||", "and": "&&"}.get(op, op), left, right)
                     break
             else:
                 return left
 
-    def _unary(self) -> Any:
+    def _unary(self) -> Expression:
         self.skip_space()
         if self.text.startswith("!", self.pos) and not self.text.startswith("!=", self.pos):
             self.pos += 1
-            return ("not", self._unary())
+            return Not(self._unary())
         if self.text.startswith("not ", self.pos):
             self.pos += 4
-            return ("not", self._unary())
+            return Not(self._unary())
         if self.text.startswith("-", self.pos):
             self.pos += 1
-            return ("op", "-", ("lit", 0), self._unary())
+            return Operation("-", Literal(0), self._unary())
         return self._primary()
 
-    def _primary(self) -> Any:
+    def _primary(self) -> Expression:
         self.skip_space()
         text, pos = self.text, self.pos
         if pos >= len(text):
@@ -371,14 +474,14 @@ class _Parser:
             self.pos = end + 1
             value = text[pos + 1:end]
             if c == '"' and "$" in value:
-                return ("interpolate", _Parser(value).parse_block()[0])
-            return ("lit", value)
+                return Interpolation(_Parser(value).parse_block()[0])
+            return Literal(value)
         if c == "[":
             self.pos += 1
-            return ("list", self.parse_arguments("]"))
+            return ListLiteral(self.parse_arguments("]"))
         if c == "{":
             self.pos += 1
-            pairs = []
+            pairs: list[tuple[Expression, Expression]] = []
             self.skip_space()
             while not text.startswith("}", self.pos):
                 key = self.parse_expression()
@@ -390,24 +493,25 @@ class _Parser:
                     self.pos += 1
                     self.skip_space()
             self.pos += 1
-            return ("map", pairs)
+            return MapLiteral(tuple(pairs))
         number = re.match(r"\d+(\.\d+)?", text[pos:])
         if number:
             self.pos += number.end()
-            return ("lit", float(number.group()) if number.group(1) else int(number.group()))
+            return Literal(float(number.group()) if number.group(1) else int(number.group()))
         for word, value in (("true", True), ("false", False), ("null", None)):
             if text.startswith(word, pos) and not IDENT.match(text, pos + len(word)):
                 self.pos += len(word)
-                return ("lit", value)
+                return Literal(value)
         raise self.error(f"unexpected {text[pos:pos + 10]!r}")
 
 
 # ---------------------------------------------------------------------------------- rendering
 class _Break(Exception):
-    pass
+    """Raised by #break, caught by the #foreach it is in."""
 
 
 def render(template: str, variables: dict[str, Any]) -> str:
+    """``template`` parsed into its syntax tree, run with ``variables`` in scope."""
     nodes, _ = _Parser(template).parse_block()
     scope = dict(variables)
     out: list[str] = []
@@ -415,79 +519,86 @@ def render(template: str, variables: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _run(nodes: list[Any], scope: dict[str, Any], out: list[str]) -> None:
+def _run(nodes: Block, scope: dict[str, Any], out: list[str]) -> None:
     for node in nodes:
-        kind = node[0]
-        if kind == "text":
-            out.append(node[1])
-        elif kind == "ref":
-            value = _eval(node[1], scope)
-            out.append("" if value is None else _text(value))
-        elif kind == "set":
-            _assign(node[1], _eval(node[2], scope), scope)
-        elif kind == "if":
-            for condition, body in node[1]:
-                if condition is None or _truthy(_eval(condition, scope)):
-                    _run(body, scope, out)
-                    break
-        elif kind == "foreach":
-            items = _eval(node[2], scope)
-            items = list(items.keys() if isinstance(items, dict) else items or [])
-            saved = scope.get("foreach")
+        match node:
+            case Text(text):
+                out.append(text)
+            case Reference(expression):
+                value = _eval(expression, scope)
+                out.append("" if value is None else _text(value))
+            case Set(target, value):
+                _assign(target, _eval(value, scope), scope)
+            case If(branches):
+                for condition, body in branches:
+                    if condition is None or _truthy(_eval(condition, scope)):
+                        _run(body, scope, out)
+                        break
+            case Foreach():
+                _foreach(node, scope, out)
+            case Break():
+                raise _Break()
+
+
+def _foreach(node: Foreach, scope: dict[str, Any], out: list[str]) -> None:
+    items = _eval(node.iterable, scope)
+    # Velocity's UberspectImpl.getIterator: a map is iterated over its values (keySet() for keys)
+    items = list(items.values() if isinstance(items, dict) else items or [])
+    saved = scope.get("foreach")
+    try:
+        for index, item in enumerate(items):
+            _assign(node.variable, item, scope)
+            scope["foreach"] = {"hasNext": index < len(items) - 1, "index": index,
+                                "count": index + 1}
+            _run(node.body, scope, out)
+    except _Break:
+        pass
+    scope["foreach"] = saved
+
+
+def _assign(target: Expression, value: Any, scope: dict[str, Any]) -> None:
+    match target:
+        case Variable(name):
+            scope[name] = value
+        case Attribute(owner, name):
+            container = _eval(owner, scope)
+            if isinstance(container, dict):
+                container[name] = value
+
+
+def _eval(node: Expression, scope: dict[str, Any]) -> Any:
+    match node:
+        case Literal(value):
+            return value
+        case Variable(name):
+            return scope.get(name)
+        case Interpolation(body):
+            out: list[str] = []
+            _run(body, scope, out)
+            return "".join(out)
+        case ListLiteral(items):
+            return [_eval(item, scope) for item in items]
+        case MapLiteral(pairs):
+            return {_eval(k, scope): _eval(v, scope) for k, v in pairs}
+        case Attribute(owner, name):
+            return _member(_eval(owner, scope), name)
+        case Index(owner, key):
+            container, found = _eval(owner, scope), _eval(key, scope)
             try:
-                for index, item in enumerate(items):
-                    _assign(node[1], item, scope)
-                    scope["foreach"] = {"hasNext": index < len(items) - 1, "index": index,
-                                        "count": index + 1}
-                    _run(node[3], scope, out)
-            except _Break:
-                pass
-            scope["foreach"] = saved
-        elif kind == "break":
-            raise _Break()
+                return container[found]
+            except (KeyError, IndexError, TypeError):
+                return None
+        case Call(owner, name, arguments):
+            return _call(_eval(owner, scope), name, [_eval(a, scope) for a in arguments])
+        case Not(operand):
+            return not _truthy(_eval(operand, scope))
+        case Operation(op, left, right):
+            return _operate(op, left, right, scope)
+    raise TemplateError(f"cannot evaluate {type(node).__name__}")
 
 
-def _assign(target: Any, value: Any, scope: dict[str, Any]) -> None:
-    if target[0] == "var":
-        scope[target[1]] = value
-    elif target[0] == "attr":
-        container = _eval(target[1], scope)
-        if isinstance(container, dict):
-            container[target[2]] = value
-
-
-def _eval(node: Any, scope: dict[str, Any]) -> Any:
-    kind = node[0]
-    if kind == "lit":
-        return node[1]
-    if kind == "var":
-        return scope.get(node[1])
-    if kind == "interpolate":
-        out: list[str] = []
-        _run(node[1], scope, out)
-        return "".join(out)
-    if kind == "list":
-        return [_eval(item, scope) for item in node[1]]
-    if kind == "map":
-        return {_eval(k, scope): _eval(v, scope) for k, v in node[1]}
-    if kind == "attr":
-        return _member(_eval(node[1], scope), node[2])
-    if kind == "index":
-        container, key = _eval(node[1], scope), _eval(node[2], scope)
-        try:
-            return container[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    if kind == "call":
-        return _call(_eval(node[1], scope), node[2], [_eval(a, scope) for a in node[3]])
-    if kind == "not":
-        return not _truthy(_eval(node[1], scope))
-    if kind == "op":
-        return _operate(node[1], node[2], node[3], scope)
-    raise TemplateError(f"cannot evaluate {kind}")
-
-
-def _operate(op: str, left_node: Any, right_node: Any, scope: dict[str, Any]) -> Any:
+def _operate(op: str, left_node: Expression, right_node: Expression,
+             scope: dict[str, Any]) -> Any:
     left = _eval(left_node, scope)
     if op == "&&":
         return _truthy(left) and _truthy(_eval(right_node, scope))
@@ -498,7 +609,7 @@ def _operate(op: str, left_node: Any, right_node: Any, scope: dict[str, Any]) ->
         return left == right or (_text(left) == _text(right) if None not in (left, right)
                                  else False)
     if op == "!=":
-        return not _operate("==", ("lit", left), ("lit", right), scope)
+        return not _operate("==", Literal(left), Literal(right), scope)
     try:
         if op == "+":
             if isinstance(left, str) or isinstance(right, str):
@@ -509,6 +620,8 @@ def _operate(op: str, left_node: Any, right_node: Any, scope: dict[str, Any]) ->
                 else left / right, "%": lambda: left % right,
                 "<": lambda: left < right, "<=": lambda: left <= right,
                 ">": lambda: left > right, ">=": lambda: left >= right}[op]()
+    except ZeroDivisionError:  # Velocity: "Right side of division operation is zero": null
+        return None
     except TypeError:
         return None
 
@@ -536,11 +649,21 @@ _STRING_METHODS = {
 
 
 def _call(obj: Any, name: str, args: list[Any]) -> Any:
+    method = _method(obj, name)
+    if method is None:
+        return None
+    try:
+        return method(*args)
+    except Exception as error:  # Velocity wraps it (MethodInvocationException): no transform
+        raise TemplateError(f"Unable to transform: {name}() failed: "
+                            f"{type(error).__name__}: {error}") from error
+
+
+def _method(obj: Any, name: str) -> Any:
+    """What ``obj.name(...)`` calls; None for a method the object does not have."""
     if isinstance(obj, (Input, Util)):
         method = getattr(obj, name, None)
-        if not callable(method) or name.startswith("_"):
-            return None
-        return method(*args)
+        return method if callable(method) and not name.startswith("_") else None
     if isinstance(obj, dict):
         methods = {"get": lambda k: obj.get(k), "keySet": lambda: list(obj.keys()),
                    "values": lambda: list(obj.values()), "size": lambda: len(obj),
@@ -552,11 +675,10 @@ def _call(obj: Any, name: str, args: list[Any]) -> Any:
                    "contains": lambda x: x in obj, "add": lambda x: obj.append(x) or True}
     elif isinstance(obj, str):
         string_method = _STRING_METHODS.get(name)
-        return string_method(obj, *args) if string_method else None
+        return (lambda *args: string_method(obj, *args)) if string_method else None
     else:
         return None
-    method = methods.get(name)
-    return method(*args) if method else None
+    return methods.get(name)
 
 
 def _truthy(value: Any) -> bool:

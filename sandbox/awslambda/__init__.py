@@ -4,7 +4,7 @@ moto runs Lambda code only through Docker. The sandbox hooks two places in
 ``moto/awslambda``: ``LambdaFunction._invoke_lambda``, the seam every service path goes through
 (event source mappings, S3 and SNS notifications, Step Functions tasks), and
 ``LambdaResponse.invoke``, the Invoke API, whose invocation types, qualifiers, error flag, log
-tail and limits moto gets wrong (see moto-gaps.md). Both run code in the execution environments
+tail and limits moto gets wrong (``docs/moto-gaps.md``). Both run code in the execution environments
 of ``sandbox.runtime.environments``.
 """
 

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import BadArgumentError
+
 PRICES_TAKEN = "2026-11-27"
 PRICES_SOURCE = "https://aws.amazon.com/lambda/pricing/"
 
@@ -285,7 +287,7 @@ def _compact(value: float) -> str:
 def _check_architecture(architecture: str, prices: Prices) -> None:
     if architecture not in prices.per_gb_second:
         known = " or ".join(repr(name) for name in prices.per_gb_second)
-        raise ValueError(f"Lambda has no architecture {architecture!r}: use {known}.")
+        raise BadArgumentError(f"Lambda has no architecture {architecture!r}: use {known}.")
 
 
 # ---------------------------------------------------------------- the chart

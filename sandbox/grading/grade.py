@@ -17,6 +17,7 @@ import tempfile
 import threading
 import uuid
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 import nbformat
 
+from ..errors import SandboxError
 from .authoring import CHECK_CALL, is_check
 from .runner import NotebookRun, run_notebooks
 
@@ -53,7 +55,7 @@ class Options:
     extra_checks: Path | None = None
 
 
-class BadSubmission(Exception):
+class BadSubmission(SandboxError):
     """The file is not a notebook that can be graded; the message says why."""
 
 
@@ -77,71 +79,129 @@ def read_submission(path: Path) -> Any:
     return notebook
 
 
-def restore_checks(submission: Any, canonical: Any, extra: list[Any]) -> tuple[Any, list[str]]:
-    """The submission with the official check cells in place; the repairs made.
+@dataclass
+class Repair:
+    """A submission's copy on its way through the restore steps."""
 
-    A check cell is found by its id, else by its source (retyped, or from a notebook too old to
-    have ids); the official cell replaces it, whatever became of it (edited, turned into
-    markdown). Copies are dropped, deleted checks re-inserted after the cell they follow in the
-    exercise, and check tags the learner added are ignored.
-    """
-    notebook = copy.deepcopy(submission)
-    notes: list[str] = []
-    official = [cell for cell in canonical.cells if is_check(cell)]
-    by_source = {cell.source.strip(): cell.id for cell in official}
-    claims: dict[str, list[int]] = {cell.id: [] for cell in official}
-    for index, cell in enumerate(notebook.cells):  # by id first
-        if cell.get("id") in claims:
-            claims[cell["id"]].append(index)
-    for index, cell in enumerate(notebook.cells):  # then by source
+    notebook: Any  # the copy being repaired (the learner's file is never written)
+    canonical: Any  # exercises/<stem>.ipynb
+    extra: list[Any]  # the instructor's notebooks of hidden checks
+    notes: list[str] = field(default_factory=list)  # the repairs made, for the instructor
+    claims: dict[str, list[int]] = field(default_factory=dict)  # check id: cells claiming it
+
+    @property
+    def official(self) -> list[Any]:
+        """The exercise's check cells, in its order."""
+        return [cell for cell in self.canonical.cells if is_check(cell)]
+
+
+def claim_by_id(repair: Repair) -> None:
+    """A cell with an official check's id is that check, whatever became of it (edited,
+    turned into markdown)."""
+    repair.claims = {cell.id: [] for cell in repair.official}
+    for index, cell in enumerate(repair.notebook.cells):
+        if cell.get("id") in repair.claims:
+            repair.claims[cell["id"]].append(index)
+
+
+def claim_by_source(repair: Repair) -> None:
+    """A code cell with an official check's source, under another id, is that check too
+    (retyped, or from a notebook too old to have ids)."""
+    by_source = {cell.source.strip(): cell.id for cell in repair.official}
+    for index, cell in enumerate(repair.notebook.cells):
         source = cell.source.strip()
-        if cell.get("id") not in claims and cell.cell_type == "code" and source in by_source:
-            claims[by_source[source]].append(index)
+        if cell.get("id") not in repair.claims and cell.cell_type == "code" \
+                and source in by_source:
+            repair.claims[by_source[source]].append(index)
+
+
+def ignore_learner_check_tags(repair: Repair) -> None:
+    """A check tag on a cell that claims no official check counts for nothing."""
+    claimed = {index for found in repair.claims.values() for index in found}
+    for index, cell in enumerate(repair.notebook.cells):
+        if index not in claimed and is_check(cell):
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "check"]
+
+
+def restore_claimed(repair: Repair) -> None:
+    """The first cell claiming a check becomes the official cell; its copies are dropped."""
     replace: dict[int, Any] = {}
     drop: set[int] = set()
-    for check in official:
-        found = claims[check.id]
+    for check in repair.official:
+        found = repair.claims[check.id]
         if found:
             keep, *copies = found
-            current = notebook.cells[keep]
+            current = repair.notebook.cells[keep]
             if current.cell_type != "code" or current.source != check.source:
-                notes.append(f"check cell {check.id} restored")
+                repair.notes.append(f"check cell {check.id} restored")
             replace[keep] = copy.deepcopy(check)
             drop.update(copies)
             if copies:
-                notes.append(f"{len(copies)} copy(ies) of check cell {check.id} removed")
-    cells = []
-    for index, cell in enumerate(notebook.cells):
-        if index in drop:
+                repair.notes.append(f"{len(copies)} copy(ies) of check cell {check.id} removed")
+    repair.notebook.cells = [replace.get(index, cell)
+                             for index, cell in enumerate(repair.notebook.cells)
+                             if index not in drop]
+    repair.claims = {}  # the indices no longer hold
+
+
+def reinsert_deleted(repair: Repair) -> None:
+    """A deleted check goes back after the last cell that precedes it in the exercise."""
+    order = [cell.get("id") for cell in repair.canonical.cells]
+    for check in repair.official:
+        if any(cell.get("id") == check.id for cell in repair.notebook.cells):
             continue
-        cell = replace.get(index, cell)
-        if index not in replace and is_check(cell):
-            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "check"]
-        cells.append(cell)
-    notebook.cells = cells
-    order = [cell.get("id") for cell in canonical.cells]
-    for check in official:
-        if any(cell.get("id") == check.id for cell in notebook.cells):
-            continue
-        notes.append(f"deleted check cell {check.id} re-inserted")
+        repair.notes.append(f"deleted check cell {check.id} re-inserted")
         earlier = set(order[: order.index(check.id)])
         at = 0
-        for index, cell in enumerate(notebook.cells):
+        for index, cell in enumerate(repair.notebook.cells):
             if cell.get("id") in earlier:
                 at = index + 1
-        notebook.cells.insert(at, copy.deepcopy(check))
-    for extra_notebook in extra:
+        repair.notebook.cells.insert(at, copy.deepcopy(check))
+
+
+def append_extra_checks(repair: Repair) -> None:
+    """The instructor's hidden checks run last."""
+    for extra_notebook in repair.extra:
         for cell in extra_notebook.cells:
             if is_check(cell):
-                notebook.cells.append(copy.deepcopy(cell))
+                repair.notebook.cells.append(copy.deepcopy(cell))
+
+
+def unique_ids(repair: Repair) -> None:
+    """Results are keyed by cell id: a missing or repeated id gets a fresh one."""
     seen: set[str] = set()
-    for cell in notebook.cells:
+    for cell in repair.notebook.cells:
         if not cell.get("id") or cell["id"] in seen:
             cell["id"] = uuid.uuid4().hex[:8]
         seen.add(cell["id"])
+
+
+def clear_outputs(repair: Repair) -> None:
+    """Nothing the learner's kernel printed is carried into the grader's run."""
+    for cell in repair.notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    return notebook, notes
+
+
+RESTORE_STEPS: list[Callable[[Repair], None]] = [
+    claim_by_id, claim_by_source, ignore_learner_check_tags, restore_claimed, reinsert_deleted,
+    append_extra_checks, unique_ids, clear_outputs,
+]
+
+
+def restore_checks(submission: Any, canonical: Any, extra: list[Any]) -> tuple[Any, list[str]]:
+    """The submission with the official check cells in place; the repairs made.
+
+    A copy of the submission goes through ``RESTORE_STEPS`` in order (as nbgrader's converters
+    run their list of preprocessors): a check cell is found by its id, else by its source; the
+    official cell replaces it, whatever became of it. Copies are dropped, deleted checks
+    re-inserted after the cell they follow in the exercise, and check tags the learner added
+    are ignored.
+    """
+    repair = Repair(copy.deepcopy(submission), canonical, extra)
+    for step in RESTORE_STEPS:
+        step(repair)
+    return repair.notebook, repair.notes
 
 
 # ---------------------------------------------------------------- grading one

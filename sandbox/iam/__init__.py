@@ -14,7 +14,7 @@ still refuses it. A second account, ``210987654321``, has an administrator of it
 
 moto's own enforcement (``moto/iam/access_control.py``) stays off: it checks most resources
 against ``*``, uses botocore operation names as actions and ignores resource policies,
-conditions and boundaries (``../shared/research/moto-gaps.md``).
+conditions and boundaries (``docs/moto-gaps.md``).
 """
 
 from __future__ import annotations

@@ -103,11 +103,72 @@ class Decision:
 
 TRUST_POLICY = "trust policy"  # Policy.id of a role's trust policy: decided as IAM decides it
 
+
 # ---------------------------------------------------------------------- deciding
 def evaluate(request: Request, identity: Sequence[Policy] = (), *,
              resource: Policy | None = None, boundary: Policy | None = None,
              session: Sequence[Policy] = ()) -> Decision:
-    """IAM's decision for ``request`` under these policies."""
+    """IAM's decision for ``request`` under these policies ("Policy evaluation logic"): an
+    explicit deny in any of them wins; otherwise the section of the guide that covers this
+    kind of request decides."""
+    applicable = _applicable(request, identity, resource, boundary, session)
+    denied = _explicit_deny(applicable)
+    if denied is not None:
+        return denied
+    if request.is_service:
+        return _service_principal(applicable)
+    if _is_root(request) and not request.cross_account:
+        return _root_user(applicable)
+    if request.cross_account:
+        return _cross_account(applicable)
+    if resource is not None and resource.id == TRUST_POLICY:
+        return _role_trust_policy(applicable)
+    return _same_account(applicable)
+
+
+@dataclass(frozen=True)
+class _Applicable:
+    """The statements of each policy type that apply to one request, and what the caller has."""
+
+    found: Mapping[str, list[Statement]]  # per kind in KINDS, in policy order
+    missing: tuple[str, ...]  # condition keys the policies used that the context lacks
+    has_boundary: bool
+    has_session: bool
+
+    def allows(self, kind: str) -> list[Statement]:
+        return [s for s in self.found[kind] if s.effect == "Allow"]
+
+    @property
+    def within_boundary(self) -> bool:
+        return not self.has_boundary or bool(self.allows("boundary"))
+
+    @property
+    def within_session(self) -> bool:
+        return not self.has_session or bool(self.allows("session"))
+
+    @property
+    def by_identity(self) -> Statement | None:
+        """The identity-based Allow that grants, once the boundary and the session allow too."""
+        if self.within_boundary and self.within_session:
+            return _first(self.allows("identity"))
+        return None
+
+    def decide(self, allowed: bool, decision: str, reason: str,
+               deciding: Statement | None) -> Decision:
+        matched = tuple(s for kind in KINDS for s in self.found[kind])
+        return Decision(allowed, decision, reason, deciding, matched, self.missing)
+
+    def allow(self, deciding: Statement | None) -> Decision:
+        return self.decide(True, ALLOWED, "", deciding)
+
+    def implicit_deny(self, reason: str) -> Decision:
+        return self.decide(False, IMPLICIT_DENY, reason, None)
+
+
+def _applicable(request: Request, identity: Sequence[Policy], resource: Policy | None,
+                boundary: Policy | None, session: Sequence[Policy]) -> _Applicable:
+    """"Processing the request context": the statements that apply to ``request``. An AWS
+    service principal has no identity-based policy, boundary or session of its own."""
     context = {key.lower(): value for key, value in request.context.items()
                if value is not None}
     missing: list[str] = []
@@ -117,67 +178,90 @@ def evaluate(request: Request, identity: Sequence[Policy] = (), *,
         found["identity"] = _matching(identity, request, context, missing)
         found["boundary"] = _matching([boundary] if boundary else [], request, context, missing)
         found["session"] = _matching(session, request, context, missing)
-    matched = tuple(s for kind in ("identity", "resource", "boundary", "session")
-                    for s in found[kind])
-    missing_keys = tuple(dict.fromkeys(missing))
+    return _Applicable(found, tuple(dict.fromkeys(missing)), boundary is not None, bool(session))
 
-    def decide(allowed: bool, decision: str, reason: str, deciding: Statement | None) -> Decision:
-        return Decision(allowed, decision, reason, deciding, matched, missing_keys)
 
-    for kind in ("identity", "resource", "boundary", "session"):
-        deny = next((s for s in found[kind] if s.effect == "Deny"), None)
+def _explicit_deny(applicable: _Applicable) -> Decision | None:
+    """"How AWS enforcement code logic evaluates requests to allow or deny access", Deny
+    evaluation: a Deny statement that applies, in any policy, is the final decision."""
+    for kind in KINDS:
+        deny = next((s for s in applicable.found[kind] if s.effect == "Deny"), None)
         if deny is not None:
-            return decide(False, EXPLICIT_DENY, kind, deny)
-    allows = {kind: [s for s in found[kind] if s.effect == "Allow"] for kind in KINDS}
-    if request.is_service:
-        grant = _first(allows["resource"])
-        return decide(grant is not None, ALLOWED if grant else IMPLICIT_DENY,
-                      "" if grant else "resource", grant)
-    if _is_root(request) and not request.cross_account:
-        # the account's root user: every action on its own resources, unless denied
-        return decide(True, ALLOWED, "", None)
-    within_boundary = boundary is None or bool(allows["boundary"])
-    within_session = not session or bool(allows["session"])
-    by_identity = _first(allows["identity"]) if within_boundary and within_session else None
-    if request.cross_account:
-        by_resource = _first(allows["resource"])
-        if by_identity and by_resource:
-            return decide(True, ALLOWED, "", by_identity)
-        return decide(False, IMPLICIT_DENY,
-                      _missing_layer(allows, within_boundary, within_session,
-                                     needs_identity=True), None)
-    # Same account ("Determining whether a request is allowed or denied within an account"):
-    # a resource policy naming the IAM user or the role session's ARN grants on its own; one
-    # naming the role's ARN is still limited by the boundary and the session policies; one
-    # naming the account delegates to the identity-based policies.
-    direct = _first(s for s in allows["resource"] if s.via == "direct")
-    by_role = _first(s for s in allows["resource"] if s.via == "role")
-    if resource is not None and resource.id == TRUST_POLICY:
-        # "Role trust policies and KMS key policies are exceptions to this logic, because they
-        # must explicitly allow access for principals" (Policy evaluation logic): a trust
-        # policy naming the account still needs the identity policy, and one naming nobody
-        # refuses even an administrator
-        by_account = _first(s for s in allows["resource"] if s.via == "account")
-        trusted = direct or by_role or (by_account if by_identity else None)
-        if trusted:
-            return decide(True, ALLOWED, "", trusted)
-        return decide(False, IMPLICIT_DENY, "identity" if by_account else "resource", None)
-    grant = by_identity or direct or (by_role if within_boundary and within_session else None)
+            return applicable.decide(False, EXPLICIT_DENY, kind, deny)
+    return None
+
+
+def _service_principal(applicable: _Applicable) -> Decision:
+    """"How AWS enforcement code logic evaluates requests to allow or deny access",
+    Resource-based policies: an AWS service principal (``s3.amazonaws.com``) has no
+    identity-based policy, so the resource's policy alone allows it or not."""
+    grant = _first(applicable.allows("resource"))
+    return applicable.allow(grant) if grant else applicable.implicit_deny("resource")
+
+
+def _root_user(applicable: _Applicable) -> Decision:
+    """"How AWS enforcement code logic evaluates requests to allow or deny access": every request
+    is implicitly denied "with the exception of the AWS account root user, which has full
+    access" to its own account's resources (an explicit deny still refuses it)."""
+    return applicable.allow(None)
+
+
+def _cross_account(applicable: _Applicable) -> Decision:
+    """"Cross-account policy evaluation logic": the caller's identity-based policies (inside its
+    boundary and session policies) and the resource's policy must both allow the request."""
+    by_identity = applicable.by_identity
+    by_resource = _first(applicable.allows("resource"))
+    if by_identity and by_resource:
+        return applicable.allow(by_identity)
+    return applicable.implicit_deny(_missing_layer(applicable, needs_identity=True))
+
+
+def _role_trust_policy(applicable: _Applicable) -> Decision:
+    """"How AWS enforcement code logic evaluates requests to allow or deny access",
+    Resource-based policies: "IAM role trust policies and KMS key policies are exceptions to this
+    logic, because they must explicitly allow access for principals". A trust policy naming the
+    caller or its role trusts it; one naming the account still needs the identity-based policy;
+    one naming nobody refuses even an administrator."""
+    by_account = _first(s for s in applicable.allows("resource") if s.via == "account")
+    trusted = (_granted_to("direct", applicable) or _granted_to("role", applicable)
+               or (by_account if applicable.by_identity else None))
+    if trusted:
+        return applicable.allow(trusted)
+    return applicable.implicit_deny("identity" if by_account else "resource")
+
+
+def _same_account(applicable: _Applicable) -> Decision:
+    """"Determining whether a request is allowed or denied within an account" ("Policy evaluation
+    for requests within a single account"): an identity-based policy (inside the
+    permissions boundary and the session policies) OR the resource's policy allows. As the
+    Resource-based policies step of "How AWS enforcement code logic evaluates requests to allow
+    or deny access" has it, a resource policy naming the IAM user or the role session's ARN
+    grants on its own; one naming the role's ARN is still limited by the boundary and the
+    session policies; one naming the account delegates to the identity-based policies."""
+    by_role = _granted_to("role", applicable)
+    within = applicable.within_boundary and applicable.within_session
+    grant = (applicable.by_identity or _granted_to("direct", applicable)
+             or (by_role if within else None))
     if grant:
-        return decide(True, ALLOWED, "", grant)
+        return applicable.allow(grant)
     reason = "identity"
-    if allows["identity"] or by_role:
-        reason = _missing_layer(allows, within_boundary, within_session, needs_identity=False)
-    return decide(False, IMPLICIT_DENY, reason, None)
+    if applicable.allows("identity") or by_role:
+        reason = _missing_layer(applicable, needs_identity=False)
+    return applicable.implicit_deny(reason)
 
 
-def _missing_layer(allows: Mapping[str, list[Statement]], within_boundary: bool,
-                   within_session: bool, *, needs_identity: bool) -> str:
-    if needs_identity and not allows["identity"]:
+def _granted_to(via: str, applicable: _Applicable) -> Statement | None:
+    """The resource policy's first Allow naming the caller this way (see _principal_matches)."""
+    return _first(s for s in applicable.allows("resource") if s.via == via)
+
+
+def _missing_layer(applicable: _Applicable, *, needs_identity: bool) -> str:
+    """The policy type an implicit deny names: the first layer that did not allow."""
+    if needs_identity and not applicable.allows("identity"):
         return "identity"
-    if not within_boundary:
+    if not applicable.within_boundary:
         return "boundary"
-    if not within_session:
+    if not applicable.within_session:
         return "session"
     return "resource" if needs_identity else "identity"
 

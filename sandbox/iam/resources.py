@@ -3,8 +3,9 @@
 AWS consults the resource's own policy alongside the caller's: a Lambda function policy
 (``AddPermission``), an S3 bucket policy, an SQS queue policy, an SNS topic policy, a REST
 API's resource policy, and for
-``sts:AssumeRole`` the role's trust policy. moto stores all of them and reads none
-(``../shared/research/moto-gaps.md``).
+``sts:AssumeRole`` the role's trust policy. moto stores all of them and its enforcement reads
+none; only S3 reads a bucket policy, for object requests, whoever the caller
+(``docs/moto-gaps.md``).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidValueError, SandboxError
+from ..errors import BadArgumentError, SandboxError
 
 if TYPE_CHECKING:
     from .service import SandboxService
@@ -105,7 +105,7 @@ def lambda_concurrency(service: SandboxService, params: dict[str, Any]) -> dict[
     if "limit" in params:
         limit = params["limit"]
         if not isinstance(limit, int) or limit < 1:
-            raise InvalidValueError(f"the concurrency limit must be a positive whole number, "
+            raise BadArgumentError(f"the concurrency limit must be a positive whole number, "
                                     f"got {limit!r}")
         service.concurrency_limit = pool.account_concurrency = limit
     return {"limit": pool.account_concurrency}

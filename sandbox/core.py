@@ -25,8 +25,8 @@ _CLEARED_VARIABLES = (
     "AWS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy",
 )
 
-# The service extensions: modules of this package, each hooking moto at its seams, with
-# install(sandbox) -> a state object that has reset() and close(), and uninstall().
+# The service extensions: modules of this package, each with install(sandbox) -> a state object
+# that has reset() and close(), and uninstall(); they hook moto by rows of sandbox/seams.py.
 EXTENSIONS = [
     "iam",  # first: its hook decides every request before the other routes and moto see it
     "awslambda",
@@ -95,6 +95,9 @@ class Sandbox:
         self._configure_moto()
         for name in EXTENSIONS:
             self.extensions[name] = importlib.import_module(f".{name}", __package__).install(self)
+        from . import seams
+
+        seams.apply()  # every patch of moto, declared in sandbox/seams.py
         self._running = True
         _register_magic()
 
@@ -160,8 +163,9 @@ class Sandbox:
 
             moto_api_backend.reset()
             self._server.stop()
-            from . import safety
+            from . import safety, seams
 
+            seams.restore()
             for name in reversed(EXTENSIONS):
                 importlib.import_module(f".{name}", __package__).uninstall()
             self.extensions.clear()

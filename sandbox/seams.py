@@ -173,7 +173,9 @@ def _rows() -> list[Seam]:
         Seam("moto.sns.models", "Subscription.publish", f"{dl}:_subscription_publish",
              "moto/sns/models.py",
              "a Lambda or SQS subscriber gets the message only if its policy admits the topic",
-             wraps=True, lazy=True),
+             wraps=True, lazy=True,
+             parameters=("self", "message", "message_id", "subject", "message_attributes",
+                         "group_id", "deduplication_id", "message_structure")),
         Seam("moto.events.models", "Rule.send_to_targets", f"{dl}:_send_to_targets",
              "moto/events/models.py",
              "EventBridge invokes Lambda targets (moto does not) when the function policy "
@@ -191,11 +193,17 @@ def _rows() -> list[Seam]:
              lazy=True, parameters=("self", "spec")),
         Seam("moto.stepfunctions.models", "StepFunctionBackend.create_state_machine",
              f"{dl}:_create_state_machine", "moto/stepfunctions/models.py",
-             "a state machine's role must trust states.amazonaws.com", wraps=True, lazy=True),
+             "a state machine's role must trust states.amazonaws.com", wraps=True, lazy=True,
+             parameters=("self", "name", "definition", "roleArn", "tags", "publish",
+                         "loggingConfiguration", "tracingConfiguration",
+                         "encryptionConfiguration", "version_description", "sm_type")),
         Seam("moto.stepfunctions.models", "StepFunctionBackend.update_state_machine",
              f"{dl}:_update_state_machine", "moto/stepfunctions/models.py",
              "a state machine's new role must trust states.amazonaws.com", wraps=True,
-             lazy=True),
+             lazy=True, parameters=("self", "arn", "definition", "role_arn",
+                                    "logging_configuration", "tracing_configuration",
+                                    "encryption_configuration", "publish",
+                                    "version_description")),
     ]
     # ---------------------------------------------------------------------- API Gateway
     ag = "sandbox.apigateway.configuration"
@@ -259,7 +267,7 @@ def _step_functions_rows() -> list[Seam]:
                         "trace_header")),
         row(f"{P}.models", "StepFunctionsParserBackend.list_executions",
             f"{ex}:list_executions", "Express state machines have no executions to list",
-            wraps=True),
+            wraps=True, parameters=("self", "state_machine_arn", "status_filter")),
         row(f"{P}.models", "StepFunctionsParserBackend._validate_execution_arn",
             f"{ex}:validate_execution_arn", "an Express execution's ARN is refused",
             wraps=True, parameters=("self", "execution_arn")),
@@ -269,7 +277,8 @@ def _step_functions_rows() -> list[Seam]:
             parameters=("self",)),
         row("moto.stepfunctions.responses", "StepFunctionResponse.start_sync_execution",
             f"{ex}:start_sync_execution_response",
-            "StartSyncExecution runs an Express workflow to its end", parameters=("self",)),
+            "StartSyncExecution runs an Express workflow to its end; moto lacks the action",
+            new=True),
         row(f"{P}.backend.execution", "Execution.start", f"{ex}:execution_start",
             "an execution gets the sandbox's clock and its logging session", wraps=True,
             parameters=("self",)),
@@ -340,7 +349,7 @@ def _step_functions_rows() -> list[Seam]:
             ".sync polls the child every 0.5 s; a sandbox's children take milliseconds"),
         # JSONata (jsonata.py)
         row(f"{P}.asl.jsonata.jsonata", "_eval_jsonata", "sandbox.stepfunctions.jsonata:evaluate",
-            "moto leaves the JSONata evaluator unset", parameters=("expression",)),
+            "moto leaves the JSONata evaluator unset (None): every JSONata state fails"),
         row(f"{P}.asl.jsonata.jsonata", "encode_jsonata_variable_declarations",
             "sandbox.stepfunctions.jsonata:encode_variable_declarations",
             "moto writes a string variable between quotes as it is, breaking the expression",
@@ -502,7 +511,9 @@ def restore() -> None:
             else:
                 setattr(patch.owner, patch.name, patch.original)
             if patch.seam.also_under:  # modules that imported the replacement since
+                home = getattr(patch.replacement, "__module__", None)
                 for other in modules_under(patch.seam.also_under):
-                    if vars(other).get(patch.name, ABSENT) is patch.replacement:
+                    if vars(other).get(patch.name, ABSENT) is patch.replacement \
+                            and other.__name__ != home:
                         setattr(other, patch.name, patch.original)
         _applied_seams.clear()

@@ -9,7 +9,8 @@ deleted again, a staticmethod's raw value returns, a removed dict entry comes ba
 the parameters its replacement expects, so a moto upgrade that moves one fails there first.
 
 Rows name their replacements as ``"module:attribute"`` strings, looked up when the row is
-applied: importing this module imports nothing, and a lazy row's code loads with its target.
+applied: importing this module imports neither moto nor the extensions, and a lazy row's
+code loads with its target.
 A replacement that needs the running service's state finds it at call time (each extension
 keeps its state object in a module-level variable while the sandbox runs).
 
@@ -20,14 +21,14 @@ Kinds of row:
 - ``lazy=True``: the target's module is heavy; the row is applied when moto first imports it
   (``sandbox.lazy``), not at start, so that ``import sandbox`` and ``start()`` stay fast;
   ``lazy="module"``: when moto first imports that module instead (Step Functions' rows wait
-  for the whole engine, ``moto.stepfunctions.parser.models``, as a module patched midway
-  through the engine's own imports could not import the rest of it);
+  for the whole engine, ``moto.stepfunctions.parser.models``, so that no row is applied, and
+  no replacement imported, midway through the engine's own imports);
 - ``also_under="package"``: a module-level function that other modules import by name; every
   loaded module under the package that holds the same original is patched too, and at restore
   every module there that holds the replacement (it may have imported it since) gets the
   original back;
-- ``key=...``: the target is a dict; the row replaces (or, with ``remove=True``, removes) one
-  entry;
+- ``key=..., remove=True``: the target is a dict; the row removes that entry (restore puts it
+  back);
 - ``each="module:function"``: the targets are computed from the loaded module:
   ``function(module)`` returns ``[(owner, attribute, value), ...]``;
 - ``new=True``: moto lacks the attribute; the sandbox adds it (and removes it at restore);
@@ -442,14 +443,20 @@ def apply(seams: list[Seam] | None = None) -> None:
         triggers = list(dict.fromkeys(seam.trigger for seam in rows if seam.trigger))
         for trigger in triggers:
             _hooks[trigger] = _patcher([seam for seam in rows if seam.trigger == trigger])
+    try:
         _patcher(eager)(None)
-    for trigger in triggers:  # runs at once for a module imported already
-        lazy.when_imported(trigger, _hooks[trigger])
+        for trigger in triggers:  # runs at once for a module imported already
+            lazy.when_imported(trigger, _hooks[trigger])
+    except BaseException:
+        restore()  # no half-patched moto
+        raise
 
 
 def _patcher(rows: list[Seam]) -> Callable[[ModuleType | None], None]:
     def patch(trigger: ModuleType | None) -> None:
         with _lock:
+            if not _active:  # an import that began as the sandbox stopped
+                return
             for seam in rows:
                 if seam not in _applied_seams:
                     _apply(seam, importlib.import_module(seam.module))

@@ -23,9 +23,9 @@ def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str],
 
     There is no plainer way: ``call_action`` passes whatever an action returns through
     ``_enrich_response``, which always sets ``x-amzn-requestid`` anew (another spelling of the
-    header would reach the client as a second header). So the action hands the ID over in a
-    private header, and this, LambdaResponse's own ``_enrich_response`` (a row of
-    ``sandbox.seams``), moves it into place."""
+    header reaches the client as a second header, which botocore reads as "<moto's>, <ours>").
+    So the action hands the ID over in a private header, and this, LambdaResponse's own
+    ``_enrich_response`` (a row of ``sandbox.seams``), moves it into place."""
     from moto.core.responses import BaseResponse
 
     request_id = headers.pop(INVOCATION_ID, None)

@@ -1,8 +1,9 @@
 """Patch a module when it is imported, not before: ``sandbox.start()`` stays fast.
 
 moto loads a service's models on the first request to that service; some are heavy (API
-Gateway's pull in an OpenAPI validator, Step Functions' the whole ASL parser). Extensions hook
-them through :func:`when_imported`, so a learner who never calls API Gateway never pays for it.
+Gateway's pull in an OpenAPI validator, Step Functions' the whole ASL parser). The lazy rows of
+``sandbox/seams.py`` hook them through :func:`when_imported`, so a learner who never calls API
+Gateway never pays for it.
 """
 
 from __future__ import annotations

@@ -11,8 +11,6 @@ import functools
 import inspect
 from typing import Any
 
-_originals: dict[str, Any] = {}
-
 
 class _State:
     def reset(self) -> None:
@@ -22,10 +20,8 @@ class _State:
         pass
 
 
-def install(sandbox: Any) -> _State:
-    from moto.logs.models import LogsBackend
-
-    original = _originals.setdefault("filter_log_events", LogsBackend.filter_log_events)
+def filter_log_events(original: Any) -> Any:
+    """Wrap ``LogsBackend.filter_log_events`` (a row of ``sandbox.seams``): always interleaved."""
 
     @functools.wraps(original)
     def filter_log_events(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -33,12 +29,12 @@ def install(sandbox: Any) -> _State:
         bound.arguments["interleaved"] = True
         return original(*bound.args, **bound.kwargs)
 
-    LogsBackend.filter_log_events = filter_log_events
+    return filter_log_events
+
+
+def install(sandbox: Any) -> _State:
     return _State()
 
 
 def uninstall() -> None:
-    from moto.logs.models import LogsBackend
-
-    if "filter_log_events" in _originals:
-        LogsBackend.filter_log_events = _originals["filter_log_events"]
+    pass

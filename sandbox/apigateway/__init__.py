@@ -7,10 +7,10 @@ sandbox serves deployed APIs from its own server instead: ``gateway.py`` parses 
 ``rest.py`` and ``httpapi.py`` run it, with ``events.py`` (proxy payloads 1.0 and 2.0),
 ``integrations.py`` (Lambda, HTTP, timeouts, invoke permission), ``templates.py`` (mapping
 templates), ``authorizers.py``, ``usage.py`` (API keys and usage plans) and ``accesslogs.py``.
-It hooks moto at ``RestAPI.create_deployment``, to snapshot what a stage serves, and where moto
-drops settings (``configuration.py``: binary media types, HTTP API quick create). The
-sandbox's router (``sandbox/server/router.py``) hands this extension every request addressed
-to a deployed API.
+It hooks moto (rows of ``sandbox/seams.py``) at ``RestAPI.create_deployment``, to snapshot what
+a stage serves, and where moto drops settings (``configuration.py``: binary media types, HTTP
+API quick create). The sandbox's router (``sandbox/server/router.py``) hands this extension
+every request addressed to a deployed API.
 
 Base URL of a deployed stage: ``sb.api_url(api_id, stage)``, that is
 ``<endpoint>/restapis/<api_id>/<stage>/_user_request_``; and while the sandbox runs, a request
@@ -101,20 +101,14 @@ def _split_stage(raw_path: str) -> tuple[str, str]:
 
 
 def install(sandbox: Any) -> ApiGatewayService:
+    """The running API Gateway service; moto's modules are hooked by the rows of
+    ``sandbox.seams`` when moto first imports them (``moto.apigateway.models`` takes more than
+    a second to import, which ``sandbox.start()`` should not pay for a service nobody uses)."""
     global _service
-    from . import configuration
-
     _service = ApiGatewayService(sandbox)
-    configuration.install(rest.create_deployment(
-        lambda *args, **kwargs: configuration.original(
-            "moto.apigateway.models", "RestAPI", "create_deployment")(*args, **kwargs),
-        _service.deployments))
     return _service
 
 
 def uninstall() -> None:
     global _service
-    from . import configuration
-
-    configuration.uninstall()
     _service = None

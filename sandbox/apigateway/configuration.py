@@ -6,52 +6,88 @@ for ``op=add,path=/binaryMediaTypes/image~1png``, where AWS adds ``image/png``.
 moto (``apigatewayv2/responses.py`` ``create_api``) ignores ``Target``, ``RouteKey`` and
 ``CredentialsArn``: AWS's quick create, which makes the integration (AWS_PROXY for a function
 ARN, HTTP_PROXY for a URL), a route (``$default`` unless RouteKey says otherwise) and a
-``$default`` stage that deploys automatically.
+``$default`` stage that deploys automatically. Rows of ``sandbox/seams.py`` wrap moto's methods
+with these.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
-_originals: dict[tuple[str, str, str], Any] = {}
+
+class _RunningDeployments:
+    """The running service's deployments, found at call time."""
+
+    @staticmethod
+    def record(api: Any, deployment_id: str) -> None:
+        from . import _service
+
+        if _service is not None:
+            _service.deployments.record(api, deployment_id)
 
 
-def _create_rest_api(self: Any) -> Any:
-    status, headers, body = original("moto.apigateway.responses", "APIGatewayResponse",
-                                     "create_rest_api")(self)
-    types = self._get_param("binaryMediaTypes")
-    if status == 200 and types:
-        created = json.loads(body)
-        api = self.backend.get_rest_api(created["id"])
-        api.binaryMediaTypes = list(types)
-        body = json.dumps(api.to_dict())
-    return status, headers, body
+def create_deployment(original: Any) -> Any:
+    """Wrap ``RestAPI.create_deployment``: the stage's snapshot is taken (``rest.py``)."""
+    from . import rest
+
+    return rest.create_deployment(original, _RunningDeployments())  # type: ignore[arg-type]
 
 
-def _apply_patch_operations(self: Any, patch_operations: list[dict[str, Any]]) -> None:
-    others = []
-    for op in patch_operations:
-        path = op.get("path", "")
-        if path.startswith("/binaryMediaTypes/"):
-            media_type = path.split("/", 2)[2].replace("~1", "/").replace("~0", "~")
-            if op.get("op") in ("add", "replace") and media_type not in self.binaryMediaTypes:
-                self.binaryMediaTypes.append(media_type)
-            if op.get("op") == "replace" and op.get("value"):
-                self.binaryMediaTypes = [t for t in self.binaryMediaTypes if t != media_type]
-                self.binaryMediaTypes.append(op["value"])
-            if op.get("op") == "remove" and media_type in self.binaryMediaTypes:
-                self.binaryMediaTypes.remove(media_type)
-        else:
-            others.append(op)
-    if others:
-        original("moto.apigateway.models", "RestAPI", "apply_patch_operations")(self, others)
+def create_rest_api(original: Any) -> Any:
+    """Wrap ``APIGatewayResponse.create_rest_api``: binaryMediaTypes kept."""
+
+    def create_rest_api(self: Any) -> Any:
+        status, headers, body = original(self)
+        types = self._get_param("binaryMediaTypes")
+        if status == 200 and types:
+            created = json.loads(body)
+            api = self.backend.get_rest_api(created["id"])
+            api.binaryMediaTypes = list(types)
+            body = json.dumps(api.to_dict())
+        return status, headers, body
+
+    return create_rest_api
 
 
-def _create_api(self: Any) -> Any:
-    status, headers, body = original("moto.apigatewayv2.responses", "ApiGatewayV2Response",
-                                     "create_api")(self)
+def apply_patch_operations(original: Any) -> Any:
+    """Wrap ``RestAPI.apply_patch_operations``: binary media types patched as AWS does."""
+
+    def apply_patch_operations(self: Any, patch_operations: list[dict[str, Any]]) -> None:
+        others = []
+        for op in patch_operations:
+            path = op.get("path", "")
+            if path.startswith("/binaryMediaTypes/"):
+                _patch_binary_media_type(self, op, path)
+            else:
+                others.append(op)
+        if others:
+            original(self, others)
+
+    return apply_patch_operations
+
+
+def _patch_binary_media_type(api: Any, op: dict[str, Any], path: str) -> None:
+    media_type = path.split("/", 2)[2].replace("~1", "/").replace("~0", "~")
+    if op.get("op") in ("add", "replace") and media_type not in api.binaryMediaTypes:
+        api.binaryMediaTypes.append(media_type)
+    if op.get("op") == "replace" and op.get("value"):
+        api.binaryMediaTypes = [t for t in api.binaryMediaTypes if t != media_type]
+        api.binaryMediaTypes.append(op["value"])
+    if op.get("op") == "remove" and media_type in api.binaryMediaTypes:
+        api.binaryMediaTypes.remove(media_type)
+
+
+def create_api(original: Any) -> Any:
+    """Wrap ``ApiGatewayV2Response.create_api``: AWS's quick create."""
+
+    def create_api(self: Any) -> Any:
+        return _quick_create(self, *original(self))
+
+    return create_api
+
+
+def _quick_create(self: Any, status: int, headers: Any, body: Any) -> Any:
     params = json.loads(self.body or "{}")
     target = params.get("target")
     if status == 200 and target:
@@ -68,55 +104,3 @@ def _create_api(self: Any) -> Any:
                          target=f"integrations/{integration.id}")
         api.create_stage({"stageName": "$default", "autoDeploy": True})
     return status, headers, body
-
-
-# (module, class, attribute) -> replacement; applied when moto imports the module
-def _patches(create_deployment: Any) -> dict[tuple[str, str, str], Any]:
-    return {
-        ("moto.apigateway.models", "RestAPI", "create_deployment"): create_deployment,
-        ("moto.apigateway.models", "RestAPI", "apply_patch_operations"): _apply_patch_operations,
-        ("moto.apigateway.responses", "APIGatewayResponse", "create_rest_api"): _create_rest_api,
-        ("moto.apigatewayv2.responses", "ApiGatewayV2Response", "create_api"): _create_api,
-    }
-
-
-_applied: set[tuple[str, str, str]] = set()
-_callbacks: dict[str, Any] = {}
-
-
-def original(module: str, cls: str, attribute: str) -> Any:
-    """moto's own version of a patched method."""
-    return _originals[(module, cls, attribute)]
-
-
-def install(create_deployment: Any) -> None:
-    """Patch moto's API Gateway modules when moto imports them (``sandbox.lazy``): importing
-    ``moto.apigateway.models`` takes more than a second (openapi_spec_validator and jsonschema
-    come with it), which ``sandbox.start()`` should not pay for a service nobody uses."""
-    from .. import lazy
-
-    patches = _patches(create_deployment)
-    for module_name in {module for module, _, _ in patches}:
-        def apply(module: Any, module_name: str = module_name) -> None:
-            for key, replacement in patches.items():
-                if key[0] != module_name or key in _applied:
-                    continue
-                owner = getattr(module, key[1])
-                _originals.setdefault(key, owner.__dict__[key[2]])
-                setattr(owner, key[2], replacement)
-                _applied.add(key)
-
-        _callbacks[module_name] = apply
-        lazy.when_imported(module_name, apply)
-
-
-def uninstall() -> None:
-    from .. import lazy
-
-    for module_name, callback in _callbacks.items():
-        lazy.forget(module_name, callback)
-    _callbacks.clear()
-    for module_name, class_name, attribute in _applied:
-        setattr(getattr(sys.modules[module_name], class_name), attribute,
-                _originals[(module_name, class_name, attribute)])
-    _applied.clear()

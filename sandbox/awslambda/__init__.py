@@ -1,7 +1,7 @@
 """Lambda: moto's API, with code that really runs.
 
-moto runs Lambda code only through Docker. The sandbox hooks two places in
-``moto/awslambda``: ``LambdaFunction._invoke_lambda``, the seam every service path goes through
+moto runs Lambda code only through Docker. The sandbox hooks (``sandbox/seams.py``) two places
+in ``moto/awslambda``: ``LambdaFunction._invoke_lambda``, the seam every service path goes through
 (event source mappings, S3 and SNS notifications, Step Functions tasks), and
 ``LambdaResponse.invoke``, the Invoke API, whose invocation types, qualifiers, error flag, log
 tail and limits moto gets wrong (``docs/moto-gaps.md``). Both run code in the execution environments
@@ -31,8 +31,7 @@ UNSUPPORTED_RUNTIME = (
     "cannot run here: deploy it with a Python runtime such as python3.12."
 )
 
-_runtime: LambdaRuntime | None = None
-_originals: dict[str, Any] = {}
+_runtime: LambdaRuntime | None = None  # the running service, found by the seams at call time
 
 
 class LambdaRuntime:
@@ -160,37 +159,12 @@ def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) ->
 
 
 def install(sandbox: Any) -> LambdaRuntime:
+    """The running Lambda service; moto's Lambda is hooked by the rows of ``sandbox.seams``."""
     global _runtime
-    from moto.awslambda.models import LambdaFunction
-    from moto.awslambda.responses import LambdaResponse
-
-    from . import configuration, responses
-
-    if not _originals:
-        _originals["invoke"] = LambdaResponse.invoke
-        _originals["invoke_async"] = LambdaResponse.invoke_async
-        _originals["_invoke_lambda"] = LambdaFunction._invoke_lambda
-    LambdaResponse.invoke = responses.invoke
-    LambdaResponse.invoke_async = responses.invoke_async
-    LambdaFunction._invoke_lambda = responses.invoke_lambda
-    LambdaResponse._enrich_response = staticmethod(responses.keep_request_id)
-
-    configuration.install()
     _runtime = LambdaRuntime(sandbox)
     return _runtime
 
 
 def uninstall() -> None:
     global _runtime
-    from moto.awslambda.models import LambdaFunction
-    from moto.awslambda.responses import LambdaResponse
-
-    if _originals:
-        LambdaResponse.invoke = _originals["invoke"]
-        LambdaResponse.invoke_async = _originals["invoke_async"]
-        LambdaFunction._invoke_lambda = _originals["_invoke_lambda"]
-        del LambdaResponse._enrich_response  # back to BaseResponse's
-    from . import configuration
-
-    configuration.uninstall()
     _runtime = None

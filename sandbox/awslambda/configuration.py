@@ -3,15 +3,14 @@
 moto (``awslambda/models.py``) neither stores ``DeadLetterConfig`` nor checks ``Timeout``
 (1-900 s), ``MemorySize`` (128-10,240 MB) or the 4 KB limit on environment variables; its
 ``put_function_event_invoke_config`` appends a config where AWS replaces it, and its update does a
-put where AWS merges; and its UpdateFunctionCode ignores ``Architectures``.
+put where AWS merges; and its UpdateFunctionCode ignores ``Architectures``. Rows of
+``sandbox/seams.py`` put these functions in place of moto's.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-
-_originals: dict[str, Any] = {}
 
 
 def _validation_error(value: Any, member: str, constraint: str) -> Exception:
@@ -45,35 +44,55 @@ def validate(spec: dict[str, Any]) -> None:
                 f"measured: {json.dumps(variables, separators=(',', ':'))}")
 
 
-def _create_function(self: Any, spec: dict[str, Any]) -> Any:
-    validate(spec)
-    fn = _originals["create_function"](self, spec)
-    fn.dead_letter_config = spec.get("DeadLetterConfig") or None
-    return fn
+def create_function(original: Any) -> Any:
+    """Wrap ``LambdaBackend.create_function``: limits checked, DeadLetterConfig stored."""
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        validate(spec)
+        fn = original(self, spec)
+        fn.dead_letter_config = spec.get("DeadLetterConfig") or None
+        return fn
+
+    return create_function
 
 
-def _update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
-    validate(config_updates)
-    if "DeadLetterConfig" in config_updates:
-        self.dead_letter_config = config_updates["DeadLetterConfig"] or None
-    return _originals["update_configuration"](self, config_updates)
+def update_configuration(original: Any) -> Any:
+    """Wrap ``LambdaFunction.update_configuration``: limits checked, DeadLetterConfig stored."""
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        validate(config_updates)
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_config = config_updates["DeadLetterConfig"] or None
+        return original(self, config_updates)
+
+    return update_configuration
 
 
-def _get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
-    config = _originals["get_configuration"](self, on_create)
-    dead_letter = getattr(self, "dead_letter_config", None)
-    if dead_letter and dead_letter.get("TargetArn"):
-        config["DeadLetterConfig"] = {"TargetArn": dead_letter["TargetArn"]}
-    return config
+def get_configuration(original: Any) -> Any:
+    """Wrap ``LambdaFunction.get_configuration``: the configuration shows DeadLetterConfig."""
+
+    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        config = original(self, on_create)
+        dead_letter = getattr(self, "dead_letter_config", None)
+        if dead_letter and dead_letter.get("TargetArn"):
+            config["DeadLetterConfig"] = {"TargetArn": dead_letter["TargetArn"]}
+        return config
+
+    return get_configuration
 
 
-def _update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
-    if updated_spec.get("Architectures") and not updated_spec.get("DryRun"):
-        self.architectures = updated_spec["Architectures"]  # validated by moto's setter
-    return _originals["update_function_code"](self, updated_spec)
+def update_function_code(original: Any) -> Any:
+    """Wrap ``LambdaFunction.update_function_code``: Architectures change too."""
+
+    def update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
+        if updated_spec.get("Architectures") and not updated_spec.get("DryRun"):
+            self.architectures = updated_spec["Architectures"]  # validated by moto's setter
+        return original(self, updated_spec)
+
+    return update_function_code
 
 
-def _put_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
+def put_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
     from moto.awslambda.models import EventInvokeConfig
 
     fn = self.get_function(function_name)
@@ -82,14 +101,14 @@ def _put_event_invoke_config(self: Any, function_name: str, config: dict) -> dic
     return event_config.response()
 
 
-def _update_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
+def update_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
     fn = self.get_function(function_name)
     merged = dict(fn.event_invoke_config[0].config) if fn.event_invoke_config else {}
     merged.update(config)  # Update changes only the settings it names
-    return _put_event_invoke_config(self, function_name, merged)
+    return put_event_invoke_config(self, function_name, merged)
 
 
-def _principal_formatter(self: Any, obj: Any) -> Any:
+def principal_formatter(self: Any, obj: Any) -> Any:
     """AddPermission stores an account ID as its root ARN and an IAM ARN under "AWS":
     ``Principal="210987654321"`` reads back as ``{"AWS": "arn:aws:iam::210987654321:root"}``
     (AWS's AddPermission example); moto wraps only service names and root ARNs
@@ -102,30 +121,3 @@ def _principal_formatter(self: Any, obj: Any) -> Any:
         if obj.startswith("arn:aws:iam::") or obj.startswith("arn:aws:sts::"):
             return {"AWS": obj}
     return obj
-
-
-_PATCHES = {
-    ("Policy", "principal_formatter"): _principal_formatter,
-    ("LambdaBackend", "create_function"): _create_function,
-    ("LambdaBackend", "put_function_event_invoke_config"): _put_event_invoke_config,
-    ("LambdaBackend", "update_function_event_invoke_config"): _update_event_invoke_config,
-    ("LambdaFunction", "update_configuration"): _update_configuration,
-    ("LambdaFunction", "update_function_code"): _update_function_code,
-    ("LambdaFunction", "get_configuration"): _get_configuration,
-}
-
-
-def install() -> None:
-    from moto.awslambda import models
-
-    for (cls, name), patch in _PATCHES.items():
-        _originals.setdefault(name, getattr(getattr(models, cls), name))
-        setattr(getattr(models, cls), name, patch)
-
-
-def uninstall() -> None:
-    from moto.awslambda import models
-
-    for (cls, name) in _PATCHES:
-        if name in _originals:
-            setattr(getattr(models, cls), name, _originals[name])

@@ -19,7 +19,13 @@ INVOCATION_ID = "x-sandbox-invocation-id"  # becomes x-amzn-RequestId, see keep_
 
 def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
     """Lambda's Invoke answers with the invocation's own request ID; moto's
-    ``BaseResponse._enrich_response`` (core/responses.py) would put a random one there."""
+    ``BaseResponse._enrich_response`` (core/responses.py) would put a random one there.
+
+    There is no plainer way: ``call_action`` passes whatever an action returns through
+    ``_enrich_response``, which always sets ``x-amzn-requestid`` anew (another spelling of the
+    header reaches the client as a second header, which botocore reads as "<moto's>, <ours>").
+    So the action hands the ID over in a private header, and this, LambdaResponse's own
+    ``_enrich_response`` (a row of ``sandbox.seams``), moves it into place."""
     from moto.core.responses import BaseResponse
 
     request_id = headers.pop(INVOCATION_ID, None)

@@ -32,7 +32,7 @@ from ..accounts import (
     SECOND_ACCOUNT_ID,
     SECRET_ACCESS_KEY,
 )
-from . import actions, deliveries, denials, principals, resources, simulate
+from . import actions, denials, principals, resources
 from .actions import Access  # noqa: F401  (for the extensions that decide for a service)
 from .policy import Decision, Policy, Request, evaluate, message
 from .trail import Denials, Entry, Trail
@@ -277,10 +277,6 @@ def _query_protocol(environ: dict[str, Any], body: bytes) -> bool:
 # ---------------------------------------------------------------------- the extension
 def install(sandbox: Any) -> Enforcer:
     global _enforcer
-    principals.install()
-    simulate.install()
-    deliveries.install()
-    _patch_caller_identity()
     _enforcer = Enforcer(sandbox)
     sandbox.router.authorize_with(_enforcer.route)
     if not _enforcer.enforcing:
@@ -292,10 +288,6 @@ def install(sandbox: Any) -> Enforcer:
 def uninstall() -> None:
     global _enforcer
     _enforcer = None
-    deliveries.uninstall()
-    simulate.uninstall()
-    principals.uninstall()
-    _unpatch_caller_identity()
 
 
 def enforcer() -> Enforcer | None:
@@ -303,17 +295,11 @@ def enforcer() -> Enforcer | None:
     return _enforcer
 
 
-_saved_identity: list[Any] = []
-
-
-def _patch_caller_identity() -> None:
-    """GetCallerIdentity names the notebook ``user/learner``, the second account's
-    administrator ``user/administrator``; moto answers ``arn:aws:sts::<acct>:user/moto`` for
-    keys it did not issue (sts/models.py get_caller_identity)."""
-    from moto.sts.models import STSBackend
-
-    original = STSBackend.get_caller_identity
-    _saved_identity.append(original)
+def caller_identity(original: Any) -> Any:
+    """Wrap ``STSBackend.get_caller_identity`` (a row of ``sandbox.seams``): GetCallerIdentity
+    names the notebook ``user/learner``, the second account's administrator
+    ``user/administrator``; moto answers ``arn:aws:sts::<acct>:user/moto`` for keys it did not
+    issue (sts/models.py get_caller_identity)."""
 
     def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
         if access_key_id in ADMIN_KEYS:
@@ -321,11 +307,4 @@ def _patch_caller_identity() -> None:
             return "AIDASANDBOX" + admin.arn.rsplit("/", 1)[1].upper(), admin.arn, admin.account
         return original(self, access_key_id, region)
 
-    STSBackend.get_caller_identity = get_caller_identity
-
-
-def _unpatch_caller_identity() -> None:
-    from moto.sts.models import STSBackend
-
-    if _saved_identity:
-        STSBackend.get_caller_identity = _saved_identity.pop()
+    return get_caller_identity

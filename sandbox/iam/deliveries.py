@@ -2,7 +2,8 @@
 
 A service that invokes a function or writes to a queue is a service principal
 (``s3.amazonaws.com``): only the resource's policy can let it in, with the source's ARN and
-account in the request's context. Each check sits at the moto seam where the service acts:
+account in the request's context. Each check sits at the moto seam where the service acts
+(rows of ``sandbox/seams.py``):
 
 - S3 event notifications (``moto/s3/notifications.py``): at configuration time S3 tests each
   destination and refuses the whole configuration, ``InvalidArgument: Unable to validate the
@@ -27,8 +28,6 @@ from typing import Any
 
 from . import principals
 from .actions import Access
-
-_patches: list[tuple[Any, str, Any]] = []
 
 
 def _enforcer() -> Any:
@@ -311,7 +310,7 @@ def _update_state_machine(original: Any) -> Any:
     return update_state_machine
 
 
-# ---------------------------------------------------------------------- install
+# ---------------------------------------------------------------------- S3's three deliveries
 def _as_given(account: str, target: str, region: str) -> str:
     return target
 
@@ -320,52 +319,14 @@ def _queue_arn(account: str, target: str, region: str) -> str:
     return f"arn:aws:sqs:{region}:{account}:{target}"
 
 
-# module -> [(attribute path, wrapper)]: each patched when moto first imports the module
-SEAMS: dict[str, list[tuple[str, Any]]] = {
-    "moto.s3.models": [
-        ("S3Backend.put_bucket_notification_configuration",
-         _put_bucket_notification_configuration)],
-    "moto.s3.notifications": [
-        ("_invoke_awslambda", lambda o: _s3_delivery(o, "lambda:InvokeFunction", _as_given)),
-        ("_send_sqs_message", lambda o: _s3_delivery(o, "sqs:SendMessage", _queue_arn)),
-        ("_send_sns_message", lambda o: _s3_delivery(o, "sns:Publish", _as_given))],
-    "moto.sns.models": [("Subscription.publish", _subscription_publish)],
-    "moto.events.models": [("Rule.send_to_targets", _send_to_targets),
-                           ("Rule._send_to_sqs_queue", _send_to_sqs_queue)],
-    "moto.awslambda.models": [
-        ("LambdaStorage.put_function", _put_function),
-        ("LambdaBackend.create_event_source_mapping", _create_event_source_mapping)],
-    "moto.stepfunctions.models": [
-        ("StepFunctionBackend.create_state_machine", _create_state_machine),
-        ("StepFunctionBackend.update_state_machine", _update_state_machine)],
-}
+# each wraps a function of moto/s3/notifications.py (rows of sandbox/seams.py)
+def s3_invokes_lambda(original: Any) -> Any:
+    return _s3_delivery(original, "lambda:InvokeFunction", _as_given)
 
 
-def _patch_module(module: Any) -> None:
-    for path, wrap in SEAMS[module.__name__]:
-        *owner_path, name = path.split(".")
-        owner = module
-        for part in owner_path:
-            owner = getattr(owner, part)
-        if any(o is owner and n == name for o, n, _ in _patches):
-            continue  # patched already
-        original = vars(owner)[name]
-        _patches.append((owner, name, original))
-        setattr(owner, name, wrap(original))
+def s3_sends_to_sqs(original: Any) -> Any:
+    return _s3_delivery(original, "sqs:SendMessage", _queue_arn)
 
 
-def install() -> None:
-    from .. import lazy
-
-    for module in SEAMS:
-        lazy.when_imported(module, _patch_module)
-
-
-def uninstall() -> None:
-    from .. import lazy
-
-    for module in SEAMS:
-        lazy.forget(module, _patch_module)
-    while _patches:
-        owner, name, original = _patches.pop()
-        setattr(owner, name, original)
+def s3_publishes_to_sns(original: Any) -> Any:
+    return _s3_delivery(original, "sns:Publish", _as_given)

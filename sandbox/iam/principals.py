@@ -8,7 +8,8 @@ session, the session policy passed to AssumeRole. moto keeps them all (``moto/ia
 AWS managed policies (``arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole``) exist in every
 account. moto loads its copies only when ``load_aws_managed_policies`` is on, parsing all
 of them (about 1,400) at each IAM backend's creation (``IAMBackend._init_aws_policies``);
-``install()`` instead makes the ARN a call names exist on first use, parsed once per process.
+``resolving_aws_managed`` (a seam) instead makes the ARN a call names exist on first use,
+parsed once per process.
 """
 
 from __future__ import annotations
@@ -175,34 +176,14 @@ def ensure_aws_managed(backend: Any, policy_arn: str) -> None:
     backend.managed_policies[policy.arn] = policy
 
 
-PATCHED = ("attach_role_policy", "attach_user_policy", "attach_group_policy", "get_policy")
-_saved: dict[str, Callable[..., Any]] = {}
+def resolving_aws_managed(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``IAMBackend.attach_*_policy`` and ``get_policy`` (rows of ``sandbox.seams``): AWS
+    managed policies resolve on first use (moto looks only at ``managed_policies``;
+    ``get_policy_version`` and ``list_policy_versions`` go through ``get_policy``)."""
 
-
-def _lazily(original: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(original)
     def method(self: Any, policy_arn: str, *args: Any, **kwargs: Any) -> Any:
         ensure_aws_managed(self, policy_arn)
         return original(self, policy_arn, *args, **kwargs)
+
     return method
-
-
-def install() -> None:
-    """AWS managed policies resolve on first use (moto: ``IAMBackend.attach_*_policy`` and
-    ``get_policy`` look only at ``managed_policies``; ``get_policy_version`` and
-    ``list_policy_versions`` go through ``get_policy``)."""
-    from moto.iam.models import IAMBackend
-
-    if _saved:
-        return
-    for name in PATCHED:
-        _saved[name] = getattr(IAMBackend, name)
-        setattr(IAMBackend, name, _lazily(_saved[name]))
-
-
-def uninstall() -> None:
-    from moto.iam.models import IAMBackend
-
-    for name, original in _saved.items():
-        setattr(IAMBackend, name, original)
-    _saved.clear()

@@ -4,8 +4,8 @@ AWS answers, for each action and resource, the decision its evaluation logic wou
 (``allowed``, ``explicitDeny``, ``implicitDeny``), the statements that decided it with their
 line and column in the policy text, and the condition keys the policies use that the request's
 context lacks. moto 5.2.5 implements neither operation (``moto/iam/responses.py`` has no
-``simulate_*`` method, so moto raises NotImplementedError); ``install()`` adds both to moto's
-``IamResponse``, answering through moto's own serializer (botocore's IAM output shapes).
+``simulate_*`` method, so moto raises NotImplementedError); rows of ``sandbox/seams.py`` add both
+to moto's ``IamResponse``, answering through moto's own serializer (botocore's IAM output shapes).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from typing import Any
 
 from .policy import EXPLICIT_DENY, Decision, Policy, Request, Statement, evaluate, parse
 from .principals import Principal, policies_of
-
-PATCHED = ("simulate_principal_policy", "simulate_custom_policy")
 
 
 # ---------------------------------------------------------------------- the operations
@@ -253,21 +251,3 @@ def _invalid(text: str) -> Exception:
     from moto.iam.exceptions import InvalidInput
 
     return InvalidInput(text)
-
-
-# ---------------------------------------------------------------------- the extension
-def install() -> None:
-    """Give moto's ``IamResponse`` the two operations (moto dispatches a query action to the
-    method of the same name, ``core/responses.py`` ``call_action``)."""
-    from moto.iam.responses import IamResponse
-
-    IamResponse.simulate_principal_policy = simulate_principal_policy
-    IamResponse.simulate_custom_policy = simulate_custom_policy
-
-
-def uninstall() -> None:
-    from moto.iam.responses import IamResponse
-
-    for name in PATCHED:
-        if name in vars(IamResponse):
-            delattr(IamResponse, name)

@@ -15,14 +15,16 @@ import tempfile
 import threading
 from typing import Any, Protocol
 
+from .. import seams
 from ..accounts import ACCOUNT_ID, REGION
 from ..clock import Clock
 from .admin import AdminApp
 from .http import HttpServer
 from .router import ADMIN, Router
 
-# The service extensions: modules of this package, each hooking moto at its seams, with
-# install(service) -> an Extension, and uninstall(). IAM first: it decides every request.
+# The service extensions: modules of this package, each with install(service) -> an Extension,
+# and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
+# request.
 EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions"]
 
 
@@ -92,6 +94,7 @@ class SandboxService:
         for name in EXTENSIONS:
             module = importlib.import_module(f"..{name}", __package__)
             self.extensions[name] = module.install(self)
+        seams.apply()  # every patch of moto, declared in sandbox/seams.py
 
     def _configure_moto(self) -> None:
         from moto.core.config import default_user_config
@@ -126,6 +129,7 @@ class SandboxService:
             moto_api_backend.reset()
             if self._server is not None:
                 self._server.stop()
+            seams.restore()
             for name in reversed(list(self.extensions)):
                 importlib.import_module(f"..{name}", __package__).uninstall()
             self.extensions.clear()

@@ -9,13 +9,11 @@ role (or of a Task's ``Credentials.RoleArn``), so the sandbox does too.
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any
 
 from botocore.config import Config
 
-ENGINE_MODULES = "moto.stepfunctions.parser"
 # moto's own setting for these clients: no retries (the state's Retry does that), long reads
 _CONFIG = Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
                  connect_timeout=99999999, read_timeout=99999999)
@@ -75,13 +73,6 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
     return _service.clients.client(region, service, getattr(state_credentials, "role_arn", None))
 
 
-def engine_modules_using(function: Any) -> list[Any]:
-    """The engine's modules that imported ``function`` by name (``from x import f``)."""
-    return [module for name, module in list(sys.modules.items())
-            if name.startswith(ENGINE_MODULES) and module is not None
-            and getattr(module, function.__name__, None) is function]
-
-
 def error_codes() -> list[type]:
     """The parser's exceptions whose AWS error code moto never sends.
 
@@ -93,3 +84,8 @@ def error_codes() -> list[type]:
     return [cls for cls in vars(api).values()
             if isinstance(cls, type) and issubclass(cls, AWSError) and cls is not AWSError
             and isinstance(cls.__dict__.get("code"), str) and not cls.__dict__.get("TYPE")]
+
+
+def error_code_seams(api: Any) -> list[tuple[type, str, str]]:
+    """The row of ``sandbox.seams`` that gives each such error its code as ``TYPE``."""
+    return [(cls, "TYPE", cls.__dict__["code"]) for cls in error_codes()]

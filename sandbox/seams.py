@@ -1,0 +1,526 @@
+"""Every place the sandbox patches moto, in one list, applied and restored by one mechanism.
+
+moto answers the AWS APIs; where it does something AWS does not, the sandbox replaces one of its
+attributes. Each replacement is a row of :data:`SEAMS`: the target (module, attribute path), the
+replacement, the moto file and why. ``sandbox.start()`` calls :func:`apply`, ``stop()`` calls
+:func:`restore`, which puts back every original exactly (an attribute that was inherited is
+deleted again, a staticmethod's raw value returns, a removed dict entry comes back).
+``tests/test_moto_seams.py`` iterates the rows: each target exists in the pinned moto and takes
+the parameters its replacement expects, so a moto upgrade that moves one fails there first.
+
+Rows name their replacements as ``"module:attribute"`` strings, looked up when the row is
+applied: importing this module imports neither moto nor the extensions, and a lazy row's
+code loads with its target.
+A replacement that needs the running service's state finds it at call time (each extension
+keeps its state object in a module-level variable while the sandbox runs).
+
+Kinds of row:
+
+- a value: ``replacement`` is put in place of the target;
+- a wrapper (``wraps=True``): ``replacement`` is a factory, called with moto's original;
+- ``lazy=True``: the target's module is heavy; the row is applied when moto first imports it
+  (``sandbox.lazy``), not at start, so that ``import sandbox`` and ``start()`` stay fast;
+  ``lazy="module"``: when moto first imports that module instead (Step Functions' rows wait
+  for the whole engine, ``moto.stepfunctions.parser.models``, so that no row is applied, and
+  no replacement imported, midway through the engine's own imports);
+- ``also_under="package"``: a module-level function that other modules import by name; every
+  loaded module under the package that holds the same original is patched too, and at restore
+  every module there that holds the replacement (it may have imported it since) gets the
+  original back;
+- ``key=..., remove=True``: the target is a dict; the row removes that entry (restore puts it
+  back);
+- ``each="module:function"``: the targets are computed from the loaded module:
+  ``function(module)`` returns ``[(owner, attribute, value), ...]``;
+- ``new=True``: moto lacks the attribute; the sandbox adds it (and removes it at restore);
+- ``static=True``: the replacement is put in as a ``staticmethod``, as moto's original is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+ABSENT: Any = object()  # the attribute was not in the owner's own __dict__ (inherited, or new)
+
+
+@dataclass(frozen=True)
+class Seam:
+    """One patch of moto: ``module``'s ``attribute`` becomes ``replacement``."""
+
+    module: str  # "moto.awslambda.models"
+    attribute: str  # "LambdaFunction._invoke_lambda": a path from the module
+    replacement: str | None  # "sandbox.awslambda.responses:invoke", or a factory with wraps
+    upstream: str  # the moto file whose behaviour the row changes
+    why: str  # one line: what moto does wrong there, or what AWS does that it does not
+    wraps: bool = False
+    lazy: bool | str = False  # apply when moto first imports the module (True: the target's)
+    parameters: tuple[str, ...] | None = None  # what moto's original takes, as the row expects
+    static: bool = False
+    new: bool = False
+    also_under: str | None = None
+    key: str | None = None
+    remove: bool = False
+    each: str | None = None
+
+    @property
+    def trigger(self) -> str | None:
+        """The module whose import applies the row; None: applied at start."""
+        if self.lazy is True:
+            return self.module
+        return self.lazy or None
+
+    @property
+    def name(self) -> str:
+        suffix = f"[{self.key}]" if self.key is not None else ""
+        return f"{self.module}:{self.attribute}{suffix}"
+
+
+def _rows() -> list[Seam]:
+    L, R = "moto/awslambda/models.py", "moto/awslambda/responses.py"
+    lam = "sandbox.awslambda.responses"
+    conf = "sandbox.awslambda.configuration"
+    rows = [
+        # ------------------------------------------------------------------ Lambda
+        Seam("moto.awslambda.responses", "LambdaResponse.invoke", f"{lam}:invoke", R,
+             "Invoke runs the code in an execution environment; moto's needs Docker and gets "
+             "invocation types, qualifiers, the error flag, log tail and limits wrong",
+             parameters=("self",)),
+        Seam("moto.awslambda.responses", "LambdaResponse.invoke_async", f"{lam}:invoke_async",
+             R, "InvokeAsync queues an Event invocation like Invoke", parameters=("self",)),
+        Seam("moto.awslambda.models", "LambdaFunction._invoke_lambda", f"{lam}:invoke_lambda", L,
+             "the seam every service's invocation goes through (event sources, S3, SNS, Step "
+             "Functions): moto runs code only through Docker", parameters=("self", "event")),
+        Seam("moto.awslambda.responses", "LambdaResponse._enrich_response",
+             f"{lam}:keep_request_id", "moto/core/responses.py",
+             "Invoke answers with the invocation's request ID; BaseResponse._enrich_response "
+             "overwrites x-amzn-requestid with a random one after every action, and no "
+             "response header survives it (LambdaResponse only: inherited, deleted at restore)",
+             static=True, parameters=("headers", "body")),
+        Seam("moto.awslambda.policy", "Policy.principal_formatter",
+             f"{conf}:principal_formatter", "moto/awslambda/policy.py",
+             "AddPermission stores an account ID as its root ARN and an IAM ARN under AWS; "
+             "moto wraps only service names and root ARNs", parameters=("self", "obj")),
+        Seam("moto.awslambda.models", "LambdaBackend.create_function",
+             f"{conf}:create_function", L,
+             "moto neither checks Timeout, MemorySize and the 4 KB environment limit nor "
+             "stores DeadLetterConfig", wraps=True, parameters=("self", "spec")),
+        Seam("moto.awslambda.models", "LambdaBackend.put_function_event_invoke_config",
+             f"{conf}:put_event_invoke_config", L,
+             "Put replaces the function's event invoke config; moto appends one",
+             parameters=("self", "function_name", "config")),
+        Seam("moto.awslambda.models", "LambdaBackend.update_function_event_invoke_config",
+             f"{conf}:update_event_invoke_config", L,
+             "Update changes only the settings it names; moto does a put",
+             parameters=("self", "function_name", "config")),
+        Seam("moto.awslambda.models", "LambdaFunction.update_configuration",
+             f"{conf}:update_configuration", L,
+             "UpdateFunctionConfiguration: limits checked, DeadLetterConfig stored", wraps=True,
+             parameters=("self", "config_updates")),
+        Seam("moto.awslambda.models", "LambdaFunction.update_function_code",
+             f"{conf}:update_function_code", L,
+             "UpdateFunctionCode changes Architectures; moto ignores them", wraps=True,
+             parameters=("self", "updated_spec")),
+        Seam("moto.awslambda.models", "LambdaFunction.get_configuration",
+             f"{conf}:get_configuration", L, "the configuration shows DeadLetterConfig",
+             wraps=True, parameters=("self", "on_create")),
+        # ------------------------------------------------------------------ CloudWatch Logs
+        Seam("moto.logs.models", "LogsBackend.filter_log_events",
+             "sandbox.logs:filter_log_events", "moto/logs/models.py",
+             "FilterLogEvents interleaves every stream's events in time order (interleaved is "
+             "ignored since 2019); moto groups them by stream", wraps=True,
+             parameters=("self", "log_group_name", "log_stream_names", "start_time",
+                         "end_time", "limit", "next_token", "filter_pattern", "interleaved")),
+        # ------------------------------------------------------------------ IAM and STS
+        *[Seam("moto.iam.models", f"IAMBackend.{name}",
+               "sandbox.iam.principals:resolving_aws_managed", "moto/iam/models.py",
+               "AWS managed policies resolve on first use; moto looks only at the ones it "
+               "loaded", wraps=True, parameters=("self", "policy_arn", *rest))
+          for name, rest in (("attach_role_policy", ("role_name",)),
+                             ("attach_user_policy", ("user_name",)),
+                             ("attach_group_policy", ("group_name",)),
+                             ("get_policy", ()))],
+        *[Seam("moto.iam.responses", f"IamResponse.{name}", f"sandbox.iam.simulate:{name}",
+               "moto/iam/responses.py",
+               "moto lacks the policy simulator (IamResponse has no simulate_* method, so "
+               "moto raises NotImplementedError)", new=True)
+          for name in ("simulate_principal_policy", "simulate_custom_policy")],
+        Seam("moto.sts.models", "STSBackend.get_caller_identity",
+             "sandbox.iam:caller_identity", "moto/sts/models.py",
+             "GetCallerIdentity names the notebook's administrators; moto answers "
+             "user/moto for keys it did not issue", wraps=True,
+             parameters=("self", "access_key_id", "region")),
+    ]
+    # ---------------------------------------------------------------------- deliveries
+    dl = "sandbox.iam.deliveries"
+    rows += [
+        Seam("moto.s3.models", "S3Backend.put_bucket_notification_configuration",
+             f"{dl}:_put_bucket_notification_configuration", "moto/s3/models.py",
+             "S3 tests each notification destination's policy and refuses the configuration",
+             wraps=True, lazy=True, parameters=("self", "bucket_name", "notification_config")),
+        *[Seam("moto.s3.notifications", name, f"{dl}:{factory}", "moto/s3/notifications.py",
+               "an S3 notification reaches a destination only if its policy admits S3",
+               wraps=True, lazy=True,
+               parameters=("account_id", "event_body", target, "region_name"))
+          for name, factory, target in (
+              ("_invoke_awslambda", "s3_invokes_lambda", "fn_arn"),
+              ("_send_sqs_message", "s3_sends_to_sqs", "queue_name"),
+              ("_send_sns_message", "s3_publishes_to_sns", "topic_arn"))],
+        Seam("moto.sns.models", "Subscription.publish", f"{dl}:_subscription_publish",
+             "moto/sns/models.py",
+             "a Lambda or SQS subscriber gets the message only if its policy admits the topic",
+             wraps=True, lazy=True,
+             parameters=("self", "message", "message_id", "subject", "message_attributes",
+                         "group_id", "deduplication_id", "message_structure")),
+        Seam("moto.events.models", "Rule.send_to_targets", f"{dl}:_send_to_targets",
+             "moto/events/models.py",
+             "EventBridge invokes Lambda targets (moto does not) when the function policy "
+             "admits the rule", wraps=True, lazy=True,
+             parameters=("self", "original_event", "transform_input")),
+        Seam("moto.events.models", "Rule._send_to_sqs_queue", f"{dl}:_send_to_sqs_queue",
+             "moto/events/models.py", "an SQS target needs the queue's policy", wraps=True,
+             lazy=True, parameters=("self", "resource_id", "event", "group_id")),
+        Seam("moto.awslambda.models", "LambdaStorage.put_function", f"{dl}:_put_function", L,
+             "a function's role must trust lambda.amazonaws.com", wraps=True, lazy=True,
+             parameters=("self", "fn")),
+        Seam("moto.awslambda.models", "LambdaBackend.create_event_source_mapping",
+             f"{dl}:_create_event_source_mapping", L,
+             "an SQS event source mapping needs a role that may read the queue", wraps=True,
+             lazy=True, parameters=("self", "spec")),
+        Seam("moto.stepfunctions.models", "StepFunctionBackend.create_state_machine",
+             f"{dl}:_create_state_machine", "moto/stepfunctions/models.py",
+             "a state machine's role must trust states.amazonaws.com", wraps=True, lazy=True,
+             parameters=("self", "name", "definition", "roleArn", "tags", "publish",
+                         "loggingConfiguration", "tracingConfiguration",
+                         "encryptionConfiguration", "version_description", "sm_type")),
+        Seam("moto.stepfunctions.models", "StepFunctionBackend.update_state_machine",
+             f"{dl}:_update_state_machine", "moto/stepfunctions/models.py",
+             "a state machine's new role must trust states.amazonaws.com", wraps=True,
+             lazy=True, parameters=("self", "arn", "definition", "role_arn",
+                                    "logging_configuration", "tracing_configuration",
+                                    "encryption_configuration", "publish",
+                                    "version_description")),
+    ]
+    # ---------------------------------------------------------------------- API Gateway
+    ag = "sandbox.apigateway.configuration"
+    rows += [
+        Seam("moto.apigateway.models", "RestAPI.create_deployment", f"{ag}:create_deployment",
+             "moto/apigateway/models.py",
+             "a deployment snapshots what its stage serves; moto replaces an existing stage, "
+             "dropping its variables and settings", wraps=True, lazy=True,
+             parameters=("self", "name", "description", "stage_variables")),
+        Seam("moto.apigateway.models", "RestAPI.apply_patch_operations",
+             f"{ag}:apply_patch_operations", "moto/apigateway/models.py",
+             "op=add path=/binaryMediaTypes/image~1png adds image/png; moto adds ''",
+             wraps=True, lazy=True, parameters=("self", "patch_operations")),
+        Seam("moto.apigateway.responses", "APIGatewayResponse.create_rest_api",
+             f"{ag}:create_rest_api", "moto/apigateway/responses.py",
+             "CreateRestApi keeps binaryMediaTypes; moto ignores them", wraps=True, lazy=True,
+             parameters=("self",)),
+        Seam("moto.apigatewayv2.responses", "ApiGatewayV2Response.create_api",
+             f"{ag}:create_api", "moto/apigatewayv2/responses.py",
+             "HTTP API quick create (Target, RouteKey, CredentialsArn); moto ignores them",
+             wraps=True, lazy=True, parameters=("self",)),
+    ]
+    rows += _step_functions_rows()
+    return rows
+
+
+ENGINE = "moto.stepfunctions.parser.models"  # imported on the first Step Functions request
+
+
+def _step_functions_rows() -> list[Seam]:
+    P = "moto.stepfunctions.parser"
+    ex, ti, fa = ("sandbox.stepfunctions.executions", "sandbox.stepfunctions.timing",
+                  "sandbox.stepfunctions.failures")
+    task = f"{P}.asl.component.state.exec.state_task"
+    callback = f"{task}.service.state_task_service_callback"
+    sfn = f"{task}.service.state_task_service_sfn"
+
+    def row(module: str, attribute: str, replacement: str | None, why: str,
+            **options: Any) -> Seam:
+        upstream = "moto/" + module[len("moto."):].replace(".", "/") + ".py"
+        return Seam(module, attribute, replacement, upstream, why, lazy=ENGINE, **options)
+
+    return [
+        # the engine's own AWS calls (engine.py)
+        row(f"{P}.asl.utils.boto_client", "boto_client_for",
+            "sandbox.stepfunctions.engine:boto_client_for",
+            "the engine calls AWS as the state machine's role; moto signs with fake keys",
+            also_under=P, parameters=("region", "service", "state_credentials")),
+        row(f"{P}.api", "<error classes>.TYPE", None,
+            "moto's AWSError reads TYPE, the parser's errors declare code: clients got an "
+            "empty error code", each="sandbox.stepfunctions.engine:error_code_seams"),
+        # executions (executions.py)
+        row(f"{P}.models", "StepFunctionsParserBackend._validate_definition",
+            "sandbox.stepfunctions.validation:validate_definition",
+            "definitions are checked as AWS checks them (InvalidDefinition)", static=True,
+            parameters=("definition",)),
+        row(f"{P}.models", "StepFunctionsParserBackend.start_execution",
+            f"{ex}:start_execution",
+            "an unnamed execution gets a UUID; Express workflows run as Express", wraps=True,
+            parameters=("self", "state_machine_arn", "name", "execution_input",
+                        "trace_header")),
+        row(f"{P}.models", "StepFunctionsParserBackend.list_executions",
+            f"{ex}:list_executions", "Express state machines have no executions to list",
+            wraps=True, parameters=("self", "state_machine_arn", "status_filter")),
+        row(f"{P}.models", "StepFunctionsParserBackend._validate_execution_arn",
+            f"{ex}:validate_execution_arn", "an Express execution's ARN is refused",
+            wraps=True, parameters=("self", "execution_arn")),
+        row("moto.stepfunctions.responses", "StepFunctionResponse.describe_execution",
+            f"{ex}:describe_execution_output",
+            "DescribeExecution shows the output of a finished execution", wraps=True,
+            parameters=("self",)),
+        row("moto.stepfunctions.responses", "StepFunctionResponse.start_sync_execution",
+            f"{ex}:start_sync_execution_response",
+            "StartSyncExecution runs an Express workflow to its end; moto lacks the action",
+            new=True),
+        row(f"{P}.backend.execution", "Execution.start", f"{ex}:execution_start",
+            "an execution gets the sandbox's clock and its logging session", wraps=True,
+            parameters=("self",)),
+        row(f"{P}.backend.execution", "Execution.stop", f"{ex}:execution_stop",
+            "StopExecution ends a waiting callback and the execution is ABORTED",
+            parameters=("self", "stop_date", "error", "cause")),
+        row(f"{P}.asl.eval.environment", "Environment.set_error", f"{ex}:keep_stopped",
+            "a stopped execution stays ABORTED; moto lets the interrupted task's error "
+            "overwrite it", wraps=True, parameters=("self", "error")),
+        row(f"{P}.asl.eval.environment", "Environment.set_timed_out", f"{ex}:keep_stopped",
+            "a stopped execution stays ABORTED", wraps=True, parameters=("self",)),
+        row(f"{P}.backend.execution_worker", "ExecutionWorker._get_evaluation_environment",
+            f"{ex}:evaluation_environment", "the history is written on the execution's clock",
+            wraps=True, parameters=("self",)),
+        # simulated time (timing.py)
+        row(f"{P}.asl.component.state.exec.execute_state",
+            "ExecutionState._evaluate_with_timeout", f"{ti}:evaluate_with_timeout",
+            "a Task's TimeoutSeconds runs on the sandbox's clock", parameters=("self", "env")),
+        row(callback, "StateTaskServiceCallback._eval_wait_for_task_token",
+            f"{ti}:eval_wait_for_task_token",
+            "HeartbeatSeconds and the task token's wait run on the sandbox's clock",
+            parameters=("self", "env", "timeout_seconds", "callback_endpoint",
+                        "heartbeat_endpoint")),
+        row(f"{P}.asl.component.state.wait.wait_function.wait_function",
+            "WaitFunction._wait_interval", f"{ti}:wait_interval",
+            "a Wait state waits on the sandbox's clock", parameters=("self", "env",
+                                                                     "wait_seconds")),
+        row(f"{P}.asl.component.state.wait.wait_function.timestamp",
+            "Timestamp._get_wait_seconds", f"{ti}:timestamp_wait_seconds",
+            "a Wait until a Timestamp counts from the sandbox's clock",
+            parameters=("self", "env")),
+        row(f"{P}.asl.component.common.retry.retrier_decl", "RetrierDecl._eval_body",
+            f"{ti}:retrier_eval_body", "retry intervals run on the sandbox's clock",
+            parameters=("self", "env")),
+        row(f"{P}.asl.component.program.program", "Program.eval", f"{ti}:program_eval",
+            "the execution's TimeoutSeconds runs on the sandbox's clock",
+            parameters=("self", "env")),
+        row(f"{P}.backend.execution", "BaseExecutionWorkerCommunication.terminated",
+            f"{ti}:reflect_stop_date", "the stop date is the simulated one", wraps=True,
+            parameters=("self",)),
+        # failures (failures.py)
+        row(f"{P}.asl.component.state.choice.state_choice", "StateChoice._eval_state",
+            f"{fa}:choice_eval_state",
+            "a Choice with no match fails with States.NoChoiceMatched, AWS's cause",
+            wraps=True, parameters=("self", "env")),
+        row(f"{task}.state_task_lambda", "StateTaskLambda._from_error",
+            f"{fa}:lambda_task_from_error",
+            "a missing function fails with Lambda.ResourceNotFoundException, AWS's cause",
+            wraps=True, parameters=("self", "env", "ex")),
+        row(callback, "StateTaskServiceCallback._from_error", f"{fa}:callback_task_from_error",
+            "a missed heartbeat fails with States.HeartbeatTimeout", wraps=True,
+            parameters=("self", "env", "ex")),
+        # nested executions (integrations.py)
+        row(sfn, "StateTaskServiceSfn._from_error", f"{fa}:sfn_task_from_error",
+            "a child execution's failure names its error as AWS does", wraps=True,
+            parameters=("self", "env", "ex")),
+        row(sfn, "StateTaskServiceSfn._normalise_parameters",
+            "sandbox.stepfunctions.integrations:normalise_parameters",
+            "the sfn integration's parameters in botocore's names (stateMachineArn)",
+            wraps=True, parameters=("self", "parameters", "boto_service_name",
+                                    "service_action_name")),
+        row(sfn, "StateTaskServiceSfn._normalise_response",
+            "sandbox.stepfunctions.integrations:normalise_response",
+            "the sfn integration's result in Step Functions' case (ExecutionArn)",
+            parameters=("self", "response", "boto_service_name", "service_action_name")),
+        row(callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK",
+            "sandbox.stepfunctions.integrations:SYNC_POLL_SECONDS",
+            ".sync polls the child every 0.5 s; a sandbox's children take milliseconds"),
+        # JSONata (jsonata.py)
+        row(f"{P}.asl.jsonata.jsonata", "_eval_jsonata", "sandbox.stepfunctions.jsonata:evaluate",
+            "moto leaves the JSONata evaluator unset (None): every JSONata state fails"),
+        row(f"{P}.asl.jsonata.jsonata", "encode_jsonata_variable_declarations",
+            "sandbox.stepfunctions.jsonata:encode_variable_declarations",
+            "moto writes a string variable between quotes as it is, breaking the expression",
+            also_under=P, parameters=("bindings",)),
+        row(f"{P}.asl.component.common.string.string_expression", "StringJSONata._eval_body",
+            "sandbox.stepfunctions.jsonata:failing_as_aws_does",
+            "a failing JSONata expression fails the state as AWS does", wraps=True,
+            parameters=("self", "env")),
+        *[row(f"{P}.asl.component.intrinsic.jsonata", "_DECLARATION_BY_VARIABLE_REFERENCE",
+              None, f"moto declares {name} as a stub; jsonata-python's own is used",
+              key=name, remove=True)
+          for name in ("$hash", "$uuid")],
+    ]
+
+
+SEAMS: list[Seam] = _rows()
+
+
+# ---------------------------------------------------------------------- looking things up
+def resolve(reference: str) -> Any:
+    """``"package.module:attr.path"`` -> the object."""
+    module_name, _, path = reference.partition(":")
+    found: Any = importlib.import_module(module_name)
+    for part in path.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def owner_of(seam: Seam, module: ModuleType) -> tuple[Any, str]:
+    """The object holding the target attribute, and the attribute's name."""
+    *path, name = seam.attribute.split(".")
+    owner: Any = module
+    for part in path:
+        owner = getattr(owner, part)
+    return owner, name
+
+
+def raw(owner: Any, name: str) -> Any:
+    """What ``owner`` itself holds under ``name`` (a staticmethod as such), or ABSENT."""
+    return vars(owner).get(name, ABSENT)
+
+
+def inherited(owner: Any, name: str) -> Any:
+    """The raw value ``owner`` finds through its classes, or ABSENT."""
+    try:
+        return inspect.getattr_static(owner, name)
+    except AttributeError:
+        return ABSENT
+
+
+def modules_under(package: str) -> Iterator[ModuleType]:
+    for name, module in list(sys.modules.items()):
+        if module is not None and (name == package or name.startswith(package + ".")):
+            yield module
+
+
+# ---------------------------------------------------------------------- applying
+@dataclass
+class _Applied:
+    owner: Any  # a class, a module or a dict
+    name: Any  # an attribute name, or a dict key
+    original: Any  # raw, or ABSENT
+    replacement: Any
+    seam: Seam
+
+
+_lock = threading.RLock()
+_applied: list[_Applied] = []
+_applied_seams: set[Seam] = set()
+_hooks: dict[str, Callable[[ModuleType | None], None]] = {}
+_active = False
+
+
+def applied() -> bool:
+    """Are the seams applied (a sandbox runs in this process)?"""
+    return _active
+
+
+def apply(seams: list[Seam] | None = None) -> None:
+    """Patch moto: every row now, or a lazy one when moto first imports its module."""
+    global _active
+    from . import lazy
+
+    rows = SEAMS if seams is None else seams
+    with _lock:
+        if _active:
+            raise RuntimeError("the seams are applied already: restore() them first")
+        _active = True
+        eager = [seam for seam in rows if seam.trigger is None]
+        triggers = list(dict.fromkeys(seam.trigger for seam in rows if seam.trigger))
+        for trigger in triggers:
+            _hooks[trigger] = _patcher([seam for seam in rows if seam.trigger == trigger])
+    try:
+        _patcher(eager)(None)
+        for trigger in triggers:  # runs at once for a module imported already
+            lazy.when_imported(trigger, _hooks[trigger])
+    except BaseException:
+        restore()  # no half-patched moto
+        raise
+
+
+def _patcher(rows: list[Seam]) -> Callable[[ModuleType | None], None]:
+    def patch(trigger: ModuleType | None) -> None:
+        with _lock:
+            if not _active:  # an import that began as the sandbox stopped
+                return
+            for seam in rows:
+                if seam not in _applied_seams:
+                    _apply(seam, importlib.import_module(seam.module))
+                    _applied_seams.add(seam)
+
+    return patch
+
+
+def _apply(seam: Seam, module: ModuleType) -> None:
+    if seam.each is not None:
+        for owner, name, value in resolve(seam.each)(module):
+            _set(seam, owner, name, value)
+        return
+    owner, name = owner_of(seam, module)
+    if seam.key is not None:
+        assert seam.remove, f"{seam.name}: a dict entry row removes its entry"
+        table = getattr(owner, name)
+        _applied.append(_Applied(table, seam.key, table.get(seam.key, ABSENT), ABSENT, seam))
+        table.pop(seam.key, None)
+        return
+    assert seam.replacement is not None, seam.name
+    replacement = resolve(seam.replacement)
+    original = getattr(owner, name, None)
+    if seam.wraps:
+        replacement = replacement(original)
+    if seam.static:
+        replacement = staticmethod(replacement)
+    _set(seam, owner, name, replacement)
+    if seam.also_under:
+        for other in modules_under(seam.also_under):
+            if other is not owner and vars(other).get(name, ABSENT) is original:
+                _set(seam, other, name, replacement)
+
+
+def _set(seam: Seam, owner: Any, name: str, value: Any) -> None:
+    _applied.append(_Applied(owner, name, raw(owner, name), value, seam))
+    setattr(owner, name, value)
+
+
+def restore() -> None:
+    """Put back every original, exactly: the sandbox stops; moto is moto again."""
+    global _active
+    from . import lazy
+
+    with _lock:
+        _active = False
+        for module_name, hook in _hooks.items():
+            lazy.forget(module_name, hook)
+        _hooks.clear()
+        while _applied:
+            patch = _applied.pop()
+            if isinstance(patch.owner, dict):
+                if patch.original is not ABSENT:
+                    patch.owner[patch.name] = patch.original
+                continue
+            if patch.original is ABSENT:
+                if patch.name in vars(patch.owner):
+                    delattr(patch.owner, patch.name)
+            else:
+                setattr(patch.owner, patch.name, patch.original)
+            if patch.seam.also_under:  # modules that imported the replacement since
+                home = getattr(patch.replacement, "__module__", None)
+                for other in modules_under(patch.seam.also_under):
+                    if vars(other).get(patch.name, ABSENT) is patch.replacement \
+                            and other.__name__ != home:
+                        setattr(other, patch.name, patch.original)
+        _applied_seams.clear()

@@ -8,7 +8,7 @@ import zipfile
 
 import boto3
 import pytest
-from sandbox.core import ACCOUNT_ID, REGION
+from sandbox.accounts import ACCOUNT_ID, REGION
 
 from sandbox.course.magic import BASIC_EXECUTION
 from sandbox.grading.checks import CheckFailed, NotAttempted, find

@@ -89,3 +89,85 @@ def uninstall() -> None:
     _installed[0] = max(0, _installed[0] - 1)
     if not _installed[0]:
         bootstrap.remove_guard(botocore.httpsession)
+
+
+# ---------------------------------------------------------------- the server sends nothing away
+class OffMachineRefused(ConnectionRefusedError):
+    """The sandbox's server refused to open a connection to anything but loopback."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine: a loopback address (127.0.0.0/8, ::1), or
+    ``localhost`` and its subdomains. Parsed, not compared by prefix: ``127.0.0.1.nip.io`` and
+    ``localhost.amazonaws.com`` are other machines."""
+    import ipaddress
+
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+_network_originals: dict[str, object] = {}
+
+
+def guard_network() -> None:
+    """In the sandbox's server process: every socket may connect to loopback only, and only
+    loopback names are resolved, whatever moto's code tries (SNS HTTP subscriptions, EventBridge
+    API destinations, Firehose HTTP endpoints post with ``requests``). A learner's handler runs
+    in another process and is not guarded (README: known differences)."""
+    import socket
+
+    if _network_originals:
+        return
+    connect, connect_ex, getaddrinfo = (socket.socket.connect, socket.socket.connect_ex,
+                                        socket.getaddrinfo)
+    _network_originals.update(connect=connect, connect_ex=connect_ex, getaddrinfo=getaddrinfo)
+
+    def refuse(address: object) -> None:
+        raise OffMachineRefused(
+            f"The sandbox's server never connects to another machine: {address!r} is not on "
+            "loopback. Endpoints the sandbox calls (SNS HTTP subscriptions, API destinations) "
+            "must be on this machine, http://127.0.0.1:<port>/...")
+
+    def allowed(sock: socket.socket, address: object) -> bool:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return True  # a Unix socket is this machine's
+        host = address[0] if isinstance(address, tuple) else str(address)
+        return is_loopback_host(str(host))
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if not allowed(self, address):
+            refuse(address)
+        connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: object) -> int:
+        if not allowed(self, address):
+            refuse(address)
+        return connect_ex(self, address)
+
+    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host is not None:
+            name = host.decode() if isinstance(host, bytes) else str(host)
+            if not is_loopback_host(name):
+                raise socket.gaierror(socket.EAI_NONAME, f"the sandbox's server resolves only "
+                                      f"loopback names, not {name!r}")
+        return getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = guarded_getaddrinfo  # type: ignore[assignment]
+
+
+def unguard_network() -> None:
+    import socket
+
+    if not _network_originals:
+        return
+    socket.socket.connect = _network_originals["connect"]  # type: ignore[method-assign]
+    socket.socket.connect_ex = _network_originals["connect_ex"]  # type: ignore[method-assign]
+    socket.getaddrinfo = _network_originals["getaddrinfo"]  # type: ignore[assignment]
+    _network_originals.clear()

@@ -306,14 +306,11 @@ def test_without_invoke_permission_api_gateway_answers_500(sb):
     assert requests.get(url).status_code == 200
 
 
-def test_an_integration_slower_than_the_limit_answers_504(sb, monkeypatch):
-    from sandbox.apigateway import integrations
-
-    monkeypatch.setattr(integrations, "REST_TIMEOUT_SECONDS", 0.5)
+def test_an_integration_slower_than_the_limit_answers_504(sb):
     arn = deploy("slow", "import time\ndef handler(e, c):\n    time.sleep(3)\n"
                          "    return {'statusCode': 200}\n", Timeout=10)
     api = RestApi()
-    api.proxy("/slow", "GET", arn)
+    api.proxy("/slow", "GET", arn, timeoutInMillis=500)  # below the 29 s default, as AWS allows
     allow_apigateway("slow", api.id)
     api.deploy()
     response = requests.get(sb.api_url(api.id, "prod") + "/slow")
@@ -334,10 +331,11 @@ class HttpApi:
         self.client = boto3.client("apigatewayv2")
         self.id = self.client.create_api(Name=name, ProtocolType="HTTP", **kwargs)["ApiId"]
 
-    def lambda_route(self, route_key: str, function_arn: str, version: str = "2.0") -> None:
+    def lambda_route(self, route_key: str, function_arn: str, version: str = "2.0",
+                     **integration_settings) -> None:
         integration = self.client.create_integration(
             ApiId=self.id, IntegrationType="AWS_PROXY", IntegrationUri=function_arn,
-            PayloadFormatVersion=version)["IntegrationId"]
+            PayloadFormatVersion=version, **integration_settings)["IntegrationId"]
         self.client.create_route(ApiId=self.id, RouteKey=route_key,
                                  Target=f"integrations/{integration}")
 
@@ -480,15 +478,14 @@ def test_http_api_2_0_response_inference_and_cookies(sb):
     assert response.headers["X-Kind"] == "new"
 
 
-def test_http_api_failures(sb, monkeypatch):
-    from sandbox.apigateway import integrations
-
+def test_http_api_failures(sb):
     deploy("boom", "import time\ndef handler(e, c):\n    if e['rawPath'] == '/slow':\n"
                    "        time.sleep(3)\n    return 1 / 0\n", Timeout=10)
     deploy("private", ECHO)
     api = HttpApi()
     api.lambda_route("GET /boom", "arn:aws:lambda:us-east-1:123456789012:function:boom")
-    api.lambda_route("GET /slow", "arn:aws:lambda:us-east-1:123456789012:function:boom")
+    api.lambda_route("GET /slow", "arn:aws:lambda:us-east-1:123456789012:function:boom",
+                     TimeoutInMillis=500)  # below the 30 s default, as AWS allows
     api.lambda_route("GET /private", "arn:aws:lambda:us-east-1:123456789012:function:private")
     allow_apigateway("boom", api.id)
     api.stage()
@@ -498,7 +495,6 @@ def test_http_api_failures(sb, monkeypatch):
                                                      '{"message":"Internal Server Error"}')
     assert requests.get(base + "/private").status_code == 500
     assert requests.get(base + "/nowhere").json() == {"message": "Not Found"}
-    monkeypatch.setattr(integrations, "HTTP_API_TIMEOUT_SECONDS", 0.5)
     response = requests.get(base + "/slow")
     assert (response.status_code, response.json()) == (503, {"message": "Service Unavailable"})
 
@@ -1351,11 +1347,12 @@ def test_starting_the_sandbox_does_not_import_moto_api_gateway():
     import subprocess
     import sys
 
-    code = ("import sys, sandbox\nsb = sandbox.start()\n"
-            "print('moto.apigateway.models' in sys.modules)\n"
-            "import boto3\nboto3.client('apigateway').get_rest_apis()\n"
-            "from moto.apigateway.models import RestAPI\n"
-            "print(RestAPI.create_deployment.__module__)\nsb.stop()\n")
+    code = ("import sys\nfrom sandbox.testing import in_process_service\n"
+            "with in_process_service():\n"  # the server's side, where moto is
+            "    print('moto.apigateway.models' in sys.modules)\n"
+            "    import boto3\n    boto3.client('apigateway').get_rest_apis()\n"
+            "    from moto.apigateway.models import RestAPI\n"
+            "    print(RestAPI.create_deployment.__module__)\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True, timeout=120).stdout.split()

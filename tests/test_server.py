@@ -267,3 +267,43 @@ def test_a_well_formed_chunked_body_still_reaches_the_service(sb):
         assert sb.clock.speed == 5000
     finally:
         sb.clock.speed = 10000
+
+
+# ---------------------------------------------------------------------- nothing leaves the machine
+@pytest.mark.parametrize("host, local", [
+    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("[::1]", True),
+    ("localhost", True), ("api.s3-website.localhost", True), ("LOCALHOST.", True),
+    ("127.0.0.1.nip.io", False), ("localhost.amazonaws.com", False), ("10.0.0.1", False),
+    ("example.com", False), ("::ffff:8.8.8.8", False), ("0.0.0.0", False),
+])
+def test_loopback_is_parsed_not_matched_by_prefix(host, local):
+    from sandbox.safety import is_loopback_host
+
+    assert is_loopback_host(host) is local
+
+
+def test_the_server_process_connects_to_nothing_off_the_machine(monkeypatch):
+    """The guard wraps whatever connects and resolves: here, stand-ins that record what they
+    were asked, so that no test ever sends a packet away even if the guard were broken."""
+    import socket
+
+    from sandbox import safety
+
+    asked: list[object] = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: asked.append(address))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: asked.append(host) or [])
+    safety.guard_network()
+    try:
+        with socket.socket() as local:
+            local.connect(("127.0.0.1", 9))
+        socket.getaddrinfo("localhost", 80)
+        assert asked == [("127.0.0.1", 9), "localhost"]
+        with pytest.raises(socket.gaierror, match="only loopback names"):
+            socket.getaddrinfo("example.com", 80)
+        with socket.socket() as away, pytest.raises(safety.OffMachineRefused,
+                                                    match="never connects to another machine"):
+            away.connect(("192.0.2.1", 80))
+        assert asked == [("127.0.0.1", 9), "localhost"]  # neither reached the stand-ins
+    finally:
+        safety.unguard_network()
+    assert not safety._network_originals

@@ -75,6 +75,7 @@ class SandboxService:
         from .. import safety
 
         safety.check_botocore()
+        safety.guard_network()
         self._work_dir = tempfile.mkdtemp(prefix="serverless-sandbox-")
         self.router = Router(DomainDispatcherApplication(create_backend_app))
         self.router.serve(ADMIN, lambda environ: AdminApp(self, self.token))
@@ -136,6 +137,7 @@ class SandboxService:
             from .. import safety
 
             safety.uninstall()
+            safety.unguard_network()
             if self._restore_moto is not None:
                 self._restore_moto()
             safety.apply_environment(self._saved_environment)

@@ -66,3 +66,36 @@ def forget(name: str, callback: Callable[[ModuleType], None]) -> None:
     with _lock:
         if callback in _hooks.get(name, []):
             _hooks[name].remove(callback)
+
+
+class Patches:
+    """Wrappers put on moto's attributes when moto first imports their module, taken off by
+    ``uninstall()``. ``seams`` maps a module to ``[(attribute path, wrap)]``; ``wrap(original)``
+    returns the replacement."""
+
+    def __init__(self, seams: dict[str, list[tuple[str, Callable[[Any], Any]]]]):
+        self.seams = seams
+        self._patched: list[tuple[Any, str, Any]] = []
+
+    def _patch_module(self, module: ModuleType) -> None:
+        for path, wrap in self.seams[module.__name__]:
+            *owner_path, name = path.split(".")
+            owner: Any = module
+            for part in owner_path:
+                owner = getattr(owner, part)
+            if any(o is owner and n == name for o, n, _ in self._patched):
+                continue  # patched already
+            original = vars(owner)[name]
+            self._patched.append((owner, name, original))
+            setattr(owner, name, wrap(original))
+
+    def install(self) -> None:
+        for module in self.seams:
+            when_imported(module, self._patch_module)
+
+    def uninstall(self) -> None:
+        for module in self.seams:
+            forget(module, self._patch_module)
+        while self._patched:
+            owner, name, original = self._patched.pop()
+            setattr(owner, name, original)

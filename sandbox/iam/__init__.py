@@ -20,14 +20,16 @@ conditions and boundaries (``../shared/research/moto-gaps.md``).
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from .. import sts
 from ..core import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY
-from . import actions, deliveries, denials, principals, resources, simulate
-from .actions import Access  # noqa: F401  (for the extensions that decide for a service)
+from . import actions, denials, principals, resources, simulate
+from .actions import Access
 from .policy import Decision, Policy, Request, evaluate, message
 from .trail import Denials, Entry, Trail
 
@@ -139,7 +141,8 @@ class Enforcer:
                           source_arn: str | None, source_account: str | None,
                           source: str) -> bool:
         """May AWS service ``service_principal`` (``s3.amazonaws.com``) perform ``access`` on
-        behalf of ``source_arn``? Only the resource's policy can say yes."""
+        behalf of ``source_arn``? Only the resource's policy can say yes. Decided and recorded
+        whether or not IAM is enforced; ``service_may`` honours ``enforcing``."""
         request = Request(principal=service_principal, action=access.action,
                           resource=access.resource,
                           context=service_context(service_principal, source_arn, source_account),
@@ -148,6 +151,33 @@ class Enforcer:
             request, (), resource=resources.policy_of(access.resource, access.action),
             source=source)
         return decision.allowed
+
+    # ------------------------------------------------------------------ for the services
+    def service_may(self, service: str, action: str, resource: str, *,
+                    source_arn: str | None = None, source_account: str | None = None,
+                    source: str = "") -> bool:
+        """May AWS service ``service`` (``apigateway.amazonaws.com``) perform ``action`` on
+        ``resource`` for ``source_arn`` in ``source_account``? Decided by the resource's policy
+        and recorded; True, unrecorded, when IAM is not enforced."""
+        if not self.enforcing:
+            return True
+        return self.authorize_service(service, Access(action, resource, {}),
+                                      source_arn=source_arn, source_account=source_account,
+                                      source=source or service)
+
+    def role_may(self, role_arn: str, action: str, resource: str, *, region: str,
+                 source: str = "", session_key: str | None = None) -> bool:
+        """May ``role_arn`` (its session with access key ``session_key``, when given) perform
+        ``action`` on ``resource``? True when IAM is not enforced or the role is gone (the
+        service then fails in its own way)."""
+        if not self.enforcing:
+            return True
+        principal = (session_key and principals.principal_for_access_key(session_key)) or \
+            principals.policies_of(role_arn)
+        if principal is None:
+            return True
+        return self.authorize(principal, Access(action, resource, {}), region=region,
+                              source=source or "request").allowed
 
     # ------------------------------------------------------------------ the server's hook
     def route(self, environ: dict[str, Any]) -> Any:
@@ -202,9 +232,11 @@ class Enforcer:
 
     def reset(self) -> None:
         self.trail.clear()
+        sts.reset()  # moto's reset drops the role sessions
 
     def close(self) -> None:
         self.trail.clear()
+        sts.reset()
 
 
 def principal_of_key(key: str) -> principals.Principal | None:
@@ -272,11 +304,16 @@ def _query_protocol(environ: dict[str, Any], body: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------- the extension
+_DELIVERING_SERVICES = ("..s3.notifications", "..sns.subscriptions", "..events.targets")
+
+
 def install(sandbox: Any) -> Enforcer:
     global _enforcer
     principals.install()
     simulate.install()
-    deliveries.install()
+    # the deliveries of services the sandbox has no extension for, each decided by IAM
+    for service in _DELIVERING_SERVICES:
+        importlib.import_module(service, __package__).install()
     _patch_caller_identity()
     _enforcer = Enforcer(sandbox)
     sandbox._server.add_route(_enforcer.route)
@@ -289,7 +326,8 @@ def install(sandbox: Any) -> Enforcer:
 def uninstall() -> None:
     global _enforcer
     _enforcer = None
-    deliveries.uninstall()
+    for service in _DELIVERING_SERVICES:
+        importlib.import_module(service, __package__).uninstall()
     simulate.uninstall()
     principals.uninstall()
     _unpatch_caller_identity()
@@ -298,6 +336,28 @@ def uninstall() -> None:
 def enforcer() -> Enforcer | None:
     """The running sandbox's enforcer, for the extensions that act for a service."""
     return _enforcer
+
+
+def service_may(service: str, action: str, resource: str, *, source_arn: str | None = None,
+                source_account: str | None = None, source: str = "") -> bool:
+    """The running sandbox's ``Enforcer.service_may``; True when no sandbox runs."""
+    found = _enforcer
+    return found is None or found.service_may(service, action, resource, source_arn=source_arn,
+                                              source_account=source_account, source=source)
+
+
+def role_may(role_arn: str, action: str, resource: str, *, region: str, source: str = "",
+             session_key: str | None = None) -> bool:
+    """The running sandbox's ``Enforcer.role_may``; True when no sandbox runs."""
+    found = _enforcer
+    return found is None or found.role_may(role_arn, action, resource, region=region,
+                                           source=source, session_key=session_key)
+
+
+def role_exists(role_arn: str) -> bool:
+    """Whether ``role_arn`` names a role that exists (it has a trust policy): a service
+    refuses a missing or malformed role in its own words before asking IAM."""
+    return resources.policy_of(role_arn, "sts:AssumeRole") is not None
 
 
 _saved_identity: list[Any] = []

@@ -10,6 +10,7 @@ API's resource policy, and for
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .policy import TRUST_POLICY, Policy
 
@@ -54,8 +55,6 @@ def policy_of(arn: str, action: str) -> Policy | None:
 def _function_policy(account: str, region: str, parts: list[str]) -> Policy | None:
     from moto.awslambda.models import lambda_backends
 
-    from ..awslambda.permissions import statements_of
-
     name, qualifier = parts[1], (parts[2] if len(parts) > 2 else None)
     try:
         fn = lambda_backends[account][region].get_function(name, qualifier)
@@ -66,6 +65,23 @@ def _function_policy(account: str, region: str, parts: list[str]) -> Policy | No
         return None
     return Policy({"Version": "2012-10-17", "Statement": statements}, "resource",
                   f"the function policy of {name}", "function policy")
+
+
+def statements_of(fn: Any) -> list[dict[str, Any]]:
+    """A function's statements (moto keeps them in ``LambdaFunction.policy.statements``,
+    ``awslambda/policy.py``). moto files a permission for an alias or version on the object it
+    resolves to, so the unqualified function's are read too: each statement's Resource still
+    says which ARN it covers, and a permission for an alias covers only the alias, as on AWS."""
+    from moto.awslambda.models import lambda_backends
+
+    found = list(getattr(getattr(fn, "policy", None), "statements", None) or [])
+    try:
+        latest = lambda_backends[fn.account_id][fn.region].get_function(fn.function_name)
+    except Exception:  # moto raises its own not-found errors
+        return found
+    if latest is not fn:
+        found += [s for s in latest.policy.statements if s not in found]
+    return found
 
 
 def _bucket_policy(bucket: str) -> Policy | None:

@@ -9,7 +9,9 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
   StopExecution ends a waiting callback; ``sb.reset()`` stops every execution and waits for its
   threads;
 - the engine's calls (``engine``): made as the state machine's role, with its temporary
-  credentials; the parser's errors carry their AWS error codes;
+  credentials (``sandbox.sts``); the parser's errors carry their AWS error codes;
+- the state machine's role (``roles``): one Step Functions may not assume is refused at create
+  and update, as AWS refuses it;
 - definitions (``validation``): checked at create and update as AWS checks them, refused with
   ``InvalidDefinition`` and AWS's message for each problem;
 - JSONata (``jsonata``): evaluated by ``jsonata-python``, so that JSONata states, ``Assign``
@@ -31,6 +33,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from . import roles
 from .engine import Clients
 from .executions import Executions
 
@@ -70,6 +73,7 @@ def install(sandbox: Any) -> StepFunctions:
     from .. import lazy
 
     _service = StepFunctions(sandbox)
+    roles.install()
     # the interpreter logs every caught error at ERROR level; a notebook is no place for them
     logging.getLogger("moto.stepfunctions.parser").addHandler(_QUIET)
     logging.getLogger("moto.stepfunctions.parser").propagate = False
@@ -195,6 +199,7 @@ def uninstall() -> None:
     from .. import lazy
 
     lazy.forget(ENGINE, _hook_engine)
+    roles.uninstall()
     while _patches:
         owner, attribute, original, own = _patches.pop()
         if own:

@@ -216,3 +216,22 @@ def test_motos_own_api_is_nobodys(sb, method, path):
     finally:
         sb.iam.enforcing = True
     assert [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]] == ["kept"]
+
+
+def test_with_iam_not_enforced_unsigned_callers_are_let_through(sb):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="loose")
+    s3.put_object(Bucket="loose", Key="index.html", Body=b"open")
+    s3.put_bucket_website(Bucket="loose", WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}})
+    decided = len(sb.iam.decisions(principal="anonymous"))
+    sb.iam.enforcing = False  # README: allows everything, whatever the policies say
+    try:
+        listed = anonymous("s3").list_objects_v2(Bucket="loose")["Contents"]
+        page = requests.get(f"{sb.endpoint_url}/_website/loose/")
+    finally:
+        sb.iam.enforcing = True
+    assert [o["Key"] for o in listed] == ["index.html"]
+    assert (page.status_code, page.content) == (200, b"open")
+    assert len(sb.iam.decisions(principal="anonymous")) == decided
+    assert requests.get(f"{sb.endpoint_url}/_website/loose/").status_code == 403

@@ -72,13 +72,15 @@ def lambda_target(uri: str, stage_variables: dict[str, str] | None, account_id: 
 def check_permission(target: LambdaTarget, source_arn: str, account_id: str,
                      credentials: str | None) -> None:
     """API Gateway may invoke the function only if its function policy allows
-    apigateway.amazonaws.com for this API's ARN (or the integration names a role to use)."""
-    from ..awslambda.permissions import allows_invoke
+    apigateway.amazonaws.com for this API's ARN (or the integration names a role to use).
+    IAM decides and records it (``sb.iam.denials()``); with IAM not enforced, it may."""
+    from .. import iam
 
     if credentials:  # API Gateway assumes this role instead; IAM decides what it may do
         return
-    if not allows_invoke(target.fn, APIGATEWAY_PRINCIPAL, source_arn, account_id,
-                         invoked_arn=target.invoked_arn):
+    if not iam.service_may(APIGATEWAY_PRINCIPAL, "lambda:InvokeFunction", target.invoked_arn,
+                           source_arn=source_arn, source_account=account_id,
+                           source=f"API Gateway invoking {target.fn.function_name}"):
         raise IntegrationFailure(
             "permissions",
             "Invalid permissions on Lambda function: no statement in the function policy of "

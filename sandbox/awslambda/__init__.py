@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import uuid
 from typing import Any
 
+from .. import sts
 from ..runtime.environments import (
     CUSTOM_RUNTIMES,
     PYTHON_RUNTIMES,
@@ -24,6 +24,7 @@ from ..runtime.environments import (
     Invocation,
     Result,
 )
+from . import roles
 
 UNSUPPORTED_RUNTIME = (
     "The sandbox runs Python functions ({python}) with its own interpreter, and custom runtimes "
@@ -40,8 +41,6 @@ class LambdaRuntime:
     def __init__(self, sandbox: Any):
         self.sandbox = sandbox
         self._generation = 0
-        self._credentials: dict[tuple[str, str, str], dict[str, str]] = {}
-        self._lock = threading.Lock()
         self.pool = self._new_pool()
         from .asynchronous import AsyncInvoker
 
@@ -56,25 +55,6 @@ class LambdaRuntime:
                                account_concurrency=self.sandbox.concurrency_limit)
 
     # ---------------------------------------------------------------- building an environment
-    def credentials(self, account_id: str, role_arn: str,
-                    session_name: str = "lambda") -> dict[str, str]:
-        """The role's temporary credentials, as Lambda gets them with AssumeRole: for a
-        function, the session is named after the function
-        (``arn:aws:sts::<acct>:assumed-role/<role>/<function>``)."""
-        with self._lock:
-            found = self._credentials.get((account_id, role_arn, session_name))
-            if found is None:
-                from moto.sts.models import sts_backends
-
-                role = sts_backends[account_id]["aws"].assume_role(
-                    region_name=self.sandbox.region, role_session_name=session_name,
-                    role_arn=role_arn, policy=None, duration=43200, external_id=None)
-                found = {"AccessKeyId": role.access_key_id,
-                         "SecretAccessKey": role.secret_access_key,
-                         "SessionToken": role.session_token}
-                self._credentials[(account_id, role_arn, session_name)] = found
-            return found
-
     def spec(self, fn: Any) -> FunctionSpec:
         from moto.awslambda.models import lambda_backends
 
@@ -83,8 +63,9 @@ class LambdaRuntime:
         for layer in fn.layers:
             version = backend.layers_versions_by_arn(layer["Arn"])
             layers.append((version.code_sha_256, version.code_bytes))
-        return FunctionSpec(fn, layers,
-                            self.credentials(fn.account_id, fn.role, fn.function_name))
+        # Lambda runs the function as a session of its role named after the function
+        return FunctionSpec(fn, layers, sts.credentials(fn.role, fn.function_name,
+                                                        region=fn.region))
 
     # ---------------------------------------------------------------- running code
     def run(self, fn: Any, payload: bytes, *, invoked_arn: str | None = None,
@@ -128,8 +109,6 @@ class LambdaRuntime:
     def reset(self) -> None:
         self.async_invoker.stop()
         self.pool.close()
-        with self._lock:
-            self._credentials.clear()
         self.pool = self._new_pool()
         self.async_invoker.restart()
 
@@ -143,9 +122,7 @@ def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) ->
     execution environment."""
     if not lines:
         return
-    from ..iam.deliveries import may_write_logs
-
-    if not may_write_logs(spec, stream):
+    if not roles.may_write_logs(spec, stream):
         return
     from moto.logs.models import logs_backends
 

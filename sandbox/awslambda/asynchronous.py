@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .. import sts
 from ..runtime.environments import Throttled
 
 RETRY_DELAYS = (60.0, 120.0)  # seconds before the first and the second retry
@@ -50,8 +51,6 @@ class AsyncInvoker:
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._active = 0
-        self._clients: dict[tuple[str, str, str, str, str], Any] = {}
-        self._clients_lock = threading.Lock()
 
     # ---------------------------------------------------------------- the queue
     def submit(self, fn: Any, payload: bytes, request_id: str, invoked_arn: str) -> None:
@@ -112,8 +111,6 @@ class AsyncInvoker:
             threads, self._threads = self._threads, []
         for thread in threads:
             thread.join(10)
-        with self._clients_lock:
-            self._clients.clear()  # the roles' credentials go with a reset
 
     def restart(self) -> None:
         with self._cond:
@@ -169,19 +166,9 @@ class AsyncInvoker:
                 self._dead_letter(event, result, dead_letter)
 
     def _client(self, fn: Any, service: str) -> Any:
-        """A client acting as the function's execution role, as Lambda delivers; made once."""
-        import boto3
-
-        key = (fn.account_id, fn.role, fn.function_name, fn.region, service)
-        with self._clients_lock:
-            if key not in self._clients:
-                creds = self.runtime.credentials(fn.account_id, fn.role, fn.function_name)
-                self._clients[key] = boto3.session.Session(
-                    aws_access_key_id=creds["AccessKeyId"],
-                    aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds["SessionToken"], region_name=fn.region,
-                ).client(service, endpoint_url=self.runtime.sandbox.endpoint_url)
-            return self._clients[key]
+        """A client acting as the function's execution role, as Lambda delivers."""
+        return sts.client(service, role_arn=fn.role, session_name=fn.function_name,
+                          region=fn.region, endpoint_url=self.runtime.sandbox.endpoint_url)
 
     def _send_to_queue(self, fn: Any, queue_arn: str, body: str, **extra: Any) -> None:
         # the URL comes from the ARN: Lambda's role needs sqs:SendMessage only, not GetQueueUrl

@@ -25,6 +25,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from .. import sts
 from ..accounts import (
     ACCOUNT_ID,
     ADMIN_KEYS,
@@ -32,8 +33,8 @@ from ..accounts import (
     SECOND_ACCOUNT_ID,
     SECRET_ACCESS_KEY,
 )
-from . import actions, denials, principals, resources
-from .actions import Access  # noqa: F401  (for the extensions that decide for a service)
+from . import actions, anonymous, denials, principals, resources
+from .actions import Access
 from .policy import Decision, Policy, Request, evaluate, message
 from .trail import Denials, Entry, Trail
 
@@ -142,7 +143,8 @@ class Enforcer:
                           source_arn: str | None, source_account: str | None,
                           source: str) -> bool:
         """May AWS service ``service_principal`` (``s3.amazonaws.com``) perform ``access`` on
-        behalf of ``source_arn``? Only the resource's policy can say yes."""
+        behalf of ``source_arn``? Only the resource's policy can say yes. Decided and recorded
+        whether or not IAM is enforced; ``service_may`` honours ``enforcing``."""
         request = Request(principal=service_principal, action=access.action,
                           resource=access.resource,
                           context=service_context(service_principal, source_arn, source_account),
@@ -152,15 +154,45 @@ class Enforcer:
             source=source)
         return decision.allowed
 
+    # ------------------------------------------------------------------ for the services
+    def service_may(self, service: str, action: str, resource: str, *,
+                    source_arn: str | None = None, source_account: str | None = None,
+                    source: str = "") -> bool:
+        """May AWS service ``service`` (``apigateway.amazonaws.com``) perform ``action`` on
+        ``resource`` for ``source_arn`` in ``source_account``? Decided by the resource's policy
+        and recorded; True, unrecorded, when IAM is not enforced."""
+        if not self.enforcing:
+            return True
+        return self.authorize_service(service, Access(action, resource, {}),
+                                      source_arn=source_arn, source_account=source_account,
+                                      source=source or service)
+
+    def role_may(self, role_arn: str, action: str, resource: str, *, region: str,
+                 source: str = "", session_key: str | None = None) -> bool:
+        """May ``role_arn`` (its session with access key ``session_key``, when given) perform
+        ``action`` on ``resource``? True when IAM is not enforced or the role is gone (the
+        service then fails in its own way)."""
+        if not self.enforcing:
+            return True
+        principal = (session_key and principals.principal_for_access_key(session_key)) or \
+            principals.policies_of(role_arn)
+        if principal is None:
+            return True
+        return self.authorize(principal, Access(action, resource, {}), region=region,
+                              source=source or "request").allowed
+
     # ------------------------------------------------------------------ the server's hook
     def route(self, environ: dict[str, Any]) -> Any:
         """Called for each request before moto: None lets it through, else the refusal."""
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            # moto's own API (reset, dashboard, seeder) would let any client reset the sandbox
+            return denials.not_found()
         if not self.enforcing:
             return None
         signed = actions.credential(environ.get("HTTP_AUTHORIZATION", ""),
                                     environ.get("QUERY_STRING", ""))
         if signed is None:
-            return None  # not an AWS API call: an API Gateway invoke, a website, moto's API
+            return self._unsigned(environ)
         key, region, service = signed
         # S3 bodies are objects: only DeleteObjects' (the keys it names) is read
         deletes = service == "s3" and environ.get("QUERY_STRING", "").startswith("delete")
@@ -203,11 +235,81 @@ class Enforcer:
                 else SECOND_ACCOUNT_ID)
         return None
 
+    def _unsigned(self, environ: dict[str, Any]) -> Any:
+        """An unsigned request: the anonymous principal's, for S3 and SQS; refused by every
+        other service for its missing signature."""
+        if not anonymous.is_api_call(environ):
+            return None  # an API Gateway invoke, a website page: their routes decide
+        # S3 bodies are objects: read only what can name another service or S3's operation
+        body = _body(environ) if anonymous.body_matters(environ) else b""
+        if anonymous.is_signed_form(environ, body):
+            return None  # a browser upload, signed in the form (the signer is not decided)
+        service = anonymous.service_of(environ, body)
+        if service is None:
+            return None  # a call AWS takes unsigned
+        if service not in anonymous.ANONYMOUS_SERVICES:
+            return denials.missing_authentication(service)
+        region = self.sandbox.region
+        hint = anonymous.signing_hint(service, region)
+        headers = {name[5:].replace("_", "-").lower(): value
+                   for name, value in environ.items() if name.startswith("HTTP_")}
+        headers["authorization"] = hint
+        if "CONTENT_TYPE" in environ:
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        query_protocol = _query_protocol(environ, body)
+        call = None
+        try:
+            call = actions.identify(environ.get("REQUEST_METHOD", "GET"),
+                                    environ.get("PATH_INFO", "/"),
+                                    environ.get("QUERY_STRING", ""), headers, body)
+            wanted = actions.accesses(call, ACCOUNT_ID) if call is not None else []
+        except Exception:  # a malformed request: refused below, as nobody may make it unsigned
+            wanted = []
+        if not wanted:
+            wanted = [Access(f"{service}:*", "*", {})]
+        owner = ACCOUNT_ID
+        for access in wanted:
+            decision, text = self.decide_anonymous(access, region=region,
+                                                   operation=call.operation if call else "")
+            if not decision.allowed:
+                # S3 tells an anonymous caller only "Access Denied"
+                return denials.access_denied(service, query_protocol, denials.spell(
+                    service, access.action, access.resource, text,
+                    cross_account=service == "s3"))
+            owner = resources.account_of(access.resource, owner)
+        environ["HTTP_AUTHORIZATION"] = hint  # so that moto routes it to the service
+        if owner != ACCOUNT_ID:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = owner
+        return None
+
+    def decide_anonymous(self, access: actions.Access, *, region: str, source: str = "request",
+                         operation: str = "") -> tuple[Decision, str]:
+        """Decide and record ``access`` for the anonymous principal: only the resource's own
+        policy granting ``"*"`` (or, in S3, a public-read ACL) allows it."""
+        owner = resources.account_of(access.resource, ACCOUNT_ID)
+        request = Request(
+            principal=anonymous.ANONYMOUS, action=access.action, resource=access.resource,
+            context={**_time(), "aws:SecureTransport": "true", "aws:SourceIp": "127.0.0.1",
+                     "aws:RequestedRegion": region, **access.context},
+            principal_account=owner, resource_account=owner)
+        return self._judge(request, (), resource=resources.anonymous_policy_of(
+            access.resource, access.action), source=source, operation=operation)
+
+    def anonymous_may(self, action: str, resource: str, *, source: str = "request") -> bool:
+        """May anybody, unsigned, perform ``action`` on ``resource`` (an S3 website visitor)?
+        Recorded; True, unrecorded, when IAM is not enforced."""
+        if not self.enforcing:
+            return True
+        return self.decide_anonymous(Access(action, resource, {}), region=self.sandbox.region,
+                                     source=source)[0].allowed
+
     def reset(self) -> None:
         self.trail.clear()
+        sts.reset()  # moto's reset drops the role sessions
 
     def close(self) -> None:
         self.trail.clear()
+        sts.reset()
 
 
 def principal_of_key(key: str) -> principals.Principal | None:
@@ -275,6 +377,8 @@ def _query_protocol(environ: dict[str, Any], body: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------- the extension
+
+
 def install(sandbox: Any) -> Enforcer:
     global _enforcer
     _enforcer = Enforcer(sandbox)
@@ -293,6 +397,34 @@ def uninstall() -> None:
 def enforcer() -> Enforcer | None:
     """The running sandbox's enforcer, for the extensions that act for a service."""
     return _enforcer
+
+
+def service_may(service: str, action: str, resource: str, *, source_arn: str | None = None,
+                source_account: str | None = None, source: str = "") -> bool:
+    """The running sandbox's ``Enforcer.service_may``; True when no sandbox runs."""
+    found = _enforcer
+    return found is None or found.service_may(service, action, resource, source_arn=source_arn,
+                                              source_account=source_account, source=source)
+
+
+def role_may(role_arn: str, action: str, resource: str, *, region: str, source: str = "",
+             session_key: str | None = None) -> bool:
+    """The running sandbox's ``Enforcer.role_may``; True when no sandbox runs."""
+    found = _enforcer
+    return found is None or found.role_may(role_arn, action, resource, region=region,
+                                           source=source, session_key=session_key)
+
+
+def anonymous_may(action: str, resource: str, *, source: str = "request") -> bool:
+    """The running sandbox's ``Enforcer.anonymous_may``; True when no sandbox runs."""
+    found = _enforcer
+    return found is None or found.anonymous_may(action, resource, source=source)
+
+
+def role_exists(role_arn: str) -> bool:
+    """Whether ``role_arn`` names a role that exists (it has a trust policy): a service
+    refuses a missing or malformed role in its own words before asking IAM."""
+    return resources.policy_of(role_arn, "sts:AssumeRole") is not None
 
 
 def caller_identity(original: Any) -> Any:

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 
 JSON_SERVICES = {"dynamodb", "states", "events", "logs"}
 REST_JSON_SERVICES = {"lambda", "apigateway", "execute-api"}
+QUERY_SERVICES = {"sts", "iam", "sns"}
 
 Application = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -86,6 +87,31 @@ def unknown_key(service: str, query_protocol: bool) -> Application:
     return _json(400, "UnrecognizedClientException", text)
 
 
+MISSING_TOKEN = "Request is missing Authentication Token"
+
+
+def missing_authentication(service: str) -> Application:
+    """The refusal of an unsigned request to a service that takes none. Recorded from AWS: STS
+    (and the other query services) 403 ``MissingAuthenticationToken`` in an ``ErrorResponse``;
+    DynamoDB (and the other JSON services) 400
+    ``com.amazon.coral.service#MissingAuthenticationTokenException``; Lambda and API Gateway
+    403 ``x-amzn-ErrorType: MissingAuthenticationTokenException`` with
+    ``{"message": "Missing Authentication Token"}``."""
+    if service in REST_JSON_SERVICES:
+        return _respond(403, {"x-amzn-ErrorType": "MissingAuthenticationTokenException",
+                              "Content-Type": "application/json"},
+                        json.dumps({"message": "Missing Authentication Token"}))
+    if service in QUERY_SERVICES:
+        return _xml(403, "MissingAuthenticationToken", MISSING_TOKEN)
+    return _json(400, "com.amazon.coral.service#MissingAuthenticationTokenException",
+                 MISSING_TOKEN)
+
+
+def not_found() -> Application:
+    """A path the sandbox does not serve to anyone (moto's own ``/moto-api/``)."""
+    return _respond(404, {"Content-Type": "text/plain"}, "Not Found")
+
+
 def _json(status: int, kind: str, message: str,
           headers: dict[str, str] | None = None) -> Application:
     return _respond(status, {"Content-Type": "application/x-amz-json-1.0", **(headers or {})},
@@ -108,7 +134,7 @@ def _xml(status: int, code: str, message: str, *, s3: bool = False) -> Applicati
 def _respond(status: int, headers: dict[str, str], body: str,
              request_id: str | None = None) -> Application:
     data = body.encode()
-    reasons = {400: "Bad Request", 403: "Forbidden"}
+    reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         start_response(f"{status} {reasons[status]}", [

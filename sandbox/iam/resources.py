@@ -11,6 +11,7 @@ none; only S3 reads a bucket policy, for object requests, whoever the caller
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .policy import TRUST_POLICY, Policy
 
@@ -52,10 +53,46 @@ def policy_of(arn: str, action: str) -> Policy | None:
     return None
 
 
+def anonymous_policy_of(arn: str, action: str) -> Policy | None:
+    """The resource policy that decides an unsigned request: the resource's own; for S3, the
+    bucket policy unless Block Public Access restricts public buckets, plus the grants to
+    everyone of a public-read ACL (the object's for GetObject, the bucket's for ListBucket)
+    unless Block Public Access ignores public ACLs (S3 User Guide, "Blocking public access")."""
+    found = policy_of(arn, action)
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[2] != "s3":
+        return found
+    name, _, key = parts[5].partition("/")
+    bucket = _bucket(name)
+    if bucket is None:
+        return found
+    block = bucket.public_access_block
+    if found is not None and block is not None and block.restrict_public_buckets:
+        found = None
+    if block is not None and block.ignore_public_acls:
+        return found
+    owner = bucket.keys.get(key) if key else bucket
+    acl = getattr(owner, "acl", None)
+    read = {"s3:getobject": bool(key), "s3:listbucket": not key}
+    if acl is None or not acl.public_read or not read.get(action.lower()):
+        return found
+    grant = {"Sid": "public-read ACL", "Effect": "Allow", "Principal": "*", "Action": action,
+             "Resource": arn}
+    statements = [*(found.statements if found else []), grant]
+    label = f"{found.name} and the public-read ACL" if found else f"the public-read ACL of {arn}"
+    return Policy({"Version": "2012-10-17", "Statement": statements}, "resource", label,
+                  "acl")
+
+
+def _bucket(name: str) -> Any:
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(name)
+    return s3_backends[owner[1]][owner[0]].buckets.get(name) if owner else None
+
+
 def _function_policy(account: str, region: str, parts: list[str]) -> Policy | None:
     from moto.awslambda.models import lambda_backends
-
-    from ..awslambda.permissions import statements_of
 
     name, qualifier = parts[1], (parts[2] if len(parts) > 2 else None)
     try:
@@ -67,6 +104,23 @@ def _function_policy(account: str, region: str, parts: list[str]) -> Policy | No
         return None
     return Policy({"Version": "2012-10-17", "Statement": statements}, "resource",
                   f"the function policy of {name}", "function policy")
+
+
+def statements_of(fn: Any) -> list[dict[str, Any]]:
+    """A function's statements (moto keeps them in ``LambdaFunction.policy.statements``,
+    ``awslambda/policy.py``). moto files a permission for an alias or version on the object it
+    resolves to, so the unqualified function's are read too: each statement's Resource still
+    says which ARN it covers, and a permission for an alias covers only the alias, as on AWS."""
+    from moto.awslambda.models import lambda_backends
+
+    found = list(getattr(getattr(fn, "policy", None), "statements", None) or [])
+    try:
+        latest = lambda_backends[fn.account_id][fn.region].get_function(fn.function_name)
+    except Exception:  # moto raises its own not-found errors
+        return found
+    if latest is not fn:
+        found += [s for s in latest.policy.statements if s not in found]
+    return found
 
 
 def _bucket_policy(bucket: str) -> Policy | None:

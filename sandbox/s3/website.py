@@ -16,7 +16,6 @@ absolute links such as ``/app.js`` need.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 import xml.etree.ElementTree as ElementTree
@@ -162,40 +161,13 @@ def _website_configuration(bucket: Any) -> tuple[str, str | None] | None:
 
 
 def _public(bucket: Any, key: str, found: Any) -> bool:
-    """Whether anyone may read the object: a bucket policy allowing s3:GetObject to "*", or a
-    public-read ACL, and no public access block that ignores them."""
-    block = bucket.public_access_block
-    policy_blocked = block is not None and block.restrict_public_buckets
-    acl_blocked = block is not None and block.ignore_public_acls
-    if bucket.policy and not policy_blocked:
-        from ..iam.policy import arn_like as _arn_like
-        from ..iam.policy import as_list as _as_list
-        from ..iam.policy import like as _like
+    """Whether anyone may read the object, as IAM decides for the anonymous principal: a bucket
+    policy allowing s3:GetObject to "*" or a public-read ACL, unless Block Public Access takes
+    them away. For a missing key, s3:ListBucket decides between 404 and 403, as on S3."""
+    from .. import iam
 
-        try:
-            document = json.loads(bucket.policy)
-        except ValueError:
-            document = {}
-        resource = f"arn:aws:s3:::{bucket.name}/{key}"
-        verdict = None
-        for statement in _as_list(document.get("Statement")):
-            principal = statement.get("Principal")
-            everyone = principal == "*" or (isinstance(principal, dict)
-                                            and "*" in _as_list(principal.get("AWS")))
-            if not everyone or statement.get("Condition"):
-                continue
-            if not any(_like(str(a), "s3:GetObject", case=False)
-                       for a in _as_list(statement.get("Action"))):
-                continue
-            if not any(_arn_like(str(r), resource) for r in _as_list(statement.get("Resource"))):
-                continue
-            if statement.get("Effect") == "Deny":
-                return False
-            verdict = verdict or statement.get("Effect") == "Allow"
-        if verdict:
-            return True
-    if acl_blocked:
-        return False
-    acl = getattr(found, "acl", None) if found is not None else None
-    return bool((acl is not None and acl.public_read)
-                or (bucket.acl is not None and bucket.acl.public_read and found is None))
+    source = f"S3 website endpoint of {bucket.name}"
+    if iam.anonymous_may("s3:GetObject", f"arn:aws:s3:::{bucket.name}/{key}", source=source):
+        return True
+    return found is None and iam.anonymous_may("s3:ListBucket", f"arn:aws:s3:::{bucket.name}",
+                                               source=source)

@@ -9,7 +9,9 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
   StopExecution ends a waiting callback; ``sb.reset()`` stops every execution and waits for its
   threads;
 - the engine's calls (``engine``): made as the state machine's role, with its temporary
-  credentials; the parser's errors carry their AWS error codes;
+  credentials (``sandbox.sts``); the parser's errors carry their AWS error codes;
+- the state machine's role (``roles``): one Step Functions may not assume is refused at create
+  and update, as AWS refuses it;
 - definitions (``validation``): checked at create and update as AWS checks them, refused with
   ``InvalidDefinition`` and AWS's message for each problem;
 - JSONata (``jsonata``): evaluated by ``jsonata-python``, so that JSONata states, ``Assign``

@@ -14,6 +14,8 @@ from typing import Any
 
 from botocore.config import Config
 
+from .. import sts
+
 # moto's own setting for these clients: no retries (the state's Retry does that), long reads
 _CONFIG = Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
                  connect_timeout=99999999, read_timeout=99999999)
@@ -24,40 +26,33 @@ class SandboxResetting(RuntimeError):
 
 
 class Clients:
-    """The engine's clients, one per service, region and role, made once (making a boto3
-    client takes tens of milliseconds; a state machine makes a call per Task state)."""
+    """The engine's clients: as a role, from ``sandbox.sts``; without one (the notebook's
+    credentials), one per service and region, made once."""
 
     def __init__(self, sandbox: Any):
         self.sandbox = sandbox
         self._lock = threading.Lock()
         self._session: Any = None
-        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, region: str, service: str, role_arn: str | None) -> Any:
         import boto3
 
-        key = (service, region, role_arn or "")
+        if role_arn:
+            # the session's name is not documented; this one says who acts (not "lambda")
+            return sts.client(service, role_arn=role_arn, session_name="StepFunctions",
+                              region=region, endpoint_url=self.sandbox.endpoint_url,
+                              config=_CONFIG)
         with self._lock:
-            found = self._clients.get(key)
+            found = self._clients.get((service, region))
             if found is None:
                 if self._session is None:
                     self._session = boto3.session.Session()
                 found = self._session.client(service, region_name=region,
                                              endpoint_url=self.sandbox.endpoint_url,
-                                             config=_CONFIG, **self._keys(role_arn))
-                self._clients[key] = found
+                                             config=_CONFIG)
+                self._clients[(service, region)] = found
             return found
-
-    def _keys(self, role_arn: str | None) -> dict[str, str]:
-        if not role_arn:
-            return {}
-        account_id = role_arn.split(":")[4] or self.sandbox.account_id
-        # the session's name is not documented; this one says who acts (not "lambda")
-        credentials = self.sandbox.lambda_runtime.credentials(account_id, role_arn,
-                                                              "StepFunctions")
-        return {"aws_access_key_id": credentials["AccessKeyId"],
-                "aws_secret_access_key": credentials["SecretAccessKey"],
-                "aws_session_token": credentials["SessionToken"]}
 
     def clear(self) -> None:
         with self._lock:

@@ -1,0 +1,2 @@
+"""EventBridge: what the sandbox adds to moto's EventBridge. So far the delivery to a rule's
+targets (``targets.py``)."""

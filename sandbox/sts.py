@@ -79,7 +79,7 @@ def reset() -> None:
 
 
 def _account_of(role_arn: str) -> str:
-    from .core import ACCOUNT_ID
+    from .accounts import ACCOUNT_ID
 
     parts = role_arn.split(":")
     return parts[4] if len(parts) > 5 and parts[4] else ACCOUNT_ID

@@ -42,7 +42,7 @@ def _invoke_from_rule(rule: Any, target: dict[str, Any], event: Any) -> None:
     Input / InputPath), when the function policy admits this rule."""
     from moto.awslambda.models import lambda_backends
 
-    from .. import core
+    from ..server import service
 
     if not iam.service_may(PRINCIPAL, "lambda:InvokeFunction", target["Arn"],
                            source_arn=rule.arn, source_account=rule.account_id,
@@ -55,7 +55,7 @@ def _invoke_from_rule(rule: Any, target: dict[str, Any], event: Any) -> None:
             parts[6], parts[7] if len(parts) > 7 else None)
     except Exception:  # the function is gone: EventBridge counts a failed invocation
         return
-    sandbox = core.current()
+    sandbox = service.current()
     if sandbox is not None:
         sandbox.lambda_runtime.async_invoker.submit(fn, payload.encode(), str(uuid.uuid4()),
                                                     target["Arn"])

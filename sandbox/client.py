@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from .accounts import ACCOUNT_ID, ADMIN_KEYS, REGION, SECOND_ACCOUNT_ID, SECRET_ACCESS_KEY
+from .accounts import ACCOUNT_ID, REGION, SECOND_ACCOUNT_ID, Keys
 from .clock import DEFAULT_SPEED
 from .errors import BadArgumentError, SandboxError, SandboxStoppedError, ServerError
 
@@ -146,9 +146,10 @@ class Iam:
     """IAM as the sandbox enforces it: ``decisions()``, ``denials()``, ``session(account)``,
     and ``enforcing`` (settable)."""
 
-    def __init__(self, admin: Admin, region: str):
+    def __init__(self, admin: Admin, region: str, administrators: dict[str, Keys]):
         self._admin = admin
         self._region = region
+        self._administrators = administrators
 
     @property
     def enforcing(self) -> bool:
@@ -177,12 +178,13 @@ class Iam:
         account or ``SECOND_ACCOUNT_ID``)."""
         import boto3
 
-        keys = {account: key for key, account in ADMIN_KEYS.items()}
-        if account_id not in keys:
+        keys = self._administrators.get(account_id)
+        if keys is None:
             raise BadArgumentError(f"the sandbox has two accounts, {ACCOUNT_ID} and "
-                                    f"{SECOND_ACCOUNT_ID}, not {account_id!r}")
-        return boto3.Session(aws_access_key_id=keys[account_id],
-                             aws_secret_access_key=SECRET_ACCESS_KEY, region_name=self._region)
+                                   f"{SECOND_ACCOUNT_ID}, not {account_id!r}")
+        return boto3.Session(aws_access_key_id=keys.access_key_id,
+                             aws_secret_access_key=keys.secret_access_key,
+                             region_name=self._region)
 
 
 # ---------------------------------------------------------------------- the handle
@@ -192,14 +194,17 @@ class Sandbox:
     account_id = ACCOUNT_ID
     region = REGION
 
-    def __init__(self, endpoint_url: str, token: str, *, pid: int,
+    def __init__(self, status: dict[str, Any], token: str, *,
                  process: subprocess.Popen[bytes] | None = None, owner_fd: int | None = None,
                  work_dir: str = ""):
-        self.endpoint_url = endpoint_url
-        self.pid = pid  # the server's process
-        self.admin = Admin(endpoint_url, token)
+        self.endpoint_url: str = status["endpoint_url"]
+        self.pid: int = status["pid"]  # the server's process
+        # this server's administrators' keys: made anew by each server, told only to its clients
+        self._administrators = {account: Keys(**keys)
+                                for account, keys in status["administrators"].items()}
+        self.admin = Admin(self.endpoint_url, token)
         self.clock = Clock(self.admin)
-        self.iam = Iam(self.admin, self.region)
+        self.iam = Iam(self.admin, self.region, self._administrators)
         self._process = process
         self._owner_fd = owner_fd
         self._work_dir = work_dir
@@ -244,8 +249,8 @@ class Sandbox:
             raise
         finally:
             os.close(ready_read)
-        sandbox = cls(ready["endpoint_url"], ready["token"], pid=ready["pid"], process=process,
-                      owner_fd=owner_write, work_dir=work_dir)
+        sandbox = cls(ready, ready["token"], process=process, owner_fd=owner_write,
+                      work_dir=work_dir)
         sandbox._connect()
         if not enforce_iam:
             print("IAM enforcement is off: every request is allowed, whatever the policies "
@@ -259,7 +264,7 @@ class Sandbox:
         safety.check_botocore()
         admin = Admin(endpoint_url.rstrip("/"), token)
         status = admin.call("status", timeout=10)
-        sandbox = cls(status["endpoint_url"], token, pid=status["pid"],
+        sandbox = cls(status, token,
                       work_dir=tempfile.mkdtemp(prefix="serverless-sandbox-client-"))
         sandbox._connect()
         return sandbox
@@ -272,7 +277,7 @@ class Sandbox:
         config = os.path.join(self._work_dir, "aws-config")
         open(config, "w").close()
         self._saved_environment = safety.apply_environment(
-            safety.aws_environment(self.endpoint_url, config))
+            safety.aws_environment(self.endpoint_url, config, self._administrators[ACCOUNT_ID]))
         _forget_boto3_default_session()
         safety.install()
         self._uninstall_hooks = [safety.uninstall, aws_urls.install(self.endpoint_url)]

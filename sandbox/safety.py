@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .accounts import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from .accounts import REGION, Keys
 from .errors import UnsafeEnvironmentError
 from .runtime import bootstrap
 
@@ -25,15 +25,16 @@ CLEARED_VARIABLES = (
 )
 
 
-def aws_environment(endpoint_url: str, config_file: str) -> dict[str, str | None]:
-    """The variables that make plain boto3 in a process reach the sandbox at ``endpoint_url``,
-    and nothing else (None: the variable is unset); ``config_file`` is an empty file."""
+def aws_environment(endpoint_url: str, config_file: str, keys: Keys) -> dict[str, str | None]:
+    """The variables that make plain boto3 in a process reach the sandbox at ``endpoint_url``
+    as the holder of ``keys``, and nothing else (None: the variable is unset); ``config_file``
+    is an empty file."""
     wanted: dict[str, str | None] = {name: None for name in CLEARED_VARIABLES}
     wanted.update({name: None for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")})
     wanted.update({
         "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "AWS_ACCESS_KEY_ID": keys.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": keys.secret_access_key,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_CONFIG_FILE": config_file,

@@ -307,3 +307,23 @@ def test_the_server_process_connects_to_nothing_off_the_machine(monkeypatch):
     finally:
         safety.unguard_network()
     assert not safety._network_originals
+
+
+def test_each_sandbox_makes_its_administrators_keys_anew(sb):
+    """Another process (another notebook, another submission being graded) that does not know
+    this sandbox's keys cannot act in it."""
+    import re
+
+    from botocore.exceptions import ClientError
+
+    from sandbox.accounts import ACCOUNT_ID, SECOND_ACCOUNT_ID
+
+    mine = sb._administrators[ACCOUNT_ID].access_key_id
+    assert re.fullmatch(r"AKIA[A-Z2-7]{16}", mine)
+    assert mine != sb._administrators[SECOND_ACCOUNT_ID].access_key_id
+    assert boto3.client("sts").get_caller_identity()["Arn"].endswith(":user/learner")
+    stranger = boto3.client("lambda", aws_access_key_id="AKIASANDBOXLEARNER01",
+                            aws_secret_access_key="guessed")
+    with pytest.raises(ClientError) as refused:
+        stranger.list_functions()
+    assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"

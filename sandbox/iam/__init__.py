@@ -26,13 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import sts
-from ..accounts import (
-    ACCOUNT_ID,
-    ADMIN_KEYS,
-    SECOND_ACCESS_KEY_ID,
-    SECOND_ACCOUNT_ID,
-    SECRET_ACCESS_KEY,
-)
+from ..accounts import ACCOUNT_ID, SECOND_ACCOUNT_ID
 from . import actions, anonymous, denials, principals, resources
 from .actions import Access
 from .policy import Decision, Policy, Request, evaluate, message
@@ -88,18 +82,10 @@ class Enforcer:
         """The most recent denials, newest first, each with the statement that decided it."""
         return Denials(self.decisions(denied=True, principal=principal)[::-1][:limit])
 
-    def session(self, account_id: str = ACCOUNT_ID) -> Any:
-        """A boto3 session acting as the administrator of ``account_id`` (the course's
-        account or ``SECOND_ACCOUNT_ID``)."""
-        import boto3
-
-        keys = {account: key for key, account in ADMIN_KEYS.items()}
-        if account_id not in keys:
-            raise ValueError(f"the sandbox has two accounts, {ACCOUNT_ID} and "
-                             f"{SECOND_ACCOUNT_ID}, not {account_id!r}")
-        return boto3.Session(aws_access_key_id=keys[account_id],
-                             aws_secret_access_key=SECRET_ACCESS_KEY,
-                             region_name=self.sandbox.region)
+    def principal_of_key(self, key: str) -> principals.Principal | None:
+        """Whose key this is: an administrator's, an IAM user's or a session's; None if
+        nobody's."""
+        return _principal_of_key(key, self.sandbox.account_of_admin_key(key))
 
     # ------------------------------------------------------------------ deciding
     def authorize(self, principal: principals.Principal, access: actions.Access, *,
@@ -210,7 +196,7 @@ class Enforcer:
         if call is None:
             return None
         query_protocol = _query_protocol(environ, body)
-        principal = principal_of_key(key)
+        principal = self.principal_of_key(key)
         if principal is None:
             return denials.unknown_key(service, query_protocol)
         resource_account = principal.account
@@ -228,7 +214,8 @@ class Enforcer:
                     cross_account=owner != principal.account))
             if owner != principal.account and service not in ("sts", "iam"):
                 resource_account = owner
-        if key == SECOND_ACCESS_KEY_ID or resource_account != principal.account:
+        if (self.sandbox.account_of_admin_key(key) == SECOND_ACCOUNT_ID
+                or resource_account != principal.account):
             # moto serves the account it is told (core/responses.py current_account)
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = (
                 resource_account if resource_account != principal.account
@@ -313,9 +300,15 @@ class Enforcer:
 
 
 def principal_of_key(key: str) -> principals.Principal | None:
+    """Whose key this is, for the running sandbox (None when none runs or nobody's)."""
+    found = _enforcer
+    return None if found is None else found.principal_of_key(key)
+
+
+def _principal_of_key(key: str, admin_account: str | None) -> principals.Principal | None:
     """Whose key this is: an administrator's, an IAM user's or a session's; None if nobody's."""
-    if key in ADMIN_KEYS:
-        return administrator(ADMIN_KEYS[key])
+    if admin_account is not None:
+        return administrator(admin_account)
     return principals.principal_for_access_key(key)
 
 
@@ -434,8 +427,10 @@ def caller_identity(original: Any) -> Any:
     issue (sts/models.py get_caller_identity)."""
 
     def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
-        if access_key_id in ADMIN_KEYS:
-            admin = administrator(ADMIN_KEYS[access_key_id])
+        found = _enforcer
+        account = found.sandbox.account_of_admin_key(access_key_id) if found else None
+        if account is not None:
+            admin = administrator(account)
             return "AIDASANDBOX" + admin.arn.rsplit("/", 1)[1].upper(), admin.arn, admin.account
         return original(self, access_key_id, region)
 

@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 
-from ..accounts import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from ..accounts import ACCOUNT_ID
 from ..clock import DEFAULT_SPEED
 
 BANNER = """Serverless Sandbox running at {endpoint} (account {account}, {region}).
@@ -90,15 +90,15 @@ def main(argv: list[str] | None = None) -> int:
                          name="sandbox-owner", daemon=True).start()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: owner_gone.set())
-    ready = json.dumps({"endpoint_url": service.endpoint_url, "token": token,
-                        "pid": os.getpid()}) + "\n"
+    ready = json.dumps({**service.describe(), "token": token}) + "\n"
     if args.ready_fd is not None:
         os.write(args.ready_fd, ready.encode())
         os.close(args.ready_fd)
     elif args.banner:
         sys.stdout.write(BANNER.format(endpoint=service.endpoint_url, token=token,
                                        account=service.account_id, region=service.region,
-                                       key=ACCESS_KEY_ID, secret=SECRET_ACCESS_KEY))
+                                       key=service.admin_keys[ACCOUNT_ID].access_key_id,
+                                       secret=service.admin_keys[ACCOUNT_ID].secret_access_key))
         sys.stdout.flush()
     else:
         sys.stdout.write(ready)

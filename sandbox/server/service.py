@@ -16,7 +16,7 @@ import threading
 from typing import Any, Protocol
 
 from .. import seams
-from ..accounts import ACCOUNT_ID, REGION
+from ..accounts import ACCOUNT_ID, REGION, Keys, administrator_keys
 from ..clock import Clock
 from .admin import AdminApp
 from .http import HttpServer
@@ -56,6 +56,7 @@ class SandboxService:
         self.enforce_iam = enforce_iam
         self.concurrency_limit = concurrency_limit
         self.token = token
+        self.admin_keys: dict[str, Keys] = administrator_keys()  # account -> its administrator's
         self.port = port
         self.endpoint_url = ""
         self.extensions: dict[str, Extension] = {}
@@ -83,7 +84,8 @@ class SandboxService:
         self.endpoint_url = self._server.url
         config = os.path.join(self._work_dir, "aws-config")
         open(config, "w").close()
-        environment = safety.aws_environment(self.endpoint_url, config)
+        environment = safety.aws_environment(self.endpoint_url, config,
+                                             self.admin_keys[ACCOUNT_ID])
         # moto's Step Functions engine calls other services at localhost:$MOTO_PORT
         # (moto/stepfunctions/parser/asl/utils/boto_client.py): this server
         environment["MOTO_PORT"] = str(self._server.port)
@@ -170,8 +172,18 @@ class SandboxService:
         """IAM as the sandbox enforces it."""
         return self.extensions["iam"]
 
+    def account_of_admin_key(self, access_key_id: str) -> str | None:
+        """Which account's administrator holds this access key, if any."""
+        for account, keys in self.admin_keys.items():
+            if keys.access_key_id == access_key_id:
+                return account
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "endpoint_url": self.endpoint_url,
+                "administrators": {account: {"access_key_id": keys.access_key_id,
+                                             "secret_access_key": keys.secret_access_key}
+                                   for account, keys in self.admin_keys.items()},
                 "account_id": self.account_id, "region": self.region,
                 "clock_speed": self.clock.speed, "enforce_iam": self.enforce_iam,
                 "concurrency_limit": self.concurrency_limit}

@@ -173,6 +173,17 @@ class Iam:
 
         return Denials(self.decisions(denied=True, principal=principal)[::-1][:limit])
 
+    def service_may(self, service: str, action: str, resource: str, *,
+                    source_arn: str | None = None, source_account: str | None = None,
+                    source: str = "") -> bool:
+        """May AWS service ``service`` (``apigateway.amazonaws.com``) perform ``action`` on
+        ``resource`` for ``source_arn``? IAM decides as it decides the service's own requests
+        (by the resource's policy) and records it; True when IAM is not enforced."""
+        return bool(self._admin.call("iam.service_may", {
+            "service": service, "action": action, "resource": resource,
+            "source_arn": source_arn, "source_account": source_account,
+            "source": source})["allowed"])
+
     def session(self, account_id: str = ACCOUNT_ID) -> Any:
         """A boto3 session acting as the administrator of ``account_id`` (the course's
         account or ``SECOND_ACCOUNT_ID``)."""

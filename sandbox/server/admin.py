@@ -72,6 +72,17 @@ def iam_enforcing(service: SandboxService, params: dict[str, Any]) -> dict[str, 
     return {"enforcing": service.iam.enforcing}
 
 
+@operation("iam.service_may")
+def iam_service_may(service: SandboxService, params: dict[str, Any]) -> dict[str, bool]:
+    """IAM's decision for a service acting for the learner (API Gateway invoking a function, S3
+    notifying a queue), decided by the resource's policy and recorded like theirs."""
+    allowed = service.iam.service_may(
+        params["service"], params["action"], params["resource"],
+        source_arn=params.get("source_arn"), source_account=params.get("source_account"),
+        source=params.get("source", ""))
+    return {"allowed": allowed}
+
+
 @operation("lambda.environments")
 def lambda_environments(service: SandboxService, params: dict[str, Any]) -> list[dict[str, Any]]:
     return service.lambda_runtime.describe_environments()

@@ -33,6 +33,7 @@ from .errors import BadArgumentError, SandboxError, SandboxStoppedError, ServerE
 
 START_TIMEOUT = 60.0  # seconds for a server to answer; a loaded CI machine is slow
 STOP_TIMEOUT = 10.0
+CLIENT_FOLDER_PREFIX = "serverless-sandbox-client-"  # the server removes it if we die first
 NOT_AFTER_STOP = "This sandbox was stopped. Start a new one with sandbox.start()."
 
 _lock = threading.RLock()
@@ -230,7 +231,7 @@ class Sandbox:
         from . import safety
 
         safety.check_botocore()
-        work_dir = tempfile.mkdtemp(prefix="serverless-sandbox-client-")
+        work_dir = tempfile.mkdtemp(prefix=CLIENT_FOLDER_PREFIX)
         log_path = os.path.join(work_dir, "server.log")
         owner_read, owner_write = os.pipe()
         ready_read, ready_write = os.pipe()
@@ -276,7 +277,7 @@ class Sandbox:
         admin = Admin(endpoint_url.rstrip("/"), token)
         status = admin.call("status", timeout=10)
         sandbox = cls(status, token,
-                      work_dir=tempfile.mkdtemp(prefix="serverless-sandbox-client-"))
+                      work_dir=tempfile.mkdtemp(prefix=CLIENT_FOLDER_PREFIX))
         sandbox._connect()
         return sandbox
 

@@ -92,17 +92,19 @@ def _sleepers(marker: str) -> list[int]:
     return found
 
 
-def test_a_killed_owner_leaves_no_process_behind():
+def test_a_killed_owner_leaves_no_process_behind(tmp_path):
     """kill -9 of the notebook's process: 5 s later, no server, no environment, and none of
     the processes a handler started (even in a session of their own) is left."""
     marker = f"{600 + os.getpid() % 1000}.{time.time_ns() % 1000:03d}"
     owner = subprocess.Popen([sys.executable, "-c", OWNER, marker], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True, env=_machine_environment())
+                             stdout=subprocess.PIPE, text=True,
+                             env=_machine_environment(TMPDIR=str(tmp_path)))
     try:
         server_pid = int(owner.stdout.readline())
         time.sleep(0.3)  # the forked sleeper execs
         tree = [server_pid] + [p.pid for p in psutil.Process(server_pid).children(True)]
         assert len(_sleepers(marker)) == 3
+        assert len(list(tmp_path.iterdir())) >= 2  # the client's folder and the server's
         owner.kill()
         owner.wait()
         deadline = time.monotonic() + 5
@@ -114,6 +116,7 @@ def test_a_killed_owner_leaves_no_process_behind():
         assert _sleepers(marker) == []
         assert [pid for pid in tree if psutil.pid_exists(pid)
                 and psutil.Process(pid).status() != "zombie"] == []
+        assert list(tmp_path.iterdir()) == []  # nor a folder, the client's or the server's
     finally:
         owner.kill()
         owner.wait()

@@ -18,6 +18,8 @@ import sys
 import threading
 
 from ..accounts import ACCOUNT_ID
+
+CLIENT_FOLDER_PREFIX = "serverless-sandbox-client-"  # sandbox/client.py makes these
 from ..clock import DEFAULT_SPEED
 
 BANNER = """Serverless Sandbox running at {endpoint} (account {account}, {region}).
@@ -67,6 +69,17 @@ def _watch_owner(fd: int, end: threading.Event) -> None:
     end.set()
 
 
+def _remove_owner_folder() -> None:
+    """The owning client's folder (its server log and empty AWS config), named by the log's
+    path: only a folder of the client's own making is removed."""
+    import shutil
+
+    log = os.environ.get("SANDBOX_SERVER_LOG", "")
+    folder = os.path.dirname(log)
+    if log and os.path.basename(folder).startswith(CLIENT_FOLDER_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     from . import processes
     from .service import SandboxService
@@ -112,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         stopper.join(3)
     processes.kill_descendants()
     service.remove_work_dir()
+    if owner_gone.is_set() and args.owner_fd is not None:
+        _remove_owner_folder()  # an owner that died cannot clean up after itself
     if args.banner:
         print("Stopped.", flush=True)
     os._exit(0)

@@ -18,9 +18,9 @@ import sys
 import threading
 
 from ..accounts import ACCOUNT_ID
+from ..clock import DEFAULT_SPEED
 
 CLIENT_FOLDER_PREFIX = "serverless-sandbox-client-"  # sandbox/client.py makes these
-from ..clock import DEFAULT_SPEED
 
 BANNER = """Serverless Sandbox running at {endpoint} (account {account}, {region}).
 

@@ -9,6 +9,7 @@ import threading
 import time
 
 import boto3
+import psutil
 import pytest
 
 from sandbox.testing import deploy, execution_role, invoke, zip_files
@@ -415,14 +416,13 @@ def test_updating_code_or_configuration_retires_old_environments(sb):
 def test_idle_environments_are_retired(sb):
     deploy("state", STATEFUL)
     invoke("state")
-    pool = sb.lambda_runtime.pool
-    pid = pool.environments[0].process.pid
-    pool.retire_idle(idle_seconds=0)
-    assert pool.environments == []
-    with pytest.raises(ProcessLookupError):
-        import os
-
-        os.kill(pid, 0)
+    [described] = sb.lambda_runtime.describe_environments()
+    pids = [described["pid"], described["supervisor_pid"], *described["runtime_pids"]]
+    assert len(pids) >= 3 or not described["sandboxed"]
+    assert sb.lambda_runtime.retire_idle_environments(0) == 1
+    assert sb.lambda_runtime.describe_environments() == []
+    assert not [pid for pid in pids if psutil.pid_exists(pid)
+                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert invoke("state")["Payload"]["count"] == 1
 
 

@@ -15,7 +15,8 @@ SCRIPT = textwrap.dedent("""
     sb = sandbox.start()
     deploy("sleepy", "import time\\ndef handler(e, c):\\n    time.sleep(e.get('s', 0))\\n")
     invoke("sleepy")
-    pids = [env.process.pid for env in sb.lambda_runtime.pool.environments]
+    pids = [pid for env in sb.lambda_runtime.describe_environments()
+            for pid in [env["pid"], env["supervisor_pid"], *env["runtime_pids"]]]
     print(" ".join(map(str, pids)), flush=True)
     if sys.argv[1] == "hang":
         invoke("sleepy", {"s": 60})

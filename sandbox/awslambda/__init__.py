@@ -90,7 +90,8 @@ class LambdaRuntime:
     # ---------------------------------------------------------------- running code
     def run(self, fn: Any, payload: bytes, *, invoked_arn: str | None = None,
             client_context: str | None = None, request_id: str | None = None) -> Result:
-        """One synchronous invocation; raises Throttled when no environment may start."""
+        """One synchronous invocation; raises Throttled when no environment may start, and
+        EnvironmentAborted when the sandbox is reset or stopped before it ends."""
         request_id = request_id or str(uuid.uuid4())
         version = str(fn.version)
         if fn.run_time not in PYTHON_RUNTIMES + CUSTOM_RUNTIMES or fn.package_type != "Zip":
@@ -119,16 +120,30 @@ class LambdaRuntime:
         return None if value is None else int(value)
 
     def reset(self) -> None:
+        # the pool goes first: invocations in flight end at once (their callers get a
+        # ServiceException), so the event queue's threads are free to stop
+        self.pool.close("reset")
         self.async_invoker.stop()
-        self.pool.close()
         with self._lock:
             self._credentials.clear()
         self.pool = self._new_pool()
         self.async_invoker.restart()
 
     def close(self) -> None:
+        self.pool.close("stopped")
         self.async_invoker.stop()
-        self.pool.close()
+
+    def describe_environments(self) -> list[dict[str, Any]]:
+        """Every execution environment as plain data (function, log stream, busy, memory, the
+        PIDs of its worker, supervisor and runtime processes): for tests and the admin API."""
+        return self.pool.describe_environments()
+
+    def retire_idle_environments(self, idle_seconds: float) -> int:
+        """Retire the environments idle for longer than ``idle_seconds`` now (the reaper does it
+        after IDLE_SECONDS); how many were retired."""
+        before = len(self.pool.environments)
+        self.pool.retire_idle(idle_seconds, wait=True)
+        return before - len(self.pool.environments)
 
 
 def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:

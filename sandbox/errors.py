@@ -21,3 +21,7 @@ class SandboxStoppedError(SandboxError):
 
 class DeployError(SandboxError):
     """A function could not be deployed (by ``%%lambda`` or a helper)."""
+
+
+class IsolationUnavailableError(SandboxError):
+    """Execution environments were asked for an isolation this machine cannot give."""

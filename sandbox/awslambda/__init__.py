@@ -48,13 +48,14 @@ class LambdaRuntime:
 
         self.async_invoker = AsyncInvoker(self)
 
-    def _new_pool(self) -> EnvironmentPool:
+    def _new_pool(self, isolation: str | None = None) -> EnvironmentPool:
         self._generation += 1
         work_dir = os.path.join(self.sandbox._work_dir, f"lambda-{self._generation}")
         os.makedirs(work_dir, exist_ok=True)
         return EnvironmentPool(endpoint_url=self.sandbox.endpoint_url, work_dir=work_dir,
                                write_logs=write_logs,
-                               account_concurrency=self.sandbox.concurrency_limit)
+                               account_concurrency=self.sandbox.concurrency_limit,
+                               isolation=isolation)
 
     # ---------------------------------------------------------------- building an environment
     def credentials(self, account_id: str, role_arn: str,
@@ -137,6 +138,25 @@ class LambdaRuntime:
         """Every execution environment as plain data (function, log stream, busy, memory, the
         PIDs of its worker, supervisor and runtime processes): for tests and the admin API."""
         return self.pool.describe_environments()
+
+    def use_isolation(self, isolation: str) -> str:
+        """Retire every environment and isolate the next ones so: "bwrap" (a PID namespace and
+        a private /tmp, where bubblewrap works), "process" (a supervisor process only) or
+        "auto"; until the next reset. Returns the isolation in effect."""
+        self.pool.close("reset")
+        self.pool = self._new_pool(isolation)
+        return self.pool.isolation
+
+    def configure_pool(self, idle_seconds: float | None = None,
+                       memory_cap_mb: float | None = None) -> dict[str, float]:
+        """Change how long an idle environment is kept, and the warm pool's memory cap, until
+        the next reset; returns both."""
+        if idle_seconds is not None:
+            self.pool.idle_seconds = float(idle_seconds)
+        if memory_cap_mb is not None:
+            self.pool.memory_cap_kb = int(memory_cap_mb * 1024)
+        return {"idle_seconds": self.pool.idle_seconds,
+                "memory_cap_mb": self.pool.memory_cap_kb / 1024}
 
     def retire_idle_environments(self, idle_seconds: float) -> int:
         """Retire the environments idle for longer than ``idle_seconds`` now (the reaper does it

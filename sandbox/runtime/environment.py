@@ -115,6 +115,7 @@ class ExecutionEnvironment:
         self.current: Invocation | None = None
         self.busy = False
         self.retired = False
+        self.broken = False  # to be retired rather than reset
         self.last_used = time.monotonic()
         self.worker: workers.Worker | None = None
         self._reader: threading.Thread | None = None
@@ -452,6 +453,8 @@ class ExecutionEnvironment:
         lines = self.take_lines()
         self.pool.write_logs(self, lines)
         self.current = None
+        if self.worker is not None and self.worker.gone():
+            self.broken = True  # its supervisor was killed (possible without a namespace)
         if outcome != "response":
             # Lambda resets the environment: a new runtime and INIT on the next invocation
             self._needs_reset = True

@@ -69,7 +69,7 @@ class EnvironmentPool:
     """All execution environments of one sandbox, and the spare worker that starts the next."""
 
     def __init__(self, *, endpoint_url: str, work_dir: str, write_logs: Any,
-                 account_concurrency: int = 1000):
+                 account_concurrency: int = 1000, isolation: str | None = None):
         self.endpoint_url = endpoint_url
         self.work_dir = work_dir
         self.empty_file = os.path.join(work_dir, "empty")
@@ -77,7 +77,8 @@ class EnvironmentPool:
         self.runtime_packages = runtime_packages(os.path.join(work_dir, "runtime"))
         self._write_logs = write_logs
         self.account_concurrency = account_concurrency
-        self.sandboxed = workers.isolation() == "bwrap"
+        self.isolation = workers.isolation(isolation)
+        self.sandboxed = self.isolation == "bwrap"
         self.idle_seconds = IDLE_SECONDS
         self.memory_cap_kb = warm_pool_cap_kb()
         self._lock = threading.Lock()
@@ -238,6 +239,8 @@ class EnvironmentPool:
         with self._lock:
             env.busy = False
             env.last_used = time.monotonic()
+        if env.broken:
+            self._retire_all([env], wait=False)
         self._enforce_memory_cap()
 
     def _enforce_memory_cap(self) -> None:
@@ -256,7 +259,7 @@ class EnvironmentPool:
         self._retire_all(doomed, wait=False)
 
     def _reap_loop(self) -> None:
-        while not self._closed.wait(REAP_SECONDS):
+        while not self._closed.wait(min(REAP_SECONDS, max(0.05, self.idle_seconds / 2))):
             self.retire_idle(self.idle_seconds, wait=True)
 
     def retire_idle(self, idle_seconds: float = IDLE_SECONDS, wait: bool = True) -> None:

@@ -54,11 +54,21 @@ def bwrap_works() -> bool:
         return _bwrap_works
 
 
-def isolation() -> str:
-    """How workers are isolated: "bwrap" or "process" (see ISOLATION_VARIABLE)."""
-    wanted = os.environ.get(ISOLATION_VARIABLE, "auto")
+def isolation(wanted: str | None = None) -> str:
+    """How workers are isolated: "bwrap" or "process". ``wanted`` (or the variable
+    ISOLATION_VARIABLE) may ask for "process" (a supervisor only) or "auto" (bwrap where it
+    works); "bwrap" where it does not work is refused."""
+    wanted = wanted or os.environ.get(ISOLATION_VARIABLE) or "auto"
+    if wanted not in ("auto", "bwrap", "process"):
+        raise ValueError(f"isolation must be 'auto', 'bwrap' or 'process', not {wanted!r}")
     if wanted == "process":
         return "process"
+    if wanted == "bwrap" and not bwrap_works():
+        from ..errors import IsolationUnavailableError
+
+        raise IsolationUnavailableError(
+            "bubblewrap (bwrap) cannot make a PID namespace on this machine (is it installed? "
+            "does the kernel allow user namespaces?): use isolation 'process' or 'auto'.")
     return "bwrap" if bwrap_works() else "process"
 
 

@@ -211,6 +211,20 @@ def test_log_tail_is_the_last_4_kb(sb):
     assert response["Log"].endswith("\t\n") and "line 499\n" in response["Log"]
 
 
+def test_a_line_longer_than_a_log_event_becomes_several(sb):
+    # CloudWatch Logs takes events of at most 256 KB (the UTF-8 message plus 26 bytes), and
+    # Lambda sends a longer line as several events
+    deploy("long", "def handler(e, c):\n    print('x' * 1_000_000)\n"
+                   "    print('\u00e9' * 300_000)\n")
+    invoke("long")
+    messages = [e["message"] for e in log_events("long")]
+    plain = [m for m in messages if m.strip("x\n") == ""]
+    accented = [m for m in messages if m.strip("\u00e9\n") == ""]
+    assert "".join(plain) == "x" * 1_000_000 + "\n" and len(plain) == 4
+    assert "".join(accented) == "\u00e9" * 300_000 + "\n" and len(accented) == 3
+    assert max(len(m.encode()) + 26 for m in plain + accented) <= 256 * 1024
+
+
 # ---------------------------------------------------------------- errors
 def test_unhandled_exception_payload_and_log(sb):
     deploy("boom", "def handler(event, context):\n    return 1/0\n")

@@ -45,7 +45,25 @@ if TYPE_CHECKING:
 INIT_TIMEOUT = 10.0  # Lambda caps the INIT phase at 10 seconds
 POLL_SECONDS = 0.05  # how often a busy environment's clock, exit and memory are looked at
 _MARK = "\x1e"  # starts a platform line written into an environment's log pipe
-MAX_EVENT_BYTES = 256 * 1024  # CloudWatch Logs' largest event; see _take_line
+# Lambda sends a function's log lines to CloudWatch Logs as events of at most 256 KB, the size
+# CloudWatch counts as the UTF-8 message plus 26 bytes: a longer line becomes several events.
+MAX_EVENT_BYTES = 256 * 1024 - 26
+
+
+def split_event(text: str) -> list[str]:
+    """A log line as the events CloudWatch Logs gets: pieces of at most MAX_EVENT_BYTES bytes
+    of UTF-8, cut between characters."""
+    data = text.encode("utf-8")
+    if len(data) <= MAX_EVENT_BYTES:
+        return [text]
+    pieces, start = [], 0
+    while start < len(data):
+        end = min(start + MAX_EVENT_BYTES, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # not inside a character
+            end -= 1
+        pieces.append(data[start:end].decode("utf-8"))
+        start = end
+    return pieces
 
 
 class EnvironmentAborted(Exception):
@@ -266,10 +284,13 @@ class ExecutionEnvironment:
             *complete, buffer = buffer.split(b"\n")
             for raw in complete:
                 self._take_line(raw.decode("utf-8", "replace"), b"\n")
-            if len(buffer) > MAX_EVENT_BYTES and _MARK not in buffer.decode("utf-8", "replace"):
-                # a line too long for one event: what is there so far becomes one
-                self._take_line(buffer.decode("utf-8", "replace"), b"")
-                buffer = b""
+            while len(buffer) > MAX_EVENT_BYTES and _MARK.encode() not in buffer:
+                # a line longer than an event: its full events now, not all of it in memory
+                cut = MAX_EVENT_BYTES
+                while (buffer[cut] & 0xC0) == 0x80:
+                    cut -= 1
+                self._take_line(buffer[:cut].decode("utf-8", "replace"), b"")
+                buffer = buffer[cut:]
         if buffer:
             self._take_line(buffer.decode("utf-8", "replace"), b"")
         for event in list(self._marks.values()):  # nothing more will come
@@ -281,19 +302,23 @@ class ExecutionEnvironment:
         data: dict[str, Any] = {}
         with self._lines_lock:
             if text:  # print output: one event a line, as Lambda splits stdout
-                self._lines.append((now, text + (ending.decode() if not marker else "")))
+                self._add(now, text + (ending.decode() if not marker else ""))
             if not marker:
                 return
             try:
                 data = json.loads(record)
-                self._lines.extend((now, message) for message in data["lines"])
+                for message in data["lines"]:
+                    self._add(now, message)
             except (ValueError, KeyError, TypeError):  # the function printed our marker itself
-                self._lines.append((now, _MARK + record + ending.decode()))
+                self._add(now, _MARK + record + ending.decode())
                 return
         if data.get("mark"):
             done = self._marks.pop(data["mark"], None)
             if done is not None:
                 done.set()
+
+    def _add(self, stamp: int, text: str) -> None:
+        self._lines.extend((stamp, piece) for piece in split_event(text))
 
     def take_lines(self) -> list[tuple[int, str]]:
         with self._lines_lock:

@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 
 from sandbox.runtime import workers
-from sandbox.testing import deploy, invoke
+from sandbox.testing import deploy, execution_role, invoke
 
 MODES = ["bwrap", "process"]
 
@@ -242,7 +242,8 @@ def test_go_signal_names():
 
 
 # ---------------------------------------------------------------- reset and stop mid-flight
-def test_reset_answers_every_invocation_in_flight(sb, mode):
+@pytest.mark.parametrize("started", [True, False], ids=["running", "starting"])
+def test_reset_answers_every_invocation_in_flight(sb, mode, started):
     deploy("sleeper", "import time\ndef handler(e, c):\n    time.sleep(30)\n", Timeout=60)
     deploy("slow-init", "import time\ntime.sleep(30)\ndef handler(e, c):\n    pass\n",
            Timeout=60)
@@ -261,7 +262,9 @@ def test_reset_answers_every_invocation_in_flight(sb, mode):
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 10
-    while sum(env["busy"] for env in sb.lambda_runtime.describe_environments()) < 4:
+    # running: each has its processes; starting: some may still wait for a worker
+    while sum(env["busy"] and (bool(env["runtime_pids"]) or not started)
+              for env in sb.lambda_runtime.describe_environments()) < 4:
         assert time.monotonic() < deadline, "the invocations never started"
         time.sleep(0.02)
     pids = _environment_pids(sb)
@@ -306,3 +309,31 @@ def test_the_warm_pool_keeps_under_its_memory_cap(sb):
         time.sleep(0.05)
     assert [env["function"] for env in sb.lambda_runtime.describe_environments()] == ["second"]
     assert json.loads(json.dumps(sb.lambda_runtime.describe_environments()))  # plain data
+
+
+def test_an_invocation_abandoned_by_a_parallel_branch_ends_quietly_at_reset(sb):
+    slow = deploy("slow", "import time\ndef handler(e, c):\n    time.sleep(30)\n", Timeout=60)
+    fail = deploy("fail", "def handler(e, c):\n    raise ValueError('no')\n")
+    branches = [{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": fail,
+                                                  "End": True}}},
+                {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": slow,
+                                                  "End": True}}}]
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True,
+                                                   "Branches": branches}}}
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="par", definition=json.dumps(definition),
+        roleArn=execution_role("par-role", "lambda:InvokeFunction",
+                               service="states.amazonaws.com"))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    deadline = time.monotonic() + 10
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # the failed branch ended the execution; the other branch's invocation still runs
+    assert [env["busy"] for env in sb.lambda_runtime.describe_environments()
+            if env["function"] == "slow"] == [True]
+    started = time.monotonic()
+    sb.reset()  # answers it (ServiceException): no thread of the engine fails loudly
+    assert time.monotonic() - started < 10
+    assert sb.lambda_runtime.describe_environments() == []

@@ -104,13 +104,14 @@ class LambdaRuntime:
             return Result(request_id, json.dumps(error).encode(), "Unhandled", "", version)
         spec = self.spec(fn)
         reserved = self.reserved_concurrency(fn)
-        env = self.pool.acquire(spec, reserved)
+        pool = self.pool  # a reset meanwhile replaces it
+        env = pool.acquire(spec, reserved)
         try:
             invocation = Invocation(request_id, payload or b"{}", invoked_arn or fn.function_arn,
                                     client_context)
             return env.invoke(invocation)
         finally:
-            self.pool.release(env)
+            pool.release(env)
 
     @staticmethod
     def reserved_concurrency(fn: Any) -> int | None:

@@ -560,4 +560,6 @@ class ExecutionEnvironment:
         return {"function": self.spec.name, "version": self.spec.version,
                 "stream": self.stream, "busy": self.busy, "memory_kb": self.peak_kb,
                 "idle_seconds": round(time.monotonic() - self.last_used, 3),
+                "pid": 0, "supervisor_pid": 0, "runtime_pids": [],  # until it has a worker
+                "sandboxed": self.pool.sandboxed, "tmp_mb": self.spec.tmp_mb,
                 **(self.worker.describe() if self.worker is not None else {})}

@@ -86,6 +86,7 @@ class EnvironmentPool:
         self._spares: queue.Queue[workers.Worker | None] = queue.Queue()
         self._spawn_requests: queue.Queue[tuple[int, queue.Queue] | None] = queue.Queue()
         self._closed = threading.Event()
+        self._close_reason = "stopped"
         self._retirer = ThreadPoolExecutor(RETIRE_THREADS, thread_name_prefix="sandbox-retire")
         # One long-lived thread starts every worker: Linux's parent-death signal, which kills a
         # worker when the sandbox's process dies, follows the thread that started it.
@@ -139,7 +140,7 @@ class EnvironmentPool:
             spare = self._wait_for(self._spares)
         if spare is None:
             self._spares.put(None)  # for the next waiter
-            raise EnvironmentAborted("closed")
+            raise EnvironmentAborted(self._close_reason)
         with self._lock:
             keep_one_ready = self._spares.qsize() + self._spawning == 0
         if keep_one_ready:
@@ -152,13 +153,13 @@ class EnvironmentPool:
                 found = answer.get(timeout=0.1)
             except queue.Empty:
                 if self._closed.is_set():
-                    raise EnvironmentAborted("closed") from None
+                    raise EnvironmentAborted(self._close_reason) from None
                 continue
             if isinstance(found, BaseException):
                 raise found
             if found is None:
                 answer.put(None)
-                raise EnvironmentAborted("closed")
+                raise EnvironmentAborted(self._close_reason)
             return found
 
     # ---------------------------------------------------------------- files
@@ -194,8 +195,8 @@ class EnvironmentPool:
         """An idle environment of this function, or a new one, or Throttled."""
         stale: list[ExecutionEnvironment] = []
         with self._lock:
-            if self._closed.is_set():
-                raise Throttled("SandboxStopped")
+            if self._closed.is_set():  # a reset or stop under way
+                raise EnvironmentAborted(self._close_reason)
             busy_here = sum(1 for env in self._environments
                             if env.busy and env.spec.name == spec.name
                             and env.spec.account_id == spec.account_id)
@@ -312,6 +313,7 @@ class EnvironmentPool:
         """Retire every environment and spare; no process or thread is left. Invocations in
         flight end at once with EnvironmentAborted(reason)."""
         with self._lock:
+            self._close_reason = reason
             self._closed.set()
             environments = list(self._environments)
             self._environments.clear()

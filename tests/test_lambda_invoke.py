@@ -62,7 +62,7 @@ def test_dry_run_answers_204_and_runs_nothing(sb):
     response = boto3.client("lambda").invoke(FunctionName="dry", InvocationType="DryRun")
     assert response["StatusCode"] == 204
     assert response["Payload"].read() == b""
-    assert sb.lambda_runtime.pool.environments == []
+    assert sb.lambda_runtime.describe_environments() == []
     groups = boto3.client("logs").describe_log_groups()["logGroups"]
     assert "/aws/lambda/dry" not in [g["logGroupName"] for g in groups]
 
@@ -116,7 +116,7 @@ def _while_busy(sb, name: str, busy: int, lam) -> tuple[list[int], str]:
     for thread in threads:
         thread.start()
     deadline = time.time() + 10
-    while sum(env.busy for env in sb.lambda_runtime.pool.environments) < busy:
+    while sum(env["busy"] for env in sb.lambda_runtime.describe_environments()) < busy:
         assert time.time() < deadline, "the first invocations never started"
         time.sleep(0.01)
     try:

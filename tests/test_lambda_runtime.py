@@ -424,7 +424,7 @@ def test_updating_code_or_configuration_retires_old_environments(sb):
     lam.update_function_code(FunctionName="state", ZipFile=zip_files(
         {"app.py": "def handler(e, c):\n    return 'new code'\n"}))
     assert invoke("state")["Payload"] == "new code"
-    assert len(sb.lambda_runtime.pool.environments) == 1
+    assert len(sb.lambda_runtime.describe_environments()) == 1
 
 
 def test_idle_environments_are_retired(sb):

@@ -113,11 +113,6 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def status_kb(pid: int, field_name: bytes) -> int:
-    """A field of /proc/<pid>/status in kB (VmRSS:, VmHWM:), 0 when the process is gone."""
-    return status_kb_of_file(f"/proc/{pid}/status", field_name)
-
-
 def status_kb_of_file(path: str, field_name: bytes) -> int:
     try:
         with open(path, "rb") as status:
@@ -129,12 +124,20 @@ def status_kb_of_file(path: str, field_name: bytes) -> int:
     return 0
 
 
-def alive(pid: int) -> bool:
+def _rss_and_peak_kb(pid: int) -> tuple[int, int]:
+    """VmRSS and VmHWM of a process in kB, read at once; zeros when it is gone."""
+    rss = hwm = 0
     try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return False
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    hwm = int(line.split()[1])
+                elif line.startswith(b"VmRSS:"):
+                    rss = int(line.split()[1])
+                    break  # VmRSS comes after VmHWM
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss, hwm
 
 
 # Go's names of the signals (syscall.Signal.String(), zerrors_linux_amd64.go): Lambda's platform
@@ -222,8 +225,9 @@ class Worker:
         one of them if that is more (a peak can fall between two looks)."""
         total = peak = 0
         for pid in self.runtime_pids():
-            total += status_kb(pid, b"VmRSS:")
-            peak = max(peak, status_kb(pid, b"VmHWM:"))
+            rss, hwm = _rss_and_peak_kb(pid)
+            total += rss
+            peak = max(peak, hwm)
         return max(total, peak)
 
     def gone(self) -> bool:

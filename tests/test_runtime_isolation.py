@@ -201,6 +201,18 @@ def test_each_environment_has_its_own_tmp_of_the_configured_size(sb):
     assert not os.path.exists("/tmp/mine")  # not the machine's /tmp
 
 
+@pytest.mark.skipif(not workers.bwrap_works(), reason="needs bubblewrap")
+def test_only_tmp_is_writable(sb):
+    # Lambda's file system is read-only but for /tmp
+    sb.lambda_runtime.use_isolation("bwrap")
+    deploy("writer", "import os\n"
+                     "def handler(e, c):\n"
+                     "    path = os.path.join(os.environ['LAMBDA_TASK_ROOT'], 'new.txt')\n"
+                     "    try:\n        open(path, 'w')\n"
+                     "    except OSError as error:\n        return error.errno\n")
+    assert invoke("writer")["Payload"] == 30  # EROFS, "Read-only file system"
+
+
 # ---------------------------------------------------------------- memory and crashes
 def test_memory_counts_every_process_of_the_environment(sb, mode):
     deploy("forker", "import subprocess, sys\n"

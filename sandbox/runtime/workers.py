@@ -41,11 +41,11 @@ def bwrap_works() -> bool:
     with _probe_lock:
         if _bwrap_works is None:
             try:
+                python = [sys.prefix, sys.base_prefix, sys.executable]
                 probe = subprocess.run(
-                    ["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--die-with-parent",
-                     "--as-pid-1", "--proc", "/proc", "--size", str(1 << 20), "--tmpfs", "/tmp",
-                     sys.executable, "-I", "-S", "-c",
-                     "import os, sys; sys.exit(os.getpid() != 1)"],
+                    bwrap_command(1, python) + [
+                        sys.executable, "-I", "-S", "-c",
+                        "import os, sys; sys.exit(os.getpid() != 1)"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, timeout=10)
                 _bwrap_works = probe.returncode == 0
@@ -78,13 +78,14 @@ def _under_tmp(path: str) -> bool:
 
 
 def bwrap_command(tmp_mb: int, visible: list[str]) -> list[str]:
-    """bubblewrap's arguments: the machine's file system, a PID namespace whose PID 1 is the
-    supervisor, a private /tmp of ``tmp_mb`` (and the folders under /tmp a worker must see)."""
-    command = ["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--die-with-parent",
-               "--as-pid-1", "--proc", "/proc", "--size", str(tmp_mb * 1024 * 1024),
-               "--tmpfs", "/tmp"]
+    """bubblewrap's arguments: the machine's file system read-only (Lambda's is, but for /tmp),
+    a PID namespace whose PID 1 is the supervisor, a private writable /tmp of ``tmp_mb``, and the
+    folders under /tmp a worker must see (read-only)."""
+    command = ["bwrap", "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-pid",
+               "--die-with-parent", "--as-pid-1", "--proc", "/proc",
+               "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for path in dict.fromkeys(os.path.realpath(p) for p in visible if _under_tmp(p)):
-        command += ["--bind", path, path]
+        command += ["--ro-bind", path, path]
     return command
 
 

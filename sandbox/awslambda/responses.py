@@ -15,6 +15,8 @@ MAX_ASYNC_REQUEST_BYTES = 1048576  # 1 MB, Event (256 KB before October 2025)
 
 
 INVOCATION_ID = "x-sandbox-invocation-id"  # becomes x-amzn-RequestId, see keep_request_id
+ABORTED = ("The sandbox was {reason} while this invocation ran, so it has no result: its execution "
+           "environment and every process in it were ended. Invoke the function again.")
 
 
 def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
@@ -50,10 +52,6 @@ def _throttled(reason: str) -> tuple[int, dict[str, str], str]:
     # Lambda answers 429 TooManyRequestsException, message "Rate Exceeded."
     return _error(429, "TooManyRequestsException",
                   {"Reason": reason, "Type": "User", "message": "Rate Exceeded."})
-
-
-ABORTED = ("The sandbox was {reason} while this invocation ran, so it has no result: its execution "
-           "environment and every process in it were ended. Invoke the function again.")
 
 
 def _aborted(aborted: EnvironmentAborted) -> tuple[int, dict[str, str], str]:

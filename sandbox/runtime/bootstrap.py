@@ -1,9 +1,10 @@
 """The Python runtime of an execution environment: a Runtime API client, standard library only.
 
-A worker process starts as a *spare*: the interpreter is up, this module is imported, and it waits
-on stdin for one JSON line, its assignment (environment variables, working directory, import path
-and either a Python handler or a custom runtime's ``bootstrap`` to exec). The sandbox keeps one
-spare ready, so a cold start costs what it costs on AWS: importing the learner's module.
+A worker starts as a *spare*: its supervisor (``supervisor.py``) has forked a runtime process that
+has imported this module and waits for one JSON line, its assignment (environment variables,
+working directory, import path and either a Python handler or a custom runtime's ``bootstrap`` to
+exec). The sandbox keeps one spare ready, so a cold start costs what it costs on AWS: importing
+the learner's module.
 
 After assignment it behaves like AWS's ``awslambdaric``: INIT imports the handler's module once,
 then it loops over ``GET /2018-06-01/runtime/invocation/next`` and posts each result to
@@ -19,7 +20,6 @@ import importlib
 import json
 import logging
 import os
-import signal
 import socket
 import sys
 import time
@@ -414,167 +414,11 @@ def serve(client, handler_name):
             client.post_result(request_id, result, content_type)
 
 
-# ---------------------------------------------------------------- the supervisor
-# A spare is a supervisor: a small process between the sandbox and the learner's code. It forks
-# the runtime for each assignment, and when the runtime ends (or the sandbox asks: "kill", end of
-# stdin, SIGTERM) it kills every process the runtime left behind and writes the runtime's wait
-# status on its status pipe. The runtime never sees the sandbox: inside bubblewrap the supervisor
-# is PID 1 of a PID namespace (unkillable from inside; every process in it dies with it); without
-# bubblewrap it is a child subreaper, so orphans come back to it, and no daemon outlives it.
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
+def run(assignment):
+    """Run an assignment (a Python handler, or a custom runtime's bootstrap to exec); the
+    supervisor (supervisor.py) has forked this process for it and passes it on."""
+    import importlib.util  # noqa: F401  (used by _GuardFinder)
 
-
-def _prctl(option, value):
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _children(pid):
-    found = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                found += [int(child) for child in f.read().split()]
-        except (OSError, ValueError):
-            pass
-    return found
-
-
-def _descendants(pid):
-    found, todo = [], _children(pid)
-    while todo:
-        child = todo.pop()
-        found.append(child)
-        todo += _children(child)
-    return found
-
-
-def kill_descendants():
-    """SIGKILL every process below this one, until none is left (reaping them all)."""
-    me = os.getpid()
-    while True:
-        if me == 1:
-            try:
-                os.kill(-1, signal.SIGKILL)  # PID 1 of a namespace: everyone else in it
-            except ProcessLookupError:
-                pass
-        else:
-            for pid in _descendants(me):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        try:
-            os.waitpid(-1, 0)  # orphans of the killed come back to us: look again
-        except ChildProcessError:
-            return
-
-
-class Supervisor:
-    def __init__(self, status_fd):
-        self.status_fd = status_fd
-        self.buffer = b""
-        self.runtime = 0
-
-    def line(self):
-        """The next line the sandbox wrote on stdin; at its end (the sandbox is gone), the end."""
-        while b"\n" not in self.buffer:
-            chunk = os.read(0, 65536)
-            if not chunk:
-                self.end()
-            self.buffer += chunk
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return line
-
-    def end(self, *_):
-        kill_descendants()
-        os._exit(0)
-
-    def run(self):
-        """Serve assignments; returns (in the forked runtime) the assignment to run."""
-        if os.getpid() != 1:
-            _prctl(PR_SET_CHILD_SUBREAPER, 1)
-            _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # the sandbox died: end it all
-        signal.signal(signal.SIGTERM, self.end)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        while True:
-            line = self.line()
-            if not line.startswith(b"{"):
-                continue  # a "kill" for a runtime already gone
-            pid = os.fork()
-            if pid == 0:
-                return self.child(line)
-            self.runtime = pid
-            status = self.watch(pid)
-            kill_descendants()
-            os.write(self.status_fd, b"%d\n" % status)
-
-    def child(self, line):
-        os.close(self.status_fd)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        null = os.open(os.devnull, os.O_RDONLY)  # stdin is the supervisor's
-        os.dup2(null, 0)
-        os.close(null)
-        return json.loads(line)
-
-    def watch(self, pid):
-        """The runtime's wait status, once it ends by itself or is killed on request."""
-        import select
-
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            pidfd = None
-        while True:
-            ready = select.select([0] + ([pidfd] if pidfd is not None else []), [], [],
-                                  1.0 if pidfd is not None else 0.02)[0]
-            status = self.reap(pid)
-            if status is not None:
-                if pidfd is not None:
-                    os.close(pidfd)
-                return status
-            if 0 in ready:
-                while b"\n" not in self.buffer:
-                    chunk = os.read(0, 65536)
-                    if not chunk:
-                        self.end()
-                    self.buffer += chunk
-                line, _, self.buffer = self.buffer.partition(b"\n")
-                if line == b"kill":
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-
-    def reap(self, pid):
-        """Reap what has ended (the runtime's orphans too); the runtime's status if it has."""
-        found = None
-        while True:
-            try:
-                done, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return found
-            if done == 0:
-                return found
-            if done == pid:
-                found = status
-
-
-def main():
-    status_fd = int(sys.argv[sys.argv.index("--status-fd") + 1])
-    assignment = Supervisor(status_fd).run()
-    # From here on: the runtime, in a process of its own.
     os.environ.clear()
     os.environ.update(assignment["env"])
     time.tzset()
@@ -599,9 +443,3 @@ def main():
     sys.meta_path.insert(0, _GuardFinder())
     sys.argv = [assignment["handler"]]
     serve(RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"]), assignment["handler"])
-
-
-if __name__ == "__main__":
-    import importlib.util  # noqa: F401  (used by _GuardFinder)
-
-    main()

@@ -1,8 +1,9 @@
 """Worker processes: a supervisor between the sandbox and the learner's code, in bubblewrap when
 the machine allows it.
 
-A worker starts as a *spare* (``bootstrap.py``'s supervisor: an interpreter that is up and
-waits); an environment gives it an assignment, and the supervisor forks the runtime that runs it.
+A worker starts as a *spare* (``supervisor.py``, and the runtime it has forked, which has
+imported ``bootstrap.py`` and waits); an environment gives it an assignment, which the supervisor
+passes to that runtime.
 When the runtime ends, or the environment asks, the supervisor kills every process the runtime
 left behind and reports the runtime's wait status on a pipe of its own. So a handler can end only
 its own environment: it never sees the sandbox's process (not its PID, not its argv), and what it
@@ -26,8 +27,10 @@ import threading
 from typing import Any
 
 from . import bootstrap as _bootstrap
+from . import supervisor as _supervisor
 
 BOOTSTRAP = os.path.abspath(_bootstrap.__file__)
+SUPERVISOR = os.path.abspath(_supervisor.__file__)
 DEFAULT_TMP_MB = 512  # Lambda's default EphemeralStorage size (512 to 10,240 MB)
 ISOLATION_VARIABLE = "SANDBOX_RUNTIME_ISOLATION"  # "auto" (default), "bwrap" or "process"
 
@@ -176,7 +179,7 @@ class Worker:
         self.log_read, self.log_write = os.pipe()
         self._status_read, status_write = os.pipe()
         os.set_blocking(self._status_read, False)
-        command = [python, "-I", "-S", "-u", BOOTSTRAP, "--status-fd", str(status_write)]
+        command = [python, "-I", "-S", "-u", SUPERVISOR, "--status-fd", str(status_write)]
         if sandboxed:
             command = bwrap_command(tmp_mb, visible) + command
         try:

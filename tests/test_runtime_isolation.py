@@ -133,8 +133,14 @@ def test_what_a_handler_starts_dies_with_its_environment(sb, mode, how):
     assert len(pids) >= 6
     if how == "timeout":
         assert response["Payload"]["errorType"] == "Sandbox.Timedout"
-        [described] = sb.lambda_runtime.describe_environments()  # reset, not retired
-        # a fresh runtime waits for the next invocation; all else of the old one is gone
+        # reset, not retired: a fresh runtime (forked a moment after) waits for the next
+        # invocation, and all else of the old one is gone
+        deadline = time.monotonic() + 5
+        while True:
+            [described] = sb.lambda_runtime.describe_environments()
+            if len(described["runtime_pids"]) == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         assert len(described["runtime_pids"]) == 1
         assert not set(described["runtime_pids"]) & set(pids)
         pids = [pid for pid in pids if pid not in (described["pid"],

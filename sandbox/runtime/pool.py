@@ -77,8 +77,10 @@ class EnvironmentPool:
         self.runtime_packages = runtime_packages(os.path.join(work_dir, "runtime"))
         self._write_logs = write_logs
         self.account_concurrency = account_concurrency
-        self.isolation = workers.isolation(isolation)
-        self.sandboxed = self.isolation == "bwrap"
+        self._isolation = ""
+        self._isolation_ready = threading.Event()
+        if isolation in ("bwrap", "process"):
+            self._decide_isolation(isolation)  # no probe to wait for, or its refusal raised here
         self.idle_seconds = IDLE_SECONDS
         self.memory_cap_kb = warm_pool_cap_kb()
         self._lock = threading.Lock()
@@ -99,6 +101,24 @@ class EnvironmentPool:
         self._spawning = 0  # spawns asked for and not yet done
         self._ask_for_spare()
 
+    # ---------------------------------------------------------------- isolation
+    def _decide_isolation(self, wanted: str | None) -> None:
+        try:
+            self._isolation = workers.isolation(wanted)
+        finally:
+            self._isolation = self._isolation or "process"
+            self._isolation_ready.set()
+
+    @property
+    def isolation(self) -> str:
+        """ "bwrap" or "process" (see workers.isolation)."""
+        self._isolation_ready.wait()
+        return self._isolation
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.isolation == "bwrap"
+
     # ---------------------------------------------------------------- spares
     def _new_worker(self, tmp_mb: int) -> workers.Worker:
         # what a worker must see under /tmp, which bubblewrap replaces by its own
@@ -108,6 +128,9 @@ class EnvironmentPool:
                               visible=visible)
 
     def _spawn_loop(self) -> None:
+        if not self._isolation_ready.is_set():
+            # bubblewrap is probed here, off sandbox.start()'s path (once a process)
+            self._decide_isolation(None)
         while True:
             request = self._spawn_requests.get()
             if request is None or self._closed.is_set():

@@ -11,10 +11,10 @@ pytest_plugins: list[str] = []
 
 
 def _bootstrap_processes() -> list[str]:
+    """This process's workers still running (bubblewrap or the supervisor, its direct child)."""
     out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines()
-            if "sandbox/runtime/bootstrap.py" in line and str(os.getpid()) in line.split()[2:]
-            or ("sandbox/runtime/bootstrap.py" in line and line.split()[1] == str(os.getpid()))]
+            if "sandbox/runtime/supervisor.py" in line and line.split()[1] == str(os.getpid())]
 
 
 @pytest.fixture

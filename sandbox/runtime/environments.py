@@ -2,7 +2,8 @@
 
 The parts live in their own modules: ``api`` (Lambda's Runtime API, served to one environment),
 ``environment`` (one execution environment), ``pool`` (all of them, the spare worker and the
-reaper), ``workers`` (the supervisor process between the sandbox and learner code, bubblewrap),
+reaper), ``workers`` (a worker's processes as the sandbox sees them, bubblewrap), ``supervisor``
+(the process between the sandbox and learner code), ``bootstrap`` (the Python runtime),
 ``reports`` (the platform's REPORT line, error payloads and log tail). This module keeps the
 names other modules import from here.
 """

@@ -33,7 +33,8 @@ def _prctl(option, value):
         pass
 
 
-def _children(pid):
+def children(pid):
+    """The PIDs of a process's children (Linux: /proc/<pid>/task/*/children)."""
     found = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -48,6 +49,15 @@ def _children(pid):
     return found
 
 
+def descendants(pid):
+    found, todo = [], children(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children(child)
+    return found
+
+
 def kill_descendants():
     """SIGKILL every process below this one, until none is left (reaping them all)."""
     me = os.getpid()
@@ -58,10 +68,10 @@ def kill_descendants():
             except ProcessLookupError:
                 pass
         else:
-            todo = _children(me)
+            todo = children(me)
             while todo:
                 pid = todo.pop()
-                todo += _children(pid)
+                todo += children(pid)
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:

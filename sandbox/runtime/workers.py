@@ -28,6 +28,7 @@ from typing import Any
 
 from . import bootstrap as _bootstrap
 from . import supervisor as _supervisor
+from .supervisor import children, descendants
 
 BOOTSTRAP = os.path.abspath(_bootstrap.__file__)
 SUPERVISOR = os.path.abspath(_supervisor.__file__)
@@ -93,30 +94,6 @@ def bwrap_command(tmp_mb: int, visible: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- what Linux tells of a process
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                found += [int(child) for child in f.read().split()]
-        except (OSError, ValueError):
-            pass
-    return found
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], children(pid)
-    while todo:
-        child = todo.pop()
-        found.append(child)
-        todo += children(child)
-    return found
-
-
 def status_kb_of_file(path: str, field_name: bytes) -> int:
     try:
         with open(path, "rb") as status:

@@ -210,6 +210,27 @@ def test_each_environment_has_its_own_tmp_of_the_configured_size(sb):
 
 
 @pytest.mark.skipif(not workers.bwrap_works(), reason="needs bubblewrap")
+def test_a_full_tmp_says_no_space_left(sb):
+    # /tmp holds EphemeralStorage's 512 MB and no more: the next write fails with ENOSPC
+    sb.lambda_runtime.use_isolation("bwrap")
+    deploy("filler", "import os\n"
+                     "def handler(e, c):\n"
+                     "    block, written = b'x' * 2**24, 0\n"
+                     "    try:\n"
+                     "        with open('/tmp/fill', 'wb') as f:\n"
+                     "            while written < 2**30:\n"
+                     "                written += f.write(block)\n"
+                     "                f.flush()\n"
+                     "    except OSError as error:\n"
+                     "        return [error.errno, written // 2**20]\n"
+                     "    finally:\n"
+                     "        os.remove('/tmp/fill')\n", Timeout=30)
+    errno, megabytes = invoke("filler")["Payload"]
+    assert errno == 28  # ENOSPC, "No space left on device"
+    assert 496 <= megabytes <= 512
+
+
+@pytest.mark.skipif(not workers.bwrap_works(), reason="needs bubblewrap")
 def test_only_tmp_is_writable(sb):
     # Lambda's file system is read-only but for /tmp
     sb.lambda_runtime.use_isolation("bwrap")

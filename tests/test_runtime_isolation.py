@@ -363,6 +363,42 @@ def test_the_warm_pool_keeps_under_its_memory_cap(sb):
     assert json.loads(json.dumps(sb.lambda_runtime.describe_environments()))  # plain data
 
 
+STOP_MID_INVOCATION = """
+import threading, time, boto3, sandbox
+from botocore.config import Config
+from sandbox.testing import deploy
+sb = sandbox.start()
+deploy("sleeper", "import time\\ndef handler(e, c):\\n    time.sleep(30)\\n", Timeout=60)
+lam = boto3.client("lambda", config=Config(retries={"total_max_attempts": 1}))
+caught = []
+def call():
+    try:
+        lam.invoke(FunctionName="sleeper")
+    except lam.exceptions.ServiceException as error:
+        caught.append(error.response["Error"]["Message"])
+thread = threading.Thread(target=call)
+thread.start()
+while not any(env["busy"] and env["runtime_pids"]
+              for env in sb.lambda_runtime.describe_environments()):
+    time.sleep(0.02)
+sb.stop()
+thread.join(10)
+print(caught)
+"""
+
+
+def test_stop_answers_an_invocation_in_flight():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run([sys.executable, "-c", STOP_MID_INVOCATION], capture_output=True,
+                         text=True, env=env, timeout=60, check=True).stdout
+    assert out.strip() == str([
+        "The sandbox was stopped while this invocation ran, so it has no result: its execution "
+        "environment and every process in it were ended. Invoke the function again."])
+
+
 def test_an_invocation_abandoned_by_a_parallel_branch_ends_quietly_at_reset(sb):
     slow = deploy("slow", "import time\ndef handler(e, c):\n    time.sleep(30)\n", Timeout=60)
     fail = deploy("fail", "def handler(e, c):\n    raise ValueError('no')\n")

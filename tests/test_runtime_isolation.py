@@ -425,3 +425,19 @@ def test_an_invocation_abandoned_by_a_parallel_branch_ends_quietly_at_reset(sb):
     sb.reset()  # answers it (ServiceException): no thread of the engine fails loudly
     assert time.monotonic() - started < 10
     assert sb.lambda_runtime.describe_environments() == []
+
+
+def test_children_are_found_without_the_kernels_children_files():
+    # some kernels lack /proc/<pid>/task/<tid>/children: the supervisor then reads every stat
+    import subprocess
+
+    from sandbox.runtime import supervisor
+
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert child.pid in supervisor._children_by_scan(os.getpid())
+        assert sorted(supervisor._children_by_scan(os.getpid())) == \
+            sorted(supervisor.children(os.getpid()))
+    finally:
+        child.kill()
+        child.wait()

@@ -33,8 +33,14 @@ def _prctl(option, value):
         pass
 
 
+_HAS_CHILDREN_FILES = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+
+
 def children(pid):
-    """The PIDs of a process's children (Linux: /proc/<pid>/task/*/children)."""
+    """The PIDs of a process's children (Linux: /proc/<pid>/task/*/children, or, on a kernel
+    without those files, every /proc/<pid>/stat's parent)."""
+    if not _HAS_CHILDREN_FILES:
+        return _children_by_scan(pid)
     found = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -45,6 +51,20 @@ def children(pid):
             with open(f"/proc/{pid}/task/{task}/children") as f:
                 found += [int(child) for child in f.read().split()]
         except (OSError, ValueError):
+            pass
+    return found
+
+
+def _children_by_scan(pid):
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                if int(f.read().rsplit(b")", 1)[1].split()[1]) == pid:
+                    found.append(int(name))
+        except (OSError, ValueError, IndexError):
             pass
     return found
 

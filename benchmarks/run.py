@@ -371,6 +371,102 @@ def bench_iam(sb) -> None:
     median_row("a PutItem as an IAM user, IAM enforced, median", on, "not enforced", off, 1.25)
 
 
+def _deploy_and_warm(lam, names: list[str]) -> None:
+    from sandbox.testing import deploy
+
+    for name in names:
+        deploy(name, TRIVIAL)
+        lam.invoke(FunctionName=name, Payload=b"{}")
+
+
+def bench_idle_reap(sb, lam) -> None:
+    """200 idle environments retired by the background reaper while a warm function is invoked:
+    that invoke's latency against the same invoke with nothing to reap."""
+    runtime = sb.admin
+    runtime.configure_pool(memory_cap_mb=1e6)  # all 200 stay warm until the reaper's turn
+    _deploy_and_warm(lam, ["bench-hot"] + [f"bench-idle-{i}" for i in range(200)])
+    hot = lambda: lam.invoke(FunctionName="bench-hot", Payload=b"{}")  # noqa: E731
+    quiet = timed(hot, 200)
+    runtime.configure_pool(idle_seconds=0.5)  # the reaper takes them all on its next look
+    during, started = [], time.perf_counter()
+    while len(runtime.environments()) > 1 and time.perf_counter() - started < 60:
+        during += timed(hot, 5)
+    reaped = time.perf_counter() - started
+    left = len(runtime.environments())
+    ratio = statistics.median(during) / statistics.median(quiet)
+    row("a warm invoke while 200 idle environments are reaped, median",
+        f"{statistics.median(during) * 1000:.2f} ms = {ratio:.2f}x ({len(during)} invokes; "
+        f"all gone {reaped:.1f} s after, the reaper looking every 5 s; {left - 1} left)",
+        f"with nothing to reap {statistics.median(quiet) * 1000:.2f} ms", "<= 2x",
+        ratio <= 2 and left <= 1)
+    sb.reset()
+
+
+def bench_reset(sb, lam) -> None:
+    """sb.reset() with 100 warm environments, against a reset with none."""
+    empty = timed(sb.reset, 3)
+    sb.admin.configure_pool(memory_cap_mb=1e6)
+    _deploy_and_warm(lam, [f"bench-reset-{i}" for i in range(100)])
+    assert len(sb.admin.environments()) == 100
+    started = time.perf_counter()
+    sb.reset()
+    took = time.perf_counter() - started
+    row("reset() with 100 warm environments", f"{took * 1000:.0f} ms = "
+        f"{took / statistics.median(empty):.1f}x", f"a reset with none "
+        f"{statistics.median(empty) * 1000:.0f} ms", "< 1 s", took < 1)
+
+
+def bench_soak(sb, lam) -> None:
+    """10,000 warm invokes: memory growth (this process and every environment) per 1,000,
+    against the growth of storing what those 1,000 invocations log (START, END, REPORT: 3,000
+    CloudWatch Logs events), measured in the same run."""
+    import boto3
+    import psutil
+
+    from sandbox.testing import deploy
+
+    deploy("bench-soak", TRIVIAL)
+    me = psutil.Process()
+
+    def memory() -> int:
+        processes = [me] + me.children(recursive=True)
+        return sum(p.memory_info().rss for p in processes if p.is_running())
+
+    samples = []
+    started = time.perf_counter()
+    for _thousand in range(10):
+        for _ in range(1000):
+            lam.invoke(FunctionName="bench-soak", Payload=b"{}")
+        samples.append(memory())
+    elapsed = time.perf_counter() - started
+    growth = (samples[-1] - samples[0]) / 9  # the first 1,000 warm everything up
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="bench-soak-baseline")
+    logs.create_log_stream(logGroupName="bench-soak-baseline", logStreamName="s")
+    line = _soak_log_lines()
+    before = memory()
+    for _batch in range(9):
+        stamp = int(time.time() * 1000)
+        for chunk in range(0, 3000, 1000):
+            logs.put_log_events(logGroupName="bench-soak-baseline", logStreamName="s",
+                                logEvents=[{"timestamp": stamp, "message": line[i % 3]}
+                                           for i in range(chunk, chunk + 1000)])
+    baseline = (memory() - before) / 9
+    ratio = growth / baseline if baseline > 0 else float("inf")
+    row("soak: 10,000 warm invokes, memory growth per 1,000",
+        f"{growth / 2**20:.2f} MB = {ratio:.2f}x ({samples[0] / 2**20:.0f} to "
+        f"{samples[-1] / 2**20:.0f} MB; {10000 / elapsed:.0f} invokes/s)",
+        f"storing their 3,000 log events {baseline / 2**20:.2f} MB", "<= 1.5x", ratio <= 1.5)
+    sb.reset()
+
+
+def _soak_log_lines() -> list[str]:
+    rid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    return [f"START RequestId: {rid} Version: $LATEST\n", f"END RequestId: {rid}\n",
+            f"REPORT RequestId: {rid}\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: "
+            "128 MB\tMax Memory Used: 19 MB\t\n"]
+
+
 def main() -> int:
     import boto3
 
@@ -390,6 +486,9 @@ def main() -> int:
         bench_api_gateway(lam)
         bench_step_functions(lam)
         bench_iam(sb)
+        bench_reset(sb, lam)
+        bench_idle_reap(sb, lam)
+        bench_soak(sb, lam)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -112,6 +112,23 @@ class Admin:
         """Wait until every queued asynchronous invocation has run and been delivered."""
         return bool(self.call("lambda.wait_idle", {"timeout": timeout}, timeout + 30)["idle"])
 
+    def retire_idle_environments(self, idle_seconds: float) -> int:
+        """Retire every environment idle for ``idle_seconds``; how many."""
+        return int(self.call("lambda.reap", {"idle_seconds": idle_seconds}))
+
+    def use_isolation(self, isolation: str) -> str:
+        """Retire every environment and isolate the next ones so: "bwrap" (a PID namespace and
+        a private /tmp, where bubblewrap works), "process" (a supervisor only) or "auto";
+        until the next reset. The isolation in effect."""
+        return str(self.call("lambda.isolation", {"isolation": isolation}))
+
+    def configure_pool(self, idle_seconds: float | None = None,
+                       memory_cap_mb: float | None = None) -> dict[str, float]:
+        """How long an idle environment is kept, and the warm pool's memory cap, until the next
+        reset; both, as they now are."""
+        return dict(self.call("lambda.pool", {"idle_seconds": idle_seconds,
+                                              "memory_cap_mb": memory_cap_mb}))
+
     def server_log(self) -> str:
         """The server's own log (its errors never reach a notebook cell)."""
         return str(self.call("log")["log"])

@@ -36,3 +36,7 @@ class UnsupportedError(SandboxError):
 
 class ServerError(SandboxError):
     """The sandbox's server could not start, or stopped answering."""
+
+
+class IsolationUnavailableError(SandboxError):
+    """Execution environments were asked for an isolation this machine cannot give."""

@@ -26,7 +26,7 @@ def _leftover_processes() -> list[str]:
             command = " ".join(process.cmdline())
         except psutil.Error:
             continue
-        if "sandbox.server" in command or "sandbox/runtime/bootstrap.py" in command:
+        if "sandbox.server" in command or "sandbox/runtime/" in command:
             leftovers.append(f"{process.pid} {command}")
     return leftovers
 

@@ -9,13 +9,26 @@ import sys
 import textwrap
 import time
 
+import pytest
+
+from sandbox.runtime import workers
+
 SCRIPT = textwrap.dedent("""
-    import sys, sandbox
+    import sys, time, sandbox
     from sandbox.testing import deploy, invoke
     sb = sandbox.start()
-    deploy("sleepy", "import time\\ndef handler(e, c):\\n    time.sleep(e.get('s', 0))\\n")
-    invoke("sleepy")
-    pids = [env["pid"] for env in sb.admin.environments()] + [sb.pid]
+    deploy("sleepy", "import os, subprocess, time\\n"
+                     "def handler(e, c):\\n"
+                     "    if e.get('spawn'):\\n"
+                     "        subprocess.Popen(['sleep', '600'], start_new_session=True)\\n"
+                     "        if os.fork() == 0:\\n"
+                     "            os.setsid()\\n"
+                     "            time.sleep(600)\\n"
+                     "    time.sleep(e.get('s', 0))\\n")
+    invoke("sleepy", {"spawn": True})
+    time.sleep(0.2)
+    pids = [pid for env in sb.admin.environments()
+            for pid in [env["pid"], env["supervisor_pid"], *env["runtime_pids"]]]
     print(" ".join(map(str, pids)), flush=True)
     if sys.argv[1] == "hang":
         invoke("sleepy", {"s": 60})
@@ -30,8 +43,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _workers_after(how: str) -> list[int]:
+def _workers_after(how: str, isolation: str) -> list[int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env[workers.ISOLATION_VARIABLE] = isolation
     process = subprocess.Popen([sys.executable, "-c", SCRIPT, how], stdout=subprocess.PIPE,
                                text=True, env=env)
     pids = [int(pid) for pid in process.stdout.readline().split()]
@@ -47,9 +61,17 @@ def _workers_after(how: str) -> list[int]:
     return [pid for pid in pids if _alive(pid)]
 
 
-def test_workers_end_when_the_process_exits_normally():
-    assert _workers_after("exit") == []
+@pytest.fixture(params=["bwrap", "process"])
+def isolation(request) -> str:
+    if request.param == "bwrap" and not workers.bwrap_works():
+        pytest.skip("bubblewrap cannot make a PID namespace on this machine")
+    return request.param
 
 
-def test_workers_end_when_the_process_is_killed_mid_invocation():
-    assert _workers_after("hang") == []
+# the handler's own children, a new session and a daemon among them, end with it too
+def test_workers_end_when_the_process_exits_normally(isolation):
+    assert _workers_after("exit", isolation) == []
+
+
+def test_workers_end_when_the_process_is_killed_mid_invocation(isolation):
+    assert _workers_after("hang", isolation) == []

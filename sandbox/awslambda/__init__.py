@@ -46,13 +46,14 @@ class LambdaRuntime:
 
         self.async_invoker = AsyncInvoker(self)
 
-    def _new_pool(self) -> EnvironmentPool:
+    def _new_pool(self, isolation: str | None = None) -> EnvironmentPool:
         self._generation += 1
         work_dir = os.path.join(self.sandbox._work_dir, f"lambda-{self._generation}")
         os.makedirs(work_dir, exist_ok=True)
         return EnvironmentPool(endpoint_url=self.sandbox.endpoint_url, work_dir=work_dir,
                                write_logs=write_logs,
-                               account_concurrency=self.sandbox.concurrency_limit)
+                               account_concurrency=self.sandbox.concurrency_limit,
+                               isolation=isolation)
 
     # ---------------------------------------------------------------- building an environment
     def spec(self, fn: Any) -> FunctionSpec:
@@ -70,7 +71,8 @@ class LambdaRuntime:
     # ---------------------------------------------------------------- running code
     def run(self, fn: Any, payload: bytes, *, invoked_arn: str | None = None,
             client_context: str | None = None, request_id: str | None = None) -> Result:
-        """One synchronous invocation; raises Throttled when no environment may start."""
+        """One synchronous invocation; raises Throttled when no environment may start, and
+        EnvironmentAborted when the sandbox is reset or stopped before it ends."""
         request_id = request_id or str(uuid.uuid4())
         version = str(fn.version)
         if fn.run_time not in PYTHON_RUNTIMES + CUSTOM_RUNTIMES or fn.package_type != "Zip":
@@ -82,13 +84,14 @@ class LambdaRuntime:
             return Result(request_id, json.dumps(error).encode(), "Unhandled", "", version)
         spec = self.spec(fn)
         reserved = self.reserved_concurrency(fn)
-        env = self.pool.acquire(spec, reserved)
+        pool = self.pool  # a reset meanwhile replaces it
+        env = pool.acquire(spec, reserved)
         try:
             invocation = Invocation(request_id, payload or b"{}", invoked_arn or fn.function_arn,
                                     client_context)
             return env.invoke(invocation)
         finally:
-            self.pool.release(env)
+            pool.release(env)
 
     @staticmethod
     def reserved_concurrency(fn: Any) -> int | None:
@@ -98,23 +101,48 @@ class LambdaRuntime:
         value = latest.reserved_concurrency
         return None if value is None else int(value)
 
-    def describe_environments(self) -> list[dict[str, Any]]:
-        """Every execution environment, as the admin API shows it to tests and checks."""
-        return [{"function": env.spec.name, "account": env.spec.account_id,
-                 "version": env.spec.version, "stream": env.stream,
-                 "pid": env.worker.process.pid if env.worker is not None else None,
-                 "busy": env.busy, "retired": env.retired}
-                for env in self.pool.environments]
-
     def reset(self) -> None:
+        # the pool goes first: invocations in flight end at once (their callers get a
+        # ServiceException), so the event queue's threads are free to stop
+        self.pool.close("reset")
         self.async_invoker.stop()
-        self.pool.close()
         self.pool = self._new_pool()
         self.async_invoker.restart()
 
     def close(self) -> None:
+        self.pool.close("stopped")
         self.async_invoker.stop()
-        self.pool.close()
+
+    def describe_environments(self) -> list[dict[str, Any]]:
+        """Every execution environment as plain data (function, log stream, busy, memory, the
+        PIDs of its worker, supervisor and runtime processes): for tests and the admin API."""
+        return self.pool.describe_environments()
+
+    def use_isolation(self, isolation: str) -> str:
+        """Retire every environment and isolate the next ones so: "bwrap" (a PID namespace and
+        a private /tmp, where bubblewrap works), "process" (a supervisor process only) or
+        "auto"; until the next reset. Returns the isolation in effect."""
+        self.pool.close("reset")
+        self.pool = self._new_pool(isolation)
+        return self.pool.isolation
+
+    def configure_pool(self, idle_seconds: float | None = None,
+                       memory_cap_mb: float | None = None) -> dict[str, float]:
+        """Change how long an idle environment is kept, and the warm pool's memory cap, until
+        the next reset; returns both."""
+        if idle_seconds is not None:
+            self.pool.idle_seconds = float(idle_seconds)
+        if memory_cap_mb is not None:
+            self.pool.memory_cap_kb = int(memory_cap_mb * 1024)
+        return {"idle_seconds": self.pool.idle_seconds,
+                "memory_cap_mb": self.pool.memory_cap_kb / 1024}
+
+    def retire_idle_environments(self, idle_seconds: float) -> int:
+        """Retire the environments idle for longer than ``idle_seconds`` now (the reaper does it
+        after IDLE_SECONDS); how many were retired."""
+        before = len(self.pool.environments)
+        self.pool.retire_idle(idle_seconds, wait=True)
+        return before - len(self.pool.environments)
 
 
 def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) -> None:

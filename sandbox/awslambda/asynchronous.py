@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import sts
-from ..runtime.environments import Throttled
+from ..runtime.environments import EnvironmentAborted, Throttled
 
 RETRY_DELAYS = (60.0, 120.0)  # seconds before the first and the second retry
 DEFAULT_RETRIES = 2
@@ -130,6 +130,8 @@ class AsyncInvoker:
         try:
             result = self.runtime.run(fn, event.payload, invoked_arn=event.invoked_arn,
                                       request_id=event.request_id)
+        except EnvironmentAborted:
+            return  # the sandbox was reset or stopped: the event goes with everything else
         except Throttled:
             if self.runtime.reserved_concurrency(fn) == 0:
                 # A function that may not run at all sends its events straight to failure.

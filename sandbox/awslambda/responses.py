@@ -8,13 +8,15 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from ..runtime.environments import Throttled
+from ..runtime.environments import EnvironmentAborted, Throttled
 
 MAX_SYNC_REQUEST_BYTES = 6291456  # 6 MB, RequestResponse
 MAX_ASYNC_REQUEST_BYTES = 1048576  # 1 MB, Event (256 KB before October 2025)
 
 
 INVOCATION_ID = "x-sandbox-invocation-id"  # becomes x-amzn-RequestId, see keep_request_id
+ABORTED = ("The sandbox was {reason} while this invocation ran, so it has no result: its execution "
+           "environment and every process in it were ended. Invoke the function again.")
 
 
 def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
@@ -56,6 +58,16 @@ def _throttled(reason: str) -> tuple[int, dict[str, str], str]:
     # Lambda answers 429 TooManyRequestsException, message "Rate Exceeded."
     return _error(429, "TooManyRequestsException",
                   {"Reason": reason, "Type": "User", "message": "Rate Exceeded."})
+
+
+def _aborted(aborted: EnvironmentAborted) -> tuple[int, dict[str, str], str]:
+    # Lambda's answer when the service itself fails: 500 ServiceException
+    return _error(500, "ServiceException",
+                  {"Type": "Service", "Message": ABORTED.format(reason=_reason(aborted))})
+
+
+def _reason(aborted: EnvironmentAborted) -> str:
+    return {"reset": "reset", "stopped": "stopped"}.get(aborted.reason, "reset")
 
 
 def invoke(self: Any) -> tuple[int, dict[str, str], str | bytes]:
@@ -107,6 +119,8 @@ def invoke(self: Any) -> tuple[int, dict[str, str], str | bytes]:
                              client_context=client_context)
     except Throttled as throttled:
         return _throttled(throttled.reason)
+    except EnvironmentAborted as aborted:
+        return _aborted(aborted)
     headers = {INVOCATION_ID: request_id, "X-Amz-Executed-Version": result.executed_version,
                "Content-Type": "application/json"}
     if result.function_error:
@@ -167,6 +181,10 @@ def invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
     except Throttled as throttled:
         error = {"errorType": "TooManyRequestsException", "errorMessage": "Rate Exceeded.",
                  "Reason": throttled.reason}
+        return json.dumps(error), True, ""
+    except EnvironmentAborted as aborted:
+        error = {"errorType": "ServiceException",
+                 "errorMessage": ABORTED.format(reason=_reason(aborted))}
         return json.dumps(error), True, ""
     return result.payload.decode("utf-8", "replace"), result.function_error is not None, result.log
 

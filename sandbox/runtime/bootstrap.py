@@ -1,9 +1,10 @@
 """The Python runtime of an execution environment: a Runtime API client, standard library only.
 
-A worker process starts as a *spare*: the interpreter is up, this module is imported, and it waits
-on stdin for one JSON line, its assignment (environment variables, working directory, import path
-and either a Python handler or a custom runtime's ``bootstrap`` to exec). The sandbox keeps one
-spare ready, so a cold start costs what it costs on AWS: importing the learner's module.
+A worker starts as a *spare*: its supervisor (``supervisor.py``) has forked a runtime process that
+has imported this module and waits for one JSON line, its assignment (environment variables,
+working directory, import path and either a Python handler or a custom runtime's ``bootstrap`` to
+exec). The sandbox keeps one spare ready, so a cold start costs what it costs on AWS: importing
+the learner's module.
 
 After assignment it behaves like AWS's ``awslambdaric``: INIT imports the handler's module once,
 then it loops over ``GET /2018-06-01/runtime/invocation/next`` and posts each result to
@@ -21,7 +22,6 @@ import logging
 import os
 import socket
 import sys
-import threading
 import time
 import traceback
 
@@ -414,40 +414,11 @@ def serve(client, handler_name):
             client.post_result(request_id, result, content_type)
 
 
-# ---------------------------------------------------------------- the spare's life
-def _die_with_parent(parent_pid):
-    """No orphans: this process ends when the sandbox's process ends, however it ends."""
-    try:
-        import ctypes
+def run(assignment):
+    """Run an assignment (a Python handler, or a custom runtime's bootstrap to exec); the
+    supervisor (supervisor.py) has forked this process for it and passes it on."""
+    import importlib.util  # noqa: F401  (used by _GuardFinder)
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL (Linux)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:
-        os._exit(0)
-
-
-def _watch_stdin():
-    # The sandbox holds our stdin open; end of file means it is gone. (os.read, not sys.stdin:
-    # a daemon thread holding stdin's buffer lock would abort the interpreter's exit.)
-    try:
-        while os.read(0, 65536):
-            pass
-    finally:
-        os._exit(0)
-
-
-def main():
-    parent_pid = int(sys.argv[1])
-    _die_with_parent(parent_pid)
-    line = b""
-    while not line.endswith(b"\n"):  # the sandbox writes this one line, then nothing more
-        chunk = os.read(0, 65536)
-        if not chunk:
-            os._exit(0)
-        line += chunk
-    assignment = json.loads(line)
     os.environ.clear()
     os.environ.update(assignment["env"])
     time.tzset()
@@ -468,14 +439,7 @@ def main():
             client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
             client.post_init_error(make_error(message, "Runtime.InvalidEntrypoint", None))
             os._exit(1)
-    threading.Thread(target=_watch_stdin, daemon=True).start()
     sys.path[:0] = assignment["path"]
     sys.meta_path.insert(0, _GuardFinder())
     sys.argv = [assignment["handler"]]
     serve(RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"]), assignment["handler"])
-
-
-if __name__ == "__main__":
-    import importlib.util  # noqa: F401  (used by _GuardFinder)
-
-    main()

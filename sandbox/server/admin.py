@@ -96,9 +96,23 @@ def lambda_retire(service: SandboxService, params: dict[str, Any]) -> None:
 
 
 @operation("lambda.reap")
-def lambda_reap(service: SandboxService, params: dict[str, Any]) -> None:
-    """Retire every environment idle for ``idle_seconds``, as Lambda does after idle minutes."""
-    service.lambda_runtime.pool.retire_idle(idle_seconds=float(params["idle_seconds"]))
+def lambda_reap(service: SandboxService, params: dict[str, Any]) -> int:
+    """Retire every environment idle for ``idle_seconds``, as Lambda does after idle minutes;
+    how many."""
+    return int(service.lambda_runtime.retire_idle_environments(float(params["idle_seconds"])))
+
+
+@operation("lambda.isolation")
+def lambda_isolation(service: SandboxService, params: dict[str, Any]) -> str:
+    """Retire every environment and isolate the next ones so ("bwrap", "process", "auto")."""
+    return str(service.lambda_runtime.use_isolation(str(params["isolation"])))
+
+
+@operation("lambda.pool")
+def lambda_pool(service: SandboxService, params: dict[str, Any]) -> dict[str, float]:
+    """How long an idle environment is kept, and the warm pool's memory cap (until reset)."""
+    return dict(service.lambda_runtime.configure_pool(
+        idle_seconds=params.get("idle_seconds"), memory_cap_mb=params.get("memory_cap_mb")))
 
 
 @operation("lambda.wait_idle")

@@ -33,6 +33,7 @@ from .errors import BadArgumentError, SandboxError, SandboxStoppedError, ServerE
 
 START_TIMEOUT = 60.0  # seconds for a server to answer; a loaded CI machine is slow
 STOP_TIMEOUT = 10.0
+ATTACH_VARIABLES = ("SANDBOX_ENDPOINT", "SANDBOX_TOKEN", "SANDBOX_SERVER_LOG")
 CLIENT_FOLDER_PREFIX = "serverless-sandbox-client-"  # the server removes it if we die first
 NOT_AFTER_STOP = "This sandbox was stopped. Start a new one with sandbox.start()."
 
@@ -257,8 +258,9 @@ class Sandbox:
                    "--concurrency-limit", str(int(concurrency_limit))]
         if not enforce_iam:
             command.append("--no-enforce-iam")
+        # the server sets its own AWS settings; an attach address is for clients, not for it
         env = {name: value for name, value in os.environ.items()
-               if not name.startswith(("AWS_", "SANDBOX_"))}
+               if not name.startswith("AWS_") and name not in ATTACH_VARIABLES}
         env["SANDBOX_SERVER_LOG"] = log_path
         env.setdefault("PYTHONWARNINGS", "ignore")
         with open(log_path, "wb") as log:

@@ -8,8 +8,8 @@ import zipfile
 
 import boto3
 import pytest
-from sandbox.accounts import ACCOUNT_ID, REGION
 
+from sandbox.accounts import ACCOUNT_ID, REGION
 from sandbox.course.magic import BASIC_EXECUTION
 from sandbox.grading.checks import CheckFailed, NotAttempted, find
 from sandbox.testing import check_fails, deploy, role, zip_files

@@ -49,7 +49,8 @@ def test_make_lab_and_binder_install_the_overrides_where_jupyterlab_reads_them()
     assert "cp lab-settings/overrides.json $@" in makefile
     assert re.search(r"^lab: \$\(STAMP\) ", makefile, re.M)  # not the developer tools
     post_build = (ROOT / "postBuild").read_text()
-    assert "sys.prefix" in post_build and "/share/jupyter/lab/settings" in post_build
+    assert "NB_PYTHON_PREFIX" in post_build and "sys.prefix" in post_build
+    assert "/share/jupyter/lab/settings" in post_build
     assert 'cp lab-settings/overrides.json "$settings/overrides.json"' in post_build
     readme = (ROOT / "README.md").read_text()
     assert "urlpath=lab/tree/lessons/00-welcome.ipynb%3Ffile-browser-path%3D%2F" in readme

@@ -60,6 +60,23 @@ def _course_root(start: Path) -> Path:
     return start
 
 
+def workspace(into: str | None) -> int:
+    from .course.workspace import copy_exercises
+
+    root = _course_root(Path.cwd())
+    try:
+        result = copy_exercises(root, Path(into) if into else None)
+    except FileNotFoundError as e:
+        print(f"course workspace: {e}", file=sys.stderr)
+        return 1
+    for path in result.copied:
+        print(f"copied   {path}")
+    for path in result.kept:
+        print(f"kept     {path} (yours: never overwritten)")
+    print("Work on the exercises there; course updates (git pull) will not touch them.")
+    return 0
+
+
 def build(check_only: bool, force: bool) -> int:
     from .grading.authoring import AuthoringError
     from .grading.authoring import build as build_exercises
@@ -194,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     build_parser.add_argument("--force", action="store_true",
                               help="replace exercises that were worked on (keeping a .bak)")
     commands.add_parser("doctor", help="check that the sandbox works on this machine")
+    workspace_parser = commands.add_parser(
+        "workspace", help="copy the exercises you do not have yet into work/, your own folder")
+    workspace_parser.add_argument("--into", default=None,
+                                  help="the folder to copy into (default: work/ in the course)")
     serve_parser = commands.add_parser(
         "serve", help="run a sandbox in this terminal, for the AWS CLI or any SDK")
     serve_parser.add_argument("--port", type=int, default=0,
@@ -208,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.port, args.clock_speed)
     if args.command == "build":
         return build(args.check, args.force)
+    if args.command == "workspace":
+        return workspace(args.into)
     if args.command == "check":
         return check(Path(args.notebook), args.cell_timeout, args.timeout)
     if args.command == "grade":

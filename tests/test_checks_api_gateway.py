@@ -209,6 +209,17 @@ def test_permission_names_the_method_wrong_answers(shop, kwargs, hint):
     _fails("permission_names_the_method", hint)
 
 
+@pytest.mark.parametrize("source_arn", ["{api}/prod/GET/books/*", "{api}/*/GET/books/*"])
+def test_permission_for_the_prod_stage_only_is_narrow_enough(shop, source_arn):
+    rest_api(source_arn=source_arn)
+    find("api_gateway.permission_names_the_method")()
+
+
+def test_permission_for_another_stage_only_does_not_cover_prod(shop):
+    rest_api(source_arn="{api}/test/GET/books/*")
+    _fails("permission_names_the_method", "from the stage prod")
+
+
 @pytest.mark.parametrize("kwargs, hint", [
     ({"route": "POST /book"}, "did you name it 'POST /book'"),
     ({"stage": False}, r"no \$default stage"),

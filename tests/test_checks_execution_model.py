@@ -72,8 +72,8 @@ def orders(sb):
     return sb
 
 
-def _fails(check: str, hint: str, cls=CheckFailed) -> None:
-    check_fails(f"execution_model.{check}", hint, cls)
+def _fails(check: str, hint: str, cls=CheckFailed):
+    return check_fails(f"execution_model.{check}", hint, cls)
 
 
 def test_the_solution_passes_every_check(orders):
@@ -121,6 +121,27 @@ def test_a_placeholder_handler_is_not_attempted(sb):
      "exactly two keys"),
 ])
 def test_counter_wrong_answers(sb, source, hint):
+    deploy_cell("counter", source)
+    _fails("counter_counts_warm_starts", hint)
+
+
+def test_a_forgotten_global_is_pointed_at_not_only_traced(sb):
+    # a plain Python mistake reads like the behavioural hints: what went wrong, where, and what
+    # to try; the traceback stays below it
+    deploy_cell("counter", COUNTER.replace("    global cold_start, invocations\n", ""))
+    failure = _fails("counter_counts_warm_starts", "`global invocations`")
+    assert "UnboundLocalError at line 4 of lambda_function.py" in failure.hint
+    assert "(`invocations += 1`)" in failure.hint
+    assert failure.details.startswith("Traceback from the function:")
+
+
+@pytest.mark.parametrize("source, hint", [
+    ("def lambda_handler(event, context):\n    return {'n': undefined_name}\n",
+     "NameError at line 2"),
+    ("def lambda_handler(event, context):\n    return {'n': event['missing']}\n",
+     "looked up the key 'missing'"),
+])
+def test_other_python_mistakes_get_a_hint(sb, source, hint):
     deploy_cell("counter", source)
     _fails("counter_counts_warm_starts", hint)
 

@@ -19,3 +19,33 @@ def test_doctor_runs_a_function_end_to_end():
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "doctor" in capsys.readouterr().out
+
+
+def test_workspace_copies_each_exercise_once_and_never_overwrites(tmp_path, monkeypatch, capsys):
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "00-welcome.ipynb").write_text("{}")
+    (tmp_path / "exercises" / "01-lambda-anatomy.ipynb").write_text('{"cells": []}')
+    monkeypatch.chdir(tmp_path)
+    assert main(["workspace"]) == 0
+    mine = tmp_path / "work" / "00-welcome.ipynb"
+    assert mine.read_text() == "{}"
+    mine.write_text('{"my": "work"}')
+    (tmp_path / "exercises" / "02-lambda-execution-model.ipynb").write_text("{}")  # an update
+    assert main(["workspace"]) == 0
+    assert mine.read_text() == '{"my": "work"}'
+    assert (tmp_path / "work" / "02-lambda-execution-model.ipynb").exists()
+    out = capsys.readouterr().out
+    assert "kept" in out and "never overwritten" in out
+
+
+def test_workspace_outside_the_course_says_where_to_run_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["workspace"]) == 1
+    assert "run this in the course's folder" in capsys.readouterr().err
+
+
+def test_the_workspace_folder_is_ignored_by_git():
+    from pathlib import Path
+
+    ignored = (Path(__file__).resolve().parent.parent / ".gitignore").read_text().split()
+    assert "work/" in ignored

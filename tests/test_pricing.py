@@ -188,6 +188,29 @@ def test_calculator_follows_its_controls():
     assert repr(box).startswith("Lambda cost calculator")  # not a page of widget reprs
 
 
+def test_calculator_opens_on_the_worked_example_exactly():
+    # the browser can only show a slider's stops: a value between two would be moved to one
+    box = pricing.calculator()
+    *controls, result = box.children
+    by_label = {c.description: c for c in controls}
+    requests, duration = by_label["Requests a month"], by_label["Average duration (ms)"]
+    assert requests.value == 3_000_000 and ("3,000,000", 3_000_000) in requests.options
+    assert duration.value == 1000 and ("1,000", 1000) in duration.options
+    assert "Total" in result.value and "$18.73</pre>" in result.value
+    other = pricing.calculator(requests=1_234_567, duration_ms=27.55)
+    assert ("1,234,567", 1_234_567) in other.children[2].options
+    assert ("27.55", 27.55) in other.children[1].options
+    assert [v for _, v in requests.options] == sorted(v for _, v in requests.options)
+
+
+def test_calculator_controls_line_up():
+    *controls, _ = pricing.calculator().children
+    assert {c.style.description_width for c in controls} == {"170px"}
+    assert len({c.layout.width for c in controls}) == 1
+    buttons = [c for c in controls if hasattr(c.style, "button_width")]
+    assert buttons and all(c.style.button_width == "200px" for c in buttons)
+
+
 def test_pricing_imports_neither_ipywidgets_nor_boto3():
     code = ("import sys, sandbox.course.pricing; "
             "print([m for m in ('ipywidgets', 'boto3', 'IPython') if m in sys.modules])")

@@ -540,7 +540,7 @@ def test_a_state_machine_is_drawn_with_choices_branches_iterations_and_catches(s
 
     drawn = diagram.state_machine(order_machine())
     mermaid = drawn.mermaid()
-    assert mermaid.startswith("flowchart TD\n")
+    assert mermaid.startswith("flowchart LR\n")  # a chain of states reads across, compactly
     for line in ['s0("Charge")', 's1{"Route"}', 's8(["Ship"])', 's9(["Failed"])',
                  'subgraph s3["Refund (Parallel)"]', 'subgraph s3_0["Branch 1"]',
                  'subgraph s3_1["Branch 2"]', 'subgraph s6["Notify (Map)"]',
@@ -549,6 +549,9 @@ def test_a_state_machine_is_drawn_with_choices_branches_iterations_and_catches(s
                  's1 -->|"Default"| s8', "s2 --> s8", "s3 --> s6", "s6 --> s9",
                  "s8 --> finish", "s9 --> finish"]:
         assert line in mermaid, line
+    # the branches in their order: declared so, and linked (invisibly) so the layout keeps it
+    assert mermaid.index('subgraph s3_0["Branch 1"]') < mermaid.index('subgraph s3_1["Branch 2"]')
+    assert "        s3_0 ~~~ s3_1" in mermaid.splitlines()
     assert drawn._repr_markdown_() == f"```mermaid\n{mermaid}\n```"
     bundle = drawn._repr_mimebundle_()
     assert bundle["text/markdown"].startswith("```mermaid") and bundle["text/plain"] == str(
@@ -595,7 +598,22 @@ def test_the_history_is_a_table_of_events_with_their_state_and_simulated_time(fa
     text = table.text().splitlines()
     assert text[0].split() == ["ID", "Type", "Step", "Elapsed", "Details"]
     assert len(text) == len(rows) + 1
-    assert table._repr_html_().startswith("<table><thead><tr><th>ID</th>")
+    html = table._repr_html_()
+    assert html.startswith("<table><thead><tr><th")
+    assert html.count('<td style="text-align: left') == 5 * len(rows)  # not right-aligned
+
+
+def test_the_history_cuts_long_details_with_an_ellipsis(sb):
+    from sandbox.course import diagram
+
+    long_input = {"note": "x" * 500}
+    described = run(machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                            "long"), long_input)
+    rows = diagram.history(described["executionArn"]).rows()
+    started = next(row for row in rows if row[1] == "ExecutionStarted")
+    assert len(started[4]) == diagram.DETAILS_WIDTH and started[4].endswith("…")
+    assert started[4].startswith('input {"note": "xxx')
+    assert diagram._cut("input {}") == "input {}"  # what fits is shown whole
 
 
 def test_a_live_view_follows_an_execution_to_its_end(sb):

@@ -164,8 +164,9 @@ def failures_reach_the_queue() -> None:
     retries = config.get("MaximumRetryAttempts", 2)
     if retries != 0:
         raise CheckFailed(f"a failed event is retried {retries} time(s) before it reaches the "
-                          "queue (2 when MaximumRetryAttempts is not given): a payment must "
-                          "not be charged twice, so set MaximumRetryAttempts=0.", expected=0,
+                          "queue (2 when MaximumRetryAttempts is not given): the task asks "
+                          "Lambda not to try a failed payment again, so set "
+                          "MaximumRetryAttempts=0.", expected=0,
                           found=retries)
     destinations = config.get("DestinationConfig") or {}
     on_failure = (destinations.get("OnFailure") or {}).get("Destination")

@@ -2,7 +2,9 @@
 
 - ``magic``: ``%%lambda``, a notebook cell deployed as a Lambda function;
 - ``diagram``: Step Functions workflows and executions drawn (Mermaid, text elsewhere);
-- ``pricing``: Lambda's bill from the sandbox's REPORT lines, and a calculator.
+- ``pricing``: Lambda's bill from the sandbox's REPORT lines, and a calculator;
+- ``quiz``: predict-then-run questions in the lessons, with immediate feedback;
+- ``lab``: ``make lab``'s JupyterLab launcher; ``workspace``: ``course workspace``.
 
 Each reads the sandbox through boto3 and the client (``sandbox.client``), as a learner could.
 """

@@ -246,7 +246,9 @@ class Diagram:
 
     # ---------------------------------------------------------------- Mermaid
     def mermaid(self) -> str:
-        lines = ["flowchart TD", "    start((Start))", "    finish((End))"]
+        # Left to right: a workflow is a chain of states, and drawn top-down it ran to two
+        # screens in JupyterLab (which scales the drawing to the notebook's width).
+        lines = ["flowchart LR", "    start((Start))", "    finish((End))"]
         lines += self._mermaid_scope(self.graph.root, "    ")
         graph = self.graph
         lines.append(f"    start --> {graph.nodes[graph.root.start].id}"
@@ -283,6 +285,10 @@ class Diagram:
                     lines.append(f'{indent}    subgraph {node.id}_{index}["{child.label}"]')
                     lines += self._mermaid_scope(child, indent + "        ")
                     lines.append(f"{indent}    end")
+                # Unlinked boxes are placed in whatever order the layout settles on, which drew
+                # Branch 2 before Branch 1: invisible links (~~~) keep the branches in order.
+                for index in range(len(node.children) - 1):
+                    lines.append(f"{indent}    {node.id}_{index} ~~~ {node.id}_{index + 1}")
                 lines.append(f"{indent}end")
             elif node.type == "Choice":
                 lines.append(f'{indent}{node.id}{{"{label}"}}')
@@ -360,8 +366,10 @@ class History:
     def _repr_html_(self) -> str:
         import html
 
-        head = "".join(f"<th>{name}</th>" for name in self.COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
+        # JupyterLab right-aligns table cells; events read from the left, like a log
+        left = ' style="text-align: left; vertical-align: top"'
+        head = "".join(f"<th{left}>{name}</th>" for name in self.COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td{left}>{html.escape(cell)}</td>" for cell in row)
                        + "</tr>" for row in self.rows())
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -379,16 +387,25 @@ def _seconds(timestamp: Any, start: Any) -> str:
         f"{int(minutes)}:{seconds:06.3f}")
 
 
+DETAILS_WIDTH = 160  # characters of an event's details the table shows
+
+
 def _details(event: dict) -> str:
     details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
     if details.get("error"):
-        return f"{details['error']}: {details.get('cause', '')}"[:120]
+        return _cut(f"{details['error']}: {details.get('cause', '')}")
     if details.get("resource"):
         return str(details["resource"])
     for key in ("output", "input"):
         if key in details:
-            return f"{key} {details[key]}"[:120]
+            return _cut(f"{key} {details[key]}")
     return ""
+
+
+def _cut(text: str, width: int = DETAILS_WIDTH) -> str:
+    """At most width characters; a longer text ends with an ellipsis, so nothing looks whole
+    that is not (get_execution_history has it all)."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
 def _escape(text: str) -> str:

@@ -406,39 +406,53 @@ def cost_chart(memory_mb: float, duration_ms: float, requests: int, *,
 
 
 # ---------------------------------------------------------------- the calculator
+def _steps(value: float, low: int, high: int) -> list[tuple[str, float]]:
+    """A slider's stops from low to high: 1, 2, 3 and 5 times each power of ten, and value."""
+    stops = {mantissa * 10 ** power for power in range(len(str(high)))
+             for mantissa in (1, 2, 3, 5)}
+    stops = {stop for stop in stops if low <= stop <= high} | {high, value}
+    return [(f"{stop:,.0f}" if float(stop).is_integer() else f"{stop:,}", stop)
+            for stop in sorted(stops)]
+
+
 def calculator(memory_mb: int = 512, duration_ms: float = 1000, requests: int = 3_000_000, *,
                architecture: str = "x86_64", granularity_ms: int = 1,
                free_tier: bool = True) -> Any:
     """An ipywidgets calculator: move a control and the bill and its chart follow."""
     import ipywidgets as widgets  # imported here: `import sandbox` stays light
 
+    # Every control has the same label column and width, so that they line up, and labels
+    # wide enough not to be cut ("1 ms (since Dec 2020)", "Take off the free tier").
     style = {"description_width": "170px"}
-    layout = widgets.Layout(width="560px")
+    layout = widgets.Layout(width="620px")
     controls = {
         "memory_mb": widgets.IntSlider(
             value=memory_mb, min=128, max=10240, step=64, description="Memory (MB)",
             style=style, layout=layout),
-        "duration_ms": widgets.FloatLogSlider(
-            value=duration_ms, base=10, min=0, max=math.log10(900_000), step=0.05,
-            description="Average duration (ms)", readout_format=",.0f", style=style,
-            layout=layout),
-        "requests": widgets.FloatLogSlider(
-            value=requests, base=10, min=3, max=10, step=0.1,
-            description="Requests a month", readout_format=",.0f", style=style, layout=layout),
+        # Steps rather than a log slider: a log slider snaps its exponent in the browser, so
+        # 3,000,000 came back as 3,162,278 and the opening bill differed from the worked
+        # example it follows. These are exact, and the value asked for is always among them.
+        "duration_ms": widgets.SelectionSlider(
+            options=_steps(duration_ms, 1, 900_000), value=duration_ms,
+            description="Average duration (ms)", style=style, layout=layout),
+        "requests": widgets.SelectionSlider(
+            options=_steps(requests, 1_000, 10_000_000_000), value=requests,
+            description="Requests a month", style=style, layout=layout),
         "architecture": widgets.ToggleButtons(
             options=list(ARCHITECTURES), value=architecture, description="Architecture",
-            style=style),
+            style={**style, "button_width": "200px"}, layout=layout),
         "granularity_ms": widgets.ToggleButtons(
             options=[("1 ms (since Dec 2020)", 1), ("100 ms (2014-2020)", 100)],
-            value=granularity_ms, description="Billing increments", style=style),
+            value=granularity_ms, description="Billing increments",
+            style={**style, "button_width": "200px"}, layout=layout),
+        # indent: the box sits under the sliders, its label to its right with room to spare
         "free_tier": widgets.Checkbox(value=free_tier, description="Take off the free tier",
-                                      style=style),
+                                      indent=True, style=style, layout=layout),
     }
     result = widgets.HTML()
 
     def update(*_: Any) -> None:
         values = {name: control.value for name, control in controls.items()}
-        values["requests"] = int(values["requests"])
         bill = monthly_cost(values["requests"], values["memory_mb"], values["duration_ms"],
                             architecture=values["architecture"],
                             granularity_ms=values["granularity_ms"],

@@ -88,11 +88,70 @@ def answered(name: str, event: Any, hints: dict[str, str] | None = None,
                                "'# YOUR CODE HERE' and the raise with your code, then run the "
                                "cell again.")
         trace = "".join(result.error.get("stackTrace") or [])
+        message = str(result.error.get("errorMessage", ""))
+        where = _where(result.error.get("stackTrace") or [])
+        mistake = _python_mistake(result.error_type or "", message)
+        if mistake:
+            # a plain Python mistake: point at it, as behavioural hints do; the traceback
+            # stays below for whoever wants it
+            raise CheckFailed(
+                f"function {name!r} stopped with {result.error_type}{where}: {message}. "
+                f"{mistake}",
+                details=f"Traceback from the function:\n{trace}" if trace else "")
         raise CheckFailed(
             f"function {name!r} raised {result.error_type} when invoked with "
-            f"{json.dumps(event)}: {result.error.get('errorMessage')}",
+            f"{json.dumps(event)}: {message}",
             details=f"Traceback from the function:\n{trace}" if trace else "")
     return result
+
+
+def _where(stack: list) -> str:
+    """' at line N of file.py (`code`)': the last frame of the learner's own code."""
+    import re
+
+    frames = [re.match(r'\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in [^\n]*\n?(?P<code>.*)',
+                       str(frame), re.S) for frame in stack]
+    frames = [f for f in frames if f and "/sandbox/" not in f["file"]]
+    if not frames:
+        return ""
+    last = frames[-1]
+    code = last["code"].strip()
+    return f" at line {last['line']} of {last['file'].rpartition('/')[2]}" + (
+        f" (`{code}`)" if code else "")
+
+
+def _python_mistake(error_type: str, message: str) -> str:
+    """What a Python error usually means in a handler, and what to try; "" for others."""
+    import re
+
+    if error_type == "UnboundLocalError":
+        variable = re.search(r"'([^']+)'", message)
+        name = variable[1] if variable else "the variable"
+        return (f"The function assigns to {name} (with = or +=), which makes {name} a local "
+                f"variable of the function, so the module-level {name} is not used there. To "
+                f"update the module-level variable, declare it first in the function: "
+                f"`global {name}`.")
+    if error_type == "NameError":
+        return ("A name is used that is not defined where the code runs: check its spelling, "
+                "and that it is defined (or imported) in the same cell as the function, since "
+                "the deployed function holds only that cell's code.")
+    if error_type == "KeyError":
+        return (f"The code looked up the key {message} in a dict (the event?) that does not "
+                "have it. Print the event to see its keys, or use .get() where a key may be "
+                "missing.")
+    if error_type in ("TypeError", "AttributeError"):
+        return ("A value is not of the type the code expects at that line (a string for a "
+                "number, None for a dict...): print it, or check what the call before it "
+                "returns.")
+    if error_type in ("Runtime.UserCodeSyntaxError", "SyntaxError", "IndentationError"):
+        return "The function's code does not compile: fix the line named and deploy it again."
+    if error_type == "Runtime.ImportModuleError":
+        return ("Lambda could not load the function's module: a module it imports is missing, "
+                "or the handler's file name does not match the handler setting.")
+    if error_type == "Runtime.HandlerNotFound":
+        return ("Lambda found the module but not the handler function in it: check the name "
+                "of the function against the handler setting (lambda_handler by default).")
+    return ""
 
 
 def expect_equal(found: Any, expected: Any, hint: str) -> None:

@@ -97,19 +97,7 @@ class OffMachineRefused(ConnectionRefusedError):
     """The sandbox's server refused to open a connection to anything but loopback."""
 
 
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names this machine: a loopback address (127.0.0.0/8, ::1), or
-    ``localhost`` and its subdomains. Parsed, not compared by prefix: ``127.0.0.1.nip.io`` and
-    ``localhost.amazonaws.com`` are other machines."""
-    import ipaddress
-
-    name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
+is_loopback_host = bootstrap.is_loopback_host
 
 
 _network_originals: dict[str, object] = {}

@@ -167,3 +167,11 @@ def test_clock_runs_waits_faster(sb):
     assert time.perf_counter() - started < 30  # not the 60 real seconds
     with pytest.raises(ValueError, match="positive"):
         sb.clock.speed = 0
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1.nip.io:4566/", "https://localhost.amazonaws.com/",
+                                 "http://127.attacker.example/"])
+def test_a_host_that_only_starts_like_loopback_is_refused(sb, url):
+    client = boto3.client("s3", endpoint_url=url)
+    with pytest.raises(RealAWSRefused, match="never talks to real AWS"):
+        client.list_buckets()

@@ -44,7 +44,19 @@ _request_id = ""
 
 
 # ---------------------------------------------------------------- safety: never reach real AWS
-LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine: a loopback address (127.0.0.0/8, ::1), or
+    ``localhost`` and its subdomains. Parsed, not compared by prefix: ``127.0.0.1.nip.io`` and
+    ``localhost.amazonaws.com`` are other machines."""
+    import ipaddress
+
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 class RealAWSRefused(ConnectionError):
@@ -62,7 +74,7 @@ def install_guard(botocore_httpsession) -> None:
         from urllib.parse import urlsplit
 
         host = urlsplit(request.url).hostname or ""
-        if not host.startswith(LOOPBACK):
+        if not is_loopback_host(host):
             raise RealAWSRefused(
                 f"The sandbox refused to send a request to {request.url}: it never talks to real "
                 "AWS. Create clients with no endpoint_url (boto3.client('lambda')) after "

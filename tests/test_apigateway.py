@@ -878,6 +878,10 @@ def test_token_authorizer_policy_is_enforced_and_its_context_passed_on(sb):
     assert denied.status_code == 403
     assert denied.json() == {"Message": "User is not authorized to access this resource with "
                                         "an explicit deny"}
+    [refusal] = sb.iam.denials(1)  # decided by IAM's one evaluator, so the trail shows it
+    assert (refusal.principal, refusal.action, refusal.source) == (
+        "user-nope", "execute-api:Invoke", "API Gateway Lambda authorizer")
+    assert refusal.statement.effect == "Deny"
     unauthorized = requests.get(url, headers={"Authorization": "unauthorized"})
     assert unauthorized.status_code == 401
     broken = requests.get(url, headers={"Authorization": "broken"})

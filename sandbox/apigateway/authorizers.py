@@ -311,12 +311,18 @@ def _invoke_authorizer(service: Any, context: Context, authorizer: dict[str, Any
 
 def _enforce(answer: dict[str, Any], arn: str) -> None:
     """The authorizer's policy, evaluated as IAM evaluates an identity policy for
-    ``execute-api:Invoke`` on the method's ARN (conditions and NotAction included)."""
-    from ..iam.policy import Policy, Request, evaluate
+    ``execute-api:Invoke`` on the method's ARN (conditions and NotAction included), by IAM's
+    one evaluator, so that ``sb.iam.denials()`` shows the refusal."""
+    from .. import iam
+    from ..iam.policy import Decision
 
+    enforcer = iam.enforcer()
+    if enforcer is None:
+        return
     principal = str(answer.get("principalId") or "anonymous")
-    decision = evaluate(Request(principal=principal, action="execute-api:Invoke", resource=arn),
-                        (Policy(answer["policyDocument"], "identity", "the authorizer's policy"),))
+    decision: Decision = enforcer.decide_policy(
+        principal, answer["policyDocument"], "the authorizer's policy",
+        action="execute-api:Invoke", resource=arn, source="API Gateway Lambda authorizer")
     if decision.decision == "explicitDeny":
         raise Denied(EXPLICIT_DENY, f"The authorizer's policy denies {arn}")
     if not decision.allowed:

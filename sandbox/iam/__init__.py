@@ -112,6 +112,17 @@ class Enforcer:
                            boundary=principal.boundary, session=principal.session,
                            source=source, operation=operation)
 
+    def decide_policy(self, principal: str, document: dict[str, Any], name: str, *,
+                      action: str, resource: str, source: str) -> Decision:
+        """Evaluate a policy that is not attached to anyone, as IAM evaluates an identity
+        policy (a Lambda authorizer's answer for API Gateway), and record the decision; every
+        request is allowed when IAM is not enforced."""
+        request = Request(principal=principal, action=action, resource=resource)
+        if not self.enforcing:
+            return Decision(True, "allowed", "", None, (), ())
+        return self._judge(request, (Policy(document, "identity", name),), resource=None,
+                           source=source)[0]
+
     def _judge(self, request: Request, identity: tuple[Policy, ...], *, resource: Policy | None,
                source: str, operation: str = "", boundary: Policy | None = None,
                session: tuple[Policy, ...] = ()) -> tuple[Decision, str]:

@@ -30,6 +30,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/course build --check
 	$(PYTEST)
 	$(PYTEST) --nbval lessons --nbval-sanitize-with tests/nbval_sanitize.cfg

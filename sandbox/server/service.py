@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .. import seams
 from ..accounts import ACCOUNT_ID, REGION, Keys, administrator_keys
@@ -21,6 +21,10 @@ from ..clock import Clock
 from .admin import AdminApp
 from .http import HttpServer
 from .router import ADMIN, Router
+
+if TYPE_CHECKING:
+    from ..awslambda import LambdaRuntime
+    from ..iam import Enforcer
 
 # The service extensions: modules of this package, each with install(service) -> an Extension,
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
@@ -102,7 +106,7 @@ class SandboxService:
     def _configure_moto(self) -> None:
         from moto.core.config import default_user_config
 
-        saved = dict(default_user_config["stepfunctions"])
+        saved = default_user_config["stepfunctions"].copy()
         self._restore_moto = lambda: default_user_config["stepfunctions"].update(saved)
         # state machines run for real (moto only pretends, by default)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
@@ -163,14 +167,14 @@ class SandboxService:
 
     # ---------------------------------------------------------------- views
     @property
-    def lambda_runtime(self) -> Any:
+    def lambda_runtime(self) -> LambdaRuntime:
         """The Lambda service's execution environments and event queue."""
-        return self.extensions["awslambda"]
+        return cast("LambdaRuntime", self.extensions["awslambda"])
 
     @property
-    def iam(self) -> Any:
+    def iam(self) -> Enforcer:
         """IAM as the sandbox enforces it."""
-        return self.extensions["iam"]
+        return cast("Enforcer", self.extensions["iam"])
 
     def account_of_admin_key(self, access_key_id: str) -> str | None:
         """Which account's administrator holds this access key, if any."""
@@ -200,6 +204,6 @@ class SandboxService:
 def _forget_boto3_default_session() -> None:
     import sys
 
-    boto3 = sys.modules.get("boto3")
+    boto3: Any = sys.modules.get("boto3")  # untyped: mypy knows no DEFAULT_SESSION
     if boto3 is not None:
         boto3.DEFAULT_SESSION = None

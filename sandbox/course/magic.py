@@ -31,7 +31,7 @@ TRUST_POLICY = {
                    "Action": "sts:AssumeRole"}],
 }
 # What AWS's managed policy AWSLambdaBasicExecutionRole grants: writing the function's logs.
-BASIC_EXECUTION = {
+BASIC_EXECUTION: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}],

@@ -83,7 +83,8 @@ class _App:
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
-def _error(status: int, code: str, message: str, **extra: str) -> tuple[int, list, bytes]:
+def _error(status: int, code: str, message: str,
+           **extra: str) -> tuple[int, list[tuple[str, str]], bytes]:
     from http import HTTPStatus
 
     items = "".join(f"<li>{name}: {value}</li>\n" for name, value in extra.items())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from .. import seams
 from ..accounts import ACCOUNT_ID, REGION, Keys, administrator_keys
 from ..clock import Clock
+from ..errors import ServerError
 from .admin import AdminApp
 from .http import HttpServer
 from .router import ADMIN, Router
@@ -66,7 +67,7 @@ class SandboxService:
         self.extensions: dict[str, Extension] = {}
         self._work_dir = ""
         self._server: HttpServer | None = None
-        self.router: Router | None = None
+        self._router: Router | None = None
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._restore_moto: Any = None
@@ -82,9 +83,9 @@ class SandboxService:
         safety.check_botocore()
         safety.guard_network()
         self._work_dir = tempfile.mkdtemp(prefix="serverless-sandbox-")
-        self.router = Router(DomainDispatcherApplication(create_backend_app))
-        self.router.serve(ADMIN, lambda environ: AdminApp(self, self.token))
-        self._server = HttpServer(self.router, self.port)
+        router = self._router = Router(DomainDispatcherApplication(create_backend_app))
+        router.serve(ADMIN, lambda environ: AdminApp(self, self.token))
+        self._server = HttpServer(router, self.port)
         self.endpoint_url = self._server.url
         config = os.path.join(self._work_dir, "aws-config")
         open(config, "w").close()
@@ -164,6 +165,14 @@ class SandboxService:
     @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
+
+    @property
+    def router(self) -> Router:
+        """Every request's first stop, where extensions take their routes; made by start()."""
+        if self._router is None:
+            raise ServerError("the sandbox service has no router before start(): call start() "
+                              "first; extensions are installed by it")
+        return self._router
 
     # ---------------------------------------------------------------- views
     @property

@@ -156,6 +156,7 @@ def parse(environ: dict[str, Any]) -> Request | None:
         api_id, stage = matched["api"], unquote_plus(matched["stage"])
         raw_path = raw_path.partition("/_user_request_")[2] or "/"
     else:
+        assert host_match is not None  # one of the two matched (above)
         api_id, stage = host_match["api"].lower(), None
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""

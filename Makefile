@@ -40,5 +40,5 @@ bench: $(STAMP)
 
 # Removes the environment, caches and build output; never notebooks.
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -101,13 +101,12 @@ def check(notebook: Path, cell_timeout: float, timeout: float) -> int:
         print(f"course check: {notebook} cannot be checked: {bad}", file=sys.stderr)
         return 2
     canonical_path = _course_root(notebook.resolve().parent) / "exercises" / notebook.name
-    # nbformat's read and write carry no annotations (nbformat 5.11)
-    canonical = (nbformat.read(canonical_path, as_version=4)  # type: ignore[no-untyped-call]
-                 if canonical_path.exists() else submission)
+    canonical = nbformat.read(canonical_path, as_version=4) if canonical_path.exists() \
+        else submission
     prepared, _ = restore_checks(submission, canonical, [])
     with tempfile.TemporaryDirectory(prefix="course-check-") as work:
         copy = Path(work) / notebook.name
-        nbformat.write(prepared, copy)  # type: ignore[no-untyped-call]
+        nbformat.write(prepared, copy)
         print(f"Running {notebook} in a fresh kernel...", flush=True)
         run = run_notebook(copy, cell_timeout=cell_timeout, timeout=timeout)
     results = run.by_id()

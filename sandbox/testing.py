@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .grading.checks import CheckFailed
+    from .server.service import SandboxService
 
 ROLE_NAME = "sandbox-test-role"
 
 
 @contextlib.contextmanager
-def in_process_service(*, enforce_iam: bool = True) -> Iterator[Any]:
+def in_process_service(*, enforce_iam: bool = True) -> Iterator[SandboxService]:
     """The sandbox's server side (``sandbox.server.service.SandboxService``) running in this
     process, with this process's boto3 pointed at it until it stops: for tests of the sandbox's
     own internals (its seams, the requests an extension sees). Course code never needs it: a

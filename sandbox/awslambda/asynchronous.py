@@ -17,10 +17,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import sts
 from ..runtime.environments import Throttled
+
+if TYPE_CHECKING:
+    from . import LambdaRuntime
 
 RETRY_DELAYS = (60.0, 120.0)  # seconds before the first and the second retry
 DEFAULT_RETRIES = 2
@@ -42,7 +45,7 @@ class _Event:
 
 
 class AsyncInvoker:
-    def __init__(self, runtime: Any):
+    def __init__(self, runtime: LambdaRuntime):
         self.runtime = runtime
         self.delivery_failures: list[str] = []
         self._seq = itertools.count()

@@ -34,6 +34,7 @@ from .policy import Decision, Policy, Request, evaluate, message
 from .trail import Denials, Entry, Trail
 
 if TYPE_CHECKING:
+    from ..server.router import WSGIApp
     from ..server.service import SandboxService
 
 LEARNER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/learner"
@@ -172,7 +173,7 @@ class Enforcer:
                               source=source or "request").allowed
 
     # ------------------------------------------------------------------ the server's hook
-    def route(self, environ: dict[str, Any]) -> Any:
+    def route(self, environ: dict[str, Any]) -> WSGIApp | None:
         """Called for each request before moto: None lets it through, else the refusal."""
         if environ.get("PATH_INFO", "").startswith("/moto-api"):
             # moto's own API (reset, dashboard, seeder) would let any client reset the sandbox
@@ -226,7 +227,7 @@ class Enforcer:
                 else SECOND_ACCOUNT_ID)
         return None
 
-    def _unsigned(self, environ: dict[str, Any]) -> Any:
+    def _unsigned(self, environ: dict[str, Any]) -> WSGIApp | None:
         """An unsigned request: the anonymous principal's, for S3 and SQS; refused by every
         other service for its missing signature."""
         if not anonymous.is_api_call(environ):

@@ -289,8 +289,8 @@ def permission_names_the_method() -> None:
                           "account, invoke get-book: give add_permission a SourceArn naming "
                           "bookshop's method.", expected=wanted, found="no SourceArn")
 
-    def allowed(source: str) -> bool:
-        return any(_arn_like(cast(str, arn), prefix + source) for arn in arns)  # None: above
+    def allowed(source: str) -> bool:  # no arn is None: refused above
+        return any(_arn_like(cast(str, arn), prefix + source) for arn in arns)
 
     api_id = api["id"]
     if not (allowed(f"{api_id}/{STAGE}/GET/books/0-00-1")

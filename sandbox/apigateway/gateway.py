@@ -54,6 +54,7 @@ class Request:
     server_port: int
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = field(default_factory=time.time)
+    apigw_id: str | None = None  # an HTTP API's own request id (apigw-requestid), once known
 
     def header(self, name: str) -> str | None:
         """The last value of a header, by case-insensitive name."""

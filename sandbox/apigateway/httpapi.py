@@ -42,7 +42,7 @@ def _error(kind: tuple[int, dict[str, Any]], request: Request) -> Response:
 
 
 def _request_id(request: Request) -> str:
-    return getattr(request, "_apigw_id", None) or request.request_id
+    return request.apigw_id or request.request_id
 
 
 def select_stage(api: Any, request: Request) -> tuple[Any, str] | None:
@@ -176,7 +176,7 @@ def invoke(service: ApiGatewayService, api: Any, request: Request) -> Response:
 
     context = Context(account_id=api.backend.account_id, api_id=api.api_id,
                       region=api.backend.region_name, stage="")
-    request._apigw_id = context.extended_request_id  # type: ignore[attr-defined]
+    request.apigw_id = context.extended_request_id
     selected = select_stage(api, request)
     if selected is None:
         return _error(NOT_FOUND, request)

@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import accesslogs, authorizers, events, integrations, templates
 from .events import Context, MalformedResponse
@@ -141,6 +141,13 @@ def _match(segments: list[tuple[str, str]], parts: list[str]) -> dict[str, str] 
     return params if len(parts) == len(segments) else None
 
 
+class DeploymentRecorder(Protocol):
+    """Where ``create_deployment`` records each new deployment: :class:`Deployments`, or the
+    running service's, found at call time (``configuration.py``)."""
+
+    def record(self, api: Any, deployment_id: str) -> None: ...
+
+
 class Deployments:
     """The snapshots, by (api id, deployment id)."""
 
@@ -166,7 +173,7 @@ class Deployments:
             self._by_id.clear()
 
 
-def create_deployment(original: Any, deployments: Deployments) -> Any:
+def create_deployment(original: Any, deployments: DeploymentRecorder) -> Any:
     """``RestAPI.create_deployment``, taking the snapshot a stage will serve."""
 
     def create(self: Any, name: str, description: str, stage_variables: Any = None) -> Any:

@@ -248,7 +248,7 @@ def receipts_invoke_file_receipt() -> None:
     if not statements:
         raise CheckFailed(NO_PERMISSION_FOR_S3)
     bucket_arn = f"arn:aws:s3:::{RECEIPTS}"
-    account = current().account_id  # type: ignore[union-attr]
+    account = current().account_id  # type: ignore[union-attr]  # running: statements were read
     for statement in statements:
         sources = _condition(statement, "aws:SourceArn")
         if not sources:
@@ -412,6 +412,7 @@ def partner_gets_quotes() -> None:
         raise NotAttempted("price-quote has no function policy yet: add a permission with "
                            "lam.add_permission(..., Principal=SECOND_ACCOUNT_ID).")
     arn = function["FunctionArn"]
+    # running: its statements were read above
     partner = current().iam.session(PARTNER).client("lambda")  # type: ignore[union-attr]
     try:
         response = partner.invoke(FunctionName=arn, Payload=json.dumps({"sku": "dune-pb"}))

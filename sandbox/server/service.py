@@ -41,6 +41,25 @@ class Extension(Protocol):
     def close(self) -> None: ...
 
 
+class ExtensionModule(Protocol):
+    """An extension's module (a name in EXTENSIONS): installs on a service, and uninstalls."""
+
+    def install(self, service: SandboxService, /) -> Extension: ...
+
+    def uninstall(self) -> None: ...
+
+
+if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
+    from .. import apigateway, awslambda, iam, logs, s3, stepfunctions
+
+    _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
+                                                       stepfunctions)
+
+
+def _extension(name: str) -> ExtensionModule:
+    return cast(ExtensionModule, importlib.import_module(f"..{name}", __package__))
+
+
 _current: SandboxService | None = None
 
 
@@ -100,8 +119,7 @@ class SandboxService:
         self._configure_moto()
         _current = self
         for name in EXTENSIONS:
-            module = importlib.import_module(f"..{name}", __package__)
-            self.extensions[name] = module.install(self)
+            self.extensions[name] = _extension(name).install(self)
         seams.apply()  # every patch of moto, declared in sandbox/seams.py
 
     def _configure_moto(self) -> None:
@@ -139,7 +157,7 @@ class SandboxService:
                 self._server.stop()
             seams.restore()
             for name in reversed(list(self.extensions)):
-                importlib.import_module(f"..{name}", __package__).uninstall()
+                _extension(name).uninstall()
             self.extensions.clear()
             from .. import safety
 

@@ -46,6 +46,7 @@ lab: $(STAMP) $(LAB_SETTINGS)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/course build --check
 	$(PYTEST)
 	$(PYTEST) --nbval lessons --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -55,5 +56,5 @@ bench: $(DEV_STAMP)
 
 # Removes the environment, caches and build output; never notebooks.
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -24,7 +24,7 @@ def install(endpoint: str) -> Callable[[], None]:
         import requests  # noqa: F401  (only when the notebook has it)
     except ImportError:
         return lambda: None
-    from requests.adapters import HTTPAdapter
+    from requests.adapters import BaseAdapter, HTTPAdapter
     from requests.sessions import Session
 
     class ExecuteApiAdapter(HTTPAdapter):
@@ -42,16 +42,17 @@ def install(endpoint: str) -> Callable[[], None]:
     adapter = ExecuteApiAdapter()
     original = Session.get_adapter
 
-    def get_adapter(session: Any, url: str) -> Any:
+    def get_adapter(session: Session, url: str) -> BaseAdapter:
         if EXECUTE_API_URL.match(url):
             return adapter
         return original(session, url)
 
-    Session.get_adapter = get_adapter  # type: ignore[method-assign]
+    # on purpose, on the class: every session of this process
+    Session.get_adapter = get_adapter  # type: ignore[method-assign,assignment]
 
     def uninstall() -> None:
         if Session.get_adapter is get_adapter:
-            Session.get_adapter = original  # type: ignore[method-assign]
+            Session.get_adapter = original  # type: ignore[method-assign]  # put back
         adapter.close()
 
     return uninstall

@@ -25,11 +25,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounts import ACCOUNT_ID, REGION, SECOND_ACCOUNT_ID, Keys
 from .clock import DEFAULT_SPEED
 from .errors import BadArgumentError, SandboxError, SandboxStoppedError, ServerError
+
+if TYPE_CHECKING:
+    from .iam.trail import Denials, Entry
 
 START_TIMEOUT = 60.0  # seconds for a server to answer; a loaded CI machine is slow
 STOP_TIMEOUT = 10.0
@@ -178,7 +181,7 @@ class Iam:
     def enforcing(self, on: bool) -> None:
         self._admin.call("iam.enforcing", {"enforcing": bool(on)})
 
-    def decisions(self, *, denied: bool | None = None, principal: str | None = None) -> list[Any]:
+    def decisions(self, *, denied: bool | None = None, principal: str | None = None) -> list[Entry]:
         """Every decision kept, oldest first; ``denied=True`` for the refusals only,
         ``principal`` to keep one caller's (an ARN, or part of one such as a role name)."""
         from .iam.trail import Entry
@@ -186,7 +189,7 @@ class Iam:
         found = self._admin.call("iam.decisions", {"denied": denied, "principal": principal})
         return [Entry.from_dict(entry) for entry in found]
 
-    def denials(self, limit: int = 5, *, principal: str | None = None) -> Any:
+    def denials(self, limit: int = 5, *, principal: str | None = None) -> Denials:
         """The most recent denials, newest first, each with the statement that decided it."""
         from .iam.trail import Denials
 
@@ -453,7 +456,7 @@ def _register_magic() -> None:
 
 
 def _forget_boto3_default_session() -> None:
-    boto3 = sys.modules.get("boto3")
+    boto3: Any = sys.modules.get("boto3")  # untyped: mypy knows no DEFAULT_SESSION
     if boto3 is not None:
         boto3.DEFAULT_SESSION = None
 

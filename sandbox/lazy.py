@@ -38,6 +38,7 @@ class _Finder(importlib.abc.MetaPathFinder):
             exec_module(module)
             _run(name, module)
 
+        # on purpose: this one module's loader patches it once executed
         spec.loader.exec_module = exec_then_patch  # type: ignore[method-assign]
         return spec
 

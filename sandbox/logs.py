@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .server.service import SandboxService
 
 
 class _State:
@@ -32,7 +35,7 @@ def filter_log_events(original: Any) -> Any:
     return filter_log_events
 
 
-def install(sandbox: Any) -> _State:
+def install(sandbox: SandboxService) -> _State:
     return _State()
 
 

@@ -7,10 +7,21 @@ second lock: a client built with another endpoint (or before ``start()``) is ref
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from .accounts import REGION, Keys
 from .errors import UnsafeEnvironmentError
 from .runtime import bootstrap
+
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Callable, Sequence
+
+    from _typeshed import ReadableBuffer
+
+    # what socket.connect and socket.getaddrinfo take and give (typeshed's own, private, names)
+    Address = tuple[Any, ...] | str | ReadableBuffer
+    AddressInfo = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]]
 
 RealAWSRefused = bootstrap.RealAWSRefused
 MIN_BOTOCORE = (1, 31)  # the first botocore to honour AWS_ENDPOINT_URL for every service
@@ -100,7 +111,7 @@ class OffMachineRefused(ConnectionRefusedError):
 is_loopback_host = bootstrap.is_loopback_host
 
 
-_network_originals: dict[str, object] = {}
+_network_originals: dict[str, Callable[..., Any]] = {}
 
 
 def guard_network() -> None:
@@ -122,32 +133,35 @@ def guard_network() -> None:
             "loopback. Endpoints the sandbox calls (SNS HTTP subscriptions, API destinations) "
             "must be on this machine, http://127.0.0.1:<port>/...")
 
-    def allowed(sock: socket.socket, address: object) -> bool:
+    def allowed(sock: socket.socket, address: Address) -> bool:
         if sock.family not in (socket.AF_INET, socket.AF_INET6):
             return True  # a Unix socket is this machine's
         host = address[0] if isinstance(address, tuple) else str(address)
         return is_loopback_host(str(host))
 
-    def guarded_connect(self: socket.socket, address: object) -> None:
+    def guarded_connect(self: socket.socket, address: Address) -> None:
         if not allowed(self, address):
             refuse(address)
         connect(self, address)
 
-    def guarded_connect_ex(self: socket.socket, address: object) -> int:
+    def guarded_connect_ex(self: socket.socket, address: Address) -> int:
         if not allowed(self, address):
             refuse(address)
         return connect_ex(self, address)
 
-    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+    def guarded_getaddrinfo(host: bytes | str | None, port: bytes | str | int | None,
+                            *args: int, **kwargs: int) -> AddressInfo:
         if host is not None:
             name = host.decode() if isinstance(host, bytes) else str(host)
             if not is_loopback_host(name):
                 raise socket.gaierror(socket.EAI_NONAME, f"the sandbox's server resolves only "
                                       f"loopback names, not {name!r}")
-        return getaddrinfo(host, *args, **kwargs)
+        return getaddrinfo(host, port, *args, **kwargs)
 
-    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+    # Patched on purpose, on the class: every socket of this process is guarded. typeshed
+    # declares these on the private _socket.socket, with per-platform literal families.
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = guarded_getaddrinfo  # type: ignore[assignment]
 
 
@@ -156,7 +170,8 @@ def unguard_network() -> None:
 
     if not _network_originals:
         return
+    # the originals, put back where guard_network patched them
     socket.socket.connect = _network_originals["connect"]  # type: ignore[method-assign]
     socket.socket.connect_ex = _network_originals["connect_ex"]  # type: ignore[method-assign]
-    socket.getaddrinfo = _network_originals["getaddrinfo"]  # type: ignore[assignment]
+    socket.getaddrinfo = _network_originals["getaddrinfo"]
     _network_originals.clear()

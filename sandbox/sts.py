@@ -36,8 +36,10 @@ def credentials(role_arn: str, session_name: str, *, region: str) -> dict[str, s
                 found["AccessKeyId"]) is not None:
             return found
         session = backend.assume_role(
-            region_name=region, role_session_name=session_name, role_arn=role_arn, policy=None,
-            duration=DURATION_SECONDS, external_id=None)
+            region_name=region, role_session_name=session_name, role_arn=role_arn,
+            policy=None,  # type: ignore[arg-type]  # moto's signature says str; None is no policy
+            duration=DURATION_SECONDS,
+            external_id=None)  # type: ignore[arg-type]  # moto's says str; it is optional
         found = {"AccessKeyId": session.access_key_id,
                  "SecretAccessKey": session.secret_access_key,
                  "SessionToken": session.session_token}

@@ -14,14 +14,18 @@ import contextlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .grading.checks import CheckFailed
+    from .server.service import SandboxService
 
 ROLE_NAME = "sandbox-test-role"
 
 
 @contextlib.contextmanager
-def in_process_service(*, enforce_iam: bool = True) -> Iterator[Any]:
+def in_process_service(*, enforce_iam: bool = True) -> Iterator[SandboxService]:
     """The sandbox's server side (``sandbox.server.service.SandboxService``) running in this
     process, with this process's boto3 pointed at it until it stops: for tests of the sandbox's
     own internals (its seams, the requests an extension sees). Course code never needs it: a
@@ -39,7 +43,7 @@ def in_process_service(*, enforce_iam: bool = True) -> Iterator[Any]:
         service.stop()
 
 
-def zip_files(files: dict[str, str | bytes], mode: int = 0o644) -> bytes:
+def zip_files(files: Mapping[str, str | bytes], mode: int = 0o644) -> bytes:
     """A deployment package: a zip of ``{name: content}``; ``bootstrap`` is made executable."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -58,7 +62,7 @@ def role(name: str, *statements: dict[str, Any], service: str = "lambda.amazonaw
 
     iam = boto3.client("iam")
     try:
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        arn: str = iam.get_role(RoleName=name)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
@@ -86,7 +90,7 @@ def execution_role(name: str = ROLE_NAME, *actions: str,
     return arn
 
 
-def deploy(name: str, source: str | dict[str, str | bytes], *,
+def deploy(name: str, source: str | Mapping[str, str | bytes], *,
            handler: str = "app.handler", runtime: str = "python3.12", **config: Any) -> str:
     """Create a function from source code (``app.py``) or a dict of files; its ARN."""
     import boto3
@@ -95,7 +99,8 @@ def deploy(name: str, source: str | dict[str, str | bytes], *,
     response = boto3.client("lambda").create_function(
         FunctionName=name, Runtime=runtime, Role=config.pop("Role", None) or execution_role(),
         Handler=handler, Code={"ZipFile": zip_files(files)}, **config)
-    return response["FunctionArn"]
+    arn: str = response["FunctionArn"]
+    return arn
 
 
 def deploy_cell(name: str, source: str, **config: Any) -> str:
@@ -105,7 +110,7 @@ def deploy_cell(name: str, source: str, **config: Any) -> str:
                   handler="lambda_function.lambda_handler", **config)
 
 
-def check_fails(name: str, hint: str, kind: type | None = None) -> Any:
+def check_fails(name: str, hint: str, kind: type[CheckFailed] | None = None) -> CheckFailed:
     """Assert that the check ``name`` fails (as ``kind``, CheckFailed by default) with a hint
     matching the regular expression ``hint``; the failure."""
     import re
@@ -128,7 +133,7 @@ def invoke(name: str, event: Any = None, **kwargs: Any) -> dict[str, Any]:
     import boto3
 
     kwargs.setdefault("LogType", "Tail")
-    response = boto3.client("lambda").invoke(
+    response: dict[str, Any] = boto3.client("lambda").invoke(
         FunctionName=name, Payload=json.dumps({} if event is None else event).encode(), **kwargs)
     raw = response["Payload"].read()
     try:

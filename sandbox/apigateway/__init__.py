@@ -21,10 +21,15 @@ reaches the same API (``sandbox/aws_urls.py``).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import authorizers, gateway, httpapi, rest, usage
 from .gateway import Request, Response
+
+if TYPE_CHECKING:
+    from ..awslambda import LambdaRuntime
+    from ..server.router import WSGIApp
+    from ..server.service import SandboxService
 
 _service: ApiGatewayService | None = None
 
@@ -32,7 +37,7 @@ _service: ApiGatewayService | None = None
 class ApiGatewayService:
     """The sandbox's API Gateway: the invoke endpoint in front of moto."""
 
-    def __init__(self, sandbox: Any):
+    def __init__(self, sandbox: SandboxService):
         self.sandbox = sandbox
         self.deployments = rest.Deployments()
         self.usage_plans = usage.UsagePlans()
@@ -42,15 +47,15 @@ class ApiGatewayService:
         sandbox.router.serve(API_GATEWAY, self.route)
 
     @property
-    def lambda_runtime(self) -> Any:
-        return self.sandbox.extensions["awslambda"]
+    def lambda_runtime(self) -> LambdaRuntime:
+        return self.sandbox.lambda_runtime
 
     @staticmethod
     def encode(event: dict[str, Any]) -> bytes:
         return json.dumps(event, separators=(",", ":")).encode("utf-8")
 
     # ------------------------------------------------------------------ the invoke endpoint
-    def route(self, environ: dict[str, Any]) -> Any:
+    def route(self, environ: dict[str, Any]) -> WSGIApp | None:
         request = gateway.parse(environ)
         if request is None:
             return None
@@ -100,7 +105,7 @@ def _split_stage(raw_path: str) -> tuple[str, str]:
     return unquote(stage), "/" + rest_of_path
 
 
-def install(sandbox: Any) -> ApiGatewayService:
+def install(sandbox: SandboxService) -> ApiGatewayService:
     """The running API Gateway service; moto's modules are hooked by the rows of
     ``sandbox.seams`` when moto first imports them (``moto.apigateway.models`` takes more than
     a second to import, which ``sandbox.start()`` should not pay for a service nobody uses)."""

@@ -16,12 +16,17 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnsupportedError
 from . import events, integrations
 from .events import Context
 from .gateway import Request
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySetSerialization
+
+    from . import ApiGatewayService
 
 UNAUTHORIZED = (401, {"message": "Unauthorized"}, "UnauthorizedException", True,
                 "UNAUTHORIZED")
@@ -75,7 +80,8 @@ def method_arn(context: Context, request: Request) -> str:
             f"{context.stage}/{request.method}{path}")
 
 
-def authorize(service: Any, request: Request, context: Context, method: dict[str, Any],
+def authorize(service: ApiGatewayService, request: Request, context: Context,
+              method: dict[str, Any],
               authorizers: dict[str, dict[str, Any]], path_parameters: dict[str, str],
               stage_variables: dict[str, str]) -> None:
     """Raise Denied unless the method's authorization lets the request through; fills
@@ -161,7 +167,7 @@ def _signed_caller(request: Request, context: Context, arn: str) -> Any:
     principal = iam.principal_of_key(key)
     if principal is None:
         raise _Refused("The access key is unknown", unknown_key=True)
-    decision = enforcer.authorize(principal, iam.Access("execute-api:Invoke", arn, {}),
+    decision = enforcer.authorize(principal, iam.actions.Access("execute-api:Invoke", arn, {}),
                                   region=context.region, operation="Invoke")
     if not decision.allowed:
         raise _Refused(f"{principal.arn} may not execute-api:Invoke {arn}",
@@ -202,7 +208,7 @@ def _identity_values(request: Request, sources: str, stage_variables: dict[str, 
     return values
 
 
-def _lambda_authorizer(service: Any, request: Request, context: Context,
+def _lambda_authorizer(service: ApiGatewayService, request: Request, context: Context,
                        authorizer: dict[str, Any], path_parameters: dict[str, str],
                        stage_variables: dict[str, str]) -> None:
     """A REST API Lambda authorizer, TOKEN or REQUEST: its identity, its (cached) answer, the
@@ -249,8 +255,8 @@ def _request_event(request: Request, context: Context, arn: str,
     return event
 
 
-def _cached_answer(service: Any, context: Context, authorizer_id: str, identity: list[str],
-                   ttl: int, ask: Callable[[], Any]) -> Any:
+def _cached_answer(service: ApiGatewayService, context: Context, authorizer_id: str,
+                   identity: list[str], ttl: int, ask: Callable[[], Any]) -> Any:
     """The authorizer's answer for this identity: cached for ``ttl`` seconds per API,
     authorizer and identity values, and never cached when there are no identity sources."""
     key = (context.api_id, authorizer_id, tuple(identity))
@@ -272,8 +278,8 @@ def _rest_authorizer_context(answer: dict[str, Any], started: float) -> dict[str
     }
 
 
-def _call(service: Any, context: Context, authorizer: dict[str, Any], event: dict[str, Any],
-          stage_variables: dict[str, str]) -> dict[str, Any]:
+def _call(service: ApiGatewayService, context: Context, authorizer: dict[str, Any],
+          event: dict[str, Any], stage_variables: dict[str, str]) -> dict[str, Any]:
     answer = _invoke_authorizer(service, context, authorizer, event, stage_variables)
     if not isinstance(answer, dict) or not isinstance(answer.get("policyDocument"), dict):
         raise Denied(CONFIGURATION_ERROR,
@@ -281,7 +287,7 @@ def _call(service: Any, context: Context, authorizer: dict[str, Any], event: dic
     return answer
 
 
-def _invoke_authorizer(service: Any, context: Context, authorizer: dict[str, Any],
+def _invoke_authorizer(service: ApiGatewayService, context: Context, authorizer: dict[str, Any],
                        event: dict[str, Any], stage_variables: dict[str, str]) -> Any:
     """Run the authorizer function; its answer, or Denied (401 for "Unauthorized")."""
     try:
@@ -333,7 +339,7 @@ def _enforce(answer: dict[str, Any], arn: str) -> None:
 JWT_UNAUTHORIZED = (401, {"message": "Unauthorized"})
 JWT_FORBIDDEN = (403, {"message": "Forbidden"})
 COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/[\w-]+$")
-_jwks_cache: dict[str, Any] = {}
+_jwks_cache: dict[str, KeySetSerialization] = {}
 _jwks_lock = threading.Lock()
 
 
@@ -409,7 +415,7 @@ def _claim_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _jwks(issuer: str) -> dict[str, Any]:
+def _jwks(issuer: str) -> KeySetSerialization:
     """The issuer's signing keys: moto's for its Cognito user pools, else fetched from the
     issuer's OpenID configuration, which must be on this machine (the sandbox has no network)."""
     with _jwks_lock:
@@ -420,7 +426,7 @@ def _jwks(issuer: str) -> dict[str, Any]:
         from importlib.resources import files
 
         resource = files("moto.cognitoidp").joinpath("resources/jwks-public.json.gz")
-        keys = json.loads(gzip.decompress(resource.read_bytes()))
+        keys: KeySetSerialization = json.loads(gzip.decompress(resource.read_bytes()))
     else:
         from urllib.parse import urlsplit
 
@@ -455,7 +461,8 @@ HTTP_FORBIDDEN = (403, {"message": "Forbidden"})
 HTTP_SERVER_ERROR = (500, {"message": "Internal Server Error"})
 
 
-def http_lambda_authorize(service: Any, authorizer: Any, request: Request, context: Context,
+def http_lambda_authorize(service: ApiGatewayService, authorizer: Any, request: Request,
+                          context: Context,
                           route_arn: str, raw_path: str, path_parameters: dict[str, str],
                           stage_variables: dict[str, str]) -> dict[str, Any]:
     """An HTTP API Lambda authorizer (payload 2.0 or 1.0; simple or IAM policy answers); the
@@ -524,8 +531,8 @@ def _http_event_v2(request: Request, context: Context, route_arn: str, raw_path:
             **{k: v for k, v in proxy.items() if k not in ("version", "body", "isBase64Encoded")}}
 
 
-def _http_invoke(service: Any, context: Context, authorizer: Any, event: dict[str, Any],
-                 stage_variables: dict[str, str]) -> Any:
+def _http_invoke(service: ApiGatewayService, context: Context, authorizer: Any,
+                 event: dict[str, Any], stage_variables: dict[str, str]) -> Any:
     """The authorizer function's answer; a failed call is 401 when the function said
     "Unauthorized", else 500."""
     settings = {"id": authorizer.id, "authorizerUri": authorizer.authorizer_uri,

@@ -31,7 +31,7 @@ def create_deployment(original: Any) -> Any:
     """Wrap ``RestAPI.create_deployment``: the stage's snapshot is taken (``rest.py``)."""
     from . import rest
 
-    return rest.create_deployment(original, _RunningDeployments())  # type: ignore[arg-type]
+    return rest.create_deployment(original, _RunningDeployments())
 
 
 def create_rest_api(original: Any) -> Any:

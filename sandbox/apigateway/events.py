@@ -314,13 +314,13 @@ def response_v2(payload: bytes) -> ProxyResponse:
         headers.append((name, _header_value(value)))
     for cookie in answer.get("cookies") or []:
         headers.append(("Set-Cookie", str(cookie)))
-    body = answer.get("body")
-    if body is not None and not isinstance(body, str):
+    answered = answer.get("body")
+    if answered is not None and not isinstance(answered, str):
         raise MalformedResponse("body must be a string")
-    data = (body or "").encode("utf-8")
-    if answer.get("isBase64Encoded") is True and body:
+    data = (answered or "").encode("utf-8")
+    if answer.get("isBase64Encoded") is True and answered:
         try:
-            data = base64.b64decode(body, validate=True)
+            data = base64.b64decode(answered, validate=True)
         except (binascii.Error, ValueError) as error:
             raise MalformedResponse("body is not valid base64") from error
     if not any(k.lower() == "content-type" for k, _ in headers):

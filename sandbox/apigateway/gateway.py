@@ -54,6 +54,7 @@ class Request:
     server_port: int
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = field(default_factory=time.time)
+    apigw_id: str | None = None  # an HTTP API's own request id (apigw-requestid), once known
 
     def header(self, name: str) -> str | None:
         """The last value of a header, by case-insensitive name."""
@@ -156,6 +157,7 @@ def parse(environ: dict[str, Any]) -> Request | None:
         api_id, stage = matched["api"], unquote_plus(matched["stage"])
         raw_path = raw_path.partition("/_user_request_")[2] or "/"
     else:
+        assert host_match is not None  # one of the two matched (above)
         api_id, stage = host_match["api"].lower(), None
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""

@@ -6,12 +6,15 @@ now, as a stage with automatic deployment does (the usual ``$default`` stage).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from . import authorizers, events, integrations
 from .events import Context, MalformedResponse
 from .gateway import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from . import ApiGatewayService
 
 NOT_FOUND = (404, {"message": "Not Found"})
 INTERNAL_SERVER_ERROR = (500, {"message": "Internal Server Error"})
@@ -39,7 +42,7 @@ def _error(kind: tuple[int, dict[str, Any]], request: Request) -> Response:
 
 
 def _request_id(request: Request) -> str:
-    return getattr(request, "_apigw_id", None) or request.request_id
+    return request.apigw_id or request.request_id
 
 
 def select_stage(api: Any, request: Request) -> tuple[Any, str] | None:
@@ -56,9 +59,8 @@ def select_stage(api: Any, request: Request) -> tuple[Any, str] | None:
     return (default, request.raw_path) if default is not None else None
 
 
-def _route_rank(route_key: str) -> tuple[int, ...] | None:
-    if route_key == "$default":
-        return None
+def _route_rank(route_key: str) -> tuple[int, ...]:
+    """Lower ranks first; ``$default`` is not ranked (match_route takes it last)."""
     method, _, path = route_key.partition(" ")
     parts = [p for p in path.strip("/").split("/") if p]
     greedy = any(p.endswith("+}") for p in parts)
@@ -70,7 +72,7 @@ def match_route(api: Any, method: str, path: str) -> tuple[Any, dict[str, str]] 
     """The route for a request, by AWS's priorities: a full match, then a greedy path
     variable, then ``$default``. Static path parts beat variables; a method beats ANY."""
     parts = path.strip("/").split("/") if path.strip("/") else []
-    best = None
+    best: tuple[tuple[int, ...], Any, dict[str, str]] | None = None
     default = None
     for route in list(api.routes.values()):
         if route.route_key == "$default":
@@ -167,14 +169,14 @@ def _with_cors(cors: dict[str, Any] | None, request: Request, response: Response
 
 
 # ---------------------------------------------------------------------------------- invoking
-def invoke(service: Any, api: Any, request: Request) -> Response:
+def invoke(service: ApiGatewayService, api: Any, request: Request) -> Response:
     """Serve one request to an HTTP API, and write its access log line."""
     from . import accesslogs
     from .rest import access_log_values
 
     context = Context(account_id=api.backend.account_id, api_id=api.api_id,
                       region=api.backend.region_name, stage="")
-    request._apigw_id = context.extended_request_id  # type: ignore[attr-defined]
+    request.apigw_id = context.extended_request_id
     selected = select_stage(api, request)
     if selected is None:
         return _error(NOT_FOUND, request)
@@ -189,7 +191,7 @@ def invoke(service: Any, api: Any, request: Request) -> Response:
     return response
 
 
-def _invoke(service: Any, api: Any, request: Request, context: Context, stage: Any,
+def _invoke(service: ApiGatewayService, api: Any, request: Request, context: Context, stage: Any,
             path: str) -> Response:
     context.stage = stage.name
     raw_path = path if stage.name == "$default" else f"/{stage.name}{path}"
@@ -259,8 +261,8 @@ def source_arn(context: Context, method: str, route_key: str) -> str:
     return f"{prefix}/{context.stage}/{method}{route_key.partition(' ')[2]}"
 
 
-def _integrate(service: Any, request: Request, context: Context, route: Any, integration: Any,
-               raw_path: str, path_parameters: dict[str, str],
+def _integrate(service: ApiGatewayService, request: Request, context: Context, route: Any,
+               integration: Any, raw_path: str, path_parameters: dict[str, str],
                stage_variables: dict[str, str]) -> Response:
     kind = (integration.integration_type or "").upper()
     limit = integrations.timeout_for(integrations.HTTP_API_TIMEOUT_SECONDS,
@@ -307,11 +309,11 @@ def _integrate(service: Any, request: Request, context: Context, route: Any, int
             url += ("&" if "?" in url else "?") + request.raw_query
         headers = [(k, v) for k, v in request.headers if k.lower() != "host"]
         method = integration.integration_method or "ANY"
-        answer = integrations.call_http(request.method if method == "ANY" else method, url,
-                                        headers, request.body, limit)
-        return Response(answer.status,
-                        [*answer.headers, ("apigw-requestid", context.extended_request_id)],
-                        answer.body)
+        forwarded = integrations.call_http(request.method if method == "ANY" else method, url,
+                                           headers, request.body, limit)
+        return Response(forwarded.status,
+                        [*forwarded.headers, ("apigw-requestid", context.extended_request_id)],
+                        forwarded.body)
     raise integrations.IntegrationFailure(
         "configuration", f"The sandbox does not run {kind or 'this'} integrations for HTTP "
                          "APIs; use AWS_PROXY (Lambda) or HTTP_PROXY.")

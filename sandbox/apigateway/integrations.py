@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..awslambda import LambdaRuntime
 
 # Integration timeouts: REST APIs allow 50 ms to 29 s, HTTP APIs at most 30 s. Module constants,
 # so that a test may lower them.
@@ -94,7 +97,7 @@ def _api_wildcard(source_arn: str) -> str:
     return source_arn.split("/", 1)[0] + "/*"
 
 
-def invoke_function(runtime: Any, target: LambdaTarget, payload: bytes,
+def invoke_function(runtime: LambdaRuntime, target: LambdaTarget, payload: bytes,
                     limit_seconds: float) -> bytes:
     """Run the function synchronously; its answer, or IntegrationFailure ("function" when it
     failed, "timeout" when it took longer than ``limit_seconds``: the function goes on running,
@@ -126,7 +129,8 @@ def invoke_function(runtime: Any, target: LambdaTarget, payload: bytes,
         raise IntegrationFailure(
             "function", "Lambda execution failed with status 200 due to customer function "
                         f"error: {result.payload.decode('utf-8', 'replace')}", result.payload)
-    return result.payload
+    answer: bytes = result.payload
+    return answer
 
 
 def timeout_for(limit: float, timeout_in_millis: Any) -> float:

@@ -12,11 +12,14 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import accesslogs, authorizers, events, integrations, templates
 from .events import Context, MalformedResponse
 from .gateway import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from . import ApiGatewayService
 
 # Gateway responses: AWS's default status, body and error type for each failure, and the
 # gateway response type (PutGatewayResponse) that customizes it.
@@ -138,6 +141,13 @@ def _match(segments: list[tuple[str, str]], parts: list[str]) -> dict[str, str] 
     return params if len(parts) == len(segments) else None
 
 
+class DeploymentRecorder(Protocol):
+    """Where ``create_deployment`` records each new deployment: :class:`Deployments`, or the
+    running service's, found at call time (``configuration.py``)."""
+
+    def record(self, api: Any, deployment_id: str) -> None: ...
+
+
 class Deployments:
     """The snapshots, by (api id, deployment id)."""
 
@@ -163,7 +173,7 @@ class Deployments:
             self._by_id.clear()
 
 
-def create_deployment(original: Any, deployments: Deployments) -> Any:
+def create_deployment(original: Any, deployments: DeploymentRecorder) -> Any:
     """``RestAPI.create_deployment``, taking the snapshot a stage will serve."""
 
     def create(self: Any, name: str, description: str, stage_variables: Any = None) -> Any:
@@ -248,7 +258,7 @@ def _standard_headers(request: Request, context: Context | None) -> list[tuple[s
     return headers
 
 
-def invoke(service: Any, api: Any, stage_name: str, request: Request) -> Response:
+def invoke(service: ApiGatewayService, api: Any, stage_name: str, request: Request) -> Response:
     """Serve one request to a REST API stage, and write its access log line."""
     seen: dict[str, Any] = {}
     response = _invoke(service, api, stage_name, request, seen)
@@ -281,7 +291,7 @@ def access_log_values(request: Request, context: Context, response: Response
     return values
 
 
-def _invoke(service: Any, api: Any, stage_name: str, request: Request,
+def _invoke(service: ApiGatewayService, api: Any, stage_name: str, request: Request,
             seen: dict[str, Any]) -> Response:
     stage = api.stages.get(stage_name)
     if stage is None or not stage.deployment_id:
@@ -319,11 +329,11 @@ def _invoke(service: Any, api: Any, stage_name: str, request: Request,
         key_value = (request.header("x-api-key")
                      if deployment.api_key_source.upper() == "HEADER"
                      else context.usage_identifier_key)
-        denied, key = service.usage_plans.check(api, stage_name, key_value)
+        refusal, key = service.usage_plans.check(api, stage_name, key_value)
         if key is not None:
             context.identity.update({"apiKey": key.value, "apiKeyId": key.id})
-        if denied is not None:
-            return gateway_error(denied, request, context)
+        if refusal is not None:
+            return gateway_error(refusal, request, context)
     integration = method.get("methodIntegration")
     if not integration:
         return gateway_error(INTERNAL_SERVER_ERROR, request, context)
@@ -353,7 +363,8 @@ def source_arn(context: Context, http_method: str, resource_path: str) -> str:
             f"{context.stage}/{http_method}{resource_path}")
 
 
-def _lambda_proxy(service: Any, request: Request, context: Context, deployment: Deployment,
+def _lambda_proxy(service: ApiGatewayService, request: Request, context: Context,
+                  deployment: Deployment,
                   integration: dict[str, Any], path_parameters: dict[str, str],
                   stage_variables: dict[str, str]) -> Response:
     _require_post(integration)
@@ -491,7 +502,7 @@ def _request_body(request: Request, context: Context, integration: dict[str, Any
     return templates.render(template, variables).encode("utf-8")
 
 
-def _mapped(service: Any, request: Request, context: Context, kind: str,
+def _mapped(service: ApiGatewayService, request: Request, context: Context, kind: str,
             integration: dict[str, Any], path_parameters: dict[str, str],
             stage_variables: dict[str, str]) -> Response:
     """AWS (Lambda), HTTP and MOCK integrations: request template, backend, then the
@@ -556,7 +567,8 @@ def _integration_response(integration: dict[str, Any], selector: str,
                           kind: str) -> dict[str, Any] | None:
     import re
 
-    responses = list((integration.get("integrationResponses") or {}).values())
+    responses: list[dict[str, Any]] = list(
+        (integration.get("integrationResponses") or {}).values())
     default = None
     for response in responses:
         pattern = response.get("selectionPattern")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -498,11 +499,15 @@ class _Parser:
         if number:
             self.pos += number.end()
             return Literal(float(number.group()) if number.group(1) else int(number.group()))
-        for word, value in (("true", True), ("false", False), ("null", None)):
+        for word, constant in _CONSTANTS:
             if text.startswith(word, pos) and not IDENT.match(text, pos + len(word)):
                 self.pos += len(word)
-                return Literal(value)
+                return Literal(constant)
         raise self.error(f"unexpected {text[pos:pos + 10]!r}")
+
+
+_CONSTANTS: tuple[tuple[str, bool | None], ...] = (("true", True), ("false", False),
+                                                   ("null", None))
 
 
 # ---------------------------------------------------------------------------------- rendering
@@ -615,11 +620,13 @@ def _operate(op: str, left_node: Expression, right_node: Expression,
             if isinstance(left, str) or isinstance(right, str):
                 return _text(left) + _text(right)
             return left + right
-        return {"-": lambda: left - right, "*": lambda: left * right,
-                "/": lambda: left // right if isinstance(left, int) and isinstance(right, int)
-                else left / right, "%": lambda: left % right,
-                "<": lambda: left < right, "<=": lambda: left <= right,
-                ">": lambda: left > right, ">=": lambda: left >= right}[op]()
+        arithmetic: dict[str, Callable[[], Any]] = {
+            "-": lambda: left - right, "*": lambda: left * right,
+            "/": lambda: left // right if isinstance(left, int) and isinstance(right, int)
+            else left / right, "%": lambda: left % right,
+            "<": lambda: left < right, "<=": lambda: left <= right,
+            ">": lambda: left > right, ">=": lambda: left >= right}
+        return arithmetic[op]()
     except ZeroDivisionError:  # Velocity: "Right side of division operation is zero": null
         return None
     except TypeError:
@@ -635,7 +642,7 @@ def _member(obj: Any, name: str) -> Any:
     return None
 
 
-_STRING_METHODS = {
+_STRING_METHODS: dict[str, Callable[..., Any]] = {
     "length": lambda s: len(s), "toLowerCase": str.lower, "toUpperCase": str.upper,
     "trim": str.strip, "isEmpty": lambda s: not s, "contains": lambda s, x: _text(x) in s,
     "startsWith": lambda s, x: s.startswith(_text(x)),
@@ -659,6 +666,12 @@ def _call(obj: Any, name: str, args: list[Any]) -> Any:
                             f"{type(error).__name__}: {error}") from error
 
 
+def _add(items: list[Any], item: Any) -> bool:
+    """Java's List.add: appends, and answers true."""
+    items.append(item)
+    return True
+
+
 def _method(obj: Any, name: str) -> Any:
     """What ``obj.name(...)`` calls; None for a method the object does not have."""
     if isinstance(obj, (Input, Util)):
@@ -672,7 +685,7 @@ def _method(obj: Any, name: str) -> Any:
                    "entrySet": lambda: [{"key": k, "value": v} for k, v in obj.items()]}
     elif isinstance(obj, list):
         methods = {"get": lambda i: obj[i], "size": lambda: len(obj), "isEmpty": lambda: not obj,
-                   "contains": lambda x: x in obj, "add": lambda x: obj.append(x) or True}
+                   "contains": lambda x: x in obj, "add": lambda x: _add(obj, x)}
     elif isinstance(obj, str):
         string_method = _STRING_METHODS.get(name)
         return (lambda *args: string_method(obj, *args)) if string_method else None

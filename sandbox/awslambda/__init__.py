@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import sts
+from ..errors import ServerError, UnsupportedError
 from ..runtime.environments import (
     CUSTOM_RUNTIMES,
     PYTHON_RUNTIMES,
@@ -25,6 +26,9 @@ from ..runtime.environments import (
     Result,
 )
 from . import roles
+
+if TYPE_CHECKING:
+    from ..server.service import SandboxService
 
 UNSUPPORTED_RUNTIME = (
     "The sandbox runs Python functions ({python}) with its own interpreter, and custom runtimes "
@@ -38,7 +42,7 @@ _runtime: LambdaRuntime | None = None  # the running service, found by the seams
 class LambdaRuntime:
     """The sandbox's Lambda service: turns moto's functions into running code."""
 
-    def __init__(self, sandbox: Any):
+    def __init__(self, sandbox: SandboxService):
         self.sandbox = sandbox
         self._generation = 0
         self.pool = self._new_pool()
@@ -63,6 +67,13 @@ class LambdaRuntime:
         layers = []
         for layer in fn.layers:
             version = backend.layers_versions_by_arn(layer["Arn"])
+            if version is None:
+                # Lambda keeps a deleted layer version for the functions that use it; moto
+                # forgets it (moto/awslambda/models.py LayerStorage.delete_layer_version)
+                raise UnsupportedError(
+                    f"Function '{fn.function_name}' uses layer version {layer['Arn']}, which was "
+                    "deleted. Lambda would still run it; the sandbox cannot. Publish the layer "
+                    "again and update the function's Layers to the new version.")
             layers.append((version.code_sha_256, version.code_bytes))
         # Lambda runs the function as a session of its role named after the function
         return FunctionSpec(fn, layers, sts.credentials(fn.role, fn.function_name,
@@ -163,10 +174,18 @@ def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) ->
     group.streams[stream].put_log_events(events)
 
 
-def install(sandbox: Any) -> LambdaRuntime:
+def install(sandbox: SandboxService) -> LambdaRuntime:
     """The running Lambda service; moto's Lambda is hooked by the rows of ``sandbox.seams``."""
     global _runtime
     _runtime = LambdaRuntime(sandbox)
+    return _runtime
+
+
+def running() -> LambdaRuntime:
+    """The running service, for the seams: moto calls them only while a sandbox runs."""
+    if _runtime is None:
+        raise ServerError("the sandbox's Lambda service is not installed: the sandbox has "
+                          "stopped. Run sandbox.start() again.")
     return _runtime
 
 

@@ -17,10 +17,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import sts
 from ..runtime.environments import EnvironmentAborted, Throttled
+
+if TYPE_CHECKING:
+    from . import LambdaRuntime
 
 RETRY_DELAYS = (60.0, 120.0)  # seconds before the first and the second retry
 DEFAULT_RETRIES = 2
@@ -42,7 +45,7 @@ class _Event:
 
 
 class AsyncInvoker:
-    def __init__(self, runtime: Any):
+    def __init__(self, runtime: LambdaRuntime):
         self.runtime = runtime
         self.delivery_failures: list[str] = []
         self._seq = itertools.count()
@@ -155,7 +158,7 @@ class AsyncInvoker:
             self._finish(event, result, "RetriesExhausted", config)
 
     # ---------------------------------------------------------------- where results go
-    def _finish(self, event: _Event, result: Any, condition: str, config: dict) -> None:
+    def _finish(self, event: _Event, result: Any, condition: str, config: dict[str, Any]) -> None:
         destinations = config.get("DestinationConfig") or {}
         key = "OnSuccess" if condition == "Success" else "OnFailure"
         target = (destinations.get(key) or {}).get("Destination")
@@ -179,7 +182,7 @@ class AsyncInvoker:
             QueueUrl=f"{self.runtime.sandbox.endpoint_url}/{owner}/{name}", MessageBody=body,
             **extra)
 
-    def _deliver(self, fn: Any, target: str, record: dict, success: bool) -> None:
+    def _deliver(self, fn: Any, target: str, record: dict[str, Any], success: bool) -> None:
         service = target.split(":")[2]
         body = json.dumps(record)
         try:
@@ -222,7 +225,7 @@ class AsyncInvoker:
             self.delivery_failures.append(f"{target}: {e}")
 
 
-def _event_invoke_config(fn: Any) -> dict:
+def _event_invoke_config(fn: Any) -> dict[str, Any]:
     from moto.awslambda.models import lambda_backends
 
     latest = lambda_backends[fn.account_id][fn.region].get_function(fn.function_name)
@@ -239,7 +242,7 @@ def _error_message(result: Any) -> str:
         return ""
 
 
-def invocation_record(event: _Event, result: Any, condition: str) -> dict:
+def invocation_record(event: _Event, result: Any, condition: str) -> dict[str, Any]:
     """An asynchronous invocation record, in Lambda's destination format."""
     response_context: dict[str, Any] = {"statusCode": 200,
                                         "executedVersion": str(event.fn.version)}

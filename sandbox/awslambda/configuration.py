@@ -10,6 +10,7 @@ put where AWS merges; and its UpdateFunctionCode ignores ``Architectures``. Rows
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 
@@ -44,6 +45,10 @@ def validate(spec: dict[str, Any]) -> None:
                 f"measured: {json.dumps(variables, separators=(',', ':'))}")
 
 
+# moto's LambdaFunction methods that answer with the function's configuration
+_Configuring = Callable[..., dict[str, Any]]
+
+
 def create_function(original: Any) -> Any:
     """Wrap ``LambdaBackend.create_function``: limits checked, DeadLetterConfig stored."""
 
@@ -56,7 +61,7 @@ def create_function(original: Any) -> Any:
     return create_function
 
 
-def update_configuration(original: Any) -> Any:
+def update_configuration(original: _Configuring) -> _Configuring:
     """Wrap ``LambdaFunction.update_configuration``: limits checked, DeadLetterConfig stored."""
 
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +73,7 @@ def update_configuration(original: Any) -> Any:
     return update_configuration
 
 
-def get_configuration(original: Any) -> Any:
+def get_configuration(original: _Configuring) -> _Configuring:
     """Wrap ``LambdaFunction.get_configuration``: the configuration shows DeadLetterConfig."""
 
     def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
@@ -81,7 +86,7 @@ def get_configuration(original: Any) -> Any:
     return get_configuration
 
 
-def update_function_code(original: Any) -> Any:
+def update_function_code(original: _Configuring) -> _Configuring:
     """Wrap ``LambdaFunction.update_function_code``: Architectures change too."""
 
     def update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +97,8 @@ def update_function_code(original: Any) -> Any:
     return update_function_code
 
 
-def put_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
+def put_event_invoke_config(self: Any, function_name: str,
+                            config: dict[str, Any]) -> dict[str, Any]:
     from moto.awslambda.models import EventInvokeConfig
 
     fn = self.get_function(function_name)
@@ -101,7 +107,8 @@ def put_event_invoke_config(self: Any, function_name: str, config: dict) -> dict
     return event_config.response()
 
 
-def update_event_invoke_config(self: Any, function_name: str, config: dict) -> dict:
+def update_event_invoke_config(self: Any, function_name: str,
+                               config: dict[str, Any]) -> dict[str, Any]:
     fn = self.get_function(function_name)
     merged = dict(fn.event_invoke_config[0].config) if fn.event_invoke_config else {}
     merged.update(config)  # Update changes only the settings it names

@@ -5,10 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from ..runtime.environments import EnvironmentAborted, Throttled
+
+if TYPE_CHECKING:
+    from . import LambdaRuntime
+
+_Body = TypeVar("_Body", str, bytes)  # a reply's body is as the caller gave it
 
 MAX_SYNC_REQUEST_BYTES = 6291456  # 6 MB, RequestResponse
 MAX_ASYNC_REQUEST_BYTES = 1048576  # 1 MB, Event (256 KB before October 2025)
@@ -37,10 +42,10 @@ def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str],
     return headers, body
 
 
-def _runtime() -> Any:
-    from . import _runtime
+def _runtime() -> LambdaRuntime:
+    from . import running
 
-    return _runtime
+    return running()
 
 
 def _error(status: int, code: str, body: dict[str, Any]) -> tuple[int, dict[str, str], str]:
@@ -48,7 +53,7 @@ def _error(status: int, code: str, body: dict[str, Any]) -> tuple[int, dict[str,
                   json.dumps(body))
 
 
-def _reply(status: int, headers: dict[str, str], body: str | bytes) -> tuple[int, dict, Any]:
+def _reply(status: int, headers: dict[str, str], body: _Body) -> tuple[int, dict[str, str], _Body]:
     # moto takes the status from the "status" header (core/responses.py _transform_response)
     headers["status"] = str(status)
     return status, headers, body

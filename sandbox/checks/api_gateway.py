@@ -7,10 +7,13 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..grading.checks import CheckFailed, NotAttempted, check_function
 from ..grading.probes import answered, invoke, require_function, require_table, unique
+
+if TYPE_CHECKING:
+    from ..client import Sandbox
 
 TABLE = "bookshop"
 REST_API = "bookshop"
@@ -34,7 +37,7 @@ NO_TABLE_ACCESS = ("{function}'s execution role may not {verb} the {table!r} tab
 
 
 # ---------------------------------------------------------------------------------- finding
-def _sandbox() -> Any:
+def _sandbox() -> Sandbox:
     from ..client import current
 
     running = current()
@@ -51,7 +54,8 @@ def _near(name: str, names: list[str]) -> str:
         f" (the sandbox has {', '.join(sorted(set(names)))})"
 
 
-def _newest(items: list[dict], name: str, key_name: str, key_date: str, kind: str) -> dict:
+def _newest(items: list[dict[str, Any]], name: str, key_name: str, key_date: str,
+            kind: str) -> dict[str, Any]:
     named = [item for item in items if item.get(key_name) == name]
     if not named:
         others = [item.get(key_name, "") for item in items]
@@ -61,7 +65,7 @@ def _newest(items: list[dict], name: str, key_name: str, key_date: str, kind: st
     return max(named, key=lambda item: (item.get(key_date) or 0, order[id(item)]))
 
 
-def rest_api() -> dict:
+def rest_api() -> dict[str, Any]:
     """The newest REST API named bookshop, or NotAttempted."""
     import boto3
 
@@ -69,7 +73,7 @@ def rest_api() -> dict:
     return _newest(items, REST_API, "name", "createdDate", "REST API")
 
 
-def http_api() -> dict:
+def http_api() -> dict[str, Any]:
     """The newest HTTP API named bookshop-http, or NotAttempted."""
     import boto3
 
@@ -103,7 +107,7 @@ def _json(response: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------- REST API
-def _rest_route(api: dict) -> None:
+def _rest_route(api: dict[str, Any]) -> None:
     """The API has a deployed stage prod and a GET /books/{isbn} Lambda proxy method."""
     import boto3
 
@@ -143,7 +147,7 @@ def _rest_route(api: dict) -> None:
                           found=integration.get("uri"))
 
 
-def _answered(function: str, event: dict, action: str, *, expected: Any,
+def _answered(function: str, event: dict[str, Any], action: str, *, expected: Any,
               hints: dict[str, str]) -> Any:
     """Invoke the function as API Gateway did: ``answered``, except that a function whose role
     DynamoDB refused (AccessDeniedException, in the function's error) is told so."""
@@ -157,7 +161,7 @@ def _answered(function: str, event: dict, action: str, *, expected: Any,
     return answered(function, event, hints=hints, expected=expected)
 
 
-def _explain_502(function: str, event: dict, expected: Any) -> CheckFailed:
+def _explain_502(function: str, event: dict[str, Any], expected: Any) -> CheckFailed:
     """Invoke the function as API Gateway did, and say what is wrong with its answer."""
     result = _answered(function, event, "dynamodb:GetItem", hints={
         "KeyError": f"{function} raised KeyError: a missing book has no 'Item' in get_item's "
@@ -179,7 +183,7 @@ def _explain_502(function: str, event: dict, expected: Any) -> CheckFailed:
                        expected=expected, found=result)
 
 
-def _rest_get(api: dict, isbn: str) -> Any:
+def _rest_get(api: dict[str, Any], isbn: str) -> Any:
     url = f"{_sandbox().api_url(api['id'], STAGE)}/books/{isbn}"
     response = _request("GET", url)
     if response.status_code == 403:
@@ -191,7 +195,7 @@ def _rest_get(api: dict, isbn: str) -> Any:
     return response
 
 
-def _rest_event(api: dict, isbn: str) -> dict:
+def _rest_event(api: dict[str, Any], isbn: str) -> dict[str, Any]:
     return {"resource": RESOURCE, "path": f"/books/{isbn}", "httpMethod": "GET",
             "headers": None, "queryStringParameters": None,
             "pathParameters": {"isbn": isbn}, "body": None, "isBase64Encoded": False,
@@ -241,7 +245,7 @@ def _arn_like(pattern: str, arn: str) -> bool:
     return fnmatch.fnmatchcase(arn, pattern)  # ArnLike: * and ? wildcards
 
 
-def _apigateway_statements(function: str) -> list[dict]:
+def _apigateway_statements(function: str) -> list[dict[str, Any]]:
     import boto3
 
     lam = boto3.client("lambda")
@@ -258,7 +262,7 @@ def _apigateway_statements(function: str) -> list[dict]:
     return statements
 
 
-def _source_arn(statement: dict) -> str | None:
+def _source_arn(statement: dict[str, Any]) -> str | None:
     for operator in ("ArnLike", "ArnEquals", "StringLike", "StringEquals"):
         found = (statement.get("Condition") or {}).get(operator, {})
         for key, value in found.items():
@@ -285,8 +289,8 @@ def permission_names_the_method() -> None:
                           "account, invoke get-book: give add_permission a SourceArn naming "
                           "bookshop's method.", expected=wanted, found="no SourceArn")
 
-    def allowed(source: str) -> bool:
-        return any(_arn_like(arn, prefix + source) for arn in arns)
+    def allowed(source: str) -> bool:  # no arn is None: refused above
+        return any(_arn_like(cast(str, arn), prefix + source) for arn in arns)
 
     api_id = api["id"]
     # the stage prod is what the API serves from; naming it rather than * is narrower still,
@@ -305,7 +309,7 @@ def permission_names_the_method() -> None:
 
 
 # ---------------------------------------------------------------------------------- HTTP API
-def _http_event(book: dict) -> dict:
+def _http_event(book: dict[str, Any]) -> dict[str, Any]:
     return {"version": "2.0", "routeKey": ROUTE, "rawPath": "/books", "rawQueryString": "",
             "headers": {"content-type": "application/json"},
             "requestContext": {"http": {"method": "POST", "path": "/books"},
@@ -313,7 +317,7 @@ def _http_event(book: dict) -> dict:
             "body": json.dumps(book), "isBase64Encoded": False}
 
 
-def _http_route(api: dict) -> None:
+def _http_route(api: dict[str, Any]) -> None:
     import boto3
 
     client = boto3.client("apigatewayv2")

@@ -29,7 +29,7 @@ REFUSED = (f"DynamoDB refused the function's request: the function runs as its e
 TIMED_OUT = "Sandbox.Timedout"
 
 
-def _keys(payload: Any, keys: set[str], hint: str) -> dict:
+def _keys(payload: Any, keys: set[str], hint: str) -> dict[str, Any]:
     if not isinstance(payload, dict) or set(payload) != keys:
         raise CheckFailed(hint, expected=sorted(keys),
                           found=sorted(payload) if isinstance(payload, dict) else payload)
@@ -173,7 +173,7 @@ def _orders() -> Any:
     return require_table(ORDERS)
 
 
-def _recording(event: dict, expected: dict) -> Invocation:
+def _recording(event: dict[str, Any], expected: dict[str, Any]) -> Invocation:
     """record-order's answer to an order; when IAM refused its role, a failure that says so. On
     AWS a refused action answers AccessDeniedException even on a table that does not exist
     (authorization comes first), and boto3 raises it in the handler as a plain ClientError."""

@@ -4,6 +4,7 @@ event, reads its context and logs the Lambda way."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..grading.checks import CheckFailed, NotAttempted, check_function
 from ..grading.probes import (
@@ -25,7 +26,7 @@ REFUSED = (f"DynamoDB refused the function's put_item: the function runs as its 
            "does.")
 
 
-def _table():
+def _table() -> Any:  # a boto3 DynamoDB Table
     return require_table(TABLE)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 from ..grading.checks import CheckFailed, NotAttempted, check_function
 from ..grading.probes import invoke, log_messages, require_function, require_table, unique
@@ -33,11 +33,11 @@ NO_PERMISSION_FOR_S3 = ("file-receipt's policy does not let S3 invoke it: lam.ad
 
 
 # ---------------------------------------------------------------------------------- looking
-def _role_name(function: dict) -> str:
-    return function["Role"].rsplit("/", 1)[-1]
+def _role_name(function: dict[str, Any]) -> str:
+    return cast(str, function["Role"].rsplit("/", 1)[-1])
 
 
-def _inline_policies(role: str) -> dict[str, dict]:
+def _inline_policies(role: str) -> dict[str, dict[str, Any]]:
     """The role's inline policies, by name, as documents."""
     import boto3
 
@@ -54,7 +54,7 @@ def _attached(role: str) -> list[str]:
     return [policy["PolicyArn"] for policy in attached["AttachedPolicies"]]
 
 
-def _managed_documents(arns: list[str]) -> dict[str, dict]:
+def _managed_documents(arns: list[str]) -> dict[str, dict[str, Any]]:
     """The default version of each customer managed policy (AWS's own are left out)."""
     import boto3
 
@@ -69,24 +69,25 @@ def _managed_documents(arns: list[str]) -> dict[str, dict]:
     return found
 
 
-def _document(document: Any) -> dict:
+def _document(document: Any) -> dict[str, Any]:
     """boto3 gives a policy document as a dict, or as (URL-encoded) JSON text."""
     if isinstance(document, str):
         from urllib.parse import unquote
 
         document = json.loads(unquote(document))
-    return document
+    return cast("dict[str, Any]", document)
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _statements(document: dict) -> list[dict]:
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in _as_list(document.get("Statement", [])) if isinstance(s, dict)]
 
 
-def _simulate(role_arn: str, actions: list[str], resources: list[str]) -> dict[tuple, str]:
+def _simulate(role_arn: str, actions: list[str],
+              resources: list[str]) -> dict[tuple[str, str], str]:
     """IAM's decision for each (action, resource): allowed, implicitDeny or explicitDeny. IAM
     answers once per action; the decision on each resource is in ResourceSpecificResults."""
     import boto3
@@ -104,7 +105,7 @@ def _simulate(role_arn: str, actions: list[str], resources: list[str]) -> dict[t
 
 
 def _arn(table: str) -> str:
-    return require_table(table, SETUP).table_arn
+    return cast(str, require_table(table, SETUP).table_arn)
 
 
 def _error_text(result: Any) -> str:
@@ -112,7 +113,7 @@ def _error_text(result: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------- task 1
-def _wildcards(role: str, documents: dict[str, dict]) -> None:
+def _wildcards(role: str, documents: dict[str, dict[str, Any]]) -> None:
     for document in documents.values():
         for statement in _statements(document):
             if statement.get("Effect") != "Allow":
@@ -179,7 +180,7 @@ def restock_has_least_privilege() -> None:
 
 
 # ---------------------------------------------------------------------------------- task 2
-def _condition(statement: dict, key: str) -> list[str]:
+def _condition(statement: dict[str, Any], key: str) -> list[str]:
     """The values a statement's conditions require of the context key ``key``."""
     found = []
     for tests in (statement.get("Condition") or {}).values():
@@ -189,7 +190,7 @@ def _condition(statement: dict, key: str) -> list[str]:
     return found
 
 
-def _function_statements(function: str) -> list[dict]:
+def _function_statements(function: str) -> list[dict[str, Any]]:
     import boto3
 
     lam = boto3.client("lambda")
@@ -199,7 +200,7 @@ def _function_statements(function: str) -> list[dict]:
         return []
 
 
-def _service_statements(function: str, service: str) -> list[dict]:
+def _service_statements(function: str, service: str) -> list[dict[str, Any]]:
     found = []
     for statement in _function_statements(function):
         principal = statement.get("Principal")
@@ -209,7 +210,7 @@ def _service_statements(function: str, service: str) -> list[dict]:
     return found
 
 
-def _notified(bucket: str, function_arn: str) -> list[dict]:
+def _notified(bucket: str, function_arn: str) -> list[dict[str, Any]]:
     import boto3
 
     s3 = boto3.client("s3")
@@ -247,7 +248,7 @@ def receipts_invoke_file_receipt() -> None:
     if not statements:
         raise CheckFailed(NO_PERMISSION_FOR_S3)
     bucket_arn = f"arn:aws:s3:::{RECEIPTS}"
-    account = current().account_id  # type: ignore[union-attr]
+    account = current().account_id  # type: ignore[union-attr]  # running: statements were read
     for statement in statements:
         sources = _condition(statement, "aws:SourceArn")
         if not sources:
@@ -383,7 +384,7 @@ def shelve_book_fixed() -> None:
 
 
 # ---------------------------------------------------------------------------------- task 4
-def _admits(statements: list[dict], principal: str, function_arn: str) -> bool:
+def _admits(statements: list[dict[str, Any]], principal: str, function_arn: str) -> bool:
     """Would the function policy let ``principal``, an administrator of another account, invoke
     the function? Across accounts both sides must allow: the caller's side allows all."""
     from ..iam import ADMINISTRATOR
@@ -411,6 +412,7 @@ def partner_gets_quotes() -> None:
         raise NotAttempted("price-quote has no function policy yet: add a permission with "
                            "lam.add_permission(..., Principal=SECOND_ACCOUNT_ID).")
     arn = function["FunctionArn"]
+    # running: its statements were read above
     partner = current().iam.session(PARTNER).client("lambda")  # type: ignore[union-attr]
     try:
         response = partner.invoke(FunctionName=arn, Payload=json.dumps({"sku": "dune-pb"}))

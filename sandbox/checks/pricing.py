@@ -33,7 +33,7 @@ def _close(found: Any, expected: float) -> bool:
         math.isclose(found, expected, rel_tol=1e-6, abs_tol=1e-9)
 
 
-def _keys(payload: Any, keys: set[str]) -> dict:
+def _keys(payload: Any, keys: set[str]) -> dict[str, Any]:
     if not isinstance(payload, dict) or set(payload) != keys:
         raise CheckFailed(f"return a dict with exactly these keys: {', '.join(sorted(keys))}.",
                           expected=sorted(keys),
@@ -46,7 +46,7 @@ def _expected(bill: Bill) -> dict[str, float]:
             "compute_cost": bill.compute_cost, "total": bill.total}
 
 
-def _month(event: dict) -> Bill:
+def _month(event: dict[str, Any]) -> Bill:
     return monthly_cost(event["requests"], event["memory_mb"], event["duration_ms"],
                         architecture=event.get("architecture", "x86_64"),
                         free_tier=event.get("free_tier", False))
@@ -56,7 +56,7 @@ def _rounded(found: Any, expected: float) -> bool:
     return _close(found, round(expected, 2)) and not _close(found, expected)
 
 
-def _gb_seconds_hint(event: dict, found: Any) -> str:
+def _gb_seconds_hint(event: dict[str, Any], found: Any) -> str:
     requests, memory, duration = event["requests"], event["memory_mb"], event["duration_ms"]
     billed = billed_duration_ms(duration)
     mistakes = [
@@ -80,7 +80,7 @@ def _gb_seconds_hint(event: dict, found: Any) -> str:
             "seconds (its duration rounded up to the next millisecond).")
 
 
-def _compare_month(event: dict, payload: Any) -> None:
+def _compare_month(event: dict[str, Any], payload: Any) -> None:
     """The function's bill for a month against sandbox.course.pricing's, with a hint for the
     mistake."""
     payload = _keys(payload, BILL_KEYS)
@@ -149,7 +149,7 @@ def _compare_month(event: dict, payload: Any) -> None:
                           found=show)
 
 
-def _bill_events(events: list[dict]) -> None:
+def _bill_events(events: list[dict[str, Any]]) -> None:
     require_function("lambda-bill", HOW)
     for event in events:
         payload = answered("lambda-bill", event, hints={
@@ -160,7 +160,7 @@ def _bill_events(events: list[dict]) -> None:
         _compare_month(event, payload)
 
 
-def _random_event(**extra: Any) -> dict:
+def _random_event(**extra: Any) -> dict[str, Any]:
     return {"requests": random.randint(2, 40) * 250_000 + random.randint(1, 999),
             "memory_mb": random.choice([256, 512, 1536, 3008]),
             "duration_ms": random.randint(10, 899) + random.choice([0.25, 0.5, 0.75]), **extra}
@@ -201,7 +201,7 @@ def bill_with_free_tier() -> None:
 
 
 # ---------------------------------------------------------------- task 4: REPORT lines
-def _reports_hint(name: str, payload: dict, bill: Bill) -> str | None:
+def _reports_hint(name: str, payload: dict[str, Any], bill: Bill) -> str | None:
     from ..course.pricing import gb_seconds, reports
 
     found = reports(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import Any
+from typing import Any, cast
 
 from ..grading.checks import CheckFailed, NotAttempted, check_function
 from ..grading.probes import expect_equal, require_function, unique
@@ -29,7 +29,7 @@ def _machine(name: str) -> str:
                 for m in page["stateMachines"]]
     for machine in machines:
         if machine["name"] == name:
-            return machine["stateMachineArn"]
+            return cast(str, machine["stateMachineArn"])
     near = ""
     if machines:
         import difflib
@@ -41,14 +41,14 @@ def _machine(name: str) -> str:
     raise NotAttempted(f"there is no state machine named {name!r} yet{near}. {HOW}")
 
 
-def _definition(arn: str) -> dict:
+def _definition(arn: str) -> dict[str, Any]:
     import boto3
 
-    return json.loads(boto3.client("stepfunctions").describe_state_machine(
-        stateMachineArn=arn)["definition"])
+    return cast("dict[str, Any]", json.loads(boto3.client("stepfunctions").describe_state_machine(
+        stateMachineArn=arn)["definition"]))
 
 
-def _states(scope: dict) -> list[dict]:
+def _states(scope: dict[str, Any]) -> list[dict[str, Any]]:
     """Every state of a definition, those inside Parallel branches and Maps included."""
     found = []
     for state in (scope.get("States") or {}).values():
@@ -63,14 +63,14 @@ def _states(scope: dict) -> list[dict]:
 class Run:
     """One finished execution: its description and its history."""
 
-    def __init__(self, described: dict, events: list[dict]):
+    def __init__(self, described: dict[str, Any], events: list[dict[str, Any]]):
         self.described, self.events = described, events
         self.status = described["status"]
         self.error = described.get("error", "")
         self.cause = described.get("cause", "")
         self.output = json.loads(described["output"]) if described.get("output") else None
 
-    def of_type(self, kind: str) -> list[dict]:
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [event for event in self.events if event["type"] == kind]
 
     def entered(self) -> list[str]:
@@ -108,7 +108,7 @@ def _run(arn: str, execution_input: Any) -> Run:
     return Run(described, events)
 
 
-def _items() -> list[dict]:
+def _items() -> list[dict[str, Any]]:
     """A basket no learner hard-codes: random prices and quantities."""
     return [{"sku": unique("sku"), "price": random.randint(2, 40), "qty": random.randint(2, 5)}
             for _ in range(random.randint(2, 4))]

@@ -20,7 +20,7 @@ import datetime
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 STYLES = {  # Mermaid classDef per execution status (the console's colours, roughly)
     "succeeded": "fill:#d4f4dd,stroke:#2e8540,color:#1b4d2a",
@@ -63,13 +63,13 @@ class Edge:
 class Graph:
     """A definition's states and transitions, with Mermaid-safe ids."""
 
-    def __init__(self, definition: dict):
+    def __init__(self, definition: dict[str, Any]):
         self.definition = definition
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.root = self._scope(definition, "")
 
-    def _scope(self, scope: dict, label: str) -> Scope:
+    def _scope(self, scope: dict[str, Any], label: str) -> Scope:
         result = Scope(label, scope.get("StartAt", ""))
         states = scope.get("States") or {}
         for name, state in states.items():
@@ -86,7 +86,7 @@ class Graph:
             self._transitions(name, state)
         return result
 
-    def _transitions(self, name: str, state: dict) -> None:
+    def _transitions(self, name: str, state: dict[str, Any]) -> None:
         if isinstance(state.get("Next"), str):
             self.edges.append(Edge(name, state["Next"]))
         for rule in state.get("Choices") or []:
@@ -103,11 +103,11 @@ class Graph:
         state = self._state(name)
         return state.get("End") is True or state.get("Type") in ("Succeed", "Fail")
 
-    def _state(self, name: str, scope: dict | None = None) -> dict:
+    def _state(self, name: str, scope: dict[str, Any] | None = None) -> dict[str, Any]:
         scope = self.definition if scope is None else scope
         for state_name, state in (scope.get("States") or {}).items():
             if state_name == name:
-                return state
+                return cast("dict[str, Any]", state)
             inner = list(state.get("Branches") or [])
             inner += [s for s in (state.get("ItemProcessor"), state.get("Iterator")) if s]
             for child in inner:
@@ -117,7 +117,7 @@ class Graph:
         return {}
 
 
-def describe_rule(rule: dict) -> str:
+def describe_rule(rule: dict[str, Any]) -> str:
     """A Choice rule in a few words: ``$.n > 10``, ``$.kind == 'book'``, a JSONata condition."""
     if "Condition" in rule:
         return str(rule["Condition"]).removeprefix("{%").removesuffix("%}").strip()
@@ -142,7 +142,7 @@ def describe_rule(rule: dict) -> str:
         if key.startswith("Is"):
             return f"{variable} {key[2:].lower()} is {json.dumps(value)}"
         return f"{variable} {key} {json.dumps(value)}".replace('"', "'")
-    return variable
+    return cast(str, variable)
 
 
 # ---------------------------------------------------------------- what an execution did
@@ -155,7 +155,7 @@ class StateRun:
     error: str = ""
 
 
-def steps(events: list[dict]) -> list[str]:
+def steps(events: list[dict[str, Any]]) -> list[str]:
     """The state each event belongs to ("" for the execution's own events).
 
     An event follows the one before it (``previousEventId``); a Parallel or Map state's own
@@ -183,7 +183,7 @@ def steps(events: list[dict]) -> list[str]:
     return names
 
 
-def runs_from_history(events: list[dict]) -> dict[str, StateRun]:
+def runs_from_history(events: list[dict[str, Any]]) -> dict[str, StateRun]:
     """Per state name: how often it was entered and left, attempted, failed."""
     runs: dict[str, StateRun] = {}
     for event, name in zip(events, steps(events), strict=True):
@@ -199,7 +199,8 @@ def runs_from_history(events: list[dict]) -> dict[str, StateRun]:
             run.attempts += 1
         elif kind.endswith(("Failed", "TimedOut")) and not kind.startswith("MapIteration"):
             run.failures += 1
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            details: dict[str, Any] = next(
+                (v for k, v in event.items() if k.endswith("EventDetails")), {})
             run.error = details.get("error", "") or run.error
     return runs
 
@@ -217,7 +218,7 @@ def status_of(run: StateRun | None, finished: bool) -> str:
 class Diagram:
     """A state machine (and maybe an execution on it) as Mermaid, and as text."""
 
-    def __init__(self, definition: dict, name: str = "",
+    def __init__(self, definition: dict[str, Any], name: str = "",
                  runs: dict[str, StateRun] | None = None, status: str = ""):
         self.graph = Graph(definition)
         self.name = name
@@ -347,7 +348,7 @@ class History:
 
     COLUMNS = ("ID", "Type", "Step", "Elapsed", "Details")
 
-    def __init__(self, events: list[dict]):
+    def __init__(self, events: list[dict[str, Any]]):
         self.events = events
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -390,8 +391,9 @@ def _seconds(timestamp: Any, start: Any) -> str:
 DETAILS_WIDTH = 160  # characters of an event's details the table shows
 
 
-def _details(event: dict) -> str:
-    details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+def _details(event: dict[str, Any]) -> str:
+    details: dict[str, Any] = next(
+        (value for key, value in event.items() if key.endswith("EventDetails")), {})
     if details.get("error"):
         return _cut(f"{details['error']}: {details.get('cause', '')}")
     if details.get("resource"):
@@ -419,7 +421,7 @@ def _client() -> Any:
     return boto3.client("stepfunctions")
 
 
-def state_machine(machine: str | dict) -> Diagram:
+def state_machine(machine: str | dict[str, Any]) -> Diagram:
     """A state machine drawn from its definition: an ARN, a definition, or its JSON text."""
     if isinstance(machine, dict):
         return Diagram(machine)
@@ -444,7 +446,7 @@ def history(execution_arn: str) -> History:
     return History(_events(execution_arn))
 
 
-def _events(execution_arn: str) -> list[dict]:
+def _events(execution_arn: str) -> list[dict[str, Any]]:
     pages = _client().get_paginator("get_execution_history")
     return [event for page in pages.paginate(executionArn=execution_arn)
             for event in page["events"]]

@@ -18,7 +18,7 @@ import json
 import shlex
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..errors import DeployError
 
@@ -31,7 +31,7 @@ TRUST_POLICY = {
                    "Action": "sts:AssumeRole"}],
 }
 # What AWS's managed policy AWSLambdaBasicExecutionRole grants: writing the function's logs.
-BASIC_EXECUTION = {
+BASIC_EXECUTION: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}],
@@ -125,13 +125,13 @@ def default_role() -> str:
 
     iam = boto3.client("iam")
     try:
-        return iam.get_role(RoleName=DEFAULT_ROLE)["Role"]["Arn"]
+        return cast(str, iam.get_role(RoleName=DEFAULT_ROLE)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
         arn = iam.create_role(RoleName=DEFAULT_ROLE,
                               AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))["Role"]["Arn"]
         iam.put_role_policy(RoleName=DEFAULT_ROLE, PolicyName="basic-execution",
                             PolicyDocument=json.dumps(BASIC_EXECUTION))
-        return arn
+        return cast(str, arn)
 
 
 def deploy(line: str, source: str) -> Deployment:
@@ -176,7 +176,8 @@ def register(ipython: Any) -> None:
 
     @magics_class
     class LambdaMagics(Magics):
-        @cell_magic("lambda")
+        # IPython annotates cell_magic(name) as _F | Callable[[_F], _F], which mypy cannot call
+        @cell_magic("lambda")  # type: ignore[arg-type]
         def lambda_cell(self, line: str, cell: str) -> None:
             """Deploy this cell as a Lambda function. Usage: %%lambda NAME [options]"""
             from IPython.core.error import UsageError

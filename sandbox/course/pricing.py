@@ -136,8 +136,8 @@ class Bill:
 
     def __str__(self) -> str:
         price = f"${self.price_per_gb_second:.10f}".rstrip("0")
-        rows = [("Requests", f"{self.requests:,} request{'' if self.requests == 1 else 's'}",
-                 None)]
+        rows: list[tuple[str, str, float | None]] = [
+            ("Requests", f"{self.requests:,} request{'' if self.requests == 1 else 's'}", None)]
         if self.free_tier:
             rows.append(("", f"- {self.free_requests:,} free = {self.billable_requests:,}", None))
         rows.append(("", f"x {dollars(self.prices.per_million_requests)} per million",
@@ -298,7 +298,7 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 80, 20, 56, 50
 
 def _nice_step(largest: float, ticks: int = 5) -> float:
     raw = largest / ticks
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude: float = 10 ** math.floor(math.log10(raw))
     for multiple in (1, 2, 2.5, 5, 10):
         if multiple * magnitude >= raw:
             return multiple * magnitude
@@ -467,7 +467,7 @@ def calculator(memory_mb: int = 512, duration_ms: float = 1000, requests: int = 
         control.observe(update, names="value")
     update()
 
-    class Calculator(widgets.VBox):
+    class Calculator(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types
         def __repr__(self) -> str:  # what a notebook shows where widgets are not drawn
             return "Lambda cost calculator (run the cell in JupyterLab to use it)"
 

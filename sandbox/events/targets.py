@@ -65,7 +65,8 @@ def _target_input(target: dict[str, Any], event: Any) -> str:
     """The target's payload: its constant Input, the part of the event its InputPath names,
     its InputTransformer's template, or the whole event."""
     if "Input" in target:
-        return target["Input"]
+        constant: str = target["Input"]
+        return constant
     if "InputPath" in target:
         found = event
         for key in target["InputPath"].lstrip("$").strip(".").split("."):

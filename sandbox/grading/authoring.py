@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import nbformat
 
@@ -106,11 +106,11 @@ def _fingerprint(notebook: Any) -> str:
 
 def untouched(notebook: Any) -> bool:
     """Whether an exercise is exactly as ``course build`` wrote it."""
-    return notebook.metadata.get("sandbox", {}).get("build") == _fingerprint(notebook)
+    return cast(bool, notebook.metadata.get("sandbox", {}).get("build") == _fingerprint(notebook))
 
 
 def _text(notebook: Any) -> str:
-    return nbformat.writes(notebook) + "\n"
+    return cast(str, nbformat.writes(notebook) + "\n")
 
 
 def build(root: Path, check_only: bool = False, force: bool = False) -> BuildResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -83,7 +84,7 @@ def verdict(excinfo: Any) -> tuple[str, str]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: Any, call: Any):  # noqa: ANN201 (pytest hookwrapper)
+def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Any, None]:
     yield
     cell = getattr(item, "cell", None)
     if cell is None or call.when != "call":

@@ -6,7 +6,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from .checks import CheckFailed, NotAttempted
 
@@ -16,7 +16,7 @@ PLACEHOLDER_ERRORS = ("NotImplementedError",)  # what a blank exercise cell rais
 @dataclass
 class Invocation:
     payload: Any
-    error: dict | None  # the error payload when the function failed
+    error: dict[str, Any] | None  # the error payload when the function failed
     log: str
     request_id: str
 
@@ -25,13 +25,13 @@ class Invocation:
         return (self.error or {}).get("errorType")
 
 
-def require_function(name: str, how: str = "") -> dict:
+def require_function(name: str, how: str = "") -> dict[str, Any]:
     """The function's configuration, or NotAttempted when there is no such function."""
     import boto3
 
     lam = boto3.client("lambda")
     try:
-        return lam.get_function_configuration(FunctionName=name)
+        return cast("dict[str, Any]", lam.get_function_configuration(FunctionName=name))
     except lam.exceptions.ResourceNotFoundException:
         names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
         near = ""

@@ -9,6 +9,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class NotebookRun:
         return {cell.cell_id: cell for cell in self.cells}
 
 
-def _limits(memory_bytes: int | None):  # noqa: ANN202
+def _limits(memory_bytes: int | None) -> Callable[[], None]:
     def apply() -> None:
         if memory_bytes:  # inherited by the kernel and the sandbox's workers
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -105,7 +106,7 @@ def run_notebooks(paths: list[Path], *, cell_timeout: float = 60, timeout: float
         return runs
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
     import signal
 
     try:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import functools
 import io
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import sts
 from ..accounts import ACCOUNT_ID, SECOND_ACCOUNT_ID
@@ -31,6 +32,10 @@ from . import actions, anonymous, denials, principals, resources
 from .actions import Access
 from .policy import Decision, Policy, Request, evaluate, message
 from .trail import Denials, Entry, Trail
+
+if TYPE_CHECKING:
+    from ..server.router import WSGIApp
+    from ..server.service import SandboxService
 
 LEARNER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/learner"
 ADMINISTRATOR = {"Version": "2012-10-17",
@@ -54,7 +59,7 @@ def administrator(account: str) -> principals.Principal:
 class Enforcer:
     """The sandbox's IAM: on unless ``sandbox.start(enforce_iam=False)``."""
 
-    def __init__(self, sandbox: Any):
+    def __init__(self, sandbox: SandboxService):
         self.sandbox = sandbox
         self.trail = Trail()
 
@@ -179,7 +184,7 @@ class Enforcer:
                               source=source or "request").allowed
 
     # ------------------------------------------------------------------ the server's hook
-    def route(self, environ: dict[str, Any]) -> Any:
+    def route(self, environ: dict[str, Any]) -> WSGIApp | None:
         """Called for each request before moto: None lets it through, else the refusal."""
         if environ.get("PATH_INFO", "").startswith("/moto-api"):
             # moto's own API (reset, dashboard, seeder) would let any client reset the sandbox
@@ -233,7 +238,7 @@ class Enforcer:
                 else SECOND_ACCOUNT_ID)
         return None
 
-    def _unsigned(self, environ: dict[str, Any]) -> Any:
+    def _unsigned(self, environ: dict[str, Any]) -> WSGIApp | None:
         """An unsigned request: the anonymous principal's, for S3 and SQS; refused by every
         other service for its missing signature."""
         if not anonymous.is_api_call(environ):
@@ -369,7 +374,7 @@ def _body(environ: dict[str, Any]) -> bytes:
         length = 0
     if length <= 0:
         return b""
-    body = environ["wsgi.input"].read(length)
+    body: bytes = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
@@ -383,7 +388,7 @@ def _query_protocol(environ: dict[str, Any], body: bytes) -> bool:
 # ---------------------------------------------------------------------- the extension
 
 
-def install(sandbox: Any) -> Enforcer:
+def install(sandbox: SandboxService) -> Enforcer:
     global _enforcer
     _enforcer = Enforcer(sandbox)
     sandbox.router.authorize_with(_enforcer.route)
@@ -431,7 +436,11 @@ def role_exists(role_arn: str) -> bool:
     return resources.policy_of(role_arn, "sts:AssumeRole") is not None
 
 
-def caller_identity(original: Any) -> Any:
+# moto's STSBackend.get_caller_identity: (user id, ARN, account)
+_Identifying = Callable[..., tuple[str, str, str]]
+
+
+def caller_identity(original: _Identifying) -> _Identifying:
     """Wrap ``STSBackend.get_caller_identity`` (a row of ``sandbox.seams``): GetCallerIdentity
     names the notebook ``user/learner``, the second account's administrator
     ``user/administrator``; moto answers ``arn:aws:sts::<acct>:user/moto`` for keys it did not

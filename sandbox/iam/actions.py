@@ -588,9 +588,11 @@ def _s3(call: Call, account: str) -> list[Access] | None:
     if version:
         context["s3:versionid"] = version
     if key is None:
-        keys = _S3_LIST_KEYS if op in ("ListObjects", "ListObjectsV2", "ListObjectVersions") \
+        condition_keys = _S3_LIST_KEYS \
+            if op in ("ListObjects", "ListObjectsV2", "ListObjectVersions") \
             else (("ACL", "s3:x-amz-acl"),)
-        context.update({k: str(params[m]) for m, k in keys if params.get(m) is not None})
+        context.update({k: str(params[m]) for m, k in condition_keys
+                        if params.get(m) is not None})
         return [Access(_s3_action(op, version), f"arn:aws:s3:::{bucket}", context)]
     target = f"arn:aws:s3:::{bucket}/{key}"
     if op in ("CopyObject", "UploadPartCopy"):

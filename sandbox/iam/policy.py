@@ -314,9 +314,10 @@ def parse(document: Mapping[str, Any] | str) -> Mapping[str, Any]:
 def _parse_text(text: str) -> Mapping[str, Any]:
     # cached: every request re-reads the same policies (do not mutate what this returns)
     try:
-        return json.loads(text)
+        document: Mapping[str, Any] = json.loads(text)
     except ValueError:
-        return json.loads(unquote(text))
+        document = json.loads(unquote(text))
+    return document
 
 
 # ---------------------------------------------------------------------- elements
@@ -357,7 +358,7 @@ def _named(declared: Any, request: Request) -> str | None:
         declared = {"AWS": declared}
     if not isinstance(declared, Mapping):
         return None
-    ways = []
+    ways: list[str | None] = []
     for kind, values in declared.items():
         for value in as_list(values):
             if kind == "Service" and value == request.principal:

@@ -146,10 +146,10 @@ def _boundary(backend: Any, arn: str | None) -> Policy | None:
 
 
 def _default_document(policy: Any) -> str:
-    for version in policy.versions:
-        if version.is_default:
-            return version.document
-    return policy.versions[-1].document
+    default = next((version for version in policy.versions if version.is_default),
+                   policy.versions[-1])
+    document: str = default.document  # moto keeps a policy document as its JSON text
+    return document
 
 
 # ---------------------------------------------------------------------- AWS managed policies

@@ -6,15 +6,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import website
+
+if TYPE_CHECKING:
+    from ..server.service import SandboxService
 
 WEBSITE = "website"  # the router's name for website requests (sandbox/server/router.py)
 
 
 class S3Service:
-    def __init__(self, sandbox: Any):
+    def __init__(self, sandbox: SandboxService):
         self.sandbox = sandbox
         sandbox.router.serve(WEBSITE, website.route)
 
@@ -25,7 +28,7 @@ class S3Service:
         self.sandbox.router.withdraw(WEBSITE)
 
 
-def install(sandbox: Any) -> S3Service:
+def install(sandbox: SandboxService) -> S3Service:
     return S3Service(sandbox)
 
 

@@ -56,7 +56,8 @@ def _put_bucket_notification_configuration(original: Any) -> Any:
 
 def _bucket_of(event_body: Any) -> str:
     try:
-        return event_body["Records"][0]["s3"]["bucket"]["name"]
+        name: str = event_body["Records"][0]["s3"]["bucket"]["name"]
+        return name
     except (KeyError, IndexError, TypeError):
         return event_body.get("Bucket", "") if isinstance(event_body, dict) else ""
 

@@ -19,8 +19,12 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ElementTree
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from ..server.router import WSGIApp
+    from ..server.service import SandboxService
 
 WEBSITE_PATH = re.compile(r"^/_website/(?P<bucket>[a-z0-9.-]+)(?P<key>/.*)?$")
 WEBSITE_HOST = re.compile(
@@ -43,14 +47,14 @@ ERROR_PAGE = """<html>
 """
 
 
-def website_url(sandbox: Any, bucket: str) -> str:
+def website_url(sandbox: SandboxService, bucket: str) -> str:
     """The site's URL for a browser on this machine: ``http://<bucket>.s3-website.localhost:<port>/``.
     (Scripts that cannot resolve ``*.localhost`` use ``<endpoint>/_website/<bucket>/``.)"""
     port = sandbox.endpoint_url.rsplit(":", 1)[1]
     return f"http://{bucket}.s3-website.localhost:{port}/"
 
 
-def route(environ: dict[str, Any]) -> Any:
+def route(environ: dict[str, Any]) -> WSGIApp | None:
     """The WSGI application for a website request, or None when the request is not one."""
     path = environ.get("PATH_INFO", "")
     matched = WEBSITE_PATH.match(path) if path.startswith("/_website/") else None
@@ -83,7 +87,8 @@ class _App:
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
-def _error(status: int, code: str, message: str, **extra: str) -> tuple[int, list, bytes]:
+def _error(status: int, code: str, message: str,
+           **extra: str) -> tuple[int, list[tuple[str, str]], bytes]:
     from http import HTTPStatus
 
     items = "".join(f"<li>{name}: {value}</li>\n" for name, value in extra.items())

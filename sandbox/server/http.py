@@ -15,10 +15,10 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer, make_server
 
 from ..errors import UnsafeEnvironmentError
 
@@ -122,13 +122,15 @@ class HttpServer:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listening:
             listening.bind(("127.0.0.1", port))
             listening.listen(128)
-            self._server = make_server("127.0.0.1", port, self._serve, threaded=True,
-                                       request_handler=_RequestHandler, fd=listening.fileno())
+            # threaded=True: werkzeug's make_server gives a ThreadedWSGIServer
+            self._server = cast(ThreadedWSGIServer, make_server(
+                "127.0.0.1", port, self._serve, threaded=True, request_handler=_RequestHandler,
+                fd=listening.fileno()))
         self._server.daemon_threads = True
         host, self.port = self._server.server_address[:2]
         if host != "127.0.0.1":
             self._server.server_close()
-            raise UnsafeEnvironmentError(f"the sandbox's server bound {host}, not loopback")
+            raise UnsafeEnvironmentError(f"the sandbox's server bound {host!r}, not loopback")
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.1}, name="sandbox-http",
                                         daemon=True)

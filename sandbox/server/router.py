@@ -86,6 +86,7 @@ class Router:
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
         kind = classify(environ)
+        app: WSGIApp | None
         if kind == AWS:
             app = self._authorize(environ) or self._aws
         elif kind == MOTO_API:

@@ -13,14 +13,19 @@ import os
 import shutil
 import tempfile
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .. import seams
 from ..accounts import ACCOUNT_ID, REGION, Keys, administrator_keys
 from ..clock import Clock
+from ..errors import ServerError
 from .admin import AdminApp
 from .http import HttpServer
 from .router import ADMIN, Router
+
+if TYPE_CHECKING:
+    from ..awslambda import LambdaRuntime
+    from ..iam import Enforcer
 
 # The service extensions: modules of this package, each with install(service) -> an Extension,
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
@@ -34,6 +39,25 @@ class Extension(Protocol):
     def reset(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+class ExtensionModule(Protocol):
+    """An extension's module (a name in EXTENSIONS): installs on a service, and uninstalls."""
+
+    def install(self, service: SandboxService, /) -> Extension: ...
+
+    def uninstall(self) -> None: ...
+
+
+if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
+    from .. import apigateway, awslambda, iam, logs, s3, stepfunctions
+
+    _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
+                                                       stepfunctions)
+
+
+def _extension(name: str) -> ExtensionModule:
+    return cast(ExtensionModule, importlib.import_module(f"..{name}", __package__))
 
 
 _current: SandboxService | None = None
@@ -62,7 +86,7 @@ class SandboxService:
         self.extensions: dict[str, Extension] = {}
         self._work_dir = ""
         self._server: HttpServer | None = None
-        self.router: Router | None = None
+        self._router: Router | None = None
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._restore_moto: Any = None
@@ -78,9 +102,9 @@ class SandboxService:
         safety.check_botocore()
         safety.guard_network()
         self._work_dir = tempfile.mkdtemp(prefix="serverless-sandbox-")
-        self.router = Router(DomainDispatcherApplication(create_backend_app))
-        self.router.serve(ADMIN, lambda environ: AdminApp(self, self.token))
-        self._server = HttpServer(self.router, self.port)
+        router = self._router = Router(DomainDispatcherApplication(create_backend_app))
+        router.serve(ADMIN, lambda environ: AdminApp(self, self.token))
+        self._server = HttpServer(router, self.port)
         self.endpoint_url = self._server.url
         config = os.path.join(self._work_dir, "aws-config")
         open(config, "w").close()
@@ -95,14 +119,13 @@ class SandboxService:
         self._configure_moto()
         _current = self
         for name in EXTENSIONS:
-            module = importlib.import_module(f"..{name}", __package__)
-            self.extensions[name] = module.install(self)
+            self.extensions[name] = _extension(name).install(self)
         seams.apply()  # every patch of moto, declared in sandbox/seams.py
 
     def _configure_moto(self) -> None:
         from moto.core.config import default_user_config
 
-        saved = dict(default_user_config["stepfunctions"])
+        saved = default_user_config["stepfunctions"].copy()
         self._restore_moto = lambda: default_user_config["stepfunctions"].update(saved)
         # state machines run for real (moto only pretends, by default)
         default_user_config["stepfunctions"]["execute_state_machine"] = True
@@ -134,7 +157,7 @@ class SandboxService:
                 self._server.stop()
             seams.restore()
             for name in reversed(list(self.extensions)):
-                importlib.import_module(f"..{name}", __package__).uninstall()
+                _extension(name).uninstall()
             self.extensions.clear()
             from .. import safety
 
@@ -161,16 +184,24 @@ class SandboxService:
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
+    @property
+    def router(self) -> Router:
+        """Every request's first stop, where extensions take their routes; made by start()."""
+        if self._router is None:
+            raise ServerError("the sandbox service has no router before start(): call start() "
+                              "first; extensions are installed by it")
+        return self._router
+
     # ---------------------------------------------------------------- views
     @property
-    def lambda_runtime(self) -> Any:
+    def lambda_runtime(self) -> LambdaRuntime:
         """The Lambda service's execution environments and event queue."""
-        return self.extensions["awslambda"]
+        return cast("LambdaRuntime", self.extensions["awslambda"])
 
     @property
-    def iam(self) -> Any:
+    def iam(self) -> Enforcer:
         """IAM as the sandbox enforces it."""
-        return self.extensions["iam"]
+        return cast("Enforcer", self.extensions["iam"])
 
     def account_of_admin_key(self, access_key_id: str) -> str | None:
         """Which account's administrator holds this access key, if any."""
@@ -200,6 +231,6 @@ class SandboxService:
 def _forget_boto3_default_session() -> None:
     import sys
 
-    boto3 = sys.modules.get("boto3")
+    boto3: Any = sys.modules.get("boto3")  # untyped: mypy knows no DEFAULT_SESSION
     if boto3 is not None:
         boto3.DEFAULT_SESSION = None

@@ -31,10 +31,14 @@ Each hook is a row of ``sandbox/seams.py``, naming the moto file it works around
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..errors import ServerError
 from .engine import Clients
 from .executions import Executions
+
+if TYPE_CHECKING:
+    from ..server.service import SandboxService
 
 _service: StepFunctions | None = None  # the running service, found by the seams at call time
 
@@ -42,7 +46,7 @@ _service: StepFunctions | None = None  # the running service, found by the seams
 class StepFunctions:
     """The sandbox's Step Functions service: the executions it runs."""
 
-    def __init__(self, sandbox: Any):
+    def __init__(self, sandbox: SandboxService):
         self.sandbox = sandbox
         self.executions = Executions(sandbox)
         self.clients = Clients(sandbox)
@@ -56,7 +60,7 @@ class StepFunctions:
         self.clients.clear()
 
 
-def install(sandbox: Any) -> StepFunctions:
+def install(sandbox: SandboxService) -> StepFunctions:
     """The running Step Functions service; moto's engine is hooked by the rows of
     ``sandbox.seams`` when moto first loads it (it takes 1-2 s to import)."""
     global _service
@@ -64,6 +68,14 @@ def install(sandbox: Any) -> StepFunctions:
     # the interpreter logs every caught error at ERROR level; a notebook is no place for them
     logging.getLogger("moto.stepfunctions.parser").addHandler(_QUIET)
     logging.getLogger("moto.stepfunctions.parser").propagate = False
+    return _service
+
+
+def running() -> StepFunctions:
+    """The running service, for the seams: moto calls them only while a sandbox runs."""
+    if _service is None:
+        raise ServerError("the sandbox's Step Functions service is not installed: "
+                          "the sandbox has stopped. Run sandbox.start() again.")
     return _service
 
 

@@ -10,11 +10,14 @@ role (or of a Task's ``Credentials.RoleArn``), so the sandbox does too.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 
 from .. import sts
+
+if TYPE_CHECKING:
+    from ..server.service import SandboxService
 
 # moto's own setting for these clients: no retries (the state's Retry does that), long reads
 _CONFIG = Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
@@ -29,7 +32,7 @@ class Clients:
     """The engine's clients: as a role, from ``sandbox.sts``; without one (the notebook's
     credentials), one per service and region, made once."""
 
-    def __init__(self, sandbox: Any):
+    def __init__(self, sandbox: SandboxService):
         self.sandbox = sandbox
         self._lock = threading.Lock()
         self._session: Any = None
@@ -61,11 +64,13 @@ class Clients:
 
 def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     """A client of the sandbox, signed with temporary credentials of the task's role."""
-    from . import _service
+    from . import running
 
-    if not _service.sandbox.clock.sleep(0):  # the clock is stopped only while it resets
+    stepfunctions = running()
+    if not stepfunctions.sandbox.clock.sleep(0):  # the clock is stopped only while it resets
         raise SandboxResetting("The sandbox is resetting; this execution is being stopped.")
-    return _service.clients.client(region, service, getattr(state_credentials, "role_arn", None))
+    return stepfunctions.clients.client(region, service,
+                                        getattr(state_credentials, "role_arn", None))
 
 
 def error_codes() -> list[type]:

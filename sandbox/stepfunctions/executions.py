@@ -24,9 +24,12 @@ import math
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .timing import ExecutionClock, attach
+
+if TYPE_CHECKING:
+    from ..server.service import SandboxService
 
 JOIN_SECONDS = 10.0  # how long reset waits for execution threads, all together
 
@@ -34,7 +37,7 @@ JOIN_SECONDS = 10.0  # how long reset waits for execution threads, all together
 class Executions:
     """The executions started since the last reset, so that reset can stop them."""
 
-    def __init__(self, sandbox: Any):
+    def __init__(self, sandbox: SandboxService):
         self.sandbox = sandbox
         self._lock = threading.Lock()
         self._started: list[Any] = []
@@ -65,13 +68,14 @@ class Executions:
 
 
 def _is_running(execution: Any) -> bool:
-    return getattr(execution.exec_status, "value", execution.exec_status) == "RUNNING"
+    status: str = getattr(execution.exec_status, "value", execution.exec_status)
+    return status == "RUNNING"
 
 
 def _registry() -> Executions:
-    from . import _service
+    from . import running
 
-    return _service.executions
+    return running().executions
 
 
 def _env(execution: Any) -> Any:
@@ -154,10 +158,10 @@ def execution_start(original: Any) -> Any:
 
     @functools.wraps(original)
     def start(self: Any) -> None:
-        from . import _service
+        from . import running
         from .logs import session_for
 
-        self._sandbox_clock = ExecutionClock(_service.sandbox.clock, self.start_date)
+        self._sandbox_clock = ExecutionClock(running().sandbox.clock, self.start_date)
         if self._cloud_watch_logging_session is None:
             self._cloud_watch_logging_session = session_for(self)
         _registry().add(self)

@@ -65,7 +65,8 @@ def choice_eval_state(original: Any) -> Any:
             raise FailureEventException(FailureEvent(
                 env=env, error_name=StatesErrorName(typ=runtime),
                 event_type=HistoryEventType.ExecutionFailed,
-                event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
+                # moto declares EventDetails total; an event carries one kind of details
+                event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(  # type: ignore[typeddict-item]
                     error=runtime.to_name(), cause=NO_NEXT_STATE)))) from None
 
     return _eval_state
@@ -97,7 +98,8 @@ def lambda_task_from_error(original: Any) -> Any:
         return FailureEvent(
             env=env, error_name=CustomErrorName(error),
             event_type=HistoryEventType.LambdaFunctionFailed,
-            event_details=EventDetails(lambdaFunctionFailedEventDetails=(
+            # moto declares EventDetails total; an event carries one kind of details
+            event_details=EventDetails(lambdaFunctionFailedEventDetails=(  # type: ignore[typeddict-item]
                 LambdaFunctionFailedEventDetails(error=error, cause=cause))))
 
     return _from_error

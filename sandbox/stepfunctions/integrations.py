@@ -36,7 +36,8 @@ def normalise_parameters(original: Any) -> Any:
     does (``StateMachineArn`` becomes ``stateMachineArn``)."""
 
     @functools.wraps(original)
-    def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+    def _normalise_parameters(self: Any, parameters: dict[str, Any],
+                              boto_service_name: str | None = None,
                               service_action_name: str | None = None) -> None:
         original(self, parameters, boto_service_name, service_action_name)
         shape = operation_model(self._get_boto_service_name(boto_service_name),

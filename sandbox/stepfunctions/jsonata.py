@@ -72,7 +72,8 @@ def failing_as_aws_does(original: Any) -> Any:
                      f"evaluation. {error.error}: {error.details}")
             raise FailureEventException(failure_event=FailureEvent(
                 env=env, error_name=name, event_type=HistoryEventType.EvaluationFailed,
-                event_details=EventDetails(evaluationFailedEventDetails=(
+                # moto declares EventDetails total; an event carries one kind of details
+                event_details=EventDetails(evaluationFailedEventDetails=(  # type: ignore[typeddict-item]
                     EvaluationFailedEventDetails(error=name.error_name, cause=cause))))) from None
 
     return _eval_body

@@ -13,21 +13,31 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from moto.stepfunctions.parser.api import LoggingConfiguration
+    from moto.stepfunctions.parser.asl.eval.event.logging import (
+        CloudWatchLoggingConfiguration,
+        CloudWatchLoggingSession,
+        HistoryLog,
+    )
 
 
-def session_for(execution: Any) -> Any | None:
+def session_for(execution: Any) -> CloudWatchLoggingSession | None:
     """A logging session for ``execution``, if its state machine logs at all."""
     from moto.stepfunctions.parser.asl.eval.event.logging import (
         CloudWatchLoggingConfiguration,
         CloudWatchLoggingSession,
     )
 
-    configuration = getattr(execution.state_machine, "loggingConfiguration", None) or {}
+    configuration: dict[str, Any] = getattr(execution.state_machine, "loggingConfiguration",
+                                            None) or {}
     level = configuration.get("level", "OFF")
     if level == "OFF":
         return None
-    where = CloudWatchLoggingConfiguration.extract_log_arn_parts_from(configuration)
+    where = CloudWatchLoggingConfiguration.extract_log_arn_parts_from(
+        cast("LoggingConfiguration", configuration))
     if where is None:
         return None
     account_id, region, group = where
@@ -37,23 +47,25 @@ def session_for(execution: Any) -> Any | None:
         include_execution_data=bool(configuration.get("includeExecutionData", False)))
     # AWS's stream names are its own; one stream per execution, named after it, reads well
     started = execution.start_date.strftime("%Y-%m-%d-%H-%M")
-    settings.log_stream_name = f"states/{execution.state_machine.name}/{started}/{execution.name}"
+    name = f"states/{execution.state_machine.name}/{started}/{execution.name}"
+    settings.log_stream_name = name  # type: ignore[misc]  # moto's Final: named once, by us
 
     class Session(CloudWatchLoggingSession):
-        def publish_history_log(self, history_log: dict) -> None:
+        def publish_history_log(self, history_log: HistoryLog) -> None:
             publish(self.configuration, history_log)
 
     return Session(execution.exec_arn, settings)
 
 
-def publish(settings: Any, history_log: dict) -> None:
+def publish(settings: CloudWatchLoggingConfiguration, history_log: HistoryLog) -> None:
     from moto.logs.models import logs_backends
 
     logs = logs_backends[settings.log_account_id][settings.log_region]
     group = logs.groups.get(settings.log_group_name)
     if group is None:  # AWS refuses the configuration; moto accepts it: nothing to write to
         return
-    stamp = history_log["event_timestamp"]
+    # an ISO string in fact (see above), whatever moto's HistoryLog declares
+    stamp: datetime.datetime | str = history_log["event_timestamp"]
     if isinstance(stamp, str):
         stamp = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     millis = int(stamp.timestamp() * 1000)

@@ -86,8 +86,8 @@ def problems(definition: str) -> list[str]:
     return found
 
 
-def _check_scope(scope: dict, at: str, allowed: set[str], language: str, top_language: str,
-                 found: list[str], names: dict[str, str]) -> None:
+def _check_scope(scope: dict[str, Any], at: str, allowed: set[str], language: str,
+                 top_language: str, found: list[str], names: dict[str, str]) -> None:
     """A state machine, a Parallel branch or a Map's item processor."""
     missing = [field for field in ("States", "StartAt") if field not in scope]
     if missing:
@@ -118,7 +118,7 @@ def _check_scope(scope: dict, at: str, allowed: set[str], language: str, top_lan
         found.append(NO_END.format(at=at or "/"))
 
 
-def _check_state(name: str, state: dict, at: str, language: str, top_language: str,
+def _check_state(name: str, state: dict[str, Any], at: str, language: str, top_language: str,
                  found: list[str], names: dict[str, str]) -> None:
     kind = state.get("Type")
     if kind is None:
@@ -158,7 +158,7 @@ def _check_state(name: str, state: dict, at: str, language: str, top_language: s
                          top_language, found, names)
 
 
-def _check_paths(state: dict, at: str, found: list[str]) -> None:
+def _check_paths(state: dict[str, Any], at: str, found: list[str]) -> None:
     for field in PATH_FIELDS:
         value = state.get(field)
         intrinsic = field in ("ErrorPath", "CausePath") and str(value).startswith("States.")
@@ -190,7 +190,7 @@ def valid_path(path: str) -> bool:
     """A JSONPath on the input (``$...``), the context object (``$$...``) or a variable
     (``$name...``). AWS's JSONPath reader is lenient (``$.[0]`` reads as ``$[0]``), so is this."""
     from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext.parser import parse
 
     path = _VARIABLE.sub("$", path, count=1)
     if path.startswith("$$"):
@@ -207,7 +207,7 @@ def valid_path(path: str) -> bool:
 _VARIABLE = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _targets(state: dict, at: str) -> list[tuple[str, str]]:
+def _targets(state: dict[str, Any], at: str) -> list[tuple[str, str]]:
     """Every (target, location) a state may transition to."""
     found = []
     if isinstance(state.get("Next"), str):
@@ -223,13 +223,13 @@ def _targets(state: dict, at: str) -> list[tuple[str, str]]:
     return found
 
 
-def _transitions(states: dict, at: str) -> list[str]:
+def _transitions(states: dict[str, Any], at: str) -> list[str]:
     return [MISSING_TARGET.format(target=target, at=where)
             for name, state in states.items() if isinstance(state, dict)
             for target, where in _targets(state, f"{at}/States/{name}") if target not in states]
 
 
-def _reachable(states: dict, start: str) -> set[str]:
+def _reachable(states: dict[str, Any], start: str) -> set[str]:
     seen, todo = set(), [start]
     while todo:
         name = todo.pop()
@@ -240,7 +240,7 @@ def _reachable(states: dict, start: str) -> set[str]:
     return seen
 
 
-def _terminal(state: dict) -> bool:
+def _terminal(state: dict[str, Any]) -> bool:
     return state.get("Type") in ("Succeed", "Fail") or state.get("End") is True
 
 

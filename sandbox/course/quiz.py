@@ -57,7 +57,7 @@ def predict(question: str, options: list[str], answer: int, why: str,
     button.on_click(check)
     text = "\n".join([f"Predict: {question}", *labels])
 
-    class Prediction(widgets.VBox):
+    class Prediction(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types
         def __repr__(self) -> str:  # where widgets are not drawn
             return text
 

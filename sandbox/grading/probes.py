@@ -105,13 +105,13 @@ def answered(name: str, event: Any, hints: dict[str, str] | None = None,
     return result
 
 
-def _where(stack: list) -> str:
+def _where(stack: list[str]) -> str:
     """' at line N of file.py (`code`)': the last frame of the learner's own code."""
     import re
 
-    frames = [re.match(r'\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in [^\n]*\n?(?P<code>.*)',
-                       str(frame), re.S) for frame in stack]
-    frames = [f for f in frames if f and "/sandbox/" not in f["file"]]
+    matches = [re.match(r'\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in [^\n]*\n?(?P<code>.*)',
+                        str(frame), re.S) for frame in stack]
+    frames = [f for f in matches if f is not None and "/sandbox/" not in f["file"]]
     if not frames:
         return ""
     last = frames[-1]

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ..server.router import WSGIApp
     from ..server.service import SandboxService
 
-_service: ApiGatewayService | None = None
 
 
 class ApiGatewayService:
@@ -109,11 +108,16 @@ def install(sandbox: SandboxService) -> ApiGatewayService:
     """The running API Gateway service; moto's modules are hooked by the rows of
     ``sandbox.seams`` when moto first imports them (``moto.apigateway.models`` takes more than
     a second to import, which ``sandbox.start()`` should not pay for a service nobody uses)."""
-    global _service
-    _service = ApiGatewayService(sandbox)
-    return _service
+    return ApiGatewayService(sandbox)
+
+
+def running() -> ApiGatewayService:
+    """The running service, for the seams: moto calls them only while a sandbox runs."""
+    from ..server.service import running_extension
+
+    service: ApiGatewayService = running_extension("apigateway")
+    return service
 
 
 def uninstall() -> None:
-    global _service
-    _service = None
+    pass

@@ -21,10 +21,9 @@ class _RunningDeployments:
 
     @staticmethod
     def record(api: Any, deployment_id: str) -> None:
-        from . import _service
+        from . import running
 
-        if _service is not None:
-            _service.deployments.record(api, deployment_id)
+        running().deployments.record(api, deployment_id)
 
 
 def create_deployment(original: Any) -> Any:

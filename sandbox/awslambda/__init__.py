@@ -16,7 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .. import sts
-from ..errors import ServerError, UnsupportedError
+from ..errors import UnsupportedError
 from ..runtime.environments import (
     CUSTOM_RUNTIMES,
     PYTHON_RUNTIMES,
@@ -36,7 +36,6 @@ UNSUPPORTED_RUNTIME = (
     "cannot run here: deploy it with a Python runtime such as python3.12."
 )
 
-_runtime: LambdaRuntime | None = None  # the running service, found by the seams at call time
 
 
 class LambdaRuntime:
@@ -176,19 +175,16 @@ def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) ->
 
 def install(sandbox: SandboxService) -> LambdaRuntime:
     """The running Lambda service; moto's Lambda is hooked by the rows of ``sandbox.seams``."""
-    global _runtime
-    _runtime = LambdaRuntime(sandbox)
-    return _runtime
+    return LambdaRuntime(sandbox)
 
 
 def running() -> LambdaRuntime:
     """The running service, for the seams: moto calls them only while a sandbox runs."""
-    if _runtime is None:
-        raise ServerError("the sandbox's Lambda service is not installed: the sandbox has "
-                          "stopped. Run sandbox.start() again.")
-    return _runtime
+    from ..server.service import running_extension
+
+    runtime: LambdaRuntime = running_extension("awslambda")
+    return runtime
 
 
 def uninstall() -> None:
-    global _runtime
-    _runtime = None
+    pass

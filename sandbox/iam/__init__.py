@@ -41,7 +41,6 @@ LEARNER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/learner"
 ADMINISTRATOR = {"Version": "2012-10-17",
                  "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
-_enforcer: Enforcer | None = None
 
 
 @functools.cache
@@ -317,7 +316,7 @@ class Enforcer:
 
 def principal_of_key(key: str) -> principals.Principal | None:
     """Whose key this is, for the running sandbox (None when none runs or nobody's)."""
-    found = _enforcer
+    found = enforcer()
     return None if found is None else found.principal_of_key(key)
 
 
@@ -389,29 +388,32 @@ def _query_protocol(environ: dict[str, Any], body: bytes) -> bool:
 
 
 def install(sandbox: SandboxService) -> Enforcer:
-    global _enforcer
-    _enforcer = Enforcer(sandbox)
-    sandbox.router.authorize_with(_enforcer.route)
-    if not _enforcer.enforcing:
+    enforcer = Enforcer(sandbox)
+    sandbox.router.authorize_with(enforcer.route)
+    if not enforcer.enforcing:
         print("IAM enforcement is off: every request is allowed, whatever the policies say. "
               "sandbox.start() turns it back on.", file=sys.stderr)
-    return _enforcer
+    return enforcer
 
 
 def uninstall() -> None:
-    global _enforcer
-    _enforcer = None
+    pass
 
 
 def enforcer() -> Enforcer | None:
-    """The running sandbox's enforcer, for the extensions that act for a service."""
-    return _enforcer
+    """The running sandbox's enforcer, for the extensions that act for a service; None when no
+    sandbox runs in this process."""
+    from ..server.service import current
+
+    service = current()
+    found = None if service is None else service.extensions.get("iam")
+    return found if isinstance(found, Enforcer) else None
 
 
 def service_may(service: str, action: str, resource: str, *, source_arn: str | None = None,
                 source_account: str | None = None, source: str = "") -> bool:
     """The running sandbox's ``Enforcer.service_may``; True when no sandbox runs."""
-    found = _enforcer
+    found = enforcer()
     return found is None or found.service_may(service, action, resource, source_arn=source_arn,
                                               source_account=source_account, source=source)
 
@@ -419,14 +421,14 @@ def service_may(service: str, action: str, resource: str, *, source_arn: str | N
 def role_may(role_arn: str, action: str, resource: str, *, region: str, source: str = "",
              session_key: str | None = None) -> bool:
     """The running sandbox's ``Enforcer.role_may``; True when no sandbox runs."""
-    found = _enforcer
+    found = enforcer()
     return found is None or found.role_may(role_arn, action, resource, region=region,
                                            source=source, session_key=session_key)
 
 
 def anonymous_may(action: str, resource: str, *, source: str = "request") -> bool:
     """The running sandbox's ``Enforcer.anonymous_may``; True when no sandbox runs."""
-    found = _enforcer
+    found = enforcer()
     return found is None or found.anonymous_may(action, resource, source=source)
 
 
@@ -447,7 +449,7 @@ def caller_identity(original: _Identifying) -> _Identifying:
     issue (sts/models.py get_caller_identity)."""
 
     def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
-        found = _enforcer
+        found = enforcer()
         account = found.sandbox.account_of_admin_key(access_key_id) if found else None
         if account is not None:
             admin = administrator(account)

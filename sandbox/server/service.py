@@ -68,6 +68,19 @@ def current() -> SandboxService | None:
     return _current
 
 
+def running_extension(name: str) -> Any:
+    """The running service's extension ``name`` (``"awslambda"``): how moto's seams, which moto
+    calls without any state of ours, find the sandbox. There is no other registry of them."""
+    service = _current
+    extension = None if service is None else service.extensions.get(name)
+    if extension is None:
+        from ..errors import ServerError
+
+        raise ServerError(f"the sandbox's {name} extension is not running: the sandbox has "
+                          "stopped. Run sandbox.start() again.")
+    return extension
+
+
 class SandboxService:
     """A running local AWS: moto behind one router, its extensions, its clock."""
 

@@ -33,14 +33,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..errors import ServerError
 from .engine import Clients
 from .executions import Executions
 
 if TYPE_CHECKING:
     from ..server.service import SandboxService
 
-_service: StepFunctions | None = None  # the running service, found by the seams at call time
 
 
 class StepFunctions:
@@ -63,27 +61,24 @@ class StepFunctions:
 def install(sandbox: SandboxService) -> StepFunctions:
     """The running Step Functions service; moto's engine is hooked by the rows of
     ``sandbox.seams`` when moto first loads it (it takes 1-2 s to import)."""
-    global _service
-    _service = StepFunctions(sandbox)
+    service = StepFunctions(sandbox)
     # the interpreter logs every caught error at ERROR level; a notebook is no place for them
     logging.getLogger("moto.stepfunctions.parser").addHandler(_QUIET)
     logging.getLogger("moto.stepfunctions.parser").propagate = False
-    return _service
+    return service
 
 
 def running() -> StepFunctions:
     """The running service, for the seams: moto calls them only while a sandbox runs."""
-    if _service is None:
-        raise ServerError("the sandbox's Step Functions service is not installed: "
-                          "the sandbox has stopped. Run sandbox.start() again.")
-    return _service
+    from ..server.service import running_extension
+
+    service: StepFunctions = running_extension("stepfunctions")
+    return service
 
 
 def uninstall() -> None:
-    global _service
     logging.getLogger("moto.stepfunctions.parser").removeHandler(_QUIET)
     logging.getLogger("moto.stepfunctions.parser").propagate = True
-    _service = None
 
 
 _QUIET = logging.NullHandler()

@@ -32,7 +32,7 @@ from .clock import DEFAULT_SPEED
 from .errors import BadArgumentError, SandboxError, SandboxStoppedError, ServerError
 
 if TYPE_CHECKING:
-    from .iam.trail import Denials, Entry
+    from .trail import Denials, Entry
 
 START_TIMEOUT = 60.0  # seconds for a server to answer; a loaded CI machine is slow
 STOP_TIMEOUT = 10.0
@@ -184,14 +184,14 @@ class Iam:
     def decisions(self, *, denied: bool | None = None, principal: str | None = None) -> list[Entry]:
         """Every decision kept, oldest first; ``denied=True`` for the refusals only,
         ``principal`` to keep one caller's (an ARN, or part of one such as a role name)."""
-        from .iam.trail import Entry
+        from .trail import Entry
 
         found = self._admin.call("iam.decisions", {"denied": denied, "principal": principal})
         return [Entry.from_dict(entry) for entry in found]
 
     def denials(self, limit: int = 5, *, principal: str | None = None) -> Denials:
         """The most recent denials, newest first, each with the statement that decided it."""
-        from .iam.trail import Denials
+        from .trail import Denials
 
         return Denials(self.decisions(denied=True, principal=principal)[::-1][:limit])
 

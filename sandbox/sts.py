@@ -15,6 +15,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from moto.sts.models import sts_backends
+
 DURATION_SECONDS = 43200  # the longest a role session may last (a role's MaxSessionDuration cap)
 
 _lock = threading.Lock()
@@ -26,8 +28,6 @@ _boto_session: Any = None
 def credentials(role_arn: str, session_name: str, *, region: str) -> dict[str, str]:
     """Temporary credentials of a session of ``role_arn`` named ``session_name``
     (``AccessKeyId``, ``SecretAccessKey``, ``SessionToken``), assumed once and kept."""
-    from moto.sts.models import sts_backends
-
     account = _account_of(role_arn)
     backend = sts_backends[account]["aws"]
     with _lock:

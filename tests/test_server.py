@@ -43,11 +43,13 @@ def test_the_notebook_process_never_imports_moto():
     code = textwrap.dedent("""
         import sys, boto3, sandbox
         from sandbox.testing import deploy, invoke
+        from sandbox import SECOND_ACCOUNT_ID
         from sandbox.course import diagram, pricing
+        import sandbox.checks.permissions, sandbox.grading.probes
         sb = sandbox.start()
         deploy("f", "def handler(e, c):\\n    return 42\\n")
         assert invoke("f")["Payload"] == 42
-        sb.iam.denials(); sb.clock.speed; sb.reset()
+        sb.iam.denials(); sb.iam.session(SECOND_ACCOUNT_ID); sb.clock.speed; sb.reset()
         print(sorted({m.split(".")[0] for m in sys.modules} & {"moto", "werkzeug", "flask"}))
         sb.stop()
     """)

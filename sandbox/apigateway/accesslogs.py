@@ -8,6 +8,8 @@ import re
 import time
 from typing import Any
 
+from moto.logs.models import logs_backends
+
 VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+[A-Za-z0-9_])")
 
 
@@ -32,7 +34,6 @@ def write(settings: dict[str, Any] | None, values: dict[str, Any], stream: str) 
     if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
         return
     region, account, group_name = parts[3], parts[4], parts[6].removesuffix(":*")
-    from moto.logs.models import logs_backends
 
     logs = logs_backends[account][region]
     group = logs.groups.get(group_name)

@@ -7,6 +7,9 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from moto.awslambda.models import lambda_backends
+from moto.core.exceptions import ServiceException, _RESTError
+
 if TYPE_CHECKING:
     from ..awslambda import LambdaRuntime
 
@@ -48,8 +51,6 @@ def lambda_target(uri: str, stage_variables: dict[str, str] | None, account_id: 
                   region: str) -> LambdaTarget:
     """The function an integration URI names (a Lambda invocation URI, or for HTTP APIs the
     function's ARN itself)."""
-    from moto.awslambda.models import lambda_backends
-    from moto.core.exceptions import ServiceException, _RESTError
 
     uri = render_stage_variables(uri, stage_variables)
     matched = LAMBDA_URI.match(uri)

@@ -15,6 +15,9 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from moto.awslambda.models import lambda_backends
+from moto.logs.models import logs_backends
+
 from .. import sts
 from ..errors import UnsupportedError
 from ..runtime.environments import (
@@ -60,8 +63,6 @@ class LambdaRuntime:
 
     # ---------------------------------------------------------------- building an environment
     def spec(self, fn: Any) -> FunctionSpec:
-        from moto.awslambda.models import lambda_backends
-
         backend = lambda_backends[fn.account_id][fn.region]
         layers = []
         for layer in fn.layers:
@@ -105,8 +106,6 @@ class LambdaRuntime:
 
     @staticmethod
     def reserved_concurrency(fn: Any) -> int | None:
-        from moto.awslambda.models import lambda_backends
-
         latest = lambda_backends[fn.account_id][fn.region].get_function(fn.function_name)
         value = latest.reserved_concurrency
         return None if value is None else int(value)
@@ -162,7 +161,6 @@ def write_logs(spec: FunctionSpec, stream: str, lines: list[tuple[int, str]]) ->
         return
     if not roles.may_write_logs(spec, stream):
         return
-    from moto.logs.models import logs_backends
 
     logs = logs_backends[spec.account_id][spec.region]
     logs.ensure_log_group(spec.log_group)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from moto.awslambda.models import lambda_backends
+
 from .. import sts
 from ..runtime.environments import EnvironmentAborted, Throttled
 
@@ -226,8 +228,6 @@ class AsyncInvoker:
 
 
 def _event_invoke_config(fn: Any) -> dict[str, Any]:
-    from moto.awslambda.models import lambda_backends
-
     latest = lambda_backends[fn.account_id][fn.region].get_function(fn.function_name)
     configs = latest.event_invoke_config
     return dict(configs[-1].config) if configs else {}

@@ -13,10 +13,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
+from moto.awslambda.models import EventInvokeConfig
+
 
 def _validation_error(value: Any, member: str, constraint: str) -> Exception:
-    from moto.awslambda.exceptions import LambdaClientError
-
     return LambdaClientError(
         "ValidationException",
         f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
@@ -25,8 +26,6 @@ def _validation_error(value: Any, member: str, constraint: str) -> Exception:
 
 def validate(spec: dict[str, Any]) -> None:
     """Raise Lambda's own error for a configuration AWS would refuse."""
-    from moto.awslambda.exceptions import InvalidParameterValueException
-
     timeout = spec.get("Timeout")
     if timeout is not None and timeout > 900:
         raise _validation_error(timeout, "timeout",
@@ -99,8 +98,6 @@ def update_function_code(original: _Configuring) -> _Configuring:
 
 def put_event_invoke_config(self: Any, function_name: str,
                             config: dict[str, Any]) -> dict[str, Any]:
-    from moto.awslambda.models import EventInvokeConfig
-
     fn = self.get_function(function_name)
     event_config = EventInvokeConfig(fn.function_arn, fn.last_modified, config)
     fn.event_invoke_config = [event_config]  # Put replaces the whole configuration

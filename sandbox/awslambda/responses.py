@@ -8,6 +8,8 @@ import uuid
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
+from moto.core.responses import BaseResponse
+
 from ..runtime.environments import EnvironmentAborted, Throttled
 
 if TYPE_CHECKING:
@@ -33,8 +35,6 @@ def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str],
     header reaches the client as a second header, which botocore reads as "<moto's>, <ours>").
     So the action hands the ID over in a private header, and this, LambdaResponse's own
     ``_enrich_response`` (a row of ``sandbox.seams``), moves it into place."""
-    from moto.core.responses import BaseResponse
-
     request_id = headers.pop(INVOCATION_ID, None)
     headers, body = BaseResponse._enrich_response(headers, body)
     if request_id:

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.logs.models import logs_backends
+
 from .. import iam
 
 LAMBDA_CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
@@ -28,8 +31,6 @@ def _put_function(original: Any) -> Any:
                 "lambda.amazonaws.com", "sts:AssumeRole", fn.role, source_arn=fn.function_arn,
                 source_account=fn.account_id,
                 source=f"Lambda assuming the role of {fn.function_name}"):
-            from moto.awslambda.exceptions import InvalidParameterValueException
-
             raise InvalidParameterValueException(LAMBDA_CANNOT_ASSUME)
         original(self, fn)
 
@@ -45,8 +46,6 @@ def _create_event_source_mapping(original: Any) -> Any:
                 if not iam.role_may(
                         fn.role, f"sqs:{operation}", source, region=self.region_name,
                         source=f"Lambda event source mapping for {fn.function_name}"):
-                    from moto.awslambda.exceptions import InvalidParameterValueException
-
                     raise InvalidParameterValueException(
                         "The provided execution role does not have permissions to call "
                         f"{operation} on SQS")
@@ -58,8 +57,6 @@ def _create_event_source_mapping(original: Any) -> Any:
 def may_write_logs(spec: Any, stream: str) -> bool:
     """Lambda writes a function's logs with its role: without logs:CreateLogStream and
     logs:PutLogEvents (and logs:CreateLogGroup for a new group) they are lost, silently."""
-    from moto.logs.models import logs_backends
-
     group = f"arn:aws:logs:{spec.region}:{spec.account_id}:log-group:{spec.log_group}"
     logs = logs_backends[spec.account_id][spec.region]
     wanted = []

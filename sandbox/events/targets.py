@@ -15,6 +15,8 @@ import json
 import uuid
 from typing import Any
 
+from moto.awslambda.models import lambda_backends
+
 from .. import iam
 
 PRINCIPAL = "events.amazonaws.com"
@@ -40,8 +42,6 @@ def _send_to_targets(original: Any) -> Any:
 def _invoke_from_rule(rule: Any, target: dict[str, Any], event: Any) -> None:
     """EventBridge invokes a Lambda target asynchronously with the event (or the target's
     Input / InputPath), when the function policy admits this rule."""
-    from moto.awslambda.models import lambda_backends
-
     from ..server import service
 
     if not iam.service_may(PRINCIPAL, "lambda:InvokeFunction", target["Arn"],

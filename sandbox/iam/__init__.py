@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import sts
 from ..accounts import ACCOUNT_ID, SECOND_ACCOUNT_ID
+from ..trail import Denials, Entry
 from . import actions, anonymous, denials, principals, resources
 from .actions import Access
 from .policy import Decision, Policy, Request, evaluate, message
-from .trail import Denials, Entry, Trail
+from .trail import Trail
 
 if TYPE_CHECKING:
     from ..server.router import WSGIApp

@@ -22,6 +22,8 @@ import xml.etree.ElementTree as ElementTree
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from moto.s3.models import s3_backends
+
 if TYPE_CHECKING:
     from ..server.router import WSGIApp
     from ..server.service import SandboxService
@@ -100,8 +102,6 @@ def _error(status: int, code: str, message: str,
 
 def serve(bucket_name: str, path: str, method: str) -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) for a website request, as S3's website endpoint answers it."""
-    from moto.s3.models import s3_backends
-
     if method not in ("GET", "HEAD"):
         return _error(405, "MethodNotAllowed",
                       "The specified method is not allowed against this resource.",

@@ -263,7 +263,12 @@ MEMORY_SCRIPT = textwrap.dedent("""
     invoke("mem"); invoke("mem")
     me = psutil.Process()
     children = me.children(recursive=True)
-    total = me.memory_info().rss + sum(c.memory_info().rss for c in children)
+    def rss(process):
+        try:
+            return process.memory_info().rss
+        except psutil.NoSuchProcess:  # a spare replaced meanwhile
+            return 0
+    total = rss(me) + sum(rss(c) for c in children)
     print(json.dumps({"total": total, "notebook": me.memory_info().rss,
                       "processes": len(children)}))
     sb.stop()

@@ -274,6 +274,10 @@ class Sandbox:
         os.close(owner_read)
         os.close(ready_write)
         try:
+            # botocore takes a few hundred milliseconds to import: while the server starts,
+            # not after (the first AWS call needs it)
+            import botocore.session  # noqa: F401
+
             ready = _read_ready(ready_read, process, log_path)
         except BaseException:
             os.close(owner_write)

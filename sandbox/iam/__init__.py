@@ -26,7 +26,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .. import sts
 from ..accounts import ACCOUNT_ID, SECOND_ACCOUNT_ID
 from ..trail import Denials, Entry
 from . import actions, anonymous, denials, principals, resources
@@ -308,10 +307,14 @@ class Enforcer:
 
     def reset(self) -> None:
         self.trail.clear()
+        from .. import sts
+
         sts.reset()  # moto's reset drops the role sessions
 
     def close(self) -> None:
         self.trail.clear()
+        from .. import sts
+
         sts.reset()
 
 

@@ -88,7 +88,7 @@ class EnvironmentPool:
         self._isolation_ready = threading.Event()
         if isolation in ("bwrap", "process"):
             self._decide_isolation(isolation)  # no probe to wait for, or its refusal raised here
-        self.idle_seconds = IDLE_SECONDS
+        self.idle_seconds: float = IDLE_SECONDS  # configure_pool may set a fraction
         self.memory_cap_kb = warm_pool_cap_kb()
         self._lock = threading.Lock()
         self._environments: list[ExecutionEnvironment] = []

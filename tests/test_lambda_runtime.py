@@ -91,10 +91,33 @@ def test_reserved_environment_variables(sb):
 def test_client_context_reaches_the_handler(sb):
     import base64
 
-    deploy("cc", "def handler(e, c):\n    return c.client_context.custom\n")
-    context = base64.b64encode(json.dumps({"custom": {"tier": "gold"}}).encode()).decode()
+    deploy("cc", "def handler(e, c):\n"
+                 "    cc = c.client_context\n"
+                 "    return [cc.custom, cc.env, cc.client.app_title, cc.client.installation_id,\n"
+                 "            cc.client.app_package_name]\n")
+    # the mobile SDKs' fields, as awslambdaric turns them into attributes
+    sent = {"custom": {"tier": "gold"}, "env": {"locale": "en_GB"},
+            "client": {"app_title": "Bookshop", "installation_id": "install-1"}}
+    context = base64.b64encode(json.dumps(sent).encode()).decode()
     response = boto3.client("lambda").invoke(FunctionName="cc", ClientContext=context)
-    assert json.loads(response["Payload"].read()) == {"tier": "gold"}
+    assert json.loads(response["Payload"].read()) == [
+        {"tier": "gold"}, {"locale": "en_GB"}, "Bookshop", "install-1", None]
+
+
+def test_a_handler_cannot_reach_real_aws(sb):
+    # the runtime guards botocore when the handler imports it, as the notebook's is guarded
+    deploy("escape", """
+import boto3
+def handler(event, context):
+    try:
+        boto3.client("sts", endpoint_url="https://sts.amazonaws.com").get_caller_identity()
+    except Exception as e:
+        return [type(e).__name__, str(e)]
+    return ["sent"]
+""")
+    name, message = invoke("escape", {})["Payload"]
+    assert name == "RealAWSRefused"
+    assert message.startswith("The sandbox refused to send a request to https://sts.amazonaws.com")
 
 
 # ---------------------------------------------------------------- identity and shared state

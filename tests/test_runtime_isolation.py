@@ -441,3 +441,26 @@ def test_children_are_found_without_the_kernels_children_files():
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_spare_that_failed_to_start_is_raised_not_used(tmp_path, monkeypatch):
+    # the spawner answers with the OSError that kept a worker from starting: a cold start that
+    # finds it ready raises it (as one that waits for it does), and close() passes over it
+    from sandbox.runtime.pool import EnvironmentPool
+
+    def fail(pool: EnvironmentPool, tmp_mb: int) -> workers.Worker:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(EnvironmentPool, "_new_worker", fail)
+    (tmp_path / "pool").mkdir()
+    pool = EnvironmentPool(endpoint_url="http://127.0.0.1:9", work_dir=str(tmp_path / "pool"),
+                           write_logs=lambda spec, stream, lines: None, isolation="process")
+    try:
+        pool._spares.put(pool._spares.get(timeout=30))  # the first spare's answer, left ready
+        with pytest.raises(OSError, match="Too many open files"):
+            pool.take_spare()
+        pool._ask_for_spare()
+        pool._spares.put(pool._spares.get(timeout=30))
+    finally:
+        pool.close("stopped")  # drains the failed spare left queued
+    assert not (tmp_path / "pool").exists()

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from .reports import MAX_RESPONSE_BYTES
 
 if TYPE_CHECKING:
     from .environment import ExecutionEnvironment
+
+_LOOPBACK = "127.0.0.1"  # the runtime and the sandbox share the machine, as on AWS
 
 
 class _RuntimeAPIHandler(BaseHTTPRequestHandler):
@@ -30,7 +33,8 @@ class _RuntimeAPIHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
 
-    def _reply(self, status: int, body: dict | bytes, headers: dict[str, str] | None = None):
+    def _reply(self, status: int, body: dict[str, str] | bytes,
+               headers: dict[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
                 f"Content-Length: {len(data)}"]
@@ -106,7 +110,7 @@ class RuntimeAPIServer(ThreadingHTTPServer):
     environment: ExecutionEnvironment
 
     def __init__(self, environment: ExecutionEnvironment):
-        super().__init__(("127.0.0.1", 0), _RuntimeAPIHandler)
+        super().__init__((_LOOPBACK, 0), _RuntimeAPIHandler)
         self.environment = environment
         self._stopping = False
         self._thread = threading.Thread(target=self._accept_loop, daemon=True,
@@ -114,8 +118,7 @@ class RuntimeAPIServer(ThreadingHTTPServer):
 
     @property
     def address(self) -> str:
-        host, port = self.server_address[:2]
-        return f"{host}:{port}"
+        return f"{_LOOPBACK}:{self.server_port}"
 
     def start(self) -> None:
         self._thread.start()
@@ -141,14 +144,15 @@ class RuntimeAPIServer(ThreadingHTTPServer):
             self._thread.join(1)
         self.server_close()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket],
+                     client_address: tuple[str, int]) -> None:
         pass  # a worker killed mid-request (timeout, retirement) is expected
 
 
 _ACCEPTED = b'{"status":"OK"}\n'
 
 
-def _error_body(body: bytes, headers: Any) -> bytes:
+def _error_body(body: bytes, headers: Message) -> bytes:
     """The runtime's error document, which Lambda hands to the caller verbatim."""
     try:
         if isinstance(json.loads(body), dict):

@@ -25,6 +25,43 @@ import sys
 import time
 import traceback
 
+# typing and the annotations' names are imported by the type checker only (mypy reads any name
+# TYPE_CHECKING as true): a runtime would pay for the import at every cold start, and botocore
+# is the learner's to import or not
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType, TracebackType
+    from typing import Any, NoReturn, TypeAlias, TypedDict, TypeVar
+
+    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+    from botocore.httpsession import URLLib3Session
+
+    class ErrorDocument(TypedDict):
+        """An error as the Runtime API takes it and Invoke returns it (awslambdaric's)."""
+
+        errorMessage: str
+        errorType: str
+        requestId: str
+        stackTrace: list[str]
+
+    class _AssignmentOptions(TypedDict, total=False):
+        exec: list[str]  # a custom runtime's bootstrap, with its arguments
+        opt: str | None  # where the layers are, shown as /opt
+
+    class Assignment(_AssignmentOptions):
+        """What the sandbox assigns a spare runtime (environment.py writes it)."""
+
+        env: dict[str, str]
+        cwd: str
+        handler: str
+        path: list[str]
+
+    # the learner's handler: the event (any JSON) and the context; its result is marshalled
+    Handler: TypeAlias = "Callable[[Any, LambdaContext], object]"
+    _Slotted = TypeVar("_Slotted", bound="CognitoIdentity | Client | ClientContext")
+
 API = "/2018-06-01/runtime"
 ERROR_LOG_INDENT = "\u00a0"  # awslambdaric indents an error's traceback with no-break spaces
 FRAME = "\x1e"  # one log event, like a frame on Lambda's telemetry channel: FRAME + JSON + "\n"
@@ -63,14 +100,14 @@ class RealAWSRefused(ConnectionError):
     """Raised instead of sending a request anywhere but loopback."""
 
 
-def install_guard(botocore_httpsession) -> None:
+def install_guard(botocore_httpsession: ModuleType) -> None:
     """Make botocore refuse to send any request to a host that is not on loopback."""
     session_class = botocore_httpsession.URLLib3Session
     if getattr(session_class.send, "_sandbox_guard", False):
         return
     original = session_class.send
 
-    def send(self, request):
+    def send(self: URLLib3Session, request: AWSPreparedRequest) -> AWSResponse:
         from urllib.parse import urlsplit
 
         host = urlsplit(request.url).hostname or ""
@@ -82,12 +119,12 @@ def install_guard(botocore_httpsession) -> None:
             )
         return original(self, request)
 
-    send._sandbox_guard = True
-    send._sandbox_original = original
+    # marks on the function, read back above and by remove_guard
+    send.__dict__.update(_sandbox_guard=True, _sandbox_original=original)
     session_class.send = send
 
 
-def remove_guard(botocore_httpsession) -> None:
+def remove_guard(botocore_httpsession: ModuleType) -> None:
     session_class = botocore_httpsession.URLLib3Session
     original = getattr(session_class.send, "_sandbox_original", None)
     if original is not None:
@@ -100,7 +137,8 @@ class _GuardFinder:
     The same idea as sandbox.lazy.when_imported, written again because a worker runs without
     site-packages and so cannot import the sandbox package."""
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         if name != "botocore.httpsession":
             return None
         sys.meta_path.remove(self)
@@ -108,22 +146,26 @@ class _GuardFinder:
             spec = importlib.util.find_spec(name)
         finally:
             sys.meta_path.insert(0, self)
-        loader = spec.loader
-        exec_module = loader.exec_module
+        if spec is None or spec.loader is None:  # no botocore after all: the import fails as usual
+            return spec
+        exec_module = spec.loader.exec_module
 
-        def exec_and_guard(module):
+        def exec_and_guard(module: ModuleType) -> None:
             exec_module(module)
             install_guard(module)
 
-        loader.exec_module = exec_and_guard
+        # an attribute of this loader object alone (its class's method is left as it is)
+        vars(spec.loader)["exec_module"] = exec_and_guard
         return spec
 
 
 # ---------------------------------------------------------------- the context object
 class CognitoIdentity:
     __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+    cognito_identity_id: str | None
+    cognito_identity_pool_id: str | None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"{self.__class__.__name__}(["
             f"cognito_identity_id={self.cognito_identity_id},"
@@ -135,15 +177,27 @@ class CognitoIdentity:
 class Client:
     __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code",
                  "app_package_name"]
+    installation_id: str | None
+    app_title: str | None
+    app_version_name: str | None
+    app_version_code: str | None
+    app_package_name: str | None
 
 
 class ClientContext:
     __slots__ = ["custom", "env", "client"]
+    custom: dict[str, Any] | None
+    env: dict[str, Any] | None
+    client: Client | None
 
 
-def _object_from(cls, values):
+def _object_from(cls: type[_Slotted], values: dict[str, Any] | None) -> _Slotted | None:
     if values is None:
         return None
+    return _filled(cls, values)
+
+
+def _filled(cls: type[_Slotted], values: dict[str, Any]) -> _Slotted:
     obj = cls()
     for name in cls.__slots__:
         setattr(obj, name, values.get(name))
@@ -153,7 +207,8 @@ def _object_from(cls, values):
 class LambdaContext:
     """The ``context`` argument, attribute for attribute as awslambdaric builds it."""
 
-    def __init__(self, request_id, client_context, cognito_identity, deadline_ms, function_arn):
+    def __init__(self, request_id: str, client_context: dict[str, Any] | None,
+                 cognito_identity: dict[str, Any] | None, deadline_ms: int, function_arn: str):
         self.aws_request_id = request_id
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
@@ -161,24 +216,24 @@ class LambdaContext:
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
         self.invoked_function_arn = function_arn
-        self.tenant_id = None
+        self.tenant_id: str | None = None
         self.client_context = _object_from(ClientContext, client_context)
-        if self.client_context is not None:
-            self.client_context.client = _object_from(Client, self.client_context.client)
-        self.identity = _object_from(CognitoIdentity, {})
+        if client_context is not None and self.client_context is not None:
+            self.client_context.client = _object_from(Client, client_context.get("client"))
+        self.identity = _filled(CognitoIdentity, {})
         if cognito_identity is not None:
             self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
             self.identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
         self._epoch_deadline_time_in_ms = deadline_ms
 
-    def get_remaining_time_in_millis(self):
+    def get_remaining_time_in_millis(self) -> int:
         remaining = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
         return remaining if remaining > 0 else 0
 
-    def log(self, msg):
+    def log(self, msg: object) -> None:
         log_event(str(msg))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"{self.__class__.__name__}(["
             f"aws_request_id={self.aws_request_id},"
@@ -197,12 +252,13 @@ class LambdaContext:
 
 # ---------------------------------------------------------------- errors, as awslambdaric has them
 class Fault(Exception):
-    def __init__(self, error_type, message, trace=None):
+    def __init__(self, error_type: str, message: str, trace: list[str] | None = None):
         super().__init__(message)
         self.error_type, self.message, self.trace = error_type, message, trace
 
 
-def make_error(message, error_type, stack_trace, request_id=None):
+def make_error(message: str | None, error_type: str | None, stack_trace: list[str] | None,
+               request_id: str | None = None) -> ErrorDocument:
     return {
         "errorMessage": message or "",
         "errorType": error_type or "",
@@ -211,7 +267,7 @@ def make_error(message, error_type, stack_trace, request_id=None):
     }
 
 
-def _aws_path(filename):
+def _aws_path(filename: str) -> str:
     """A file of the function's code, named as on AWS (the code lives in /var/task there)."""
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "")
     if task_root and filename and filename.startswith(task_root + os.sep):
@@ -219,27 +275,28 @@ def _aws_path(filename):
     return filename
 
 
-def _user_frames(tb):
-    """The traceback without the runtime's own frames, formatted as awslambdaric does (plain
-    4-tuples, so no 3.11 caret lines)."""
+def _user_frames(tb: TracebackType | None) -> list[str]:
+    """The traceback without the runtime's own frames, formatted as awslambdaric does (frames
+    of file, line number, name and text only, so no 3.11 caret lines)."""
     frames = traceback.extract_tb(tb)
     here = os.path.abspath(__file__)
     while frames and os.path.abspath(frames[0].filename) == here:
         frames.pop(0)
     return traceback.format_list(
-        [(_aws_path(f.filename), f.lineno, f.name, f.line) for f in frames])
+        [traceback.FrameSummary(_aws_path(f.filename), f.lineno, f.name, line=f.line)
+         for f in frames])
 
 
-def error_from_exception(exc, request_id=None):
+def error_from_exception(exc: BaseException, request_id: str | None = None) -> ErrorDocument:
     return make_error(str(exc), type(exc).__name__, _user_frames(exc.__traceback__), request_id)
 
 
-def log_event(message):
+def log_event(message: str) -> None:
     """Write one log event, newlines and all, as the telemetry channel carries it."""
     sys.stdout.write(FRAME + json.dumps({"lines": [message]}) + "\n")
 
 
-def log_error(error):
+def log_error(error: ErrorDocument) -> None:
     line = "[ERROR]"
     if error.get("errorType"):
         line += " " + error["errorType"]
@@ -255,7 +312,7 @@ def log_error(error):
     log_event("\n".join(lines))
 
 
-def load_handler(handler):
+def load_handler(handler: str) -> Handler:
     try:
         module_name, function_name = handler.rsplit(".", 1)
     except ValueError as e:
@@ -272,19 +329,21 @@ def load_handler(handler):
             "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}"
         ) from None
     except SyntaxError as e:
-        trace = [f'  File "{_aws_path(e.filename)}" Line {e.lineno}\n    {e.text}']
+        # (str(): "None" where Python names no file, as the f-string always showed)
+        trace = [f'  File "{_aws_path(str(e.filename))}" Line {e.lineno}\n    {e.text}']
         raise Fault(
             "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}", trace
         ) from None
     try:
-        return getattr(module, function_name)
+        found: Handler = getattr(module, function_name)
+        return found
     except AttributeError:
         raise Fault("Runtime.HandlerNotFound",
                     f"Handler '{function_name}' missing on module '{module_name}'") from None
 
 
 class _Encoder(json.JSONEncoder):
-    def default(self, o):
+    def default(self, o: object) -> object:
         # awslambdaric writes a Decimal as a plain JSON number (DynamoDB items are full of them)
         if isinstance(o, decimal.Decimal):
             if o.is_nan():
@@ -293,7 +352,7 @@ class _Encoder(json.JSONEncoder):
         return super().default(o)
 
 
-def marshal(response):
+def marshal(response: object) -> tuple[bytes, str]:
     if isinstance(response, bytes):
         return response, "application/unknown"
     ascii_only = os.environ.get("AWS_EXECUTION_ENV", "") < "AWS_Lambda_python3.12"
@@ -307,54 +366,58 @@ def marshal(response):
 
 
 # ---------------------------------------------------------------- the Runtime API client
-class RuntimeClient:
-    def __init__(self, address):
-        host, _, port = address.rpartition(":")
-        self.connection = http.client.HTTPConnection(host, int(port))
+class _Connection(http.client.HTTPConnection):
+    def connect(self) -> None:  # (request() calls it whenever the connection is not open)
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def call(self, method, path, body=None, headers=None):
-        if self.connection.sock is None:
-            self.connection.connect()
-            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+class RuntimeClient:
+    def __init__(self, address: str):
+        host, _, port = address.rpartition(":")
+        self.connection = _Connection(host, int(port))
+
+    def call(self, method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[http.client.HTTPResponse, bytes]:
         self.connection.request(method, API + path, body=body, headers=headers or {})
         response = self.connection.getresponse()
         return response, response.read()
 
-    def next(self):
+    def next(self) -> tuple[http.client.HTTPResponse, bytes]:
         return self.call("GET", "/invocation/next")
 
-    def post_result(self, request_id, body, content_type):
+    def post_result(self, request_id: str, body: bytes, content_type: str) -> None:
         self.call("POST", f"/invocation/{request_id}/response", body,
                   {"Content-Type": content_type})
 
-    def post_error(self, request_id, error):
+    def post_error(self, request_id: str, error: ErrorDocument) -> None:
         self.call("POST", f"/invocation/{request_id}/error", json.dumps(error).encode(),
                   {"Content-Type": "application/json"})
 
-    def post_init_error(self, error):
+    def post_init_error(self, error: ErrorDocument) -> None:
         self.call("POST", "/init/error", json.dumps(error).encode(),
                   {"Lambda-Runtime-Function-Error-Type": error["errorType"]})
 
 
 class _RequestIdFilter(logging.Filter):
-    def filter(self, record):
-        record.aws_request_id = _request_id
-        record.tenant_id = None
+    def filter(self, record: logging.LogRecord) -> bool:
+        # fields LOG_FORMAT names, which LogRecord does not declare (as logging's extra= sets them)
+        record.__dict__.update(aws_request_id=_request_id, tenant_id=None)
         return True
 
 
 class _LambdaLogHandler(logging.Handler):
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         log_event(self.format(record))
 
 
 class _DropSandboxEndpointNotice(logging.Filter):
     # botocore says where it found its endpoint; on AWS there is no endpoint variable to find
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("Found endpoint for")
 
 
-def setup_logging():
+def setup_logging() -> None:
     logging.Formatter.converter = time.gmtime
     logging.getLogger("botocore.configprovider").addFilter(_DropSandboxEndpointNotice())
     handler = _LambdaLogHandler()
@@ -363,7 +426,7 @@ def setup_logging():
     logging.getLogger().addHandler(handler)
 
 
-def _json_header(value, what):
+def _json_header(value: str | None, what: str) -> Any:
     if not value:
         return None
     try:
@@ -373,9 +436,10 @@ def _json_header(value, what):
                     f"Unable to parse {what} JSON: {e}") from None
 
 
-def serve(client, handler_name):
+def serve(client: RuntimeClient, handler_name: str) -> NoReturn:
     global _request_id
     setup_logging()
+    error: ErrorDocument | None
     try:
         handler = load_handler(handler_name)
     except Fault as fault:
@@ -392,7 +456,8 @@ def serve(client, handler_name):
 
     while True:
         response, body = client.next()
-        request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
+        # (the sandbox's Runtime API always sends the headers read here)
+        request_id = response.getheader("Lambda-Runtime-Aws-Request-Id", "")
         _request_id = request_id
         trace_id = response.getheader("Lambda-Runtime-Trace-Id")
         if trace_id:
@@ -405,8 +470,8 @@ def serve(client, handler_name):
                 _json_header(response.getheader("Lambda-Runtime-Client-Context"), "Client Context"),
                 _json_header(response.getheader("Lambda-Runtime-Cognito-Identity"),
                              "Cognito Identity"),
-                int(response.getheader("Lambda-Runtime-Deadline-Ms")),
-                response.getheader("Lambda-Runtime-Invoked-Function-Arn"),
+                int(response.getheader("Lambda-Runtime-Deadline-Ms", "")),
+                response.getheader("Lambda-Runtime-Invoked-Function-Arn", ""),
             )
             try:
                 event = json.loads(body)
@@ -426,7 +491,7 @@ def serve(client, handler_name):
             client.post_result(request_id, result, content_type)
 
 
-def run(assignment):
+def run(assignment: Assignment) -> NoReturn:
     """Run an assignment (a Python handler, or a custom runtime's bootstrap to exec); the
     supervisor (supervisor.py) has forked this process for it and passes it on."""
     import importlib.util  # noqa: F401  (used by _GuardFinder)
@@ -445,8 +510,9 @@ def run(assignment):
                 message = "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
             else:
                 shown = _aws_path(argv[0])
-                if assignment.get("opt") and argv[0].startswith(assignment["opt"] + os.sep):
-                    shown = "/opt" + argv[0][len(assignment["opt"]):]
+                opt = assignment.get("opt")
+                if opt and argv[0].startswith(opt + os.sep):
+                    shown = "/opt" + argv[0][len(opt):]
                 message = f"fork/exec {shown}: {(e.strerror or str(e)).lower()}"
             client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
             client.post_init_error(make_error(message, "Runtime.InvalidEntrypoint", None))

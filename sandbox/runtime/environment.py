@@ -40,6 +40,9 @@ from .reports import (
 )
 
 if TYPE_CHECKING:
+    from moto.awslambda.models import LambdaFunction
+
+    from .bootstrap import Assignment  # (bootstrap.py declares it for the type checker only)
     from .pool import EnvironmentPool
 
 INIT_TIMEOUT = 10.0  # Lambda caps the INIT phase at 10 seconds
@@ -92,7 +95,8 @@ class Invocation:
 class FunctionSpec:
     """What an environment needs to know of a function, read once from moto's model."""
 
-    def __init__(self, fn: Any, layers: list[tuple[str, bytes]], credentials: dict[str, str]):
+    def __init__(self, fn: LambdaFunction, layers: list[tuple[str, bytes]],
+                 credentials: dict[str, str]):
         self.name: str = fn.function_name
         self.version = str(fn.version) if str(fn.version) != "$LATEST" else "$LATEST"
         self.arn: str = fn.function_arn.split(":" + self.version)[0] if self.version != "$LATEST" \
@@ -137,7 +141,7 @@ class ExecutionEnvironment:
         self.last_used = time.monotonic()
         self.worker: workers.Worker | None = None
         self._reader: threading.Thread | None = None
-        self._assignment: dict[str, Any] = {}
+        self._assignment: Assignment | None = None  # what start() gives the runtime
         self._events: queue.Queue[Invocation | None] = queue.Queue()
         self._lines: list[tuple[int, str]] = []
         self._lines_lock = threading.Lock()
@@ -158,15 +162,16 @@ class ExecutionEnvironment:
     def start(self, task_root: str, opt_root: str | None) -> None:
         self.server.start()
         spec = self.spec
-        self._assignment = {
+        assignment: Assignment = {
             "env": self._environment(task_root),
             "cwd": task_root,
             "handler": spec.handler,
             "path": self._python_path(task_root, opt_root),
         }
         if spec.runtime in CUSTOM_RUNTIMES:
-            self._assignment["exec"] = [self._custom_bootstrap(task_root, opt_root)]
-            self._assignment["opt"] = opt_root
+            assignment["exec"] = [self._custom_bootstrap(task_root, opt_root)]
+            assignment["opt"] = opt_root
+        self._assignment = assignment
         self._boot(self.pool.take_spare(spec.tmp_mb))
         self._init_start()
 
@@ -183,7 +188,7 @@ class ExecutionEnvironment:
         self._assign()
 
     def _assign(self) -> None:
-        assert self.worker is not None
+        assert self.worker is not None and self._assignment is not None  # (start() set both)
         self._initialised = False
         self._runtime_status = None
         self._init_started = time.perf_counter()

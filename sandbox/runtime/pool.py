@@ -13,8 +13,9 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeAlias
 
 from . import workers
 from .environment import EnvironmentAborted, ExecutionEnvironment, FunctionSpec
@@ -27,6 +28,12 @@ REAP_SECONDS = 5.0  # how often the reaper looks
 # (AWS has no such cap; a laptop or a 2 GB Binder does). A quarter of the machine, at most 1 GB.
 WARM_POOL_MB = 1024
 RETIRE_THREADS = 8
+
+# Where the spawner answers a request for a worker: the worker, the OSError that kept it from
+# starting, or None once the pool is closing.
+WorkerQueue: TypeAlias = "queue.Queue[workers.Worker | OSError | None]"
+# How a function's log lines reach CloudWatch Logs (sandbox.awslambda.write_logs)
+LogWriter: TypeAlias = Callable[[FunctionSpec, str, list[tuple[int, str]]], None]
 
 
 def warm_pool_cap_kb() -> int:
@@ -68,7 +75,7 @@ class Throttled(Exception):
 class EnvironmentPool:
     """All execution environments of one sandbox, and the spare worker that starts the next."""
 
-    def __init__(self, *, endpoint_url: str, work_dir: str, write_logs: Any,
+    def __init__(self, *, endpoint_url: str, work_dir: str, write_logs: LogWriter,
                  account_concurrency: int = 1000, isolation: str | None = None):
         self.endpoint_url = endpoint_url
         self.work_dir = work_dir
@@ -81,12 +88,12 @@ class EnvironmentPool:
         self._isolation_ready = threading.Event()
         if isolation in ("bwrap", "process"):
             self._decide_isolation(isolation)  # no probe to wait for, or its refusal raised here
-        self.idle_seconds: float = IDLE_SECONDS
+        self.idle_seconds: float = IDLE_SECONDS  # configure_pool may set a fraction
         self.memory_cap_kb = warm_pool_cap_kb()
         self._lock = threading.Lock()
         self._environments: list[ExecutionEnvironment] = []
-        self._spares: queue.Queue[workers.Worker | None] = queue.Queue()
-        self._spawn_requests: queue.Queue[tuple[int, queue.Queue] | None] = queue.Queue()
+        self._spares: WorkerQueue = queue.Queue()
+        self._spawn_requests: queue.Queue[tuple[int, WorkerQueue] | None] = queue.Queue()
         self._closed = threading.Event()
         self._close_reason = "stopped"
         self._retirer = ThreadPoolExecutor(RETIRE_THREADS, thread_name_prefix="sandbox-retire")
@@ -153,7 +160,7 @@ class EnvironmentPool:
         """A started worker; one more is started so that the next cold start finds one. A
         function with a /tmp of another size waits for a worker of its own."""
         if tmp_mb != workers.DEFAULT_TMP_MB and self.sandboxed:
-            answer: queue.Queue = queue.Queue()
+            answer: WorkerQueue = queue.Queue()
             self._spawn_requests.put((tmp_mb, answer))
             return self._wait_for(answer)
         try:
@@ -164,13 +171,15 @@ class EnvironmentPool:
         if spare is None:
             self._spares.put(None)  # for the next waiter
             raise EnvironmentAborted(self._close_reason)
+        if isinstance(spare, OSError):  # the spare failed to start, as _wait_for would raise
+            raise spare
         with self._lock:
             keep_one_ready = self._spares.qsize() + self._spawning == 0
         if keep_one_ready:
             self._ask_for_spare()
         return spare
 
-    def _wait_for(self, answer: queue.Queue) -> Any:
+    def _wait_for(self, answer: WorkerQueue) -> workers.Worker:
         while True:
             try:
                 found = answer.get(timeout=0.1)
@@ -355,7 +364,7 @@ class EnvironmentPool:
                 spare = self._spares.get_nowait()
             except queue.Empty:
                 break
-            if spare is not None:
+            if isinstance(spare, workers.Worker):  # (not None, nor a spare that failed to start)
                 spare.terminate()
                 os.close(spare.log_read)
         shutil.rmtree(self.work_dir, ignore_errors=True)

@@ -14,17 +14,25 @@ dies with the sandbox (parent-death signal) after killing them. It imports littl
 costs little memory: the runtime's modules are imported in the runtime, before its assignment.
 """
 
+from __future__ import annotations  # annotations stay text: some name what only mypy imports
+
 import os
 import select
 import signal
 import sys
+
+# typing is imported by the type checker only: a runtime import would cost every environment's
+# supervisor its memory (mypy reads any name TYPE_CHECKING as true)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
 
 
-def _prctl(option, value):
+def _prctl(option: int, value: int) -> None:
     try:
         import ctypes
 
@@ -36,12 +44,12 @@ def _prctl(option, value):
 _HAS_CHILDREN_FILES = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 
 
-def children(pid):
+def children(pid: int) -> list[int]:
     """The PIDs of a process's children (Linux: /proc/<pid>/task/*/children, or, on a kernel
     without those files, every /proc/<pid>/stat's parent)."""
     if not _HAS_CHILDREN_FILES:
         return _children_by_scan(pid)
-    found = []
+    found: list[int] = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -55,8 +63,8 @@ def children(pid):
     return found
 
 
-def _children_by_scan(pid):
-    found = []
+def _children_by_scan(pid: int) -> list[int]:
+    found: list[int] = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -69,8 +77,9 @@ def _children_by_scan(pid):
     return found
 
 
-def descendants(pid):
-    found, todo = [], children(pid)
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    todo = children(pid)
     while todo:
         child = todo.pop()
         found.append(child)
@@ -78,7 +87,7 @@ def descendants(pid):
     return found
 
 
-def kill_descendants():
+def kill_descendants() -> None:
     """SIGKILL every process below this one, until none is left (reaping them all)."""
     me = os.getpid()
     while True:
@@ -102,11 +111,13 @@ def kill_descendants():
             return
 
 
-def _run_runtime(assignment_fd):
+def _run_runtime(assignment_fd: int) -> NoReturn:
     """The runtime's life: import the bootstrap, wait for the assignment, run it."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_lambda_bootstrap", BOOTSTRAP)
+    if spec is None or spec.loader is None:  # (never: BOOTSTRAP is the .py file beside this one)
+        raise ImportError(f"cannot load the runtime's bootstrap from {BOOTSTRAP}")
     bootstrap = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bootstrap)
     line = b""
@@ -123,13 +134,13 @@ def _run_runtime(assignment_fd):
 
 
 class Supervisor:
-    def __init__(self, status_fd):
+    def __init__(self, status_fd: int):
         self.status_fd = status_fd
         self.buffer = b""
         self.runtime = 0
         self.assignment_fd = -1
 
-    def read_line(self):
+    def read_line(self) -> bytes:
         """The next line the sandbox wrote on stdin; at its end (the sandbox is gone), the end."""
         while b"\n" not in self.buffer:
             chunk = os.read(0, 65536)
@@ -139,11 +150,11 @@ class Supervisor:
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line
 
-    def end(self, *_):
+    def end(self, *_: object) -> NoReturn:  # also the SIGTERM handler
         kill_descendants()
         os._exit(0)
 
-    def run(self):
+    def run(self) -> NoReturn:
         if os.getpid() != 1:
             _prctl(PR_SET_CHILD_SUBREAPER, 1)
             _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # the sandbox died: end it all
@@ -164,7 +175,7 @@ class Supervisor:
             os.write(self.status_fd, b"%d\n" % status)
             self.fork_runtime()
 
-    def fork_runtime(self):
+    def fork_runtime(self) -> None:
         """The next runtime, forked now so that it is ready (modules imported) when needed."""
         assignment_read, self.assignment_fd = os.pipe()
         me = os.getpid()
@@ -188,7 +199,7 @@ class Supervisor:
         os.close(assignment_read)
         self.runtime = pid
 
-    def watch(self, pid):
+    def watch(self, pid: int) -> int:
         """The runtime's wait status, once it ends by itself or is killed on request."""
         try:
             pidfd = os.pidfd_open(pid)
@@ -216,9 +227,9 @@ class Supervisor:
                 if kept:  # (not expected while a runtime runs) kept for read_line
                     self.buffer = b"\n".join(kept) + b"\n" + self.buffer
 
-    def reap(self, pid):
+    def reap(self, pid: int) -> int | None:
         """Reap what has ended (the runtime's orphans too); the runtime's status if it has."""
-        found = None
+        found: int | None = None
         while True:
             try:
                 done, status = os.waitpid(-1, os.WNOHANG)
@@ -230,7 +241,7 @@ class Supervisor:
                 found = status
 
 
-def main():
+def main() -> NoReturn:
     status_fd = int(sys.argv[sys.argv.index("--status-fd") + 1])
     Supervisor(status_fd).run()
 

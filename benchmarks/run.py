@@ -275,6 +275,16 @@ MEMORY_SCRIPT = textwrap.dedent("""
 """)
 
 
+IN_PROCESS_SCRIPT = textwrap.dedent("""
+    import json, psutil
+    from sandbox.testing import deploy, in_process_service, invoke
+    with in_process_service():  # the sandbox inside the notebook's process, as before the split
+        deploy("mem", "def handler(e, c):\\n    return 1\\n")
+        invoke("mem"); invoke("mem")
+        print(json.dumps({"notebook": psutil.Process().memory_info().rss}))
+""")
+
+
 def bench_memory() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     out = json.loads(subprocess.run([sys.executable, "-c", MEMORY_SCRIPT], capture_output=True,
@@ -288,11 +298,13 @@ def bench_memory() -> None:
         f"{out['total'] / int(bare.stdout):.2f}x",
         f"python with boto3 + moto imported {int(bare.stdout) / 2**20:.0f} MB", "< 300 MB",
         mb < 300)
-    notebook = out["notebook"] / 2**20
+    before = json.loads(subprocess.run([sys.executable, "-c", IN_PROCESS_SCRIPT],
+                                       capture_output=True, text=True, env=env,
+                                       check=True).stdout.splitlines()[-1])["notebook"]
     row("memory: the notebook process alone (it no longer holds moto)",
-        f"{notebook:.0f} MB = {out['notebook'] / int(bare.stdout):.2f}x",
-        f"python with boto3 + moto imported {int(bare.stdout) / 2**20:.0f} MB",
-        "below the baseline", out["notebook"] < int(bare.stdout))
+        f"{out['notebook'] / 2**20:.0f} MB = {out['notebook'] / before:.2f}x",
+        f"the notebook holding the sandbox in process {before / 2**20:.0f} MB",
+        "below the baseline", out["notebook"] < before)
 
 
 def bench_grading() -> None:

@@ -84,59 +84,44 @@ def build(check_only: bool, force: bool) -> int:
 
 
 def check(notebook: Path, cell_timeout: float, timeout: float) -> int:
-    import tempfile
+    """Run a notebook as the grader does (its own kernel and sandbox, the checks run by the
+    grader's side) and print each check's verdict, its hint whole."""
+    import shutil
+    import textwrap
 
-    import nbformat
+    from .grading.grade import BadSubmission, Options, grade_one
 
-    from .grading.authoring import is_check
-    from .grading.grade import BadSubmission, read_submission, restore_checks
-    from .grading.runner import run_notebook
-
-    if not notebook.exists():
+    if not notebook.is_file():
         print(f"course check: no such notebook: {notebook}", file=sys.stderr)
         return 2
+    canonical = _course_root(notebook.resolve().parent) / "exercises" / notebook.name
+    if not canonical.is_file():
+        canonical = notebook  # a notebook of the course's own (a solution): its own checks
+    options = Options(exercises=canonical.parent, cell_timeout=cell_timeout, timeout=timeout)
+    print(f"Running {notebook} in a fresh kernel...", flush=True)
     try:
-        submission = read_submission(notebook)
+        job = grade_one(notebook, options, canonical=canonical)
     except BadSubmission as bad:
         print(f"course check: {notebook} cannot be checked: {bad}", file=sys.stderr)
         return 2
-    canonical_path = _course_root(notebook.resolve().parent) / "exercises" / notebook.name
-    canonical = nbformat.read(canonical_path, as_version=4) if canonical_path.exists() \
-        else submission
-    prepared, _ = restore_checks(submission, canonical, [])
-    with tempfile.TemporaryDirectory(prefix="course-check-") as work:
-        copy = Path(work) / notebook.name
-        nbformat.write(prepared, copy)
-        print(f"Running {notebook} in a fresh kernel...", flush=True)
-        run = run_notebook(copy, cell_timeout=cell_timeout, timeout=timeout)
-    results = run.by_id()
-    checks = [cell for cell in canonical.cells if is_check(cell)]
-    if not checks:
+    rows = job.rows or []
+    if not rows:
         print(f"{notebook} has no check cells.")
-        return 0 if not run.error else 1
-    rows, earned, total, all_passed = [], 0.0, 0.0, True
-    for cell in checks:
-        points = float(cell.metadata.get("points", 1))
-        result = results.get(cell.id)
-        status = result.status if result else ("timeout" if run.timed_out else "not-run")
-        hint = (result.message if result else run.error or "did not run").splitlines()
-        if hint and hint[0].startswith("\u2718 "):  # "✘ name failed: hint" → the hint
-            hint[0] = hint[0].split(": ", 1)[-1]
-        total += points
-        if status == "passed":
-            earned += points
-        else:
-            all_passed = False
-        rows.append((cell.id, f"{points if status == 'passed' else 0:g}/{points:g}", status,
-                     hint[0][:90] if hint and status != "passed" else ""))
-    widths = [max(len(str(r[i])) for r in rows + [("check", "points", "status", "hint")])
-              for i in range(3)]
+        return 0
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    label = max(len(row.check_id) for row in rows)
     print()
-    for row in [("check", "points", "status", "hint"), *rows]:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)),
-              row[3], sep="  ")
-    print(f"\nTotal: {earned:g}/{total:g}")
-    return 0 if all_passed else 1
+    for row in rows:
+        points = f"{row.points:g}/{row.max_points:g}"
+        print(f"{row.check_id.ljust(label)}  {points:>7}  {row.status}")
+        if row.status != "passed" and row.message:
+            for line in row.message.splitlines():
+                print(textwrap.fill(line, width=width, initial_indent="    ",
+                                    subsequent_indent="    ") if line.strip() else "")
+    print(f"\nTotal: {sum(r.points for r in rows):g}/{sum(r.max_points for r in rows):g}")
+    for note in job.notes:
+        print(f"note: {note}")
+    return 0 if all(row.status == "passed" for row in rows) else 1
 
 
 def grade(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ CHECK = """<section><h2 class="{status}">{check_id}: {status} ({points:g}/{max_p
 
 
 def write_feedback(path: Path, student: str, notebook: str, rows: list[Any], note: str) -> None:
-    from .plugin import strip_ansi
+    from .grade import strip_ansi
 
     sections = []
     for row in rows:

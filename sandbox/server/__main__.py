@@ -47,6 +47,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clock-speed", type=float, default=DEFAULT_SPEED)
     parser.add_argument("--concurrency-limit", type=int, default=1000)
     parser.add_argument("--no-enforce-iam", action="store_true")
+    parser.add_argument("--lock-iam", action="store_true",
+                        help="a learner's token cannot turn IAM enforcement off (grading)")
     parser.add_argument("--ready-fd", type=int, default=None)
     parser.add_argument("--owner-fd", type=int, default=None)
     parser.add_argument("--banner", action="store_true",
@@ -77,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     service = SandboxService(clock_speed=args.clock_speed,
                              concurrency_limit=args.concurrency_limit,
                              enforce_iam=not args.no_enforce_iam, token=token, port=args.port)
+    # a second, weaker token for a notebook's kernel when another process owns this server
+    learner_token = os.environ.pop("SANDBOX_LEARNER_TOKEN", "") or secrets.token_urlsafe(24)
+    service.learner_token = learner_token  # type: ignore[attr-defined]  (read by AdminApp)
+    service.iam_locked = args.lock_iam  # type: ignore[attr-defined]
     try:
         service.start()
     except OSError as error:  # the port is taken, most likely
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: owner_gone.set())
     ready = json.dumps({"endpoint_url": service.endpoint_url, "token": token,
-                        "pid": os.getpid()}) + "\n"
+                        "learner_token": learner_token, "pid": os.getpid()}) + "\n"
     if args.ready_fd is not None:
         os.write(args.ready_fd, ready.encode())
         os.close(args.ready_fd)

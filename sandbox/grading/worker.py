@@ -1,0 +1,347 @@
+"""``python -m sandbox.grading.worker TASK.json``: grade one notebook, out of the learner's reach.
+
+The grader starts one worker per submission, a process of its own. The worker
+
+1. starts the submission's sandbox server itself (``python -m sandbox.server --lock-iam``,
+   outside any jail) and keeps the owner's token; boto3 in this process reaches that server;
+2. starts the notebook's kernel (in the bubblewrap jail, :mod:`sandbox.grading.jail`, where it
+   works) with ``SANDBOX_ENDPOINT`` and the server's *learner* token, so the kernel's
+   ``sandbox.start()`` attaches to that server and can neither stop it nor turn IAM off;
+3. runs ``import sandbox; sandbox.start()`` in the kernel first (a notebook whose set-up cell
+   was deleted or rewritten still deploys with ``%%lambda``), then the notebook cell by cell
+   with nbclient;
+4. at each official check cell, runs that check function itself, here, against the sandbox
+   (the kernel never runs the check cell: nothing a cell did to the kernel, its modules, its
+   output or its files can make a failing check pass); a check that reads a learner's variable
+   gets its value from the kernel as JSON data, printed by code the worker sends;
+5. writes the verdicts to the result file the grader named, which the kernel cannot see.
+
+Whatever happens, the kernel, the jail, the sandbox server and every process they started are
+gone when the worker ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+PRELOAD = "import sandbox\nsandbox.start()"
+# the learner's variables, as data: the worker's own code, run in the kernel
+ASK = ("print({nonce!r} + __import__('json').dumps({{_n: globals()[_n] for _n in {names!r} "
+       "if _n in globals()}}, default=repr))")
+
+
+def launch_server() -> tuple[Any, str]:
+    """This worker's sandbox server (IAM locked on); boto3 here reaches it. The Sandbox handle,
+    and the learner's token for the kernel."""
+    from .. import client, safety
+
+    safety.check_botocore()
+    work_dir = tempfile.mkdtemp(prefix="sandbox-worker-")
+    log_path = os.path.join(work_dir, "server.log")
+    owner_read, owner_write = os.pipe()
+    ready_read, ready_write = os.pipe()
+    command = [sys.executable, "-m", "sandbox.server", "--owner-fd", str(owner_read),
+               "--ready-fd", str(ready_write), "--lock-iam"]
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("AWS_", "SANDBOX_"))}
+    env["SANDBOX_SERVER_LOG"] = log_path
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   env=env, pass_fds=(owner_read, ready_write), close_fds=True,
+                                   start_new_session=True)
+    os.close(owner_read)
+    os.close(ready_write)
+    try:
+        ready = client._read_ready(ready_read, process, log_path)
+    except BaseException:
+        os.close(owner_write)
+        process.kill()
+        process.wait()
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    finally:
+        os.close(ready_read)
+    sandbox = client.Sandbox(ready["endpoint_url"], ready["token"], pid=ready["pid"],
+                             process=process, owner_fd=owner_write, work_dir=work_dir)
+    sandbox._connect()
+    client._current = sandbox  # the checks' current(): this worker's sandbox
+    return sandbox, ready["learner_token"]
+
+
+def kernel_manager(work_dir: Path, jail_args: list[str] | None) -> Any:
+    """A kernel manager whose kernel runs jailed (when ``jail_args``) in ``work_dir``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class JailedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            command = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+            if jail_args:
+                # in its PID namespace the kernel's parent is pid 1, which ipykernel's parent
+                # poller takes for "my parent died"; the jail's --die-with-parent does its job
+                command.append("--IPKernelApp.parent_handle=0")
+            return [*(jail_args or []), *command]
+
+    manager = JailedKernelManager(kernel_name="python3")
+    manager.connection_file = str(work_dir / ".kernel.json")
+    # interrupt by a message on the control channel: a signal to the process group would
+    # reach bwrap (the group's leader), which ends the whole jail instead of the cell
+    manager.kernel_spec.interrupt_mode = "message"
+    return manager
+
+
+def kernel_environment(work_dir: Path, endpoint: str, token: str, jailed: bool) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("AWS_", "SANDBOX_", "JUPYTER", "IPYTHON", "PYTEST"))}
+    private = work_dir / ".home"
+    private.mkdir(exist_ok=True)
+    env.update(SANDBOX_ENDPOINT=endpoint, SANDBOX_TOKEN=token, HOME=str(private),
+               IPYTHONDIR=str(private / ".ipython"), JUPYTER_CONFIG_DIR=str(private / ".jupyter"),
+               JUPYTER_DATA_DIR=str(private / ".local"), JUPYTER_PLATFORM_DIRS="1",
+               JUPYTER_RUNTIME_DIR=str(private / ".runtime"), PYTHONWARNINGS="ignore",
+               MPLBACKEND="Agg", TMPDIR="/tmp" if jailed else str(work_dir))
+    return env
+
+
+def _text(outputs: list[Any], error: bool = False) -> str:
+    pieces = []
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            pieces.append(output.get("text", ""))
+        elif kind in ("execute_result", "display_data"):
+            pieces.append(output.get("data", {}).get("text/plain", ""))
+        elif kind == "error" and error:
+            pieces.append(f"{output.get('ename')}: {output.get('evalue')}")
+    return "".join(pieces)
+
+
+def _error(cell: Any) -> str:
+    from .grade import strip_ansi
+
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return strip_ansi(f"{output.get('ename')}: {output.get('evalue')}")[:200]
+    return ""
+
+
+class Grader:
+    """The worker's state for one notebook."""
+
+    def __init__(self, task: dict[str, Any]):
+        self.task = task
+        self.cell_timeout = float(task["cell_timeout"])
+        self.deadline = time.monotonic() + float(task["timeout"])
+        self.checks: dict[str, str] = {c["id"]: c["name"] for c in task["checks"]}
+        self.verdicts: dict[str, dict[str, str]] = {}
+        self.notes: list[str] = []
+        self.client: Any = None
+        self.kernel_alive = True
+
+    # ------------------------------------------------------------ the kernel
+    def execute(self, cell: Any, index: int, store_history: bool = True,
+                timeout: float | None = None) -> str:
+        """Run a cell in the kernel: "ok", "error", "timeout", "deadline" or "dead"."""
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        remaining = self.deadline - time.monotonic()
+        limit = min(timeout or self.cell_timeout, remaining)
+        if limit <= 0:
+            return "deadline"
+        self.client.timeout = max(1, int(limit + 0.999))
+        try:
+            self.client.execute_cell(cell, index, store_history=store_history)
+        except CellTimeoutError:
+            if time.monotonic() >= self.deadline - 0.5:
+                return "deadline"
+            with contextlib.suppress(Exception):  # the next cell may run once it stops
+                from jupyter_client.utils import run_sync
+
+                run_sync(self.client.km.interrupt_kernel)()
+            return "timeout"
+        except DeadKernelError:
+            self.kernel_alive = False
+            return "dead"
+        except Exception as error:  # noqa: BLE001 (nbclient's failures are many)
+            self.kernel_alive = False
+            self.notes.append(f"the kernel stopped answering ({type(error).__name__})")
+            return "dead"
+        return "error" if any(o.get("output_type") == "error" for o in cell.outputs) else "ok"
+
+    def ask(self, names: tuple[str, ...], index: int) -> dict[str, Any]:
+        """The learner's variables ``names``, as JSON data, from the kernel's namespace."""
+        from nbformat.v4 import new_code_cell
+
+        if not names or not self.kernel_alive:
+            return {}
+        nonce = secrets.token_hex(8)
+        cell = new_code_cell(ASK.format(nonce=nonce, names=list(names)))
+        if self.execute(cell, index, store_history=False, timeout=20) not in ("ok", "error"):
+            return {}
+        for line in _text(cell.outputs).splitlines():
+            if line.startswith(nonce):
+                try:
+                    values = json.loads(line[len(nonce):])
+                except ValueError:
+                    return {}
+                return {name: values[name] for name in names
+                        if isinstance(values, dict) and name in values}
+        return {}
+
+    # ------------------------------------------------------------ a check, here
+    def run_check(self, cell_id: str, index: int) -> None:
+        from .checks import CheckFailed, NotAttempted, find, needs, provided
+
+        name = self.checks[cell_id]
+        try:
+            wanted = needs(name)
+        except Exception as error:  # noqa: BLE001 (an unknown check: the course's mistake)
+            self.verdicts[cell_id] = {"status": "error", "message": str(error), "output": ""}
+            return
+        values = self.ask(wanted, index)
+        label = name.rpartition(".")[2].replace("_", " ")
+        outcome: dict[str, str] = {}
+        printed = io.StringIO()
+
+        def check() -> None:
+            try:
+                with provided(values), contextlib.redirect_stdout(printed):
+                    find(name)()
+            except NotAttempted as failure:
+                failure.check_name = label
+                outcome.update(status="failed", message="\n".join(failure.lines()))
+            except CheckFailed as failure:
+                failure.check_name = label
+                outcome.update(status="failed", message="\n".join(failure.lines()))
+            except BaseException as error:  # noqa: BLE001 (whatever a check hit is its verdict)
+                outcome.update(status="error", message=f"the check could not finish: "
+                               f"{type(error).__name__}: {error}"[:500])
+            else:
+                outcome.update(status="passed", message="")
+
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.verdicts[cell_id] = self.deadline_verdict()
+            return
+        thread = threading.Thread(target=check, name=f"check-{name}", daemon=True)
+        thread.start()
+        thread.join(min(self.cell_timeout, remaining))
+        if thread.is_alive():
+            outcome = {"status": "timeout", "message": f"the check did not finish within "
+                       f"{min(self.cell_timeout, remaining):g} s"}
+        self.verdicts[cell_id] = {**outcome, "output": printed.getvalue()[-5000:]}
+
+    def deadline_verdict(self) -> dict[str, str]:
+        return {"status": "timeout", "output": "",
+                "message": f"not run: the notebook ran out of time ({self.task['timeout']:g} s) "
+                           f"in cell {self.timed_out_at}"}
+
+    # ------------------------------------------------------------ the notebook
+    timed_out_at = ""
+
+    def run(self, notebook: Any) -> None:
+        from nbformat.v4 import new_code_cell
+
+        preload = new_code_cell(PRELOAD)
+        if self.execute(preload, 0, store_history=False, timeout=max(self.cell_timeout, 60)) \
+                != "ok":
+            self.notes.append("the kernel could not attach to its sandbox: "
+                              + (_error(preload) or "no answer"))
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            where = f"{index} ({cell.get('id', '?')})"
+            if cell.get("id") in self.checks:
+                if self.timed_out_at:
+                    self.verdicts[cell.id] = self.deadline_verdict()
+                elif not self.kernel_alive:
+                    self.verdicts[cell.id] = {
+                        "status": "not-run", "output": "",
+                        "message": f"not run: the kernel died in cell {self.died_in}"}
+                else:
+                    self.run_check(cell.id, index)
+                continue
+            if self.timed_out_at or not self.kernel_alive:
+                continue
+            outcome = self.execute(cell, index)
+            if outcome == "deadline":
+                self.timed_out_at = where
+                self.notes.append(f"the notebook ran out of time in cell {where}")
+            elif outcome == "timeout":
+                self.notes.append(f"cell {where} ran longer than {self.cell_timeout:g} s "
+                                  "and was interrupted")
+            elif outcome == "dead":
+                self.died_in = where
+                self.notes.append(f"the kernel died in cell {where}")
+            elif outcome == "error":
+                self.notes.append(f"cell {where}: {_error(cell)}")
+
+    died_in = ""
+
+
+def grade(task: dict[str, Any]) -> dict[str, Any]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    from . import jail
+
+    notebook = nbformat.read(task["notebook"], as_version=4)
+    work_dir = Path(task["work_dir"])
+    grader = Grader(task)
+    sandbox, learner_token = launch_server()
+    jail_args = jail.command(work_dir, [Path(p) for p in task["hide"]]) if task["jail"] \
+        else None
+    try:
+        manager = kernel_manager(work_dir, jail_args)
+        client = NotebookClient(notebook, km=manager, timeout=int(task["cell_timeout"]),
+                                allow_errors=True, interrupt_on_timeout=False,
+                                record_timing=False, startup_timeout=120,
+                                shutdown_kernel="immediate")
+        grader.client = client
+        env = kernel_environment(work_dir, sandbox.endpoint_url, learner_token, bool(jail_args))
+        try:
+            with client.setup_kernel(env=env, cwd=str(work_dir)):
+                try:
+                    grader.run(notebook)
+                finally:
+                    with contextlib.suppress(Exception):
+                        client._cleanup_kernel()
+        except Exception as error:  # noqa: BLE001 (the kernel did not start: say why)
+            if not grader.verdicts:
+                grader.notes.append(f"the notebook's kernel could not start: "
+                                    f"{type(error).__name__}: {error}"[:300])
+    finally:
+        sandbox.stop()
+    return {"verdicts": grader.verdicts, "notes": grader.notes,
+            "timed_out_at": grader.timed_out_at}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    task = json.loads(Path(argv[0]).read_text())
+    if task.get("memory_bytes"):  # inherited by the kernel, the server and its functions
+        limit = int(task["memory_bytes"])
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    result = grade(task)
+    out = Path(task["result"])
+    partial = out.with_suffix(".partial")
+    partial.write_text(json.dumps(result))
+    partial.replace(out)  # whole or not at all
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -155,15 +155,14 @@ def ignore_learner_check_tags(repair: Repair) -> None:
 
 
 def _expected_index(repair: Repair, check_id: str, cells: list[Any]) -> int:
-    """Where the exercise puts a check among ``cells``: after the last cell that precedes it in
-    the exercise."""
+    """Where the exercise puts a check among ``cells``: after the cells that precede it in the
+    exercise (each at its first occurrence: a learner's copy further down moves nothing)."""
     order = [cell.get("id") for cell in repair.canonical.cells]
     earlier = set(order[: order.index(check_id)]) if check_id in order else set()
-    at = 0
+    first: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        if cell.get("id") in earlier:
-            at = index + 1
-    return at
+        first.setdefault(cell.get("id"), index)
+    return max([first[cell_id] + 1 for cell_id in earlier if cell_id in first], default=0)
 
 
 def restore_claimed(repair: Repair) -> None:

@@ -3,6 +3,7 @@
     course check NOTEBOOK              run a notebook's checks, print a score (students)
     course grade SUBMISSIONS --out DIR grade a class's submissions (instructors)
     course build [--check]             write exercises/ from solutions/ (course authors)
+    course release DIR                 write the students' copy of the course (no solutions)
     course doctor                      check that the sandbox works on this machine
     course serve [--port N]            run a sandbox for the AWS CLI or any SDK (Ctrl+C stops)
 """
@@ -124,6 +125,46 @@ def check(notebook: Path, cell_timeout: float, timeout: float) -> int:
     return 0 if all(row.status == "passed" for row in rows) else 1
 
 
+# what a student's copy of the course holds (course release): never solutions/, tests/ (whose
+# submissions are worked answers) or an instructor's extra checks
+RELEASED = ("lessons", "exercises", "sandbox", "README.md", "Makefile", "pyproject.toml",
+            "environment.yml", "postBuild", ".gitignore", "LICENSE")
+
+
+def release(target: Path) -> int:
+    """Write the students' copy of the course into ``target`` (new or empty)."""
+    import shutil
+
+    root = _course_root(Path.cwd())
+    if not (root / "exercises").is_dir() or not (root / "sandbox").is_dir():
+        print(f"course release: run it from the course's folder (no exercises/ or sandbox/ in "
+              f"{root})", file=sys.stderr)
+        return 2
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"course release: {target} is not an empty folder: nothing written (a release "
+              "never overwrites anything; give a new or empty folder)", file=sys.stderr)
+        return 2
+    if target.resolve() == root.resolve() or root.resolve() in target.resolve().parents:
+        print("course release: the release must go outside the course's folder",
+              file=sys.stderr)
+        return 2
+    target.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.bak")
+    written = []
+    for name in RELEASED:
+        source = root / name
+        if source.is_symlink() or not source.exists():
+            continue
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=ignore, symlinks=True)
+        else:
+            shutil.copy2(source, target / name)
+        written.append(name)
+    print(f"wrote the students' copy of the course to {target}: {', '.join(written)} "
+          "(no solutions/, no tests/)")
+    return 0
+
+
 def grade(args: argparse.Namespace) -> int:
     from .grading.grade import Options, summary_table
     from .grading.grade import grade as grade_all
@@ -141,7 +182,12 @@ def grade(args: argparse.Namespace) -> int:
         return 2
     options = Options(exercises=exercises, cell_timeout=args.cell_timeout, timeout=args.timeout,
                       memory_mb=args.memory or None,
-                      extra_checks=Path(args.extra_checks) if args.extra_checks else None)
+                      extra_checks=Path(args.extra_checks) if args.extra_checks else None,
+                      jail=not args.no_jail)
+    import signal
+
+    # a terminated grader still removes its temporary folder and stops its workers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rows = grade_all(submissions, Path(args.out), options, jobs=args.jobs)
     print()
     print(summary_table(rows))
@@ -173,11 +219,17 @@ def main(argv: list[str] | None = None) -> int:
                               "instructor's own check cells, kept out of students' copies")
     grade_parser.add_argument("--exercises", help="the canonical exercises folder "
                               "(default: exercises/ of the course folder)")
+    grade_parser.add_argument("--no-jail", action="store_true",
+                              help="run kernels without the bubblewrap jail (not for a class: "
+                                   "a submission could then read or harm the others)")
     build_parser = commands.add_parser("build", help="write exercises/ from solutions/")
     build_parser.add_argument("--check", action="store_true",
                               help="only say which exercises are out of sync (exit 1 if any)")
     build_parser.add_argument("--force", action="store_true",
                               help="replace exercises that were worked on (keeping a .bak)")
+    release_parser = commands.add_parser(
+        "release", help="write the students' copy of the course (no solutions) into DIR")
+    release_parser.add_argument("dir", help="a new or empty folder")
     commands.add_parser("doctor", help="check that the sandbox works on this machine")
     serve_parser = commands.add_parser(
         "serve", help="run a sandbox in this terminal, for the AWS CLI or any SDK")
@@ -193,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.port, args.clock_speed)
     if args.command == "build":
         return build(args.check, args.force)
+    if args.command == "release":
+        return release(Path(args.dir))
     if args.command == "check":
         return check(Path(args.notebook), args.cell_timeout, args.timeout)
     if args.command == "grade":

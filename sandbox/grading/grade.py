@@ -379,14 +379,19 @@ def run_job(job: Job, options: Options, workspace: Workspace) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
         env.update(TMPDIR=str(private), PYTHONWARNINGS="ignore")
         with open(private / "worker.log", "wb") as log:
+            # the worker's stdin is a pipe only this process writes to: the worker ends itself
+            # (and with it its kernel and server) when the grader is gone, however it went
             process = subprocess.Popen(
                 [sys.executable, "-m", "sandbox.grading.worker", str(private / "task.json")],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
                 cwd=private, start_new_session=True)
             try:
                 code = process.wait(timeout=options.timeout + WORKER_GRACE)
             except subprocess.TimeoutExpired:
                 code = None
+            finally:
+                with _suppress(OSError):
+                    process.stdin.close()  # type: ignore[union-attr]
             with _suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)  # whatever is left in its session
             process.wait()

@@ -329,9 +329,25 @@ def grade(task: dict[str, Any]) -> dict[str, Any]:
             "timed_out_at": grader.timed_out_at}
 
 
+def _watch_grader() -> None:
+    """stdin is the grader's pipe: end of file means the grader is gone, and so is this
+    worker (its kernel's jail and its server end with it)."""
+    def watch() -> None:
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        os._exit(3)
+
+    threading.Thread(target=watch, name="grader-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     task = json.loads(Path(argv[0]).read_text())
+    if not os.isatty(0) and task.get("watch_grader", True):
+        _watch_grader()
     if task.get("memory_bytes"):  # inherited by the kernel, the server and its functions
         limit = int(task["memory_bytes"])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -206,6 +206,7 @@ class Sandbox:
         self._saved_environment: dict[str, str | None] = {}
         self._uninstall_hooks: list[Callable[[], None]] = []
         self._stopped = False
+        self._keys: tuple[str, str] | None = None  # AWS keys the server gave; else accounts'
 
     # ---------------------------------------------------------------- starting
     @classmethod
@@ -261,6 +262,9 @@ class Sandbox:
         status = admin.call("status", timeout=10)
         sandbox = cls(status["endpoint_url"], token, pid=status["pid"],
                       work_dir=tempfile.mkdtemp(prefix="serverless-sandbox-client-"))
+        # the server's own keys, when it says them (a server may have keys of its own)
+        if status.get("access_key_id") and status.get("secret_access_key"):
+            sandbox._keys = (status["access_key_id"], status["secret_access_key"])
         sandbox._connect()
         return sandbox
 
@@ -271,8 +275,10 @@ class Sandbox:
 
         config = os.path.join(self._work_dir, "aws-config")
         open(config, "w").close()
-        self._saved_environment = safety.apply_environment(
-            safety.aws_environment(self.endpoint_url, config))
+        wanted = safety.aws_environment(self.endpoint_url, config)
+        if self._keys:
+            wanted["AWS_ACCESS_KEY_ID"], wanted["AWS_SECRET_ACCESS_KEY"] = self._keys
+        self._saved_environment = safety.apply_environment(wanted)
         _forget_boto3_default_session()
         safety.install()
         self._uninstall_hooks = [safety.uninstall, aws_urls.install(self.endpoint_url)]

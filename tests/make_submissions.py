@@ -111,6 +111,27 @@ CHEATS = {
     "disable-iam": "import sandbox\nsb = sandbox.start()\nsb.iam.enforcing = False",
 }
 
+LAMBDA_READS_SOLUTION = '''import pathlib, sandbox
+from sandbox.course.magic import deploy
+solution = pathlib.Path(sandbox.__file__).resolve().parent.parent / "solutions" / "00-welcome.ipynb"
+CODE = """import json
+_cells = json.load(open({path!r}))["cells"]
+_source = [''.join(c["source"]) for c in _cells
+           if ''.join(c["source"]).startswith("%%lambda {name}")][0]
+exec(_source.split(chr(10), 1)[1])
+"""
+for name in ("greeter",):
+    print(deploy(f"{name} --handler lambda_handler", CODE.format(path=str(solution), name=name)))
+'''
+
+# Cheats that only a blank exercise can try (on solved work they replace the learner's own
+# functions, so they would lower the grade by themselves).
+BLANK_ONLY_CHEATS = {
+    # the functions' own code reads the solution notebook: Lambda code runs in the sandbox
+    # server's execution environments, which the grader jails too
+    "lambda-reads-solution": LAMBDA_READS_SOLUTION,
+}
+
 # Attacks on classmates and on the grader; each also does the exercise right, and must keep
 # its own points while the classmates keep theirs.
 ATTACKS = {
@@ -211,6 +232,8 @@ def main() -> None:
     for name, source in CHEATS.items():
         write(f"cheat-{name}-blank", with_cell_after(blank(), "ex00-setup", source))
         write(f"cheat-{name}-solved", with_cell_after(solved(), "ex00-shout", source))
+    for name, source in BLANK_ONLY_CHEATS.items():  # after the placeholder it replaces
+        write(f"cheat-{name}-blank", with_cell_after(blank(), "ex00-greeter", source))
     for name, source in ATTACKS.items():
         write(f"attack-{name}", with_cell_after(solved(), "ex00-setup", source))
     setup_rewritten = solved()

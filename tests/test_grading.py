@@ -294,6 +294,7 @@ EXPECTED = {  # student: (points, statuses by check id, a word the note must hol
     "=HYPERLINK(1)": (4, ALL, ""),
     **{f"cheat-{name}-blank": (0, NONE, "") for name in CHEATS},
     **{f"cheat-{name}-solved": (4, ALL, "") for name in CHEATS},
+    "cheat-lambda-reads-solution-blank": (0, NONE, ""),
     **{f"attack-{name}": (4, ALL, "") for name in ATTACKS},
 }
 NOT_GRADED = {  # student: the reason in the row
@@ -301,7 +302,8 @@ NOT_GRADED = {  # student: the reason in the row
     "dangling-link": "a link, not followed",
     "link-to-solution": "a link, not followed",
 }
-NEEDS_THE_JAIL = {f"cheat-{name}-blank" for name in ("run-solution", "rewrite-check-source")} \
+NEEDS_THE_JAIL = {f"cheat-{name}-blank" for name in ("run-solution", "rewrite-check-source",
+                                                    "lambda-reads-solution")} \
     | {f"attack-{name}" for name in ATTACKS}  # without it, they do reach what they attack
 
 
@@ -559,3 +561,19 @@ def test_a_function_still_holding_the_placeholder_is_not_attempted(sb):
         require_function("job-worker")
     deploy_cell("job-worker", "def lambda_handler(event, context):\n    return 1\n")
     assert require_function("job-worker")["FunctionName"] == "job-worker"
+
+
+@pytest.mark.slow
+def test_a_notebook_out_of_time_gets_one_line_naming_the_cell(tmp_path):
+    submissions = tmp_path / "submissions"
+    _copy_submissions(submissions, ["infinite-loop"])
+    out = tmp_path / "grades"
+    rows = grade(submissions, out, Options(exercises=ROOT / "exercises", cell_timeout=60,
+                                           timeout=15), jobs=1, progress=lambda _: None)
+    assert [r.status for r in rows] == ["passed", "passed", "timeout"], rows
+    loop = [c.id for c in nbformat.read(submissions / "infinite-loop" / "00-welcome.ipynb",
+                                        as_version=4).cells if "while True" in c.source][0]
+    assert f"ran out of time (15 s) in cell 6 ({loop})" in rows[2].message
+    with open(out / "summary.csv") as f:
+        note = next(csv.DictReader(f))["note"]
+    assert note == f"the notebook ran out of time in cell 6 ({loop})"

@@ -526,8 +526,9 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
     if done:
         progress(f"{done} submission(s) already graded and unchanged: kept")
     missing = ""
-    if options.jail and any(job.rows is None for job in todo):
-        missing = jail.probe().missing
+    if any(job.rows is None for job in todo):
+        missing = jail.probe().missing if options.jail else \
+            jail.NO_JAIL.format(why="--no-jail was given")
         if missing:
             progress(f"WARNING: {missing}")
     workspace = Workspace.create(options, [submissions.resolve(), out.resolve()])

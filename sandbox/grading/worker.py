@@ -4,12 +4,12 @@ The grader starts one worker per submission, a process of its own. The worker
 
 1. starts the submission's sandbox server itself (``python -m sandbox.server --lock-iam``,
    outside any jail) and keeps the owner's token; boto3 in this process reaches that server;
-2. starts the notebook's kernel (in the bubblewrap jail, :mod:`sandbox.grading.jail`, where it
-   works) with ``SANDBOX_ENDPOINT`` and the server's *learner* token, so the kernel's
-   ``sandbox.start()`` attaches to that server and can neither stop it nor turn IAM off;
-3. runs ``import sandbox; sandbox.start()`` in the kernel first (a notebook whose set-up cell
-   was deleted or rewritten still deploys with ``%%lambda``), then the notebook cell by cell
-   with nbclient;
+2. starts the notebook's kernel meanwhile (in the bubblewrap jail, :mod:`sandbox.grading.jail`,
+   where it works);
+3. runs its own first cell in the kernel: ``SANDBOX_ENDPOINT`` and the server's *learner*
+   token, then ``import sandbox; sandbox.start()``, which attaches to that server (the kernel
+   can neither stop it nor turn IAM off; a notebook whose set-up cell was deleted or rewritten
+   still deploys with ``%%lambda``); then the notebook, cell by cell, with nbclient;
 4. at each official check cell, runs that check function itself, here, against the sandbox
    (the kernel never runs the check cell: nothing a cell did to the kernel, its modules, its
    output or its files can make a failing check pass); a check that reads a learner's variable
@@ -34,19 +34,30 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-PRELOAD = "import sandbox\nsandbox.start()"
+# the kernel starts while the server does (each takes a while); this first cell then names the
+# server to it, and attaches: sandbox.start() finds SANDBOX_ENDPOINT and SANDBOX_TOKEN
+PRELOAD = ("import os as _os\n_os.environ.update({env!r})\ndel _os\n"
+           "import sandbox\nsandbox.start()")
 # the learner's variables, as data: the worker's own code, run in the kernel
 ASK = ("print({nonce!r} + __import__('json').dumps({{_n: globals()[_n] for _n in {names!r} "
        "if _n in globals()}}, default=repr))")
 
 
-def launch_server() -> tuple[Any, str]:
-    """This worker's sandbox server (IAM locked on); boto3 here reaches it. The Sandbox handle,
-    and the learner's token for the kernel."""
-    from .. import client, safety
+def spawn_server(hide: list[Path] | None = None) -> Callable[[], tuple[Any, str]]:
+    """Start this worker's sandbox server (IAM locked on); the function returned waits until
+    it answers and gives the Sandbox handle (boto3 here then reaches it) and the learner's
+    token for the kernel. (Started from the main thread: bwrap's --die-with-parent follows the
+    thread that started it.)
+
+    With ``hide`` (grading with the jail), the server runs in a bubblewrap jail of its own that
+    hides the same folders as the kernel's: the learner's Lambda functions run in the server's
+    execution environments, and must not read solutions/ or a classmate's work either."""
+    from .. import safety
+    from . import jail
 
     safety.check_botocore()
     work_dir = tempfile.mkdtemp(prefix="sandbox-worker-")
@@ -55,9 +66,12 @@ def launch_server() -> tuple[Any, str]:
     ready_read, ready_write = os.pipe()
     command = [sys.executable, "-m", "sandbox.server", "--owner-fd", str(owner_read),
                "--ready-fd", str(ready_write), "--lock-iam"]
+    if hide is not None:
+        command = [*jail.command(Path(work_dir), hide), *command]
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("AWS_", "SANDBOX_"))}
     env["SANDBOX_SERVER_LOG"] = log_path
+    env["TMPDIR"] = work_dir
     env.setdefault("PYTHONWARNINGS", "ignore")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -65,6 +79,22 @@ def launch_server() -> tuple[Any, str]:
                                    start_new_session=True)
     os.close(owner_read)
     os.close(ready_write)
+
+    def ready() -> tuple[Any, str]:
+        return _connect(process, work_dir, log_path, owner_write, ready_read)
+
+    return ready
+
+
+def launch_server(hide: list[Path] | None = None) -> tuple[Any, str]:
+    """:func:`spawn_server`, waited for."""
+    return spawn_server(hide)()
+
+
+def _connect(process: subprocess.Popen[bytes], work_dir: str, log_path: str, owner_write: int,
+             ready_read: int) -> tuple[Any, str]:
+    from .. import client
+
     try:
         ready = client._read_ready(ready_read, process, log_path)
     except BaseException:
@@ -77,6 +107,9 @@ def launch_server() -> tuple[Any, str]:
         os.close(ready_read)
     sandbox = client.Sandbox(ready["endpoint_url"], ready["token"], pid=ready["pid"],
                              process=process, owner_fd=owner_write, work_dir=work_dir)
+    status = sandbox.admin.call("status", timeout=10)  # the server's own AWS keys
+    if status.get("access_key_id") and status.get("secret_access_key"):
+        sandbox._keys = (status["access_key_id"], status["secret_access_key"])
     sandbox._connect()
     client._current = sandbox  # the checks' current(): this worker's sandbox
     return sandbox, ready["learner_token"]
@@ -103,12 +136,12 @@ def kernel_manager(work_dir: Path, jail_args: list[str] | None) -> Any:
     return manager
 
 
-def kernel_environment(work_dir: Path, endpoint: str, token: str, jailed: bool) -> dict[str, str]:
+def kernel_environment(work_dir: Path, jailed: bool) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("AWS_", "SANDBOX_", "JUPYTER", "IPYTHON", "PYTEST"))}
     private = work_dir / ".home"
     private.mkdir(exist_ok=True)
-    env.update(SANDBOX_ENDPOINT=endpoint, SANDBOX_TOKEN=token, HOME=str(private),
+    env.update(HOME=str(private),
                IPYTHONDIR=str(private / ".ipython"), JUPYTER_CONFIG_DIR=str(private / ".jupyter"),
                JUPYTER_DATA_DIR=str(private / ".local"), JUPYTER_PLATFORM_DIRS="1",
                JUPYTER_RUNTIME_DIR=str(private / ".runtime"), PYTHONWARNINGS="ignore",
@@ -251,11 +284,12 @@ class Grader:
 
     # ------------------------------------------------------------ the notebook
     timed_out_at = ""
+    attach: dict[str, str] = {}  # SANDBOX_ENDPOINT and SANDBOX_TOKEN for the kernel
 
     def run(self, notebook: Any) -> None:
         from nbformat.v4 import new_code_cell
 
-        preload = new_code_cell(PRELOAD)
+        preload = new_code_cell(PRELOAD.format(env=self.attach))
         if self.execute(preload, 0, store_history=False, timeout=max(self.cell_timeout, 60)) \
                 != "ok":
             self.notes.append("the kernel could not attach to its sandbox: "
@@ -301,9 +335,11 @@ def grade(task: dict[str, Any]) -> dict[str, Any]:
     notebook = nbformat.read(task["notebook"], as_version=4)
     work_dir = Path(task["work_dir"])
     grader = Grader(task)
-    sandbox, learner_token = launch_server()
     jail_args = jail.command(work_dir, [Path(p) for p in task["hide"]]) if task["jail"] \
         else None
+    env = kernel_environment(work_dir, jailed=bool(jail_args))
+    server: dict[str, Any] = {}
+    server_ready = spawn_server([Path(p) for p in task["hide"]] if jail_args else None)
     try:
         manager = kernel_manager(work_dir, jail_args)
         client = NotebookClient(notebook, km=manager, timeout=int(task["cell_timeout"]),
@@ -311,20 +347,26 @@ def grade(task: dict[str, Any]) -> dict[str, Any]:
                                 record_timing=False, startup_timeout=120,
                                 shutdown_kernel="immediate")
         grader.client = client
-        env = kernel_environment(work_dir, sandbox.endpoint_url, learner_token, bool(jail_args))
         try:
             with client.setup_kernel(env=env, cwd=str(work_dir)):
                 try:
+                    server["sandbox"], server["token"] = server_ready()
+                    grader.attach = {"SANDBOX_ENDPOINT": server["sandbox"].endpoint_url,
+                                     "SANDBOX_TOKEN": server["token"]}
                     grader.run(notebook)
                 finally:
                     with contextlib.suppress(Exception):
                         client._cleanup_kernel()
         except Exception as error:  # noqa: BLE001 (the kernel did not start: say why)
             if not grader.verdicts:
-                grader.notes.append(f"the notebook's kernel could not start: "
+                grader.notes.append(f"the notebook could not be run: "
                                     f"{type(error).__name__}: {error}"[:300])
     finally:
-        sandbox.stop()
+        if "sandbox" not in server:  # the kernel never started: the server still must stop
+            with contextlib.suppress(Exception):
+                server["sandbox"], server["token"] = server_ready()
+        if "sandbox" in server:
+            server["sandbox"].stop()
     return {"verdicts": grader.verdicts, "notes": grader.notes,
             "timed_out_at": grader.timed_out_at}
 

@@ -352,7 +352,13 @@ def graded(tmp_path_factory):
     out = tmp_path / "grades"
     options = Options(exercises=ROOT / "exercises", cell_timeout=10, timeout=300)
     messages: list[str] = []
-    rows = grade(submissions, out, options, jobs=2, progress=messages.append)
+    temporary = tmp_path / "tmp"  # the grader's temporary folders go here, to be counted
+    temporary.mkdir()
+    saved, tempfile.tempdir = tempfile.tempdir, str(temporary)
+    try:
+        rows = grade(submissions, out, options, jobs=2, progress=messages.append)
+    finally:
+        tempfile.tempdir = saved
     assert _tree_digest(submissions) == before  # no student file written
     with open(out / "grades.csv") as f:
         grades = list(csv.DictReader(f))
@@ -361,7 +367,7 @@ def graded(tmp_path_factory):
     return {"source_unchanged": _tree_digest(ROOT / "sandbox") == source_before,
             "rows": rows, "grades": grades, "summary": summary, "out": out,
             "submissions": submissions, "options": options, "messages": messages,
-            "students": students}
+            "students": students, "temporary": temporary}
 
 
 @pytest.mark.slow
@@ -411,8 +417,7 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(graded):
 def test_nothing_is_left_behind(graded):
     assert _left_behind("cheat-left-behind") == []
     assert _left_behind("cheat-detached-writer") == []
-    assert [p for p in Path(tempfile.gettempdir()).glob("sandbox-grade-*")
-            if str(graded["out"]) in p.name] == []
+    assert list(graded["temporary"].iterdir()) == []  # no temporary folder left
     assert sorted(p.name for p in graded["out"].iterdir()) == [
         ".graded.json", "feedback", "grades.csv", "summary.csv"]
     assert graded["source_unchanged"]  # the checks' and the grader's source included
@@ -577,3 +582,13 @@ def test_a_notebook_out_of_time_gets_one_line_naming_the_cell(tmp_path):
     with open(out / "summary.csv") as f:
         note = next(csv.DictReader(f))["note"]
     assert note == f"the notebook ran out of time in cell 6 ({loop})"
+
+
+def test_a_check_reads_the_learners_variables_from_what_the_grader_provides():
+    from sandbox.grading.checks import learner_value, needs, provided
+
+    assert needs("permissions.denial_is_read") == ("missing_action", "denied_resource")
+    with provided({"missing_action": "s3:PutObject"}):
+        assert learner_value("missing_action") == "s3:PutObject"
+        with pytest.raises(NotAttempted, match="denied_resource is not assigned"):
+            learner_value("denied_resource")

@@ -592,3 +592,19 @@ def test_a_check_reads_the_learners_variables_from_what_the_grader_provides():
         assert learner_value("missing_action") == "s3:PutObject"
         with pytest.raises(NotAttempted, match="denied_resource is not assigned"):
             learner_value("denied_resource")
+
+
+@pytest.mark.slow
+def test_without_a_working_jail_grading_goes_on_and_says_what_is_missing(tmp_path, monkeypatch):
+    from sandbox.grading import jail
+
+    monkeypatch.setattr(jail, "probe", lambda: jail.Probe(False, "bwrap is not installed"))
+    submissions = tmp_path / "submissions"
+    _copy_submissions(submissions, ["perfect"])
+    messages: list[str] = []
+    rows = grade(submissions, tmp_path / "grades", Options(exercises=ROOT / "exercises"),
+                 jobs=1, progress=messages.append)
+    assert [r.status for r in rows] == ["passed"] * 3
+    assert any(m.startswith("WARNING: no jail: bwrap is not installed") for m in messages)
+    with open(tmp_path / "grades" / "summary.csv") as f:
+        assert "no jail: bwrap is not installed" in next(csv.DictReader(f))["note"]

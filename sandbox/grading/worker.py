@@ -327,19 +327,20 @@ class Grader:
 
 
 def grade(task: dict[str, Any]) -> dict[str, Any]:
+    from . import jail
+
+    work_dir = Path(task["work_dir"])
+    jail_args = jail.command(work_dir, [Path(p) for p in task["hide"]]) if task["jail"] \
+        else None
+    # the server boots while this process imports what runs the kernel
+    server_ready = spawn_server([Path(p) for p in task["hide"]] if jail_args else None)
+    server: dict[str, Any] = {}
     import nbformat
     from nbclient import NotebookClient
 
-    from . import jail
-
     notebook = nbformat.read(task["notebook"], as_version=4)
-    work_dir = Path(task["work_dir"])
     grader = Grader(task)
-    jail_args = jail.command(work_dir, [Path(p) for p in task["hide"]]) if task["jail"] \
-        else None
     env = kernel_environment(work_dir, jailed=bool(jail_args))
-    server: dict[str, Any] = {}
-    server_ready = spawn_server([Path(p) for p in task["hide"]] if jail_args else None)
     try:
         manager = kernel_manager(work_dir, jail_args)
         client = NotebookClient(notebook, km=manager, timeout=int(task["cell_timeout"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -310,7 +311,7 @@ NEEDS_THE_JAIL = {f"cheat-{name}-blank" for name in ("run-solution", "rewrite-ch
 def _tree_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(os.fsencode(path.relative_to(folder)))
         if path.is_file() and not path.is_symlink():
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -347,6 +348,9 @@ def graded(tmp_path_factory):
     if not jail.probe().works:
         students = [s for s in students if s not in NEEDS_THE_JAIL]
     _copy_submissions(submissions, students)
+    # a folder named in another encoding than UTF-8 (not in the repository: git would mangle it)
+    weird = os.fsdecode(bytes(submissions) + b"/bad\xff\xfename")
+    shutil.copytree(SUBMISSIONS / "perfect", weird)
     before = _tree_digest(submissions)
     source_before = _tree_digest(ROOT / "sandbox")
     out = tmp_path / "grades"
@@ -406,6 +410,14 @@ def test_verdicts_say_not_attempted_and_feedback_is_clean(graded):
 
 
 @pytest.mark.slow
+def test_a_folder_name_that_is_not_utf8_is_graded_and_written(graded):
+    mine = [g for g in graded["grades"] if g["student"] == "bad\ufffd\ufffdname"]
+    assert [g["status"] for g in mine] == ["passed"] * 3
+    folders = [p.name for p in (graded["out"] / "feedback").iterdir()]
+    assert len([f for f in folders if f.startswith("bad__name-")]) == 1
+
+
+@pytest.mark.slow
 def test_csv_cells_that_look_like_formulas_are_neutralised(graded):
     text = (graded["out"] / "grades.csv").read_text()
     assert "\n'=HYPERLINK(1)," in text and "\n=HYPERLINK" not in text
@@ -428,7 +440,7 @@ def test_resume_keeps_what_is_unchanged_and_regrades_on_a_changed_option(graded,
     again: list[str] = []
     grade(graded["submissions"], graded["out"], graded["options"], jobs=2,
           progress=again.append)
-    notebooks = len(graded["students"]) - len(NOT_GRADED)
+    notebooks = len(graded["students"]) - len(NOT_GRADED) + 1  # and the non-UTF-8 folder
     assert again == [f"{notebooks} submission(s) already graded and unchanged: kept"]
     # a changed option that can change a grade: nothing is kept
     small = tmp_path / "subs"

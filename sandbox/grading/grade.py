@@ -75,8 +75,17 @@ class BadSubmission(SandboxError):
 
 
 # ---------------------------------------------------------------- reading and repairing
+def printable(text: str) -> str:
+    """A file name as text that any output takes: bytes that are not UTF-8 (a folder named in
+    another encoding) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_submission(path: Path) -> Any:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise BadSubmission(f"the file cannot be read ({e.strerror or e})") from None
     if not data.strip():
         raise BadSubmission("the file is empty")
     try:
@@ -467,7 +476,7 @@ def discover(submissions: Path) -> tuple[list[Path], list[tuple[str, str, str]]]
     every other entry: (student, name, why it is not graded). Links are never followed."""
     notebooks: list[Path] = []
     others: list[tuple[str, str, str]] = []
-    for entry in sorted(submissions.iterdir()):
+    for entry in sorted(_entries(submissions, others, "")):
         if entry.is_symlink():
             others.append((entry.name, "", "a link, not followed: hand in a folder of "
                                             "notebooks"))
@@ -476,7 +485,7 @@ def discover(submissions: Path) -> tuple[list[Path], list[tuple[str, str, str]]]
             continue
         if entry.is_symlink():
             continue
-        for item in sorted(entry.iterdir()):
+        for item in sorted(_entries(entry, others, entry.name)):
             if item.is_symlink():
                 others.append((entry.name, item.name, "a link, not followed: hand in the "
                                                       "notebook itself"))
@@ -491,6 +500,14 @@ def discover(submissions: Path) -> tuple[list[Path], list[tuple[str, str, str]]]
             else:
                 others.append((entry.name, item.name, "not a regular file: not graded"))
     return notebooks, others
+
+
+def _entries(folder: Path, others: list[tuple[str, str, str]], student: str) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError as e:
+        others.append((student, "", f"the folder cannot be read ({e.strerror or e})"))
+        return []
 
 
 def grade(submissions: Path, out: Path, options: Options, jobs: int | None = None,
@@ -546,7 +563,7 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
             done += 1
             earned = sum(r.points for r in job.rows or [])
             maximum = sum(r.max_points for r in job.rows or [])
-            progress(f"[{done}/{total}] {job.key}: {earned:g}/{maximum:g}"
+            progress(f"[{done}/{total}] {printable(job.key)}: {earned:g}/{maximum:g}"
                      + (f" ({_one_line(note)})" if note else ""))
             partial = cache_path.with_suffix(".partial")
             partial.write_text(json.dumps(cache))
@@ -600,7 +617,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def safe_cell(value: Any) -> str:
     """A CSV field a spreadsheet shows as text: one that starts like a formula gets a single
     quote in front (OWASP's advice on CSV injection)."""
-    text = str(value)
+    text = printable(str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -626,10 +643,18 @@ def _write_outputs(out: Path, rows: list[Row], notes: dict[str, str]) -> None:
                 student, notebook, f"{sum(r.points for r in group):g}",
                 f"{sum(r.max_points for r in group):g}", *counts, _one_line(note))])
     for (student, notebook), group in _groups(rows).items():
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", notebook or "_") + ".html"
-        folder = re.sub(r"[^A-Za-z0-9._-]", "_", student or "_")
-        write_feedback(out / "feedback" / folder / name, student, notebook, group,
-                       _note_for(notes, student, notebook))
+        write_feedback(out / "feedback" / _safe_name(student) / f"{_safe_name(notebook)}.html",
+                       student, notebook, group, _note_for(notes, student, notebook))
+
+
+def _safe_name(name: str) -> str:
+    """A file name made of safe characters; a name that had others gets a short hash of
+    itself, so that two students never share a feedback folder."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
+    if safe == name:
+        return safe
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{safe}-{digest}"
 
 
 def _note_for(notes: dict[str, str], student: str, notebook: str) -> str:
@@ -655,6 +680,7 @@ def summary_table(rows: list[Row]) -> str:
         earned, maximum = sum(r.points for r in group), sum(r.max_points for r in group)
         passed = sum(r.status == "passed" for r in group)
         failed = sum(r.status == "failed" for r in group)
-        lines.append(f"{f'{student}/{notebook}'.ljust(width)}  {f'{earned:g}/{maximum:g}':>6}"
+        name = printable(f"{student}/{notebook}")
+        lines.append(f"{name.ljust(width)}  {f'{earned:g}/{maximum:g}':>6}"
                      f"  {passed:>6}  {failed:>6}  {len(group) - passed - failed:>5}")
     return "\n".join(lines)

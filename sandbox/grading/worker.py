@@ -42,6 +42,7 @@ from typing import Any
 # server to it, and attaches: sandbox.start() finds SANDBOX_ENDPOINT and SANDBOX_TOKEN
 PRELOAD = ("import os as _os\n_os.environ.update({env!r})\ndel _os\n"
            "import sandbox\nsandbox.start()")
+MAX_NOTES = 20
 # the learner's variables, as data: the worker's own code, run in the kernel
 ASK = ("print({nonce!r} + __import__('json').dumps({{_n: globals()[_n] for _n in {names!r} "
        "if _n in globals()}}, default=repr))")
@@ -368,8 +369,10 @@ def grade(task: dict[str, Any]) -> dict[str, Any]:
                 server["sandbox"], server["token"] = server_ready()
         if "sandbox" in server:
             server["sandbox"].stop()
-    return {"verdicts": grader.verdicts, "notes": grader.notes,
-            "timed_out_at": grader.timed_out_at}
+    notes = grader.notes  # a notebook of 5,000 failing cells gets a note, not a book
+    if len(notes) > MAX_NOTES:
+        notes = [*notes[:MAX_NOTES], f"... and {len(notes) - MAX_NOTES} more"]
+    return {"verdicts": grader.verdicts, "notes": notes, "timed_out_at": grader.timed_out_at}
 
 
 def _watch_grader() -> None:

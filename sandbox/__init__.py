@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 
 def check(name: str, points: float = 1) -> None:
-    """Run the check ``name`` (``"lesson.check"``) of a check cell; see ``sandbox.grading``."""
+    """Run the check ``name`` (``"lesson.check"``) of a check cell and print its verdict; see
+    ``sandbox.grading``."""
     from .grading.checks import run
 
     run(name, points)

@@ -3,6 +3,7 @@
     course check NOTEBOOK              run a notebook's checks, print a score (students)
     course grade SUBMISSIONS --out DIR grade a class's submissions (instructors)
     course build [--check]             write exercises/ from solutions/ (course authors)
+    course release DIR                 write the students' copy of the course (no solutions)
     course doctor                      check that the sandbox works on this machine
     course serve [--port N]            run a sandbox for the AWS CLI or any SDK (Ctrl+C stops)
 """
@@ -101,59 +102,84 @@ def build(check_only: bool, force: bool) -> int:
 
 
 def check(notebook: Path, cell_timeout: float, timeout: float) -> int:
-    import tempfile
+    """Run a notebook as the grader does (its own kernel and sandbox, the checks run by the
+    grader's side) and print each check's verdict, its hint whole."""
+    import shutil
+    import textwrap
 
-    import nbformat
+    from .grading.grade import BadSubmission, Options, grade_one
 
-    from .grading.authoring import is_check
-    from .grading.grade import BadSubmission, read_submission, restore_checks
-    from .grading.runner import run_notebook
-
-    if not notebook.exists():
+    if not notebook.is_file():
         print(f"course check: no such notebook: {notebook}", file=sys.stderr)
         return 2
+    canonical = _course_root(notebook.resolve().parent) / "exercises" / notebook.name
+    if not canonical.is_file():
+        canonical = notebook  # a notebook of the course's own (a solution): its own checks
+    options = Options(exercises=canonical.parent, cell_timeout=cell_timeout, timeout=timeout)
+    print(f"Running {notebook} in a fresh kernel...", flush=True)
     try:
-        submission = read_submission(notebook)
+        job = grade_one(notebook, options, canonical=canonical)
     except BadSubmission as bad:
         print(f"course check: {notebook} cannot be checked: {bad}", file=sys.stderr)
         return 2
-    canonical_path = _course_root(notebook.resolve().parent) / "exercises" / notebook.name
-    canonical = nbformat.read(canonical_path, as_version=4) if canonical_path.exists() \
-        else submission
-    prepared, _ = restore_checks(submission, canonical, [])
-    with tempfile.TemporaryDirectory(prefix="course-check-") as work:
-        copy = Path(work) / notebook.name
-        nbformat.write(prepared, copy)
-        print(f"Running {notebook} in a fresh kernel...", flush=True)
-        run = run_notebook(copy, cell_timeout=cell_timeout, timeout=timeout)
-    results = run.by_id()
-    checks = [cell for cell in canonical.cells if is_check(cell)]
-    if not checks:
+    rows = job.rows or []
+    if not rows:
         print(f"{notebook} has no check cells.")
-        return 0 if not run.error else 1
-    rows, earned, total, all_passed = [], 0.0, 0.0, True
-    for cell in checks:
-        points = float(cell.metadata.get("points", 1))
-        result = results.get(cell.id)
-        status = result.status if result else ("timeout" if run.timed_out else "not-run")
-        hint = (result.message if result else run.error or "did not run").splitlines()
-        if hint and hint[0].startswith("\u2718 "):  # "✘ name failed: hint" → the hint
-            hint[0] = hint[0].split(": ", 1)[-1]
-        total += points
-        if status == "passed":
-            earned += points
-        else:
-            all_passed = False
-        rows.append((cell.id, f"{points if status == 'passed' else 0:g}/{points:g}", status,
-                     hint[0][:90] if hint and status != "passed" else ""))
-    widths = [max(len(str(r[i])) for r in rows + [("check", "points", "status", "hint")])
-              for i in range(3)]
+        return 0
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    label = max(len(row.check_id) for row in rows)
     print()
-    for row in [("check", "points", "status", "hint"), *rows]:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)),
-              row[3], sep="  ")
-    print(f"\nTotal: {earned:g}/{total:g}")
-    return 0 if all_passed else 1
+    for row in rows:
+        points = f"{row.points:g}/{row.max_points:g}"
+        print(f"{row.check_id.ljust(label)}  {points:>7}  {row.status}")
+        if row.status != "passed" and row.message:
+            for line in row.message.splitlines():
+                print(textwrap.fill(line, width=width, initial_indent="    ",
+                                    subsequent_indent="    ") if line.strip() else "")
+    print(f"\nTotal: {sum(r.points for r in rows):g}/{sum(r.max_points for r in rows):g}")
+    for note in job.notes:
+        print(f"note: {note}")
+    return 0 if all(row.status == "passed" for row in rows) else 1
+
+
+# what a student's copy of the course holds (course release): never solutions/, tests/ (whose
+# submissions are worked answers) or an instructor's extra checks
+RELEASED = ("lessons", "exercises", "sandbox", "README.md", "Makefile", "pyproject.toml",
+            "environment.yml", "postBuild", ".gitignore", "LICENSE")
+
+
+def release(target: Path) -> int:
+    """Write the students' copy of the course into ``target`` (new or empty)."""
+    import shutil
+
+    root = _course_root(Path.cwd())
+    if not (root / "exercises").is_dir() or not (root / "sandbox").is_dir():
+        print(f"course release: run it from the course's folder (no exercises/ or sandbox/ in "
+              f"{root})", file=sys.stderr)
+        return 2
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"course release: {target} is not an empty folder: nothing written (a release "
+              "never overwrites anything; give a new or empty folder)", file=sys.stderr)
+        return 2
+    if target.resolve() == root.resolve() or root.resolve() in target.resolve().parents:
+        print("course release: the release must go outside the course's folder",
+              file=sys.stderr)
+        return 2
+    target.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.bak")
+    written = []
+    for name in RELEASED:
+        source = root / name
+        if source.is_symlink() or not source.exists():
+            continue
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=ignore, symlinks=True)
+        else:
+            shutil.copy2(source, target / name)
+        written.append(name)
+    print(f"wrote the students' copy of the course to {target}: {', '.join(written)} "
+          "(no solutions/, no tests/)")
+    return 0
 
 
 def grade(args: argparse.Namespace) -> int:
@@ -173,7 +199,12 @@ def grade(args: argparse.Namespace) -> int:
         return 2
     options = Options(exercises=exercises, cell_timeout=args.cell_timeout, timeout=args.timeout,
                       memory_mb=args.memory or None,
-                      extra_checks=Path(args.extra_checks) if args.extra_checks else None)
+                      extra_checks=Path(args.extra_checks) if args.extra_checks else None,
+                      jail=not args.no_jail)
+    import signal
+
+    # a terminated grader still removes its temporary folder and stops its workers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rows = grade_all(submissions, Path(args.out), options, jobs=args.jobs)
     print()
     print(summary_table(rows))
@@ -205,11 +236,17 @@ def main(argv: list[str] | None = None) -> int:
                               "instructor's own check cells, kept out of students' copies")
     grade_parser.add_argument("--exercises", help="the canonical exercises folder "
                               "(default: exercises/ of the course folder)")
+    grade_parser.add_argument("--no-jail", action="store_true",
+                              help="run kernels without the bubblewrap jail (not for a class: "
+                                   "a submission could then read or harm the others)")
     build_parser = commands.add_parser("build", help="write exercises/ from solutions/")
     build_parser.add_argument("--check", action="store_true",
                               help="only say which exercises are out of sync (exit 1 if any)")
     build_parser.add_argument("--force", action="store_true",
                               help="replace exercises that were worked on (keeping a .bak)")
+    release_parser = commands.add_parser(
+        "release", help="write the students' copy of the course (no solutions) into DIR")
+    release_parser.add_argument("dir", help="a new or empty folder")
     commands.add_parser("doctor", help="check that the sandbox works on this machine")
     workspace_parser = commands.add_parser(
         "workspace", help="copy the exercises you do not have yet into work/, your own folder")
@@ -231,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return build(args.check, args.force)
     if args.command == "workspace":
         return workspace(args.into)
+    if args.command == "release":
+        return release(Path(args.dir))
     if args.command == "check":
         return check(Path(args.notebook), args.cell_timeout, args.timeout)
     if args.command == "grade":

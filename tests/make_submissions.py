@@ -48,11 +48,120 @@ def with_cell_after(notebook, after_id: str, source: str) -> nbformat.NotebookNo
 
 def write(student: str, notebook=None, raw: bytes | None = None, name: str = STEM) -> None:
     folder = OUT / student
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
     if raw is not None:
         (folder / name).write_bytes(raw)
     else:
         nbformat.write(notebook, folder / name)
+
+
+# One-cell cheats. Each is written twice: on the blank exercise, right after the set-up cell (it
+# must get 0), and on the solved one, after the work and before the last check (it must keep
+# every point: the cheat lowers no honest grade).
+CHEATS = {
+    "rebind-check": "import sandbox\n"
+                    "sandbox.check = lambda *args, **kwargs: print('\u2714 passed')",
+    "patch-registry": "import sandbox.grading.checks as registry\n"
+                      "registry.find = lambda name: (lambda: None)",
+    "patch-sys-modules": "import sys, types\n"
+                         "fake = types.ModuleType('sandbox')\n"
+                         "fake.check = lambda *args, **kwargs: print('passed')\n"
+                         "fake.start = lambda *args, **kwargs: None\n"
+                         "sys.modules['sandbox'] = fake",
+    "patch-builtins": "import builtins\n"
+                      "class Quiet(BaseException):\n    pass\n"
+                      "builtins.AssertionError = builtins.Exception = Quiet\n"
+                      "builtins.print = lambda *args, **kwargs: None",
+    "patch-botocore": "import botocore.client, io, json\n"
+                      "def fake(self, operation, params):\n"
+                      "    body = {'message': 'Hello, ' + json.loads(params.get('Payload', '{}'))"
+                      ".get('name', 'world') + '!'}\n"
+                      "    return {'StatusCode': 200, 'Payload': io.BytesIO(json.dumps(body)"
+                      ".encode()), 'ResponseMetadata': {'RequestId': 'x'}, 'LogResult': '',"
+                      " 'Configuration': {}, 'FunctionName': 'greeter'}\n"
+                      "botocore.client.BaseClient._make_api_call = fake",
+    "input-transformer": "def skip_checks(lines):\n"
+                         "    return ['pass\\n'] if any('sandbox.check' in line for line in "
+                         "lines) else lines\n"
+                         "get_ipython().input_transformers_post.append(skip_checks)",
+    "silence-tracebacks": "ip = get_ipython()\n"
+                          "ip.set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+                          "ip.showtraceback = lambda *args, **kwargs: None",
+    "run-solution": "import json, pathlib, sandbox\n"
+                    "root = pathlib.Path(sandbox.__file__).resolve().parent.parent\n"
+                    "solution = json.loads((root / 'solutions' / '00-welcome.ipynb')"
+                    ".read_text())\n"
+                    "for cell in solution['cells']:\n"
+                    "    source = ''.join(cell['source'])\n"
+                    "    if source.startswith('%%lambda'):\n"
+                    "        get_ipython().run_cell(source.replace('# BEGIN SOLUTION\\n', '')"
+                    ".replace('# END SOLUTION\\n', ''))",
+    "rewrite-check-source": "import pathlib, sandbox\n"
+                            "checks = pathlib.Path(sandbox.__file__).resolve().parent / "
+                            "'checks' / 'welcome.py'\n"
+                            "text = checks.read_text()\n"
+                            "checks.write_text(text.replace('def greeter_answers() -> None:',"
+                            " 'def greeter_answers() -> None:\\n    return'))",
+    "fake-results": "import glob, json, os, subprocess, sys\n"
+                    "for path in glob.glob('/tmp/sandbox-grade-*/private/*/'):\n"
+                    "    open(path + 'result.json', 'w').write(json.dumps({'verdicts': {}}))\n"
+                    "# a detached process that keeps writing passing results after the run\n"
+                    "subprocess.Popen([sys.executable, '-c', 'import time\\nwhile True: "
+                    "time.sleep(1)', 'cheat-detached-writer'], start_new_session=True)",
+    "disable-iam": "import sandbox\nsb = sandbox.start()\nsb.iam.enforcing = False",
+}
+
+LAMBDA_READS_SOLUTION = '''import pathlib, sandbox
+from sandbox.course.magic import deploy
+solution = pathlib.Path(sandbox.__file__).resolve().parent.parent / "solutions" / "00-welcome.ipynb"
+CODE = """import json
+_cells = json.load(open({path!r}))["cells"]
+_source = [''.join(c["source"]) for c in _cells
+           if ''.join(c["source"]).startswith("%%lambda {name}")][0]
+exec(_source.split(chr(10), 1)[1])
+"""
+for name in ("greeter",):
+    print(deploy(f"{name} --handler lambda_handler", CODE.format(path=str(solution), name=name)))
+'''
+
+# Cheats that only a blank exercise can try (on solved work they replace the learner's own
+# functions, so they would lower the grade by themselves).
+BLANK_ONLY_CHEATS = {
+    # the functions' own code reads the solution notebook: Lambda code runs in the sandbox
+    # server's execution environments, which the grader jails too
+    "lambda-reads-solution": LAMBDA_READS_SOLUTION,
+}
+
+# Attacks on classmates and on the grader; each also does the exercise right, and must keep
+# its own points while the classmates keep theirs.
+ATTACKS = {
+    "kill-parent": "import os, signal\n"
+                   "for pid in (os.getppid(), 1):\n"
+                   "    try:\n        os.kill(pid, signal.SIGKILL)\n"
+                   "    except OSError:\n        pass",
+    "overwrite-classmates": "import glob\n"
+                            "for path in glob.glob('/tmp/**/submissions/*/*.ipynb', "
+                            "recursive=True):\n"
+                            "    try:\n        open(path, 'w').write('{}')\n"
+                            "    except OSError:\n        pass\n"
+                            "for folder in glob.glob('/tmp/**/grades', recursive=True):\n"
+                            "    try:\n        open(folder + '/grades.csv', 'w').write('x')\n"
+                            "    except OSError:\n        pass",
+    "plant-module": "import glob, os\n"
+                    "for folder in glob.glob('/tmp/**/submissions/*/', recursive=True) + "
+                    "glob.glob('../*/'):\n"
+                    "    try:\n"
+                    "        open(os.path.join(folder, 'sandbox.py'), 'w').write("
+                    "'raise SystemExit(1)')\n"
+                    "    except OSError:\n        pass",
+    "remove-parent-folder": "import shutil\nshutil.rmtree('..', ignore_errors=True)",
+    "leave-process": "import subprocess, sys\n"
+                     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', "
+                     "'cheat-left-behind'], start_new_session=True)",
+    "stop-sandbox": "import sandbox\nsb = sandbox.start()\n"
+                    "try:\n    sb.admin.call('stop')\nexcept Exception as error:\n"
+                    "    print(error)",
+}
 
 
 def main() -> None:
@@ -119,6 +228,45 @@ def main() -> None:
     for i in range(3):  # inserted, split and reordered work cells change nothing
         inserted.cells.insert(2, new_code_cell(f"note_{i} = {i}"))
     write("inserted-cells", inserted)
+
+    for name, source in CHEATS.items():
+        write(f"cheat-{name}-blank", with_cell_after(blank(), "ex00-setup", source))
+        write(f"cheat-{name}-solved", with_cell_after(solved(), "ex00-shout", source))
+    for name, source in BLANK_ONLY_CHEATS.items():  # after the placeholder it replaces
+        write(f"cheat-{name}-blank", with_cell_after(blank(), "ex00-greeter", source))
+    for name, source in ATTACKS.items():
+        write(f"attack-{name}", with_cell_after(solved(), "ex00-setup", source))
+    setup_rewritten = solved()
+    setup_rewritten.cells[index_of(setup_rewritten, "ex00-setup")].source = (
+        "import boto3\nfrom sandbox import start\n\nsb = start()")
+    write("setup-from-import", setup_rewritten)
+    setup_deleted = solved()
+    del setup_deleted.cells[index_of(setup_deleted, "ex00-setup")]
+    setup_deleted.cells.insert(0, new_code_cell("import boto3"))
+    write("setup-deleted", setup_deleted)
+    # malformed in ways nbformat.reads lets through
+    bad_tags = json.loads(nbformat.writes(solved()))
+    bad_tags["cells"][1]["metadata"]["tags"] = 5
+    write("schema-bad-tags", raw=json.dumps(bad_tags).encode())
+    no_source = json.loads(nbformat.writes(solved()))
+    del no_source["cells"][1]["source"]
+    write("schema-no-source", raw=json.dumps(no_source).encode())
+    write("upper-case-suffix", solved(), name="00-welcome.IPYNB")
+    write("=HYPERLINK(1)", solved())
+    # a folder inside a student's folder, a dangling link and a link to the solution
+    write("nested-folder", solved(), name="extra/00-welcome.ipynb")
+    (OUT / "dangling-link").mkdir()
+    (OUT / "dangling-link" / STEM).symlink_to("../no-such-file.ipynb")
+    (OUT / "link-to-solution").mkdir()
+    (OUT / "link-to-solution" / STEM).symlink_to(Path("../../../solutions") / STEM)
+    # a learner's cell carrying the id of the instructor's hidden check (tests use it with
+    # --extra-checks whose check cell has the id "instructor-defaults")
+    impostor = blank()
+    cell = new_code_cell("print('\u2714 greeter defaults passed')")
+    cell.id = "instructor-defaults"
+    cell.metadata = {"tags": ["check"], "points": 5}
+    impostor.cells.append(cell)
+    write("impersonate-hidden", raw=json.dumps(impostor, indent=1).encode())
 
 
 if __name__ == "__main__":

@@ -49,3 +49,43 @@ def test_the_workspace_folder_is_ignored_by_git():
 
     ignored = (Path(__file__).resolve().parent.parent / ".gitignore").read_text().split()
     assert "work/" in ignored
+
+
+def test_release_writes_the_students_copy_without_solutions(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    target = tmp_path / "release"
+    assert main(["release", str(target)]) == 0
+    names = sorted(p.name for p in target.iterdir())
+    assert "solutions" not in names and "tests" not in names
+    assert {"lessons", "exercises", "sandbox", "README.md", "pyproject.toml"} <= set(names)
+    assert (target / "sandbox" / "checks" / "welcome.py").is_file()
+    assert not list(target.rglob("__pycache__"))
+    # never into a folder that holds anything
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "mine.txt").write_text("keep")
+    assert main(["release", str(tmp_path / "busy")]) == 2
+    assert "not an empty folder" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["mine.txt"]
+
+
+def test_check_prints_each_hint_whole_and_wrapped():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+    env["COLUMNS"] = "70"
+    result = subprocess.run([sys.executable, "-m", "sandbox.cli", "check",
+                             str(root / "tests" / "submissions" / "partial" / "00-welcome.ipynb")],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1, result.stderr  # not every check passed
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines if line.startswith("    ")) <= 70  # hints wrapped
+    assert "sandbox-check" not in result.stdout
+    text = " ".join(line.strip() for line in lines)
+    assert "check-shout-logs 0/1 failed" in " ".join(text.split())
+    assert "Total: 3/4" in result.stdout
+    hint = text[text.index("✘ shout logs"):text.index("Total")]
+    assert hint.rstrip().endswith(".")  # the hint whole, not cut mid-word

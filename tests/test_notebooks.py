@@ -9,10 +9,11 @@ import nbformat
 import pytest
 
 from sandbox.grading.authoring import is_check
-from sandbox.grading.runner import run_notebook
+from sandbox.grading.grade import Options, grade_one
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+OPTIONS = Options(exercises=ROOT / "exercises", cell_timeout=120, timeout=600)
 
 
 def _checks(path: Path) -> list[str]:
@@ -23,11 +24,9 @@ def _checks(path: Path) -> list[str]:
 @pytest.mark.notebooks
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_every_check_passes_on_the_solution(solution):
-    run = run_notebook(solution, cell_timeout=120, timeout=600)
-    results = run.by_id()
-    assert run.error == "" and not run.timed_out
-    assert [c for c in run.cells if c.status != "passed"] == []
-    assert {cid: results[cid].status for cid in _checks(solution)} == \
+    job = grade_one(solution, OPTIONS, canonical=solution)
+    assert job.notes == []  # no cell failed, nothing timed out
+    assert {row.check_id: row.status for row in job.rows} == \
         {cid: "passed" for cid in _checks(solution)}
 
 
@@ -36,8 +35,9 @@ def test_every_check_passes_on_the_solution(solution):
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_every_check_fails_on_the_blank_exercise(solution):
     exercise = ROOT / "exercises" / solution.name
-    run = run_notebook(exercise, cell_timeout=120, timeout=600)
-    results = run.by_id()
-    for cid in _checks(exercise):
-        assert results[cid].status == "failed", (cid, results[cid].message)
-        assert "not attempted yet" in results[cid].message, (cid, results[cid].message)
+    job = grade_one(exercise, OPTIONS)
+    results = {row.check_id: row for row in job.rows}
+    assert list(results) == _checks(exercise)
+    for cid, row in results.items():
+        assert row.status == "failed", (cid, row.message)
+        assert "not attempted yet" in row.message, (cid, row.message)

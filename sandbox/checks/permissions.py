@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any, cast
 
-from ..grading.checks import CheckFailed, NotAttempted, check_function
+from ..grading.checks import CheckFailed, NotAttempted, check_function, learner_value
 from ..grading.probes import invoke, log_messages, require_function, require_table, unique
 
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -280,14 +280,8 @@ def receipts_invoke_file_receipt() -> None:
 
 # ---------------------------------------------------------------------------------- task 3
 def _answer(name: str) -> Any:
-    """A variable the learner assigned in the notebook (its namespace is ``__main__``)."""
-    import __main__
-
-    try:
-        return getattr(__main__, name)
-    except AttributeError:
-        raise NotAttempted(f"{name} is not assigned yet: read the denial, then assign it.") \
-            from None
+    """A variable the learner assigned in the notebook (the grader asks the kernel for it)."""
+    return learner_value(name, f"{name} is not assigned yet: read the denial, then assign it.")
 
 
 def _decisions(role: str, *, denied: bool) -> list[Any]:
@@ -299,7 +293,7 @@ def _decisions(role: str, *, denied: bool) -> list[Any]:
         if running else []
 
 
-@check_function("permissions.denial_is_read")
+@check_function("permissions.denial_is_read", needs=("missing_action", "denied_resource"))
 def denial_is_read() -> None:
     """missing_action and denied_resource are the action and resource of a denial that
     shelve-book's role really got."""

@@ -2,7 +2,10 @@
 ``exercises/<stem>.ipynb`` (``course build``).
 
 In a solution, the lines from ``# BEGIN SOLUTION`` to ``# END SOLUTION`` become
-``# YOUR CODE HERE`` and ``raise NotImplementedError()``, at the same indentation. Outputs go,
+``# YOUR CODE HERE`` and a placeholder, at the same indentation. A placeholder never stops Run
+All: at a cell's top level it prints that the task is not answered yet; in a ``%%lambda`` cell
+it is a handler that raises ``NotImplementedError`` when invoked (so the checks say "not
+attempted yet"); inside a block it raises ``NotImplementedError()`` when that code runs. Outputs go,
 cell ids stay, and check cells are marked neither editable nor deletable, with their points in
 their metadata. An exercise a learner has worked on is never overwritten.
 """
@@ -22,7 +25,15 @@ import nbformat
 from ..errors import SandboxError
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
-PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
+PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")  # inside a block
+# at a cell's top level: Run All goes on to the checks, which say "not attempted yet"
+TOP_LEVEL_PLACEHOLDER = ("# YOUR CODE HERE",
+                         'print("Not answered yet: write your code here, then run this cell '
+                         'again.")')
+# at the top level of a %%lambda cell: a function deploys, and says it is not written yet
+LAMBDA_PLACEHOLDER = ("# YOUR CODE HERE (replace this placeholder handler with yours)",
+                      "def lambda_handler(event, context):",
+                      '    raise NotImplementedError("not answered yet")')
 CHECK_TAG = "check"
 CHECK_CALL = re.compile(r'^sandbox\.check\("(?P<name>[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)"'
                         r"(?:, points=(?P<points>\d+(?:\.\d+)?))?\)$")
@@ -40,6 +51,14 @@ class BuildResult:
     refused: list[Path] = field(default_factory=list)
 
 
+def _placeholder(source: str, indent: str) -> tuple[str, ...]:
+    if indent:
+        return PLACEHOLDER
+    if source.lstrip().startswith("%%lambda"):
+        return LAMBDA_PLACEHOLDER
+    return TOP_LEVEL_PLACEHOLDER
+
+
 def strip_solutions(source: str, where: str) -> str:
     lines, out, inside, indent = source.splitlines(), [], False, ""
     for number, line in enumerate(lines, 1):
@@ -49,7 +68,7 @@ def strip_solutions(source: str, where: str) -> str:
                 raise AuthoringError(f"{where}, line {number}: a second '{BEGIN}' before "
                                      f"'{END}'.")
             inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out += [indent + PLACEHOLDER[0], indent + PLACEHOLDER[1]]
+            out += [indent + text for text in _placeholder(source, indent)]
         elif stripped == END:
             if not inside:
                 raise AuthoringError(f"{where}, line {number}: '{END}' without '{BEGIN}'.")

@@ -9,10 +9,12 @@ sees "not attempted yet", not a ``NameError``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import SandboxError
@@ -20,9 +22,12 @@ from ..errors import SandboxError
 PASSED = "\u2714 {name} passed ({points})"
 FAILED = "\u2718 {name} failed: {hint}"
 NOT_ATTEMPTED = "\u2718 {name}: not attempted yet. {hint}"
-MARKER = "sandbox-check"  # first line of a failure's traceback, which the grader looks for
 
 _CHECKS: dict[str, Callable[[], None]] = {}
+_NEEDS: dict[str, tuple[str, ...]] = {}  # check name: the learner's variables it reads
+# the learner's variables, as data, when the check runs outside the learner's kernel (grading)
+_PROVIDED: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "sandbox_learner_values", default=None)
 
 
 class CheckFailed(SandboxError, AssertionError):
@@ -50,7 +55,7 @@ class CheckFailed(SandboxError, AssertionError):
 
     def _render_traceback_(self) -> list[str]:
         # IPython shows these lines instead of a traceback: the verdict, not our internals
-        return [f"{MARKER}: {self.status}", *self.lines()]
+        return self.lines()
 
 
 class NotAttempted(CheckFailed):
@@ -68,14 +73,58 @@ def _show(value: Any) -> str:
         return repr(value)
 
 
-def check_function(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """Register a check function under ``<module>.<name>`` (used by ``sandbox.checks``)."""
+def check_function(name: str, *, needs: tuple[str, ...] = ()) \
+        -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a check function under ``<module>.<name>`` (used by ``sandbox.checks``).
+
+    ``needs`` names the learner's variables the check reads (with :func:`learner_value`): the
+    grader, which runs checks in its own process, asks the learner's kernel for their values,
+    as JSON data, before it runs the check."""
 
     def register(function: Callable[[], None]) -> Callable[[], None]:
         _CHECKS[name] = function
+        _NEEDS[name] = tuple(needs)
         return function
 
     return register
+
+
+def needs(name: str) -> tuple[str, ...]:
+    """The learner's variables the check ``name`` reads."""
+    find(name)
+    return _NEEDS.get(name, ())
+
+
+@contextlib.contextmanager
+def provided(values: dict[str, Any]) -> Iterator[None]:
+    """Checks run in this context read the learner's variables from ``values`` (the grader's
+    copy, as data), not from this process's ``__main__``."""
+    token = _PROVIDED.set(dict(values))
+    try:
+        yield
+    finally:
+        _PROVIDED.reset(token)
+
+
+def learner_value(name: str, hint: str = "") -> Any:
+    """A variable the learner assigned in the notebook; NotAttempted when it is not assigned.
+
+    In the learner's kernel it is read from ``__main__`` (the notebook's namespace); when the
+    grader runs the check, from the values it was given (see :func:`provided`). A check that
+    calls this declares the name with ``check_function(..., needs=(name,))``."""
+    values = _PROVIDED.get()
+    missing = NotAttempted(hint or f"{name} is not assigned yet: assign it, then run the "
+                           "check again.")
+    if values is not None:
+        if name not in values:
+            raise missing
+        return values[name]
+    import __main__
+
+    try:
+        return getattr(__main__, name)
+    except AttributeError:
+        raise missing from None
 
 
 def find(name: str) -> Callable[[], None]:
@@ -96,8 +145,14 @@ def find(name: str) -> Callable[[], None]:
     return _CHECKS[name]
 
 
-def run(name: str, points: float = 1) -> None:
-    """Run one check: print the pass line, or raise its failure."""
+def run(name: str, points: float = 1) -> bool:
+    """Run one check in the notebook: print its verdict (a failure on stderr, which Jupyter
+    shows in red) and go on, so that Run All reaches every check. Returns whether it passed.
+
+    This is the learner's feedback only: the grader runs the check itself, outside the
+    learner's kernel, and never reads this output."""
+    import sys
+
     from ..client import start
 
     start()  # a check always has a sandbox to look at
@@ -106,6 +161,8 @@ def run(name: str, points: float = 1) -> None:
         find(name)()
     except CheckFailed as failure:
         failure.check_name = label
-        raise
+        print(str(failure), file=sys.stderr)
+        return False
     shown = f"{points:g} point{'s' if points != 1 else ''}"
     print(PASSED.format(name=label, points=shown))
+    return True

@@ -25,7 +25,7 @@ CHECK = """<section><h2 class="{status}">{check_id}: {status} ({points:g}/{max_p
 
 
 def write_feedback(path: Path, student: str, notebook: str, rows: list[Any], note: str) -> None:
-    from .plugin import strip_ansi
+    from .grade import printable, strip_ansi
 
     sections = []
     for row in rows:
@@ -41,6 +41,6 @@ def write_feedback(path: Path, student: str, notebook: str, rows: list[Any], not
                                      message=message, output=output))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(PAGE.format(
-        title=html.escape(f"{notebook} - {student}"), earned=sum(r.points for r in rows),
+        title=html.escape(printable(f"{notebook} - {student}")), earned=sum(r.points for r in rows),
         maximum=sum(r.max_points for r in rows),
         note=f"<p>{html.escape(note)}</p>" if note else "", checks="\n".join(sections)))

@@ -13,12 +13,17 @@ import csv
 import hashlib
 import json
 import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import uuid
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +32,14 @@ import nbformat
 
 from ..errors import SandboxError
 from .authoring import CHECK_CALL, is_check
-from .runner import NotebookRun, run_notebooks
 
-GRADER_VERSION = "1"
+GRADER_VERSION = "2"
 STATUSES = ("passed", "failed", "error", "timeout", "not-run")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text)
 
 
 @dataclass
@@ -53,6 +62,12 @@ class Options:
     timeout: float = 600
     memory_mb: int | None = 4096
     extra_checks: Path | None = None
+    jail: bool = True  # bubblewrap around each kernel, where it works (see jail.py)
+
+    def fingerprint(self) -> str:
+        """Every option that can change a grade (the cache key holds it)."""
+        return json.dumps({"cell_timeout": self.cell_timeout, "timeout": self.timeout,
+                           "memory_mb": self.memory_mb, "jail": self.jail}, sort_keys=True)
 
 
 class BadSubmission(SandboxError):
@@ -60,8 +75,17 @@ class BadSubmission(SandboxError):
 
 
 # ---------------------------------------------------------------- reading and repairing
+def printable(text: str) -> str:
+    """A file name as text that any output takes: bytes that are not UTF-8 (a folder named in
+    another encoding) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_submission(path: Path) -> Any:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise BadSubmission(f"the file cannot be read ({e.strerror or e})") from None
     if not data.strip():
         raise BadSubmission("the file is empty")
     try:
@@ -75,8 +99,24 @@ def read_submission(path: Path) -> Any:
             warnings.simplefilter("ignore")
             notebook = nbformat.reads(data.decode("utf-8", "replace"), as_version=4)
     except Exception as e:  # nbformat's own errors are many; each one means the same here
-        raise BadSubmission(f"the notebook cannot be read: {e}") from None
+        raise BadSubmission(f"the notebook cannot be read: {_one_line(e)}") from None
+    # nbformat.reads only logs what breaks the schema ("tags": 5, a cell without "source"):
+    # the grader says so in the row instead of failing later on a malformed cell
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nbformat.validate(notebook)
+    except nbformat.ValidationError as e:
+        where = "/".join(str(part) for part in getattr(e, "absolute_path", []) or [])
+        raise BadSubmission("the notebook does not follow Jupyter's notebook format: "
+                            f"{_one_line(e.message)}" + (f" (at {where})" if where else "")) \
+            from None
     return notebook
+
+
+def _one_line(error: Any) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 @dataclass
@@ -123,14 +163,28 @@ def ignore_learner_check_tags(repair: Repair) -> None:
             cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "check"]
 
 
+def _expected_index(repair: Repair, check_id: str, cells: list[Any]) -> int:
+    """Where the exercise puts a check among ``cells``: after the cells that precede it in the
+    exercise (each at its first occurrence: a learner's copy further down moves nothing)."""
+    order = [cell.get("id") for cell in repair.canonical.cells]
+    earlier = set(order[: order.index(check_id)]) if check_id in order else set()
+    first: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        first.setdefault(cell.get("id"), index)
+    return max([first[cell_id] + 1 for cell_id in earlier if cell_id in first], default=0)
+
+
 def restore_claimed(repair: Repair) -> None:
-    """The first cell claiming a check becomes the official cell; its copies are dropped."""
+    """Of the cells claiming a check, the one nearest the check's place in the exercise becomes
+    the official cell (the first of equals); the other copies are dropped."""
     replace: dict[int, Any] = {}
     drop: set[int] = set()
     for check in repair.official:
         found = repair.claims[check.id]
         if found:
-            keep, *copies = found
+            expected = _expected_index(repair, check.id, repair.notebook.cells)
+            keep = min(found, key=lambda index: (abs(index - expected), index))
+            copies = [index for index in found if index != keep]
             current = repair.notebook.cells[keep]
             if current.cell_type != "code" or current.source != check.source:
                 repair.notes.append(f"check cell {check.id} restored")
@@ -159,6 +213,19 @@ def reinsert_deleted(repair: Repair) -> None:
         repair.notebook.cells.insert(at, copy.deepcopy(check))
 
 
+def rename_impersonators(repair: Repair) -> None:
+    """A learner's cell carrying a hidden check's id is renamed: only the instructor's cell
+    is that check."""
+    hidden = {cell.get("id") for notebook in repair.extra for cell in notebook.cells
+              if is_check(cell)}
+    for cell in repair.notebook.cells:
+        if cell.get("id") in hidden:
+            repair.notes.append("a cell carried the id of an instructor's check: renamed")
+            cell["id"] = uuid.uuid4().hex[:8]
+            if is_check(cell):
+                cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "check"]
+
+
 def append_extra_checks(repair: Repair) -> None:
     """The instructor's hidden checks run last."""
     for extra_notebook in repair.extra:
@@ -185,7 +252,7 @@ def clear_outputs(repair: Repair) -> None:
 
 RESTORE_STEPS: list[Callable[[Repair], None]] = [
     claim_by_id, claim_by_source, ignore_learner_check_tags, restore_claimed, reinsert_deleted,
-    append_extra_checks, unique_ids, clear_outputs,
+    rename_impersonators, append_extra_checks, unique_ids, clear_outputs,
 ]
 
 
@@ -240,134 +307,318 @@ class Job:
 
 def prepare(key: str, path: Path, digest: str, options: Options) -> Job:
     """Read a submission and restore its check cells, or say why it cannot be graded."""
-    student, stem = path.parent.name, path.stem
-    canonical_path = options.exercises / path.name
+    student, stem = path.parent.name, Path(path.name).stem
+    canonical_path = options.exercises / f"{stem}.ipynb"
     if not canonical_path.exists():
         known = ", ".join(sorted(p.stem for p in options.exercises.glob("*.ipynb")))
         return Job(key, student, path, digest, [], rows=[Row(
             student, stem, "", 0, 0, "error", f"unknown notebook {path.name}: there is no "
-            f"exercises/{path.name} (known: {known})")], notes=["unknown notebook"])
+            f"exercises/{stem}.ipynb (known: {known})")], notes=["unknown notebook"])
     canonical = nbformat.read(canonical_path, as_version=4)
     extra = []
-    if options.extra_checks and (options.extra_checks / path.name).exists():
-        extra = [nbformat.read(options.extra_checks / path.name, as_version=4)]
+    if options.extra_checks and (options.extra_checks / f"{stem}.ipynb").exists():
+        extra = [nbformat.read(options.extra_checks / f"{stem}.ipynb", as_version=4)]
     checks = [(cell, False) for cell in canonical.cells if is_check(cell)]
     checks += [(cell, True) for notebook in extra for cell in notebook.cells if is_check(cell)]
     job = Job(key, student, path, digest, checks)
     try:
         submission = read_submission(path)
+        job.notebook, job.notes = restore_checks(submission, canonical, extra)
     except BadSubmission as bad:
         job.rows = job.rows_for({}, ("error", f"not graded: {bad}", ""))
         job.notes.append(str(bad))
-        return job
-    job.notebook, job.notes = restore_checks(submission, canonical, extra)
+    except Exception as error:  # noqa: BLE001 (a file no step foresaw: a row, not a crash)
+        job.rows = job.rows_for({}, ("error", f"not graded: the notebook could not be "
+                                     f"prepared ({type(error).__name__}: {_one_line(error)})",
+                                     ""))
+        job.notes.append("could not be prepared")
     return job
 
 
-def run_jobs(jobs: list[Job], options: Options) -> None:
-    """Run the runnable jobs in one pytest process (each in its own kernel and sandbox)."""
-    runnable = [job for job in jobs if job.rows is None]
-    if not runnable:
-        return
-    with tempfile.TemporaryDirectory(prefix="sandbox-grade-") as work:
-        paths = []
-        for index, job in enumerate(runnable):
-            path = Path(work) / str(index) / job.path.name
-            path.parent.mkdir()
-            nbformat.write(job.notebook, path)
-            paths.append(path)
-        runs = run_notebooks(paths, cell_timeout=options.cell_timeout, timeout=options.timeout,
-                             memory_bytes=options.memory_mb * 2**20 if options.memory_mb
-                             else None)
-    for job, run in zip(runnable, runs, strict=True):
-        job.rows = job.rows_for(_statuses(run), _missing(run))
-        job.notes += _cell_notes(run) + ([run.error] if run.error else [])
+# ---------------------------------------------------------------- running one, in a worker
+@dataclass
+class Workspace:
+    """The grader's temporary folder: ``private/`` (tasks, repaired notebooks, results, logs)
+    and ``jail/`` (each submission's own writable folder); every kernel is shown neither."""
+
+    root: Path
+    hide: list[Path]  # what a kernel must not see
+    jail: bool
+
+    @classmethod
+    def create(cls, options: Options, also_hide: list[Path]) -> Workspace:
+        from . import jail
+
+        root = Path(tempfile.mkdtemp(prefix="sandbox-grade-"))
+        (root / "private").mkdir()
+        (root / "jail").mkdir()
+        package = jail.package_root()
+        hide = [root, options.exercises.resolve().parent, *also_hide]
+        if options.extra_checks:
+            hide.append(options.extra_checks.resolve())
+        if (package.parent / "solutions").is_dir():  # a checkout of the course
+            hide.append(package.parent)
+        return cls(root, hide, options.jail and jail.probe().works)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _cell_notes(run: NotebookRun) -> list[str]:
-    """What went wrong outside the check cells, for the instructor."""
-    notes = []
-    for cell in run.cells:
-        if "check" in cell.tags or cell.status == "passed":
-            continue
-        if cell.status == "timeout":
-            notes.append(f"cell {cell.cell_id} timed out")
-        elif "kernel died" not in cell.message:
-            notes.append(f"cell {cell.cell_id}: {cell.message[:120]}")
-    died = [c for c in run.cells if "kernel died" in c.message]
-    if died:
-        notes.append(f"the kernel died before cell {died[0].cell_id}")
-    return notes
+WORKER_GRACE = 120.0  # seconds past the notebook's own time limit before the worker is killed
 
 
-def _statuses(run: NotebookRun) -> dict[str, tuple[str, str, str]]:
-    return {cell.cell_id: (cell.status, cell.message, cell.output) for cell in run.cells}
+def run_job(job: Job, options: Options, workspace: Workspace) -> None:
+    """Grade one prepared submission in a worker process of its own; whatever the worker does
+    or suffers, the job ends with rows."""
+    private = Path(tempfile.mkdtemp(prefix="job-", dir=workspace.root / "private"))
+    work_dir = Path(tempfile.mkdtemp(prefix="nb-", dir=workspace.root / "jail"))
+    try:
+        notebook_path = private / "notebook.ipynb"
+        nbformat.write(job.notebook, notebook_path)
+        task = {
+            "notebook": str(notebook_path), "work_dir": str(work_dir),
+            "result": str(private / "result.json"), "cell_timeout": options.cell_timeout,
+            "timeout": options.timeout, "jail": workspace.jail,
+            "memory_bytes": options.memory_mb * 2**20 if options.memory_mb else None,
+            "hide": [str(path) for path in workspace.hide],
+            "checks": [{"id": cell.id, "name": _check_name(cell), "hidden": hidden}
+                       for cell, hidden in job.checks],
+        }
+        (private / "task.json").write_text(json.dumps(task))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+        env.update(TMPDIR=str(private), PYTHONWARNINGS="ignore")
+        with open(private / "worker.log", "wb") as log:
+            # the worker's stdin is a pipe only this process writes to: the worker ends itself
+            # (and with it its kernel and server) when the grader is gone, however it went
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sandbox.grading.worker", str(private / "task.json")],
+                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
+                cwd=private, start_new_session=True)
+            try:
+                code = process.wait(timeout=options.timeout + WORKER_GRACE)
+            except subprocess.TimeoutExpired:
+                code = None
+            finally:
+                with _suppress(OSError):
+                    process.stdin.close()  # type: ignore[union-attr]
+            with _suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)  # whatever is left in its session
+            process.wait()
+        result_path = private / "result.json"
+        result = json.loads(result_path.read_text()) if result_path.exists() else None
+        if result is None:
+            why = "it ran out of time" if code is None else f"exit status {code}"
+            tail = _log_tail(private / "worker.log")
+            job.rows = job.rows_for({}, ("error", "not graded: the grader's worker for this "
+                                         f"notebook ended without a verdict ({why})", ""))
+            job.notes.append(f"worker ended without a verdict ({why})"
+                             + (f": {tail}" if tail else ""))
+            return
+        verdicts = {cell_id: (v["status"], v.get("message", ""), v.get("output", ""))
+                    for cell_id, v in result["verdicts"].items()}
+        job.rows = job.rows_for(verdicts, ("not-run", "this check did not run", ""))
+        job.notes += result["notes"]
+    finally:
+        if os.environ.get("SANDBOX_GRADER_KEEP"):  # debugging the grader itself
+            shutil.copy(private / "worker.log", os.environ["SANDBOX_GRADER_KEEP"])
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def _missing(run: NotebookRun) -> tuple[str, str, str]:
-    if run.timed_out:
-        return "timeout", "the notebook did not finish in the time allowed", ""
-    if run.error:
-        return "error", f"the notebook could not be run: {run.error}", ""
-    return "not-run", "this check did not run (a cell before it stopped the notebook)", ""
+def _check_name(cell: Any) -> str:
+    match = CHECK_CALL.match(cell.source.strip())
+    return match["name"] if match else ""
+
+
+class _suppress:
+    def __init__(self, *errors: type[BaseException]):
+        self.errors = errors
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, *rest: Any) -> bool:
+        return kind is not None and issubclass(kind, self.errors)
+
+
+def _log_tail(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text("utf-8", "replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return _one_line(lines[-1]) if lines else ""
 
 
 # ---------------------------------------------------------------- the whole class
-def _digest(*paths: Path | None) -> str:
+def code_fingerprint() -> str:
+    """A hash of the grader's and the checks' source: fixing a check re-grades."""
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(GRADER_VERSION.encode())
+    for folder in (package / "grading", package / "checks"):
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(package)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _digest(options: Options, code: str, *paths: Path | None) -> str:
+    digest = hashlib.sha256(code.encode())
+    digest.update(options.fingerprint().encode())
     for path in paths:
-        if path is not None and path.exists():
+        if path is not None and path.is_file():
             digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
 
 
-BATCH = 5  # submissions per pytest process: enough to spread its start-up, few to balance
+def discover(submissions: Path) -> tuple[list[Path], list[tuple[str, str, str]]]:
+    """The notebooks to grade (``<student>/<name>.ipynb``, any case), and a row's worth for
+    every other entry: (student, name, why it is not graded). Links are never followed."""
+    notebooks: list[Path] = []
+    others: list[tuple[str, str, str]] = []
+    for entry in sorted(_entries(submissions, others, "")):
+        if entry.is_symlink():
+            others.append((entry.name, "", "a link, not followed: hand in a folder of "
+                                            "notebooks"))
+        elif not entry.is_dir():
+            others.append(("", entry.name, "a file outside any student's folder: not graded"))
+            continue
+        if entry.is_symlink():
+            continue
+        for item in sorted(_entries(entry, others, entry.name)):
+            if item.is_symlink():
+                others.append((entry.name, item.name, "a link, not followed: hand in the "
+                                                      "notebook itself"))
+            elif item.is_dir():
+                others.append((entry.name, item.name, "a folder inside a student's folder: "
+                                                      "not graded (notebooks go directly in "
+                                                      "the student's folder)"))
+            elif item.suffix.lower() == ".ipynb":
+                notebooks.append(item)
+            elif item.is_file():
+                others.append((entry.name, item.name, "not a notebook (.ipynb): not graded"))
+            else:
+                others.append((entry.name, item.name, "not a regular file: not graded"))
+    return notebooks, others
+
+
+def _entries(folder: Path, others: list[tuple[str, str, str]], student: str) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError as e:
+        others.append((student, "", f"the folder cannot be read ({e.strerror or e})"))
+        return []
 
 
 def grade(submissions: Path, out: Path, options: Options, jobs: int | None = None,
           progress: Any = print) -> list[Row]:
     """Grade every ``<student>/<stem>.ipynb`` under ``submissions`` into ``out``."""
+    from . import jail
+
     out.mkdir(parents=True, exist_ok=True)
     cache_path = out / ".graded.json"
-    cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-    work = sorted(p for p in submissions.glob("*/*.ipynb") if p.is_file())
+    try:
+        cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() \
+            else {}
+    except ValueError:
+        cache = {}
+    notebooks, others = discover(submissions)
     results: dict[str, dict[str, Any]] = {}
+    for student, name, why in others:
+        key = f"{student}/{name}"
+        results[key] = {"digest": "", "note": why, "rows": [asdict(Row(
+            student, Path(name).stem if name else "", "", 0, 0, "error", why))]}
+    code = code_fingerprint()
     todo: list[Job] = []
-    for path in work:
+    for path in notebooks:
         key = f"{path.parent.name}/{path.name}"
-        extra = options.extra_checks / path.name if options.extra_checks else None
-        digest = _digest(path, options.exercises / path.name, extra)
+        stem = Path(path.name).stem
+        extra = options.extra_checks / f"{stem}.ipynb" if options.extra_checks else None
+        digest = _digest(options, code, path, options.exercises / f"{stem}.ipynb", extra)
         if cache.get(key, {}).get("digest") == digest:
             results[key] = cache[key]
         else:
             todo.append(prepare(key, path, digest, options))
-    done = len(results)
+    done = len(results) - len(others)
     if done:
         progress(f"{done} submission(s) already graded and unchanged: kept")
-    workers = jobs or os.cpu_count() or 1
-    size = max(1, min(BATCH, -(-len(todo) // workers)))
-    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    missing = ""
+    if any(job.rows is None for job in todo):
+        missing = jail.probe().missing if options.jail else \
+            jail.NO_JAIL.format(why="--no-jail was given")
+        if missing:
+            progress(f"WARNING: {missing}")
+    workspace = Workspace.create(options, [submissions.resolve(), out.resolve()])
     lock = threading.Lock()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run_jobs, batch, options) for batch in batches]
-        for future, batch in zip(futures, batches, strict=True):
-            future.result()
-            with lock:
-                for job in batch:
-                    note = "; ".join(job.notes)
-                    results[job.key] = cache[job.key] = {
-                        "digest": job.digest, "note": note,
-                        "rows": [asdict(row) for row in job.rows or []]}
-                    done += 1
-                    earned = sum(r.points for r in job.rows or [])
-                    maximum = sum(r.max_points for r in job.rows or [])
-                    progress(f"[{done}/{len(work)}] {job.key}: {earned:g}/{maximum:g}"
-                             + (f" ({note})" if note else ""))
-                cache_path.write_text(json.dumps(cache))
+    total = len(notebooks)
+
+    def finished(job: Job) -> None:
+        with lock:
+            nonlocal done
+            ran = job.notebook is not None
+            note = "; ".join([*job.notes, *([missing] if missing and ran else [])])
+            results[job.key] = cache[job.key] = {
+                "digest": job.digest, "note": note,
+                "rows": [asdict(row) for row in job.rows or []]}
+            done += 1
+            earned = sum(r.points for r in job.rows or [])
+            maximum = sum(r.max_points for r in job.rows or [])
+            progress(f"[{done}/{total}] {printable(job.key)}: {earned:g}/{maximum:g}"
+                     + (f" ({_one_line(note)})" if note else ""))
+            partial = cache_path.with_suffix(".partial")
+            partial.write_text(json.dumps(cache))
+            partial.replace(cache_path)  # each submission's verdict kept as it comes
+
+    try:
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+            futures = {}
+            for job in todo:
+                if job.rows is not None:
+                    finished(job)
+                else:
+                    futures[pool.submit(run_job, job, options, workspace)] = job
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    future.result()
+                except Exception as error:  # noqa: BLE001 (the grader's own bug: a row)
+                    job.rows = job.rows_for({}, ("error", f"not graded: the grader failed "
+                                                 f"({type(error).__name__}: "
+                                                 f"{_one_line(error)})", ""))
+                finished(job)
+    finally:
+        workspace.remove()
     all_rows = [Row(**row) for key in sorted(results) for row in results[key]["rows"]]
     _write_outputs(out, all_rows, {k: v["note"] for k, v in results.items()})
     return all_rows
+
+
+def grade_one(path: Path, options: Options, canonical: Path | None = None) -> Job:
+    """Grade one notebook as ``course grade`` would (``course check``, the tests): its rows
+    and notes in the returned job. ``canonical`` is the exercise it answers (default:
+    ``options.exercises/<stem>.ipynb``; a solution notebook may be its own)."""
+    if canonical is not None:
+        options = Options(**{**options.__dict__, "exercises": canonical.parent})
+        if Path(path.name).stem != canonical.stem:
+            raise BadSubmission(f"{path.name} does not answer {canonical.name}")
+    job = prepare(f"{path.parent.name}/{path.name}", path, "", options)
+    if job.rows is None:
+        workspace = Workspace.create(options, [])
+        try:
+            run_job(job, options, workspace)
+        finally:
+            workspace.remove()
+    return job
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV field a spreadsheet shows as text: one that starts like a formula gets a single
+    quote in front (OWASP's advice on CSV injection)."""
+    text = printable(str(value))
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _write_outputs(out: Path, rows: list[Row], notes: dict[str, str]) -> None:
@@ -378,20 +629,40 @@ def _write_outputs(out: Path, rows: list[Row], notes: dict[str, str]) -> None:
         writer.writerow(["student", "notebook", "check_id", "points", "max_points", "status",
                          "message"])
         for row in rows:
-            message = row.message if not row.hidden else ""
-            writer.writerow([row.student, row.notebook, row.check_id, f"{row.points:g}",
-                             f"{row.max_points:g}", row.status, message])
+            message = _one_line(row.message) if not row.hidden else ""
+            writer.writerow([safe_cell(v) for v in (
+                row.student, row.notebook, row.check_id, f"{row.points:g}",
+                f"{row.max_points:g}", row.status, message)])
     with open(out / "summary.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "notebook", "points", "max_points", *STATUSES, "note"])
         for (student, notebook), group in _groups(rows).items():
             counts = [sum(r.status == s for r in group) for s in STATUSES]
-            writer.writerow([student, notebook, f"{sum(r.points for r in group):g}",
-                             f"{sum(r.max_points for r in group):g}", *counts,
-                             notes.get(f"{student}/{notebook}.ipynb", "")])
+            note = _note_for(notes, student, notebook)
+            writer.writerow([safe_cell(v) for v in (
+                student, notebook, f"{sum(r.points for r in group):g}",
+                f"{sum(r.max_points for r in group):g}", *counts, _one_line(note))])
     for (student, notebook), group in _groups(rows).items():
-        write_feedback(out / "feedback" / student / f"{notebook}.html", student, notebook, group,
-                       notes.get(f"{student}/{notebook}.ipynb", ""))
+        write_feedback(out / "feedback" / _safe_name(student) / f"{_safe_name(notebook)}.html",
+                       student, notebook, group, _note_for(notes, student, notebook))
+
+
+def _safe_name(name: str) -> str:
+    """A file name made of safe characters; a name that had others gets a short hash of
+    itself, so that two students never share a feedback folder."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
+    if safe == name:
+        return safe
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{safe}-{digest}"
+
+
+def _note_for(notes: dict[str, str], student: str, notebook: str) -> str:
+    for key, note in notes.items():
+        owner, _, name = key.partition("/")
+        if owner == student and (Path(name).stem == notebook or name == notebook):
+            return note
+    return ""
 
 
 def _groups(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
@@ -409,6 +680,7 @@ def summary_table(rows: list[Row]) -> str:
         earned, maximum = sum(r.points for r in group), sum(r.max_points for r in group)
         passed = sum(r.status == "passed" for r in group)
         failed = sum(r.status == "failed" for r in group)
-        lines.append(f"{f'{student}/{notebook}'.ljust(width)}  {f'{earned:g}/{maximum:g}':>6}"
+        name = printable(f"{student}/{notebook}")
+        lines.append(f"{name.ljust(width)}  {f'{earned:g}/{maximum:g}':>6}"
                      f"  {passed:>6}  {failed:>6}  {len(group) - passed - failed:>5}")
     return "\n".join(lines)

@@ -25,13 +25,33 @@ class Invocation:
         return (self.error or {}).get("errorType")
 
 
+def _placeholder_hashes() -> set[str]:
+    """CodeSha256 of what a ``%%lambda`` cell deploys while it still holds the exercise's
+    placeholder handler (IPython may hand the magic the body with or without a last newline)."""
+    import base64
+    import hashlib
+
+    from ..course.magic import _zip
+    from .authoring import LAMBDA_PLACEHOLDER
+
+    body = "\n".join(LAMBDA_PLACEHOLDER)
+    return {base64.b64encode(hashlib.sha256(_zip(text)).digest()).decode()
+            for text in (body, body + "\n")}
+
+
 def require_function(name: str, how: str = "") -> dict[str, Any]:
-    """The function's configuration, or NotAttempted when there is no such function."""
+    """The function's configuration, or NotAttempted when there is no such function, or when
+    it is still the exercise's placeholder handler."""
     import boto3
 
     lam = boto3.client("lambda")
     try:
-        return cast("dict[str, Any]", lam.get_function_configuration(FunctionName=name))
+        configuration = cast("dict[str, Any]", lam.get_function_configuration(FunctionName=name))
+        if configuration.get("CodeSha256") in _placeholder_hashes():
+            raise NotAttempted(f"function {name!r} is still the exercise's placeholder: write "
+                               "your handler where it says # YOUR CODE HERE, then run the cell "
+                               "again.")
+        return configuration
     except lam.exceptions.ResourceNotFoundException:
         names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
         near = ""

@@ -49,6 +49,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clock-speed", type=float, default=DEFAULT_SPEED)
     parser.add_argument("--concurrency-limit", type=int, default=1000)
     parser.add_argument("--no-enforce-iam", action="store_true")
+    parser.add_argument("--lock-iam", action="store_true",
+                        help="a learner's token cannot turn IAM enforcement off (grading)")
     parser.add_argument("--ready-fd", type=int, default=None)
     parser.add_argument("--owner-fd", type=int, default=None)
     parser.add_argument("--banner", action="store_true",
@@ -87,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     processes.become_subreaper()
     token = os.environ.pop("SANDBOX_TOKEN", "") or secrets.token_urlsafe(24)
+    # a second, weaker token for a notebook's kernel when another process owns this server
+    learner_token = os.environ.pop("SANDBOX_LEARNER_TOKEN", "") or secrets.token_urlsafe(24)
     service = SandboxService(clock_speed=args.clock_speed,
                              concurrency_limit=args.concurrency_limit,
-                             enforce_iam=not args.no_enforce_iam, token=token, port=args.port)
+                             enforce_iam=not args.no_enforce_iam, token=token, port=args.port,
+                             learner_token=learner_token, iam_locked=args.lock_iam)
     try:
         service.start()
     except OSError as error:  # the port is taken, most likely
@@ -103,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                          name="sandbox-owner", daemon=True).start()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: owner_gone.set())
-    ready = json.dumps({**service.describe(), "token": token}) + "\n"
+    ready = json.dumps({**service.describe(), "token": token,
+                        "learner_token": learner_token}) + "\n"
     if args.ready_fd is not None:
         os.write(args.ready_fd, ready.encode())
         os.close(args.ready_fd)

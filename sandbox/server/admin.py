@@ -5,6 +5,12 @@ body, answered with JSON, only for a caller that shows the server's token in
 ``X-Sandbox-Token`` (the process that started the server, and whoever it handed the token to;
 never a function's code, whose environment does not carry it). Each operation is one function
 below, registered by name; ``sandbox.client.Admin`` is its client.
+
+Two tokens, two levels. The owner's token can do everything. The learner's token (handed to a
+notebook's kernel when someone else owns the server, as the grader does) can do what a notebook
+legitimately does (status, reset, the clock, the IAM trail, the Lambda views) but not stop the
+server, and not turn IAM enforcement off when the server was started with ``--lock-iam``: a
+graded notebook cannot make its checks run against a sandbox without IAM.
 """
 
 from __future__ import annotations
@@ -35,9 +41,18 @@ def operation(name: str) -> Callable[[Operation], Operation]:
 
 
 # ---------------------------------------------------------------------- the operations
+# what the learner's token may call; every other operation needs the owner's
+LEARNER_OPERATIONS = frozenset({
+    "status", "reset", "clock", "iam.decisions", "iam.enforcing", "lambda.environments",
+    "lambda.retire", "lambda.reap", "lambda.wait_idle", "lambda.concurrency", "threads", "log",
+})
+
+
 @operation("status")
 def status(service: SandboxService, params: dict[str, Any]) -> dict[str, Any]:
-    return service.describe()
+    # the administrators' keys travel with the answer (describe): a client that attaches
+    # acts with this server's keys, which no other process knows
+    return {**service.describe(), "iam_locked": service.iam_locked}
 
 
 @operation("reset")
@@ -68,6 +83,12 @@ def iam_decisions(service: SandboxService, params: dict[str, Any]) -> list[dict[
 @operation("iam.enforcing")
 def iam_enforcing(service: SandboxService, params: dict[str, Any]) -> dict[str, bool]:
     if "enforcing" in params:
+        if service.iam_locked and not params["enforcing"] \
+                and params.get("_level") != "owner":
+            raise BadArgumentError(
+                "IAM enforcement cannot be turned off in this sandbox: it was started locked "
+                "(as the grader starts it), so your code is checked with IAM enforced, as on "
+                "AWS. Give your roles the permissions they need instead.")
         service.iam.enforcing = bool(params["enforcing"])
     return {"enforcing": service.iam.enforcing}
 
@@ -156,17 +177,33 @@ def log(service: SandboxService, params: dict[str, Any]) -> dict[str, str]:
 
 # ---------------------------------------------------------------------- the WSGI application
 class AdminApp:
-    def __init__(self, service: SandboxService, token: str):
+    def __init__(self, service: SandboxService, token: str, learner_token: str | None = None):
         self.service = service
         self.token = token
+        # the service may carry a learner's token of its own (python -m sandbox.server sets it)
+        self.learner_token = learner_token if learner_token is not None else \
+            service.learner_token
+
+    def level(self, given: str) -> str | None:
+        """"owner", "learner", or None for a token that is neither."""
+        if hmac.compare_digest(given.encode(), self.token.encode()):
+            return "owner"
+        if self.learner_token and hmac.compare_digest(given.encode(),
+                                                      self.learner_token.encode()):
+            return "learner"
+        return None
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
-        given = environ.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
+        level = self.level(environ.get(TOKEN_HEADER, ""))
+        if level is None:
             return _answer(start_response, 403, {"error": {
                 "type": "Forbidden", "message": "the admin API needs the server's token"}})
         name = environ.get("PATH_INFO", "")[len(PREFIX):]
+        if level == "learner" and name in OPERATIONS and name not in LEARNER_OPERATIONS:
+            return _answer(start_response, 403, {"error": {
+                "type": "Forbidden", "message": f"{name!r} is not for a notebook: only the "
+                "process that started this sandbox may call it"}})
         found = OPERATIONS.get(name)
         if found is None or environ.get("REQUEST_METHOD") != "POST":
             return _answer(start_response, 404, {"error": {
@@ -180,6 +217,9 @@ class AdminApp:
         except ValueError as error:
             return _answer(start_response, 400, {"error": {"type": "BadRequest",
                                                            "message": str(error)}})
+        params.pop("_level", None)  # the level is the token's to say, never the caller's
+        if level == "owner":
+            params["_level"] = "owner"
         try:
             result = found(self.service, params)
         except SandboxError as error:

@@ -88,11 +88,14 @@ class SandboxService:
     region = REGION
 
     def __init__(self, *, clock_speed: float, concurrency_limit: int, enforce_iam: bool,
-                 token: str, port: int = 0):
+                 token: str, port: int = 0, learner_token: str = "",
+                 iam_locked: bool = False):
         self.clock = Clock(clock_speed)
         self.enforce_iam = enforce_iam
         self.concurrency_limit = concurrency_limit
-        self.token = token
+        self.token = token  # the owner's: every admin operation
+        self.learner_token = learner_token  # a notebook's when another process owns the server
+        self.iam_locked = iam_locked  # a learner token may not turn enforcement off
         self.admin_keys: dict[str, Keys] = administrator_keys()  # account -> its administrator's
         self.port = port
         self.endpoint_url = ""

@@ -192,6 +192,12 @@ def test_divide_wrong_answers(sb, source, hint):
      "should be done whole"),
     (RIGHT_WORKER.replace("event['items'] - done", "event['items']"), 2, "done \\+ left"),
     (RIGHT_WORKER.replace("'left'", "'remaining'"), 2, "exactly two keys"),
+    # milliseconds read as seconds: it runs past the timeout, which Lambda enforces exactly
+    (WORKER.format(items="event['items']", guard=GUARD.format(test="<").replace("1000", "1")),
+     2, "ran out of time"),
+    # half the margin: more items than fit before the last second
+    (WORKER.format(items="event['items']", guard=GUARD.format(test="<").replace("1000", "500")),
+     2, "fewer than 1000 ms left"),
 ])
 def test_batch_worker_wrong_answers(sb, source, timeout, hint):
     deploy_cell("batch-worker", source, Timeout=timeout)

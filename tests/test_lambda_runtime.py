@@ -609,3 +609,14 @@ def test_filter_log_events_interleaves_streams_in_time_order(sb):
     assert stamps == sorted(stamps)
     printed = [e["message"] for e in events["events"] if e["message"][:5] in ("event", "done ")]
     assert printed == ["event 1\n", "event 2\n", "done 2\n", "done 1\n"]
+
+
+def test_a_handler_that_answers_at_its_deadline_has_timed_out(sb):
+    """Lambda enforces the timeout to the millisecond: a success never runs past it (a sleep
+    of exactly the timeout used to succeed, reporting a Duration just over it)."""
+    deploy("edge", "import time\ndef handler(e, c):\n    time.sleep(1.0)\n    return 'made it'\n",
+           Timeout=1)
+    answer = invoke("edge")
+    assert answer.get("FunctionError") == "Unhandled"
+    assert answer["Payload"]["errorType"] == "Sandbox.Timedout"
+    assert "Status: timeout" in answer["Log"]

@@ -363,7 +363,7 @@ class ExecutionEnvironment:
         """Wait for the worker: "response", "init_error", "timeout", "init_timeout", "exit",
         "memory" or "aborted"."""
         limit_kb = self.spec.memory_size * 1024
-        while not invocation.responded.wait(POLL_SECONDS):
+        while not invocation.responded.wait(self._next_look(invocation)):
             if self._aborted:
                 return "aborted"
             self._sample_memory()
@@ -383,10 +383,20 @@ class ExecutionEnvironment:
             return "aborted"
         if invocation.init_error is not None:
             return "init_error"
+        if invocation.started and invocation.ended - invocation.started >= self.spec.timeout:
+            return "timeout"  # it answered after its deadline: Lambda had stopped it by then
         self._sample_memory()
         if self.peak_kb > limit_kb:
             return "memory"  # it peaked between two looks
         return "response"
+
+    def _next_look(self, invocation: Invocation) -> float:
+        """Seconds until the next look at the worker: at most POLL_SECONDS, and never past the
+        invocation's deadline, which Lambda enforces to the millisecond."""
+        if not invocation.started:
+            return POLL_SECONDS
+        left = invocation.started + self.spec.timeout - time.perf_counter()
+        return max(0.001, min(POLL_SECONDS, left))
 
     def _sample_memory(self) -> None:
         worker = self.worker

@@ -44,7 +44,7 @@ LAB_ARGS ?=
 lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/python -m sandbox.course.lab $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) $(LAB_SETTINGS)  # the settings too: a test proves JupyterLab serves them
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/course build --check

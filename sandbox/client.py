@@ -249,47 +249,11 @@ class Sandbox:
     @classmethod
     def _launch(cls, *, clock_speed: float, concurrency_limit: int,
                 enforce_iam: bool) -> Sandbox:
-        from . import safety
-
-        safety.check_botocore()
-        work_dir = tempfile.mkdtemp(prefix=CLIENT_FOLDER_PREFIX)
-        log_path = os.path.join(work_dir, "server.log")
-        owner_read, owner_write = os.pipe()
-        ready_read, ready_write = os.pipe()
-        command = [sys.executable, "-m", "sandbox.server", "--owner-fd", str(owner_read),
-                   "--ready-fd", str(ready_write), "--clock-speed", repr(float(clock_speed)),
-                   "--concurrency-limit", str(int(concurrency_limit))]
+        arguments = ["--clock-speed", repr(float(clock_speed)),
+                     "--concurrency-limit", str(int(concurrency_limit))]
         if not enforce_iam:
-            command.append("--no-enforce-iam")
-        # the server sets its own AWS settings; an attach address is for clients, not for it
-        env = {name: value for name, value in os.environ.items()
-               if not name.startswith("AWS_") and name not in ATTACH_VARIABLES}
-        env["SANDBOX_SERVER_LOG"] = log_path
-        env.setdefault("PYTHONWARNINGS", "ignore")
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                pass_fds=(owner_read, ready_write), close_fds=True,
-                start_new_session=True)  # a Ctrl+C in a terminal is the owner's to handle
-        os.close(owner_read)
-        os.close(ready_write)
-        try:
-            # botocore takes a few hundred milliseconds to import: while the server starts,
-            # not after (the first AWS call needs it)
-            import botocore.session  # noqa: F401
-
-            ready = _read_ready(ready_read, process, log_path)
-        except BaseException:
-            os.close(owner_write)
-            process.kill()
-            process.wait()
-            shutil.rmtree(work_dir, ignore_errors=True)
-            raise
-        finally:
-            os.close(ready_read)
-        sandbox = cls(ready, ready["token"], process=process, owner_fd=owner_write,
-                      work_dir=work_dir)
-        sandbox._connect()
+            arguments.append("--no-enforce-iam")
+        sandbox, _ = launch_server(arguments).wait()
         if not enforce_iam:
             print("IAM enforcement is off: every request is allowed, whatever the policies "
                   "say. sandbox.start() turns it back on.", file=sys.stderr)
@@ -412,6 +376,69 @@ class Sandbox:
         self._require_running()
         port = self.endpoint_url.rsplit(":", 1)[1]
         return f"http://{bucket}.s3-website.localhost:{port}/"
+
+
+class LaunchingServer:
+    """A sandbox server started by this process and not yet answering (:func:`launch_server`):
+    ``wait()`` gives the connected Sandbox and the server's ready line."""
+
+    def __init__(self, process: subprocess.Popen[bytes], work_dir: str, log_path: str,
+                 owner_write: int, ready_read: int):
+        self.process, self.work_dir, self.log_path = process, work_dir, log_path
+        self._owner_write, self._ready_read = owner_write, ready_read
+
+    def wait(self) -> tuple[Sandbox, dict[str, Any]]:
+        try:
+            # botocore takes a few hundred milliseconds to import: while the server starts,
+            # not after (the first AWS call needs it)
+            import botocore.session  # noqa: F401
+
+            ready = _read_ready(self._ready_read, self.process, self.log_path)
+        except BaseException:
+            os.close(self._owner_write)
+            self.process.kill()
+            self.process.wait()
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            raise
+        finally:
+            os.close(self._ready_read)
+        # the ready line carries the server's own administrators' keys
+        sandbox = Sandbox(ready, ready["token"], process=self.process,
+                          owner_fd=self._owner_write, work_dir=self.work_dir)
+        sandbox._connect()
+        return sandbox, ready
+
+
+def launch_server(arguments: list[str], *,
+                  wrap: Callable[[str], list[str]] | None = None,
+                  environment: Callable[[str], dict[str, str]] | None = None) -> LaunchingServer:
+    """Start ``python -m sandbox.server`` as this process's child, owned by it (the server ends
+    when this process does), in a folder of its own; ``wrap(folder)`` is a command to run it
+    under (a jail), ``environment(folder)`` variables to add. The one way the notebook, and the
+    grader's worker, start a server."""
+    from . import safety
+
+    safety.check_botocore()
+    work_dir = tempfile.mkdtemp(prefix=CLIENT_FOLDER_PREFIX)
+    log_path = os.path.join(work_dir, "server.log")
+    owner_read, owner_write = os.pipe()
+    ready_read, ready_write = os.pipe()
+    command = [*(wrap(work_dir) if wrap else []), sys.executable, "-m", "sandbox.server",
+               "--owner-fd", str(owner_read), "--ready-fd", str(ready_write), *arguments]
+    # the server sets its own AWS settings; an attach address is for clients, not for it
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("AWS_") and name not in ATTACH_VARIABLES}
+    env["SANDBOX_SERVER_LOG"] = log_path
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    env.update(environment(work_dir) if environment else {})
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+            pass_fds=(owner_read, ready_write), close_fds=True,
+            start_new_session=True)  # a Ctrl+C in a terminal is the owner's to handle
+    os.close(owner_read)
+    os.close(ready_write)
+    return LaunchingServer(process, work_dir, log_path, owner_write, ready_read)
 
 
 def _read_ready(fd: int, process: subprocess.Popen[bytes], log_path: str) -> dict[str, Any]:

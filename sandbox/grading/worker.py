@@ -28,10 +28,7 @@ import json
 import os
 import resource
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -57,32 +54,18 @@ def spawn_server(hide: list[Path] | None = None) -> Callable[[], tuple[Any, str]
     With ``hide`` (grading with the jail), the server runs in a bubblewrap jail of its own that
     hides the same folders as the kernel's: the learner's Lambda functions run in the server's
     execution environments, and must not read solutions/ or a classmate's work either."""
-    from .. import safety
+    from .. import client
     from . import jail
 
-    safety.check_botocore()
-    work_dir = tempfile.mkdtemp(prefix="sandbox-worker-")
-    log_path = os.path.join(work_dir, "server.log")
-    owner_read, owner_write = os.pipe()
-    ready_read, ready_write = os.pipe()
-    command = [sys.executable, "-m", "sandbox.server", "--owner-fd", str(owner_read),
-               "--ready-fd", str(ready_write), "--lock-iam"]
-    if hide is not None:
-        command = [*jail.command(Path(work_dir), hide), *command]
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("AWS_", "SANDBOX_"))}
-    env["SANDBOX_SERVER_LOG"] = log_path
-    env["TMPDIR"] = work_dir
-    env.setdefault("PYTHONWARNINGS", "ignore")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                   env=env, pass_fds=(owner_read, ready_write), close_fds=True,
-                                   start_new_session=True)
-    os.close(owner_read)
-    os.close(ready_write)
+    launching = client.launch_server(
+        ["--lock-iam"],
+        wrap=(lambda folder: jail.command(Path(folder), hide)) if hide is not None else None,
+        environment=lambda folder: {"TMPDIR": folder})
 
     def ready() -> tuple[Any, str]:
-        return _connect(process, work_dir, log_path, owner_write, ready_read)
+        sandbox, line = launching.wait()
+        client._current = sandbox  # the checks' current(): this worker's sandbox
+        return sandbox, line["learner_token"]
 
     return ready
 
@@ -90,28 +73,6 @@ def spawn_server(hide: list[Path] | None = None) -> Callable[[], tuple[Any, str]
 def launch_server(hide: list[Path] | None = None) -> tuple[Any, str]:
     """:func:`spawn_server`, waited for."""
     return spawn_server(hide)()
-
-
-def _connect(process: subprocess.Popen[bytes], work_dir: str, log_path: str, owner_write: int,
-             ready_read: int) -> tuple[Any, str]:
-    from .. import client
-
-    try:
-        ready = client._read_ready(ready_read, process, log_path)
-    except BaseException:
-        os.close(owner_write)
-        process.kill()
-        process.wait()
-        shutil.rmtree(work_dir, ignore_errors=True)
-        raise
-    finally:
-        os.close(ready_read)
-    # the ready line carries the server's own administrators' keys
-    sandbox = client.Sandbox(ready, ready["token"], process=process, owner_fd=owner_write,
-                             work_dir=work_dir)
-    sandbox._connect()
-    client._current = sandbox  # the checks' current(): this worker's sandbox
-    return sandbox, ready["learner_token"]
 
 
 def kernel_manager(work_dir: Path, jail_args: list[str] | None) -> Any:

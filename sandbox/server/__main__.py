@@ -122,8 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sys.stdout.write(ready)
         sys.stdout.flush()
+    # no reaping meanwhile: waitpid(-1) would take the exit status of a worker that its
+    # subprocess.Popen is about to read (Popen then reports 0, and a crash reads as a clean exit);
+    # an orphan reparented here stays a zombie until the end, when kill_descendants reaps it
     while not (owner_gone.wait(0.5) or service.stopped):
-        processes.reap_children()
+        pass
     if not service.stopped:
         # the owner is gone: nothing it started may outlive it; a graceful stop is a bonus
         stopper = threading.Thread(target=service.stop, daemon=True)

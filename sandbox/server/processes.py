@@ -53,7 +53,8 @@ def kill_descendants(rounds: int = 5) -> int:
 
 
 def reap_children() -> None:
-    """Collect the exit status of any child that has ended (orphans reparented here)."""
+    """Collect the exit status of any child that has ended (orphans reparented here). Only at
+    the end: meanwhile it would take statuses that subprocess.Popen objects are waiting for."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)

@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import safety
 from .accounts import ACCOUNT_ID, REGION, SECOND_ACCOUNT_ID, Keys
 from .clock import DEFAULT_SPEED
 from .errors import BadArgumentError, SandboxError, SandboxStoppedError, ServerError
@@ -261,8 +262,6 @@ class Sandbox:
 
     @classmethod
     def _attach(cls, endpoint_url: str, token: str) -> Sandbox:
-        from . import safety
-
         safety.check_botocore()
         admin = Admin(endpoint_url.rstrip("/"), token)
         status = admin.call("status", timeout=10)
@@ -274,13 +273,13 @@ class Sandbox:
     def _connect(self) -> None:
         """Point this process's boto3 (and ``requests`` to AWS URLs of APIs and websites) at
         the server, and make ``%%lambda`` available in IPython."""
-        from . import aws_urls, safety
+        from . import aws_urls
 
         config = os.path.join(self._work_dir, "aws-config")
         open(config, "w").close()
         self._saved_environment = safety.apply_environment(
             safety.aws_environment(self.endpoint_url, config, self._administrators[ACCOUNT_ID]))
-        _forget_boto3_default_session()
+        safety.forget_boto3_default_session()
         safety.install()
         self._uninstall_hooks = [safety.uninstall, aws_urls.install(self.endpoint_url)]
         _register_magic()
@@ -336,7 +335,7 @@ class Sandbox:
                 else:
                     os.environ[name] = value
             self._saved_environment.clear()
-            _forget_boto3_default_session()
+            safety.forget_boto3_default_session()
             shutil.rmtree(self._work_dir, ignore_errors=True)
             if _current is self:
                 _current = None
@@ -416,8 +415,6 @@ def launch_server(arguments: list[str], *,
     when this process does), in a folder of its own; ``wrap(folder)`` is a command to run it
     under (a jail), ``environment(folder)`` variables to add. The one way the notebook, and the
     grader's worker, start a server."""
-    from . import safety
-
     safety.check_botocore()
     work_dir = tempfile.mkdtemp(prefix=CLIENT_FOLDER_PREFIX)
     log_path = os.path.join(work_dir, "server.log")
@@ -484,12 +481,6 @@ def _register_magic() -> None:
         from .course.magic import register
 
         register(ipython)
-
-
-def _forget_boto3_default_session() -> None:
-    boto3: Any = sys.modules.get("boto3")  # untyped: mypy knows no DEFAULT_SESSION
-    if boto3 is not None:
-        boto3.DEFAULT_SESSION = None
 
 
 # errors a learner may want to catch, re-exported for sandbox/__init__.py

@@ -58,6 +58,16 @@ def aws_environment(endpoint_url: str, config_file: str, keys: Keys) -> dict[str
     return wanted
 
 
+def forget_boto3_default_session() -> None:
+    """boto3's default session read the environment when it was made: make the next
+    ``boto3.client()`` read it again."""
+    import sys
+
+    boto3: Any = sys.modules.get("boto3")  # untyped: mypy knows no DEFAULT_SESSION
+    if boto3 is not None:
+        boto3.DEFAULT_SESSION = None
+
+
 def apply_environment(wanted: dict[str, str | None]) -> dict[str, str | None]:
     """Set (or unset, for None) these variables in this process; what they were before."""
     saved = {name: os.environ.get(name) for name in wanted}

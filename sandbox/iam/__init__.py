@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..accounts import ACCOUNT_ID, SECOND_ACCOUNT_ID
-from ..trail import Denials, Entry
+from ..trail import Entry
 from . import actions, anonymous, denials, principals, resources
 from .actions import Access
 from .policy import Decision, Policy, Request, evaluate, message
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from ..server.router import WSGIApp
     from ..server.service import SandboxService
 
-LEARNER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/learner"
 ADMINISTRATOR = {"Version": "2012-10-17",
                  "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
@@ -82,9 +81,6 @@ class Enforcer:
             found = [e for e in found if principal in e.principal]
         return found
 
-    def denials(self, limit: int = 5, *, principal: str | None = None) -> Denials:
-        """The most recent denials, newest first, each with the statement that decided it."""
-        return Denials(self.decisions(denied=True, principal=principal)[::-1][:limit])
 
     def principal_of_key(self, key: str) -> principals.Principal | None:
         """Whose key this is: an administrator's, an IAM user's or a session's; None if

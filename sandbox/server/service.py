@@ -15,7 +15,7 @@ import tempfile
 import threading
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from .. import seams
+from .. import safety, seams
 from ..accounts import ACCOUNT_ID, REGION, Keys, administrator_keys
 from ..clock import Clock
 from ..errors import ServerError
@@ -113,8 +113,6 @@ class SandboxService:
         global _current
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from .. import safety
-
         safety.check_botocore()
         safety.guard_network()
         self._work_dir = tempfile.mkdtemp(prefix="serverless-sandbox-")
@@ -130,7 +128,7 @@ class SandboxService:
         # (moto/stepfunctions/parser/asl/utils/boto_client.py): this server
         environment["MOTO_PORT"] = str(self._server.port)
         self._saved_environment = safety.apply_environment(environment)
-        _forget_boto3_default_session()
+        safety.forget_boto3_default_session()
         safety.install()
         self._configure_moto()
         _current = self
@@ -175,14 +173,12 @@ class SandboxService:
             for name in reversed(list(self.extensions)):
                 _extension(name).uninstall()
             self.extensions.clear()
-            from .. import safety
-
             safety.uninstall()
             safety.unguard_network()
             if self._restore_moto is not None:
                 self._restore_moto()
             safety.apply_environment(self._saved_environment)
-            _forget_boto3_default_session()
+            safety.forget_boto3_default_session()
             self.remove_work_dir()
             if _current is self:
                 _current = None
@@ -242,11 +238,3 @@ class SandboxService:
         with open(path, "rb") as log:
             log.seek(max(0, os.path.getsize(path) - size))
             return log.read().decode("utf-8", "replace")
-
-
-def _forget_boto3_default_session() -> None:
-    import sys
-
-    boto3: Any = sys.modules.get("boto3")  # untyped: mypy knows no DEFAULT_SESSION
-    if boto3 is not None:
-        boto3.DEFAULT_SESSION = None

@@ -117,6 +117,21 @@ class Admin:
         """Wait until every queued asynchronous invocation has run and been delivered."""
         return bool(self.call("lambda.wait_idle", {"timeout": timeout}, timeout + 30)["idle"])
 
+    def deliveries(self, since: int = 0) -> list[dict[str, Any]]:
+        """The hops events took between services (``sandbox/server/deliveries.py``), oldest
+        first, after hop number ``since``."""
+        return list(self.call("deliveries", {"since": since}))
+
+    def trace(self, event_id: str) -> list[dict[str, Any]]:
+        """The hops of one event (a message id, a request id) and of the events it caused."""
+        return list(self.call("deliveries.trace", {"event_id": event_id}))
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until every event source has delivered what it holds (retries on the sandbox
+        clock included); whether it settled before ``timeout``."""
+        return bool(self.call("deliveries.settle", {"timeout": timeout},
+                              timeout + 30)["settled"])
+
     def retire_idle_environments(self, idle_seconds: float) -> int:
         """Retire every environment idle for ``idle_seconds``; how many."""
         return int(self.call("lambda.reap", {"idle_seconds": idle_seconds}))
@@ -304,6 +319,13 @@ class Sandbox:
         """Delete every resource; end every execution environment and background thread."""
         self._require_running()
         self.admin.call("reset")
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until every event has gone everywhere it will go: notifications, subscriptions,
+        rules, queues and streams delivered, retries on the sandbox clock run out. Whether it
+        settled within ``timeout`` seconds."""
+        self._require_running()
+        return self.admin.settle(timeout)
 
     def stop(self) -> None:
         """Stop the server this process started (an attached one is left running), and give

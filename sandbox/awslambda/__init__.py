@@ -51,6 +51,7 @@ class LambdaRuntime:
         from .asynchronous import AsyncInvoker
 
         self.async_invoker = AsyncInvoker(self)
+        sandbox.deliveries.register_busy("lambda-async", self.async_invoker.busy)
 
     def _new_pool(self, isolation: str | None = None) -> EnvironmentPool:
         self._generation += 1

@@ -97,6 +97,11 @@ class AsyncInvoker:
                     self._active -= 1
                     self._cond.notify_all()
 
+    def busy(self) -> bool:
+        """Whether an event is queued (a retry waiting included) or running."""
+        with self._cond:
+            return bool(self._heap) or self._active > 0
+
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event has run and been delivered (tests and lessons use it)."""
         end = time.monotonic() + timeout

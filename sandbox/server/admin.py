@@ -45,6 +45,7 @@ def operation(name: str) -> Callable[[Operation], Operation]:
 LEARNER_OPERATIONS = frozenset({
     "status", "reset", "clock", "iam.decisions", "iam.enforcing", "lambda.environments",
     "lambda.retire", "lambda.reap", "lambda.wait_idle", "lambda.concurrency", "threads", "log",
+    "deliveries", "deliveries.trace", "deliveries.settle",
 })
 
 
@@ -142,6 +143,29 @@ def lambda_wait_idle(service: SandboxService, params: dict[str, Any]) -> dict[st
     invoker = service.lambda_runtime.async_invoker
     idle = invoker.wait_idle(float(params.get("timeout", 30.0)))
     return {"idle": idle, "delivery_failures": [str(f) for f in invoker.delivery_failures]}
+
+
+@operation("deliveries")
+def deliveries(service: SandboxService, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hops events took between services, after hop number ``since``."""
+    return [hop.as_dict() for hop in service.deliveries.since(int(params.get("since", 0)))]
+
+
+@operation("deliveries.trace")
+def deliveries_trace(service: SandboxService, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hops of one event and of every event it caused."""
+    event_id = params.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        raise BadArgumentError(f"trace needs an event's id (a message id, a request id), got "
+                               f"{event_id!r}")
+    return [hop.as_dict() for hop in service.deliveries.trace(event_id)]
+
+
+@operation("deliveries.settle")
+def deliveries_settle(service: SandboxService, params: dict[str, Any]) -> dict[str, Any]:
+    """Wait until no event source has an event in hand; who is still busy if time ran out."""
+    busy = service.deliveries.settle(float(params.get("timeout", 30.0)))
+    return {"settled": not busy, "busy": busy}
 
 
 @operation("lambda.concurrency")

@@ -20,6 +20,7 @@ from ..accounts import ACCOUNT_ID, REGION, Keys, administrator_keys
 from ..clock import Clock
 from ..errors import ServerError
 from .admin import AdminApp
+from .deliveries import Deliveries
 from .http import HttpServer
 from .router import ADMIN, Router
 
@@ -100,6 +101,8 @@ class SandboxService:
         self.port = port
         self.endpoint_url = ""
         self.extensions: dict[str, Extension] = {}
+        # every event's hops between services, and who may still be delivering one
+        self.deliveries = Deliveries()
         self._work_dir = ""
         self._server: HttpServer | None = None
         self._router: Router | None = None
@@ -153,6 +156,7 @@ class SandboxService:
             for extension in self.extensions.values():
                 extension.reset()
             moto_api_backend.reset()
+            self.deliveries.clear()
             self.clock.restart()
 
     def stop(self) -> None:

@@ -232,6 +232,15 @@ def _rows() -> list[Seam]:
              wraps=True, lazy=True, parameters=("self",)),
     ]
     rows += _step_functions_rows()
+    rows += [
+        Seam("moto.cloudwatch.models", "CloudWatchBackend.get_metric_statistics",
+             "sandbox.awslambda.metrics:exact_dimensions", "moto/cloudwatch/models.py",
+             "GetMetricStatistics matches a metric's exact dimension set; moto takes any "
+             "superset (Lambda's FunctionName figure would count its Resource figures twice)",
+             wraps=True, lazy=True,
+             parameters=("self", "namespace", "metric_name", "start_time", "end_time",
+                         "period", "stats", "dimensions", "unit")),
+    ]
     return rows
 
 

@@ -501,7 +501,8 @@ class ExecutionEnvironment:
             self.peak_kb = 0
         function_error = "Unhandled" if outcome != "response" or invocation.error is not None \
             else None
-        return Result(rid, payload, function_error, invocation_log(lines, rid), spec.version)
+        return Result(rid, payload, function_error, invocation_log(lines, rid), spec.version,
+                      round(duration * 1000, 2))
 
     def _init_report(self, phase: str, outcome: str, invocation: Invocation) -> str:
         took = INIT_TIMEOUT if outcome == "init_timeout" else \

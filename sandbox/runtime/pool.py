@@ -223,6 +223,11 @@ class EnvironmentPool:
         self._write_logs(environment.spec, environment.stream, lines)
 
     # ---------------------------------------------------------------- environments
+    def busy_count(self) -> int:
+        """The environments processing an event now (Lambda's ConcurrentExecutions)."""
+        with self._lock:
+            return sum(1 for env in self._environments if env.busy)
+
     def acquire(self, spec: FunctionSpec, reserved: int | None) -> ExecutionEnvironment:
         """An idle environment of this function, or a new one, or Throttled."""
         stale: list[ExecutionEnvironment] = []

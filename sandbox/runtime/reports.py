@@ -47,6 +47,7 @@ class Result:
     function_error: str | None = None  # "Unhandled" when the function failed
     log: str = ""  # this invocation's log lines, START to REPORT
     executed_version: str = "$LATEST"
+    duration_ms: float | None = None  # the REPORT line's Duration; None when nothing ran
 
     @property
     def log_tail(self) -> str:

@@ -240,6 +240,10 @@ def _rows() -> list[Seam]:
              wraps=True, lazy=True,
              parameters=("self", "namespace", "metric_name", "start_time", "end_time",
                          "period", "stats", "dimensions", "unit")),
+        Seam("moto.s3.models", "S3Backend.create_bucket", "sandbox.s3.names:checks_names",
+             "moto/s3/models.py", "CreateBucket refuses names S3's naming rules forbid "
+             "(capitals, underscores, IP addresses, reserved prefixes); moto checks the length",
+             wraps=True, parameters=("self", "bucket_name", "region_name", "bucket_namespace")),
     ]
     return rows
 

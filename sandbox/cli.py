@@ -37,9 +37,23 @@ def doctor() -> int:
         healthy = (cold["Payload"] == {"echo": {"n": 1}} and warm["Payload"] == {"echo": {"n": 2}}
                    and "REPORT RequestId" in warm.get("Log", ""))
         print(f"lambda       cold invoke {cold_ms:.0f} ms, warm invoke {warm_ms:.1f} ms")
+    print(runtimes_report())
     print("all is well" if healthy else "something is wrong: the function did not answer as "
           "expected; run 'make test' to see what")
     return 0 if healthy else 1
+
+
+def runtimes_report() -> str:
+    """Which Python runtimes run on their own Python version here, and which do not."""
+    from sandbox.runtime import interpreters
+
+    lines = []
+    for found in interpreters.every_runtime():
+        where = (f"Python {found.version} ({found.path})" if found.exact else
+                 f"Python {found.version}, the sandbox's own: no Python "
+                 f"{interpreters.wanted_version(found.runtime)} found (PATH, pyenv, uv, conda)")
+        lines.append(f"{'runtime' if not lines else '':<12} {found.runtime:<11} runs on {where}")
+    return "\n".join(lines)
 
 
 def serve(port: int, clock_speed: float | None) -> int:

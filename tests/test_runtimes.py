@@ -1,5 +1,6 @@
 """Each Python runtime runs on its own Python version where the machine has one, and Lambda's
-runtime table decides what may be created (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html)."""
+runtime table decides what may be created
+(docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html)."""
 
 import base64
 import json

@@ -47,7 +47,7 @@ def runtimes_report() -> str:
     """Which Python runtimes run on their own Python version here, and which do not."""
     from sandbox.runtime import interpreters
 
-    lines = []
+    lines: list[str] = []
     for found in interpreters.every_runtime():
         where = (f"Python {found.version} ({found.path})" if found.exact else
                  f"Python {found.version}, the sandbox's own: no Python "

@@ -120,3 +120,51 @@ def test_an_action_the_reference_does_not_list_stays_checked_on_star():
 def test_each_name_of_a_multi_name_request_is_authorized():
     arns = resources("ssm", "GetParameters", {"Names": ["/a", "/b"]}, R, A)
     assert arns == [f"arn:aws:ssm:{R}:{A}:parameter/a", f"arn:aws:ssm:{R}:{A}:parameter/b"]
+
+
+def _pattern(template: str) -> str:
+    import re
+
+    return "^" + re.sub(r"\\\$\\\{[^}]+\\\}|\\\{[^}]+\\\}", ".+", re.escape(template)) + "$"
+
+
+def test_the_hand_written_rules_agree_with_the_reference():
+    """Every action and resource the sandbox's own rules produce (tests/test_iam_actions.py's
+    table) is one the Service Authorization Reference lists: the action exists, and its resource
+    is "*" only for an action without resource types, else an ARN of one of its types."""
+    import re
+
+    from test_iam_actions import ROWS
+
+    from sandbox.iam.reference import action, arn_formats
+
+    # where the sandbox departs from the data on purpose, and why
+    known = {("s3:ListAllMyBuckets", "arn:aws:s3:::*"): "S3's own policy examples grant it so"}
+    disagreements = []
+    for name, _, _, _, expected in ROWS:
+        for action_name, resource, _ in expected:
+            if (action_name, resource) in known:
+                continue
+            prefix, operation = action_name.split(":")
+            details = action(prefix, operation)
+            if details is None:
+                disagreements.append(f"{name}: {action_name} is not in the reference")
+                continue
+            types = details["resourceTypes"]
+            if resource == "*":
+                if [t for t in types if t["required"]]:
+                    disagreements.append(f"{name}: {action_name} has resource types but is "
+                                         "decided on *")
+                continue
+            names = [t["name"] for t in types]
+            if prefix == "apigateway":
+                # API Gateway's two reference pages (REST, and V2 for HTTP APIs) share the prefix
+                # and its HTTP-verb actions; the data lists one page's resources per action
+                from sandbox.iam.reference import _data
+
+                names = list(_data().resources.get_resource_types_for_service(prefix))
+            formats = [f for n in names for f in arn_formats(prefix, n)]
+            if not any(re.match(_pattern(f), resource) for f in formats):
+                disagreements.append(f"{name}: {resource} is none of {action_name}'s resource "
+                                     f"types {formats}")
+    assert disagreements == []

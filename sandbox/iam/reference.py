@@ -61,12 +61,14 @@ def action(prefix: str, operation: str) -> dict[str, Any] | None:
 
 
 @functools.cache
-def arn_format(prefix: str, resource_type: str) -> str | None:
+def arn_formats(prefix: str, resource_type: str) -> tuple[str, ...]:
+    """The type's ARN formats (some types have several, listed as "a, b": API Gateway's
+    ``/apis/...`` and ``/restapis/...``)."""
     try:
         found: str = _data().resources.get_resource_type_details(prefix, resource_type)["arn"]
     except Exception:
-        return None
-    return found
+        return ()
+    return tuple(part.strip() for part in found.split(", ") if part.strip())
 
 
 def _values(prefix: str, variable: str, params: Mapping[str, Any]) -> list[str]:
@@ -146,10 +148,8 @@ def resources(prefix: str, operation: str, params: Mapping[str, Any], region: st
     types = details.get("resourceTypes") or []
     required = [t for t in types if t.get("required")]
     for resource_type in required or types:
-        template = arn_format(prefix, resource_type["name"])
-        if template is None:
-            continue
-        arns = _fill(template, prefix, params, region, account)
-        if arns:
-            return arns
+        for template in arn_formats(prefix, resource_type["name"]):
+            arns = _fill(template, prefix, params, region, account)
+            if arns:
+                return arns
     return ["*"]

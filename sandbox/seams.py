@@ -308,6 +308,23 @@ def _step_functions_rows() -> list[Seam]:
             "overwrite it", wraps=True, parameters=("self", "error")),
         row(f"{P}.asl.eval.environment", "Environment.set_timed_out", f"{ex}:keep_stopped",
             "a stopped execution stays ABORTED", wraps=True, parameters=("self",)),
+        row(f"{P}.asl.component.state.state", "CommonStateField._eval_body",
+            f"{ti}:state_eval_body",
+            "simulated time skips ahead only while every state in flight waits: a Task state "
+            "at work keeps its execution's timeline in real time", wraps=True,
+            parameters=("self", "env")),
+        row(f"{P}.asl.component.state.exec.state_parallel.branches_decl", "CustomErrorName",
+            f"{fa}:carried_error_name",
+            "a branch's States.* error carried up by a Parallel keeps its reserved name (moto "
+            "raised ValueError)"),
+        row(f"{P}.asl.component.state.exec.state_map.iteration.iteration_worker",
+            "CustomErrorName", f"{fa}:carried_error_name",
+            "an iteration's States.* error carried up by a Map keeps its reserved name (moto "
+            "raised ValueError)"),
+        row(f"{P}.asl.component.common.error_name.custom_error_name", "CustomErrorName.__init__",
+            f"{fa}:custom_error_name_init",
+            "a Fail state's own error may start with States., as AWS's samples' do",
+            parameters=("self", "error_name")),
         row(f"{P}.backend.execution_worker", "ExecutionWorker._get_evaluation_environment",
             f"{ex}:evaluation_environment", "the history is written on the execution's clock",
             wraps=True, parameters=("self",)),

@@ -180,8 +180,9 @@ def grade_on_dask(scheduler: str, todo: list[Job], options: Options, hide: list[
                 job = pending.pop(future)
                 try:
                     rows, notes, missing = future.result()
-                except KilledWorker as error:
-                    _lost(job, f"the Dask workers grading it died {_attempts(error)}")
+                except KilledWorker:
+                    _lost(job, "the Dask worker grading it died, as many times as Dask allows "
+                               "(distributed.scheduler.allowed-failures)")
                     finished(job, missing="", keep=False)
                 except Exception as error:  # noqa: BLE001 (a row for any of them, see _lost)
                     _lost(job, f"{type(error).__name__}: {_one_line(error)}")
@@ -194,15 +195,6 @@ def grade_on_dask(scheduler: str, todo: list[Job], options: Options, hide: list[
                 _lost(job, f"the connection to the scheduler failed: {type(error).__name__}: "
                            f"{_one_line(error)}")
                 finished(job, missing="", keep=False)
-
-
-def _attempts(error: Exception) -> str:
-    """How many times, from Dask's own configuration (KilledWorker names no number)."""
-    import dask
-
-    allowed = dask.config.get("distributed.scheduler.allowed-failures", 3)
-    times = int(allowed) + 1
-    return f"{times} time{'s' if times != 1 else ''}, Dask's limit ({_one_line(error)})"
 
 
 # ---------------------------------------------------------------- merging shards

@@ -174,6 +174,7 @@ def grade_on_dask(scheduler: str, todo: list[Job], options: Options, hide: list[
                                  key=f"course-grade-{printable(job.key)}-{uuid.uuid4().hex[:8]}"):
                    job for job in todo}
         pending = dict(futures)
+        warned: set[str] = set()
         try:
             for future in as_completed(futures,  # type: ignore[no-untyped-call]
                                        loop=client.loop):
@@ -189,6 +190,9 @@ def grade_on_dask(scheduler: str, todo: list[Job], options: Options, hide: list[
                     finished(job, missing="", keep=False)
                 else:
                     job.rows, job.notes = rows, notes
+                    if missing and missing not in warned:  # once, as on one machine
+                        warned.add(missing)
+                        progress(f"WARNING: on a Dask worker: {missing}")
                     finished(job, missing=missing)
         except Exception as error:  # noqa: BLE001 (the scheduler gone: every job still waiting)
             for job in pending.values():

@@ -26,12 +26,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from ..errors import SandboxError
 from .authoring import CHECK_CALL, is_check
+
+if TYPE_CHECKING:
+    from .distribute import Shard
 
 GRADER_VERSION = "2"
 STATUSES = ("passed", "failed", "error", "timeout", "not-run")
@@ -522,7 +525,8 @@ def submission_key(student: str, name: str) -> str:
 
 
 def grade(submissions: Path, out: Path, options: Options, jobs: int | None = None,
-          progress: Any = print, shard: Any = None, scheduler: str | None = None) -> list[Row]:
+          progress: Any = print, shard: Shard | None = None,
+          scheduler: str | None = None) -> list[Row]:
     """Grade every ``<student>/<stem>.ipynb`` under ``submissions`` into ``out``.
 
     ``shard`` (a :class:`sandbox.grading.distribute.Shard`) grades only its share of the
@@ -648,7 +652,7 @@ def listing(everything: list[str]) -> dict[str, Any]:
 
 
 def write_gradebook(out: Path, results: dict[str, dict[str, Any]], lost: set[str], grader: str,
-                    options: str, shard: Any, submissions: dict[str, Any]) -> None:
+                    options: str, shard: Shard | None, submissions: dict[str, Any]) -> None:
     """``gradebook.json``: this run's verdicts (only its shard's, for a shard) and what they
     were graded with (``grader``: the code's fingerprint; ``options``: the options'), and from
     (``submissions``: :func:`listing`), so that only the shards of one class graded alike are

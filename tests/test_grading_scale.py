@@ -307,3 +307,32 @@ def test_a_submission_lost_too_often_gets_a_row_and_is_graded_next_time(tmp_path
         again = grade(submissions, out, OPTIONS, progress=quiet,
                       scheduler=strict.scheduler_address)
     assert [r.status for r in again] == ["passed"] * 3
+
+
+# ---------------------------------------------------------------- refusals before any grading
+def test_a_worker_with_another_grader_refuses_to_grade(tmp_path):
+    from sandbox.grading.distribute import grade_on_worker
+    from sandbox.grading.grade import prepare
+
+    path = _class(tmp_path, ["perfect"]) / "perfect" / "00-welcome.ipynb"
+    job = prepare("perfect/00-welcome.ipynb", path, "", OPTIONS)
+    with pytest.raises(DistributeError, match="another version of the grader or the checks"):
+        grade_on_worker(job, OPTIONS, [], grader="0" * 64)
+    assert job.rows is None  # refused before anything ran
+
+
+def test_no_scheduler_at_the_address_is_said_plainly(tmp_path, monkeypatch):
+    pytest.importorskip("distributed", reason="the [dask] extra is not installed")
+    import socket
+
+    from sandbox.grading import distribute
+
+    monkeypatch.setattr(distribute, "CONNECT_TIMEOUT", "2s")  # the default waits 30 s
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    submissions = _class(tmp_path / "submissions", ["perfect"])
+    with pytest.raises(DistributeError, match=f"no Dask scheduler answered at tcp://127.0.0.1:"
+                                              f"{port}"):
+        grade(submissions, tmp_path / "out", OPTIONS, progress=quiet,
+              scheduler=f"tcp://127.0.0.1:{port}")

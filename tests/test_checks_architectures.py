@@ -207,7 +207,7 @@ def jobs(role_arn: str, *, redrive: bool = True, report: bool = True, visibility
     attributes = {"VisibilityTimeout": str(visibility)}
     if redrive:
         attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq,
-                                                  "maxReceiveCount": "3"})
+                                                  "maxReceiveCount": "5"})
     sqs.create_queue(QueueName="exercise-jobs", Attributes=attributes)
     _, queue = queue_arn("exercise-jobs")
     deploy_cell("process-job", source, Role=role_arn, Timeout=5)

@@ -238,7 +238,7 @@ def jobs_dead_lettered() -> None:
         raise CheckFailed(f"the queue {JOBS!r} has no redrive policy to {JOBS_DLQ!r}: a job "
                           "that always fails would be retried until it expires. Set the "
                           "RedrivePolicy attribute: {'deadLetterTargetArn': <the DLQ's ARN>, "
-                          "'maxReceiveCount': '3'}.", found=redrive or None)
+                          "'maxReceiveCount': '5'}.", found=redrive or None)
     if "ReportBatchItemFailures" not in (mapping.get("FunctionResponseTypes") or []):
         raise CheckFailed("the event source mapping does not report batch item failures: "
                           "without FunctionResponseTypes=['ReportBatchItemFailures'], Lambda "

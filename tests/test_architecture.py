@@ -227,3 +227,12 @@ def test_no_hops_recorded_says_what_to_check(sb):
 def test_arns_name_their_kind(arn, kind, name):
     assert (kind_of(arn), name_of(arn)) == (kind, name)
     assert base_arn(_arn("lambda", "function:f:live")) == _arn("lambda", "function:f")
+
+
+def test_the_server_says_which_services_it_has_loaded(sb):
+    # the diagram skips a service the server never loaded (it holds nothing): API Gateway and
+    # Step Functions take seconds to load, and a lesson that never used them should not wait
+    boto3.client("sqs").list_queues()
+    loaded = sb.admin.call("services.loaded")
+    assert "sqs" in loaded
+    assert all("." not in name for name in loaded)

@@ -58,6 +58,7 @@ OUTCOME_STYLES = {  # an edge taken by a traced event, coloured by how its hop e
 MARKS = {"delivered": "✓", "filtered": "·", "failed": "✗", "retrying": "↻",
          "dead-lettered": "☠", "dropped": "✗", "denied": "⛔"}
 _WORST = ("dropped", "denied", "dead-lettered", "failed", "retrying", "filtered", "delivered")
+LATEST = "(latest)"  # the event trace() follows when it is given none
 TAKEN = "fill:#d4f4dd,stroke:#2e8540,color:#1b4d2a"  # a node the traced event reached
 
 
@@ -341,7 +342,8 @@ class Trace:
 
     def text(self) -> str:
         if not self.hops:
-            return (f"No hops recorded for {self.event_id!r}: the sandbox has not handed it from "
+            which = "yet" if self.event_id == LATEST else f"for {self.event_id!r}"
+            return (f"No hops recorded {which}: the sandbox has not handed it from "
                     "one service to another (yet?). Did you run sb.settle() after producing it, "
                     "and is it the id the producer's call returned (a MessageId, an EventId)?")
         rows = [self.COLUMNS, *self.rows()]
@@ -381,7 +383,11 @@ def architecture(around: str | Iterable[str] | None = None) -> Architecture:
     import boto3
 
     drawn = Architecture()
+    loaded = _loaded_services()
     for reader in READERS:
+        needs = LAZY_SERVICES.get(reader.__name__)
+        if loaded is not None and needs is not None and needs not in loaded:
+            continue  # never loaded by the server: it holds nothing, and loading it is slow
         try:
             reader(drawn, boto3)
         except Exception as error:  # a service the sandbox lacks: draw the rest
@@ -389,6 +395,27 @@ def architecture(around: str | Iterable[str] | None = None) -> Architecture:
                 raise
     drawn = _order(drawn)
     return drawn.around(around) if around is not None else drawn
+
+
+# readers of services that moto loads slowly on first use (API Gateway pulls in an OpenAPI
+# validator, Step Functions an ASL parser), and the moto service each needs
+LAZY_SERVICES = {"_rest_apis": "apigateway", "_http_apis": "apigatewayv2",
+                 "_state_machines": "stepfunctions", "_schedules": "scheduler",
+                 "_kinesis": "kinesis"}
+
+
+def _loaded_services() -> set[str] | None:
+    """The services the sandbox's server has loaded; None when it cannot say (then every
+    service is read)."""
+    from ..client import current
+
+    running = current()
+    if running is None:
+        return None
+    try:
+        return set(running.admin.call("services.loaded"))
+    except Exception:  # an older server without the operation
+        return None
 
 
 def _unavailable(error: Exception) -> bool:
@@ -460,6 +487,12 @@ def _url(drawn: Architecture, client: Any, arn: str) -> None:
 
 
 _USES = re.compile(r"^(dynamodb|s3|sqs|sns|events|states|kinesis|lambda):")
+# what an event source mapping needs on its queue or stream: drawn as the mapping's edge already
+_POLLING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility", "dynamodb:DescribeStream", "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator", "dynamodb:ListStreams", "kinesis:DescribeStream",
+            "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator",
+            "kinesis:ListShards", "kinesis:ListStreams", "kinesis:SubscribeToShard"}
 
 
 def _role_uses(drawn: Architecture, iam: Any, function: dict[str, Any]) -> None:
@@ -496,7 +529,7 @@ def _role_uses(drawn: Architecture, iam: Any, function: dict[str, Any]) -> None:
                 if service == "s3":
                     resource = "arn:aws:s3:::" + resource.split(":::")[-1].split("/")[0]
                 verbs = [a.split(":", 1)[1] for a in actions
-                         if _USES.match(a) and a.startswith(service + ":")]
+                         if _USES.match(a) and a.startswith(service + ":") and a not in _POLLING]
                 # only resources that exist (read before functions: see READERS)
                 if verbs and base_arn(resource) != function["FunctionArn"] and \
                         base_arn(resource) in drawn.nodes:
@@ -679,7 +712,7 @@ def _kinesis(drawn: Architecture, boto3: Any) -> None:
         drawn.add(summary["StreamARN"], "kinesis", summary["StreamName"])
 
 
-def _apis(drawn: Architecture, boto3: Any) -> None:
+def _rest_apis(drawn: Architecture, boto3: Any) -> None:
     rest = boto3.client("apigateway")
     for api in rest.get_rest_apis(limit=500).get("items", []):
         arn = f"rest-api:{api['id']}"
@@ -697,6 +730,9 @@ def _apis(drawn: Architecture, boto3: Any) -> None:
                 target = _integration_target(uri)
                 if target:
                     drawn.connect(arn, target, f"{method} {resource['path']}")
+
+
+def _http_apis(drawn: Architecture, boto3: Any) -> None:
     http = boto3.client("apigatewayv2")
     for api in http.get_apis().get("Items", []):
         arn = f"http-api:{api['ApiId']}"
@@ -752,8 +788,8 @@ def _called(scope: Any) -> set[str]:
 
 
 READERS: list[Callable[[Architecture, Any], None]] = [
-    _buckets, _apis, _topics, _rules, _schedules, _queues, _tables, _kinesis, _state_machines,
-    _functions]  # functions last: a role's resources are drawn only if they exist
+    _buckets, _rest_apis, _http_apis, _topics, _rules, _schedules, _queues, _tables, _kinesis,
+    _state_machines, _functions]  # functions last: a role's resources are drawn only if they exist
 
 
 def trace(event_id: str | None = None) -> Trace:
@@ -768,6 +804,6 @@ def trace(event_id: str | None = None) -> Trace:
     if event_id is None:
         roots = [hop for hop in sandbox.admin.deliveries() if not hop.get("parent")]
         if not roots:
-            return Trace("(latest)", [], sandbox.clock.speed)
+            return Trace(LATEST, [], sandbox.clock.speed)
         event_id = str(roots[-1]["event_id"])
     return Trace(event_id, sandbox.admin.trace(event_id), sandbox.clock.speed)

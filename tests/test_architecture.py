@@ -88,12 +88,12 @@ def test_a_pipeline_is_drawn_with_its_triggers_and_labels(sb):
     drawn = sandbox.architecture()
 
     assert drawn.edge("uploads", "worker").label == "ObjectCreated:* in/*.jpg"
-    assert drawn.edge("orders", "jobs").label == 'filter kind=["book"], raw'
+    assert drawn.edge("orders", "jobs").label == "filter kind=book, raw"
     assert drawn.edge("jobs", "worker").label == "batch 5, partial failures"
     assert drawn.edge("jobs", "jobs-dlq").label == "after 3 receives"
     assert drawn.edge("jobs", "jobs-dlq").dashed
     assert drawn.edge("big-orders", "orders").kind == "trigger"
-    assert drawn.edge("default", "big-orders").label == 'source=["shop"]'
+    assert drawn.edge("default", "big-orders").label == "source=shop"
     assert drawn.named("nightly").note == "rate(1 day)"
     assert drawn.edge("nightly", "worker")
     assert drawn.edge("worker", "jobs-dlq").label == "on failure"
@@ -236,3 +236,31 @@ def test_the_server_says_which_services_it_has_loaded(sb):
     loaded = sb.admin.call("services.loaded")
     assert "sqs" in loaded
     assert all("." not in name for name in loaded)
+
+
+def test_around_does_not_follow_a_shared_table_to_its_other_users():
+    drawn = Architecture()
+    drawn.connect("arn:aws:s3:::inbox", _arn("lambda", "function:a"))
+    drawn.connect(_arn("lambda", "function:a"), _arn("dynamodb", "table/shared"), "PutItem",
+                  "uses")
+    drawn.connect(_arn("lambda", "function:b"), _arn("dynamodb", "table/shared"), "GetItem",
+                  "uses")
+    drawn.connect(_arn("sqs", "other"), _arn("lambda", "function:b"), "batch 10", "poll")
+    assert {n.name for n in drawn.around("inbox").nodes.values()} == {"inbox", "a", "shared"}
+    # named itself, the table shows every function that uses it, and what feeds them
+    assert {n.name for n in drawn.around("shared").nodes.values()} == {
+        "inbox", "a", "shared", "b", "other"}
+
+
+@pytest.mark.parametrize("pattern, shown", [
+    # EventBridge's content filters (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html)
+    ({"source": ["shop"], "detail": {"total": [{"numeric": [">", 100]}]}},
+     "source=shop, detail.total>100"),
+    ({"kind": ["book", "ebook"]}, "kind=book|ebook"),
+    ({"key": [{"prefix": "img/"}], "size": [{"exists": True}]}, "key=img/*, size exists"),
+    ({"$or": [{"a": ["1"]}, {"b": ["2"]}]}, "(a=1) or (b=2)"),
+])
+def test_patterns_and_filter_policies_are_shown_compactly(pattern, shown):
+    from sandbox.course.architecture import _compact
+
+    assert _compact(json.dumps(pattern)) == shown

@@ -45,7 +45,7 @@ SHAPES: dict[str, tuple[str, str, str]] = {
     "endpoint": ("(", ")", ""),
     "other": ("(", ")", ""),
 }
-LABEL_WIDTH = 40  # characters of an edge label (a filter policy can be long); "…" when cut
+LABEL_WIDTH = 60  # characters of an edge label (a filter policy can be long); "…" when cut
 OUTCOME_STYLES = {  # an edge taken by a traced event, coloured by how its hop ended
     "delivered": "stroke:#2e8540,stroke-width:3px",
     "filtered": "stroke:#808080,stroke-width:2px,stroke-dasharray:4 3",
@@ -191,17 +191,22 @@ class Architecture:
 
     def around(self, names: str | Iterable[str]) -> Architecture:
         """Only the resources connected (in either direction, through any number of edges) to
-        one whose name or ARN contains one of ``names``."""
+        one whose name or ARN contains one of ``names``. A resource a function uses (by its
+        role) is kept, but the other functions that use it are not followed from there, or one
+        shared table would pull the whole account into the picture; they are for a table named
+        in ``names``."""
         wanted = [names] if isinstance(names, str) else list(names)
         seeds = {arn for arn, node in self.nodes.items()
                  if any(w in node.name or w == arn for w in wanted)}
         neighbours: dict[str, set[str]] = {arn: set() for arn in self.nodes}
+        users: dict[str, set[str]] = {arn: set() for arn in self.nodes}
         for edge in self.edges:
             neighbours[edge.source].add(edge.target)
-            neighbours[edge.target].add(edge.source)
+            (users if edge.kind == "uses" else neighbours)[edge.target].add(edge.source)
         keep, todo = set(seeds), list(seeds)
         while todo:
-            for other in neighbours[todo.pop()] - keep:
+            arn = todo.pop()
+            for other in (neighbours[arn] | (users[arn] if arn in seeds else set())) - keep:
                 keep.add(other)
                 todo.append(other)
         result = Architecture(
@@ -431,11 +436,22 @@ def _unavailable(error: Exception) -> bool:
 
 
 def _order(drawn: Architecture) -> Architecture:
-    """Nodes in the order of the flow (sources first), so the text reads as the diagram."""
-    incoming = {edge.target for edge in drawn.edges if edge.kind != "uses"}
-    first = [n for a, n in drawn.nodes.items() if a not in incoming]
-    rest = [n for a, n in drawn.nodes.items() if a in incoming]
-    return Architecture(first + rest, drawn.edges)
+    """Nodes in the order of the flow: from each resource nothing points at, along its edges
+    (breadth first), so the text reads as the diagram does."""
+    outgoing: dict[str, list[str]] = {arn: [] for arn in drawn.nodes}
+    incoming = set()
+    for edge in drawn.edges:
+        outgoing[edge.source].append(edge.target)
+        incoming.add(edge.target)
+    ordered: list[str] = []
+    for root in [arn for arn in drawn.nodes if arn not in incoming] + list(drawn.nodes):
+        queue = [root]
+        while queue:
+            arn = queue.pop(0)
+            if arn not in ordered:
+                ordered.append(arn)
+                queue += outgoing[arn]
+    return Architecture([drawn.nodes[arn] for arn in ordered], drawn.edges)
 
 
 def _functions(drawn: Architecture, boto3: Any) -> None:
@@ -620,19 +636,52 @@ def _topics(drawn: Architecture, boto3: Any) -> None:
 
 
 def _compact(policy: str) -> str:
-    """A filter policy or an event pattern in few characters: ``kind=["book"]``."""
+    """A filter policy or an event pattern in few characters: ``source=shop,
+    detail.total>100, kind=book|ebook``."""
     try:
         value = json.loads(policy)
     except ValueError:
         return policy
-    if not isinstance(value, dict):
-        return json.dumps(value)
-    parts = []
-    for key, condition in value.items():
-        shown = json.dumps(condition, separators=(",", ":"))
-        parts.append(f"{key}={shown}" if not isinstance(condition, dict) else
-                     f"{key}.{_compact(json.dumps(condition))}")
-    return " ".join(parts)
+    return ", ".join(_conditions(value, "")) if isinstance(value, dict) else json.dumps(value)
+
+
+def _conditions(pattern: dict[str, Any], prefix: str) -> list[str]:
+    parts: list[str] = []
+    for key, condition in pattern.items():
+        if key == "$or" and isinstance(condition, list):
+            parts.append(" or ".join("(" + ", ".join(_conditions(c, prefix)) + ")"
+                                     for c in condition if isinstance(c, dict)))
+        elif isinstance(condition, dict):
+            parts += _conditions(condition, f"{prefix}{key}.")
+        elif isinstance(condition, list):
+            parts.append(prefix + key + _matchers(condition))
+        else:
+            parts.append(f"{prefix}{key}={json.dumps(condition)}")
+    return parts
+
+
+def _matchers(values: list[Any]) -> str:
+    """One field's list of values and operators: ``=a|b``, ``>100``, ``=img/*``."""
+    shown: list[str] = []
+    for value in values:
+        if not isinstance(value, dict) or len(value) != 1:
+            shown.append(("=" if not shown else "") + (value if isinstance(value, str)
+                                                       else json.dumps(value)))
+            continue
+        (operator, argument), = value.items()
+        if operator == "numeric" and isinstance(argument, list):
+            shown.append("".join(str(a) for a in argument))
+        elif operator == "prefix":
+            shown.append(f"={argument}*")
+        elif operator == "suffix":
+            shown.append(f"=*{argument}")
+        elif operator == "anything-but":
+            shown.append(f"≠{json.dumps(argument)}")
+        elif operator == "exists":
+            shown.append(" exists" if argument else " missing")
+        else:
+            shown.append(f" {operator} {json.dumps(argument)}")
+    return "|".join(shown)
 
 
 def _queues(drawn: Architecture, boto3: Any) -> None:

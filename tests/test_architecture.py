@@ -264,3 +264,17 @@ def test_patterns_and_filter_policies_are_shown_compactly(pattern, shown):
     from sandbox.course.architecture import _compact
 
     assert _compact(json.dumps(pattern)) == shown
+
+
+def test_a_trace_without_a_map_is_drawn_on_the_live_sandbox(sb):
+    _, jobs = _queue("jobs")
+    _, audit = _queue("audit")
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="orders")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=jobs)
+    hops = [{"seq": 1, "at": 1.0, "source": topic, "target": jobs, "event_id": "m-1",
+             "outcome": "delivered", "detail": "", "parent": "", "kind": "sns"}]
+    drawn = Trace("m-1", hops).diagram()
+    assert {node.name for node in drawn.nodes.values()} == {"orders", "jobs"}  # not audit
+    assert drawn.taken() == {0: "delivered"}
+    assert audit

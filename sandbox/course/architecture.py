@@ -191,13 +191,12 @@ class Architecture:
 
     def around(self, names: str | Iterable[str]) -> Architecture:
         """Only the resources connected (in either direction, through any number of edges) to
-        one whose name or ARN contains one of ``names``. A resource a function uses (by its
+        one whose name or ARN is one of ``names``. A resource a function uses (by its
         role) is kept, but the other functions that use it are not followed from there, or one
         shared table would pull the whole account into the picture; they are for a table named
         in ``names``."""
-        wanted = [names] if isinstance(names, str) else list(names)
-        seeds = {arn for arn, node in self.nodes.items()
-                 if any(w in node.name or w == arn for w in wanted)}
+        wanted = {names} if isinstance(names, str) else set(names)
+        seeds = {arn for arn, node in self.nodes.items() if {node.name, arn} & wanted}
         neighbours: dict[str, set[str]] = {arn: set() for arn in self.nodes}
         users: dict[str, set[str]] = {arn: set() for arn in self.nodes}
         for edge in self.edges:
@@ -341,7 +340,7 @@ class Trace:
         connected to those) — the edges taken coloured by outcome."""
         hops = self.hops
         if architecture_ is None:
-            touched = {name_of(hop[end]) for hop in hops for end in ("source", "target")}
+            touched = {base_arn(hop[end]) for hop in hops for end in ("source", "target")}
             architecture_ = architecture(around=touched) if touched else Architecture()
         return architecture_.with_trace(hops)
 
@@ -384,7 +383,7 @@ def _elapsed(seconds: float) -> str:
 # ---------------------------------------------------------------- reading the sandbox
 def architecture(around: str | Iterable[str] | None = None) -> Architecture:
     """The live sandbox's resources and their connections, read through the AWS APIs; with
-    ``around``, only what is connected to the resources with those names (or ARNs)."""
+    ``around``, only what is connected to the resources of those names (or ARNs)."""
     import boto3
 
     drawn = Architecture()

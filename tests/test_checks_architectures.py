@@ -237,6 +237,9 @@ def test_task3_a_visibility_timeout_shorter_than_six_function_timeouts(sb):
     check_fails("architectures.jobs_dead_lettered", "six times the function's timeout")
 
 
+@pytest.mark.xfail(reason="before the pollers of issue 13 part B, moto runs each message's "
+                   "invocation inline, and a raising handler's messages are sometimes lost "
+                   "instead of redriven: remove when they are merged", strict=False)
 def test_task3_a_handler_that_raises_fails_the_whole_batch(sb):
     jobs(first_cell(), source=RAISES)
     check_fails("architectures.jobs_dead_lettered", "whole batch fail")

@@ -222,7 +222,8 @@ class Architecture:
         result = Architecture(self.nodes.values(), self.edges)
         result.hops = list(hops)
         for hop in result.hops:
-            if result._edge_for(hop) is None:
+            # a hop from Lambda's own asynchronous queue names no source: nothing to draw
+            if hop["source"] and hop["target"] and result._edge_for(hop) is None:
                 result.connect(hop["source"], hop["target"], hop.get("kind", ""), "trace")
         return result
 
@@ -309,15 +310,19 @@ def _cut(text: str, width: int = LABEL_WIDTH) -> str:
 # ---------------------------------------------------------------- a trace
 class Trace:
     """One event's hops between services (``sb.admin.trace``) as a table, in order: when
-    (seconds after the first hop, on the sandbox clock), from, to, the path, the outcome and
-    what the sandbox said about it."""
+    (real time after the first hop), from, to, the path, the outcome and what the sandbox said
+    about it.
 
-    COLUMNS = ("When", "From", "To", "Via", "Outcome", "Detail")
+    Times are real: a wait on the sandbox's clock (a visibility timeout, a retry's backoff)
+    takes 1/10,000 of its simulated length, and the processing around it takes what it takes,
+    so scaling real times up would make milliseconds of work look like minutes; the detail
+    column says which waits a hop was given."""
 
-    def __init__(self, event_id: str, hops: Iterable[dict[str, Any]], clock_speed: float = 1.0):
+    COLUMNS = ("After", "From", "To", "Via", "Outcome", "Detail")
+
+    def __init__(self, event_id: str, hops: Iterable[dict[str, Any]]):
         self.event_id = event_id
         self.hops = sorted(hops, key=lambda hop: hop.get("seq", 0))
-        self.clock_speed = clock_speed
 
     @property
     def outcomes(self) -> list[tuple[str, str, str]]:
@@ -327,11 +332,8 @@ class Trace:
 
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
         start = self.hops[0]["at"] if self.hops else 0.0
-        return [(_elapsed((hop["at"] - start) * self.clock_speed),
-                 f"{SHAPES.get(kind_of(hop['source']), SHAPES['other'])[2]} "
-                 f"{name_of(hop['source'])}".strip(),
-                 f"{SHAPES.get(kind_of(hop['target']), SHAPES['other'])[2]} "
-                 f"{name_of(hop['target'])}".strip(),
+        return [(_elapsed(hop["at"] - start), _shown(hop["source"], hop.get("kind", "")),
+                 _shown(hop["target"], ""),
                  hop.get("kind", ""), f"{MARKS.get(hop['outcome'], '?')} {hop['outcome']}",
                  _cut(hop.get("detail", ""), 80)) for hop in self.hops]
 
@@ -371,13 +373,21 @@ class Trace:
 
 
 def _elapsed(seconds: float) -> str:
-    """+0.000 s; +2:10.000 over a minute; +1:02:10.000 over an hour (sandbox clock)."""
+    """+12 ms under a second, +1.234 s under a minute, +2:10.000 beyond."""
+    if seconds < 1:
+        return f"+{seconds * 1000:.0f} ms"
     seconds = round(seconds, 3)
     if seconds < 60:
         return f"+{seconds:.3f} s"
     minutes, rest = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"+{hours}:{minutes:02d}:{rest:06.3f}" if hours else f"+{minutes}:{rest:06.3f}"
+    return f"+{int(minutes)}:{rest:06.3f}"
+
+
+def _shown(arn: str, kind: str) -> str:
+    """A hop's end for the table: its kind's word and its name."""
+    if not arn:  # Lambda's asynchronous queue hands events over without an ARN of its own
+        return "Lambda's async queue" if kind == "async" else "?"
+    return f"{SHAPES.get(kind_of(arn), SHAPES['other'])[2]} {name_of(arn)}".strip()
 
 
 # ---------------------------------------------------------------- reading the sandbox
@@ -850,8 +860,16 @@ def trace(event_id: str | None = None) -> Trace:
     if sandbox is None:
         raise RuntimeError("no sandbox is running: run sb = sandbox.start() first")
     if event_id is None:
-        roots = [hop for hop in sandbox.admin.deliveries() if not hop.get("parent")]
-        if not roots:
-            return Trace(LATEST, [], sandbox.clock.speed)
-        event_id = str(roots[-1]["event_id"])
-    return Trace(event_id, sandbox.admin.trace(event_id), sandbox.clock.speed)
+        event_id = latest_event(sandbox.admin.deliveries())
+        if event_id is None:
+            return Trace(LATEST, [])
+    return Trace(event_id, sandbox.admin.trace(event_id))
+
+
+def latest_event(hops: list[dict[str, Any]]) -> str | None:
+    """The id to trace for the latest event a learner's call produced: of the latest hop that
+    no recorded event caused, its parent (the producer's request, such as an S3 PutObject's
+    request id) or, without one, its own event."""
+    events = {hop["event_id"] for hop in hops}
+    roots = [hop for hop in hops if hop.get("parent", "") not in events]
+    return str(roots[-1].get("parent") or roots[-1]["event_id"]) if roots else None

@@ -166,14 +166,15 @@ def _rows() -> list[Seam]:
              f"{s3n}:_put_bucket_notification_configuration", "moto/s3/models.py",
              "S3 tests each notification destination's policy and refuses the configuration",
              wraps=True, lazy=True, parameters=("self", "bucket_name", "notification_config")),
-        *[Seam("moto.s3.notifications", name, f"{s3n}:{factory}", "moto/s3/notifications.py",
-               "an S3 notification reaches a destination only if its policy admits S3",
-               wraps=True, lazy=True,
-               parameters=("account_id", "event_body", target, "region_name"))
-          for name, factory, target in (
-              ("_invoke_awslambda", "invokes_lambda", "fn_arn"),
-              ("_send_sqs_message", "sends_to_sqs", "queue_name"),
-              ("_send_sns_message", "publishes_to_sns", "topic_arn"))],
+        *[Seam("moto.s3.notifications", name, f"{s3n}:{name}", "moto/s3/notifications.py",
+               why, lazy=True, parameters=parameters)
+          for name, why, parameters in (
+              ("send_event", "S3 delivers its event notifications after the request has "
+               "answered (moto delivers inside PutObject), in the S3 User Guide's event format "
+               "(2.1), to a destination whose policy admits S3; Lambda through its "
+               "asynchronous queue", ("account_id", "event_name", "bucket", "key")),
+              ("send_test_event", "the s3:TestEvent goes to queues and topics whose policy "
+               "admits S3, after the configuration is put", ("account_id", "bucket")))],
         Seam("moto.sns.models", "Subscription.publish", f"{sns}:_subscription_publish",
              "moto/sns/models.py",
              "a Lambda or SQS subscriber gets the message only if its policy admits the topic",

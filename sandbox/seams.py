@@ -177,10 +177,17 @@ def _rows() -> list[Seam]:
                "admits S3, after the configuration is put", ("account_id", "bucket")))],
         Seam("moto.sns.models", "Subscription.publish", f"{sns}:_subscription_publish",
              "moto/sns/models.py",
-             "a Lambda or SQS subscriber gets the message only if its policy admits the topic",
+             "SNS delivers after Publish has answered (moto delivers inside it), filtered by "
+             "every documented filter-policy operator, in AWS's formats, to a Lambda or SQS "
+             "subscriber only if its policy admits the topic; Lambda through its "
+             "asynchronous queue",
              wraps=True, lazy=True,
              parameters=("self", "message", "message_id", "subject", "message_attributes",
                          "group_id", "deduplication_id", "message_structure")),
+        Seam("moto.sns.models", "SNSBackend._validate_filter_policy",
+             "sandbox.sns.filters:validate_filter_policy", "moto/sns/models.py",
+             "SNS accepts the cidr operator in a filter policy; moto refuses it",
+             wraps=True, lazy=True, parameters=("self", "value", "scope")),
         Seam("moto.events.models", "Rule.send_to_targets", f"{events}:_send_to_targets",
              "moto/events/models.py",
              "EventBridge invokes Lambda targets (moto does not) when the function policy "

@@ -10,10 +10,10 @@ attributes (``String``, ``String.Array``: a match on any element; ``Number``: nu
 JSON message, nested objects matched by nested policies, arrays by any element.
 
 moto 5.2.5's ``moto/sns/utils.py`` ``FilterPolicyMatcher`` lacks ``$or``, ``cidr`` and
-``anything-but`` with ``suffix``; returns "no match" for a whole list as soon as one condition
-names an absent attribute, even when a later ``{"exists": false}`` would match; and treats an
-``anything-but`` over an array as "none of the elements" where SNS wants "any element". Its
-validation (``SNSBackend._validate_filter_policy``) refuses ``cidr``. The sandbox matches with
+``anything-but`` with ``suffix``, and returns "no match" for a whole list as soon as one
+condition names an absent attribute, even when a later ``{"exists": false}`` would match (an
+array's elements are matched one by one here, ``anything-but`` included: not confirmed against
+AWS for ``anything-but``). Its validation (``SNSBackend._validate_filter_policy``) refuses ``cidr``. The sandbox matches with
 this module and lets ``cidr`` through validation (``sandbox/seams.py``).
 """
 

@@ -13,8 +13,9 @@ moto 5.2.5's ``moto/sns/utils.py`` ``FilterPolicyMatcher`` lacks ``$or``, ``cidr
 ``anything-but`` with ``suffix``, and returns "no match" for a whole list as soon as one
 condition names an absent attribute, even when a later ``{"exists": false}`` would match (an
 array's elements are matched one by one here, ``anything-but`` included: not confirmed against
-AWS for ``anything-but``). Its validation (``SNSBackend._validate_filter_policy``) refuses ``cidr``. The sandbox matches with
-this module and lets ``cidr`` through validation (``sandbox/seams.py``).
+AWS for ``anything-but``). Its validation (``SNSBackend._validate_filter_policy``) refuses
+``cidr``. The sandbox matches with this module and lets ``cidr`` through validation
+(``sandbox/seams.py``).
 """
 
 from __future__ import annotations

@@ -184,6 +184,15 @@ def _rows() -> list[Seam]:
              wraps=True, lazy=True,
              parameters=("self", "message", "message_id", "subject", "message_attributes",
                          "group_id", "deduplication_id", "message_structure")),
+        Seam("moto.sns.responses", "SNSResponse.subscribe", f"{sns}:subscribe",
+             "moto/sns/responses.py",
+             "an HTTP/S subscription is pending until the endpoint confirms it with the token "
+             "SNS posts to it; moto confirms every subscription at once",
+             wraps=True, lazy=True, parameters=("self",)),
+        Seam("moto.sns.responses", "SNSResponse.confirm_subscription",
+             f"{sns}:confirm_subscription", "moto/sns/responses.py",
+             "ConfirmSubscription checks the token and confirms that subscription; moto "
+             "answers an ARN it makes up", lazy=True, parameters=("self",)),
         Seam("moto.sns.models", "SNSBackend._validate_filter_policy",
              "sandbox.sns.filters:validate_filter_policy", "moto/sns/models.py",
              "SNS accepts the cidr operator in a filter policy; moto refuses it",

@@ -31,6 +31,15 @@ delivers after ``Publish`` has answered, and on a server-side error (5xx, no ans
 as its default HTTP/S delivery policy says: three times, 20 seconds apart (on the sandbox's
 clock). The sandbox delivers only to endpoints on this machine; any other endpoint is a failed
 delivery, said in the server's log (``sb.admin.server_log()``).
+
+The confirmation handshake (SNS Developer Guide, "Fanout to HTTP/S endpoints": "Confirm your
+subscription"): ``Subscribe`` answers ``"pending confirmation"`` (the ARN with
+``ReturnSubscriptionArn=True``) and SNS posts a ``SubscriptionConfirmation`` message with a
+``Token`` and a ``SubscribeURL``; the subscription receives notifications once
+``ConfirmSubscription(TopicArn, Token)`` is called. moto confirms every subscription at once
+and its ``ConfirmSubscription`` answers an ARN it makes up. Not as on AWS: visiting the
+``SubscribeURL`` (an unsigned GET) is refused by the sandbox's IAM enforcement
+(MissingAuthenticationToken); call ``ConfirmSubscription`` with the token instead.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .. import iam
 from ..safety import is_loopback_host
@@ -75,6 +84,11 @@ def _subscription_publish(original: Any) -> Any:
             original(self, message, message_id, subject, message_attributes, group_id,
                      deduplication_id, message_structure)
             return
+        if self.protocol in ("http", "https") and _pending(self):
+            _hop(self, message_id, hops.DROPPED, "the subscription is pending confirmation: "
+                 "SNS delivers only to confirmed subscriptions (ConfirmSubscription with the "
+                 "Token of the SubscriptionConfirmation message)")
+            return
         if not filters.matches(self._filter_policy, self.attributes.get("FilterPolicyScope"),
                                message_attributes, message):
             _hop(self, message_id, hops.FILTERED, "the subscription's filter policy did not "
@@ -89,6 +103,93 @@ def _subscription_publish(original: Any) -> Any:
                                   message_attributes or {}, group_id, deduplication_id))
 
     return publish
+
+
+# ---------------------------------------------------------------------- confirmation
+def _pending(subscription: Any) -> bool:
+    return str(subscription.attributes.get("PendingConfirmation", "false")).lower() == "true"
+
+
+def subscribe(original: Any) -> Any:
+    """SNSResponse.subscribe: a new HTTP/S subscription waits for its confirmation."""
+    def subscribe(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        topic_arn, endpoint = self._get_param("TopicArn"), self._get_param("Endpoint")
+        protocol = str(self._get_param("Protocol") or "").lower()
+        existing = self.backend._find_subscription(topic_arn, endpoint, protocol)
+        result = original(self)
+        subscription = self.backend._find_subscription(topic_arn, endpoint, protocol)
+        if subscription is None or protocol not in ("http", "https"):
+            return result
+        if existing is None:
+            _ask_for_confirmation(subscription)
+        if _pending(subscription) and str(self._get_param("ReturnSubscriptionArn")
+                                          or "false").lower() != "true":
+            return ActionResult({"SubscriptionArn": "pending confirmation"})
+        return result
+
+    return subscribe
+
+
+def _ask_for_confirmation(subscription: Any) -> None:
+    from ..server import service
+
+    sandbox = service.current()
+    sns = _running_sns()
+    if sandbox is None or sns is None:
+        return
+    token = uuid.uuid4().hex * 2
+    subscription.attributes["PendingConfirmation"] = "true"
+    subscription.attributes["ConfirmationWasAuthenticated"] = "false"
+    subscription.sandbox_token = token
+    topic = subscription.topic.arn
+    message_id = str(uuid.uuid4())
+    data = _notification(subscription, "", message_id, None, {})
+    body = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": message_id,
+        "Token": token,
+        "TopicArn": topic,
+        "Message": f"You have chosen to subscribe to the topic {topic}.\nTo confirm the "
+                   "subscription, visit the SubscribeURL included in this message.",
+        "SubscribeURL": f"{sandbox.endpoint_url}/?Action=ConfirmSubscription"
+                        f"&TopicArn={quote(topic)}&Token={token}",
+        "Timestamp": data["Timestamp"],
+        "SignatureVersion": data["SignatureVersion"],
+        "Signature": data["Signature"],
+        "SigningCertURL": data["SigningCertURL"],
+    }
+    headers = {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "User-Agent": "Amazon Simple Notification Service Agent",
+        "x-amz-sns-message-type": "SubscriptionConfirmation",
+        "x-amz-sns-message-id": message_id,
+        "x-amz-sns-topic-arn": topic,
+    }
+    release = sns.deliverer.hold()
+    threading.Thread(target=_post_with_retries,
+                     args=(subscription, message_id, json.dumps(body).encode(), headers,
+                           release),
+                     name="sns-http-confirmation", daemon=True).start()
+
+
+def confirm_subscription(self: Any) -> Any:
+    """SNSResponse.confirm_subscription: the token of the subscription's confirmation message
+    confirms it; any other token is refused."""
+    from moto.core.responses import ActionResult
+    from moto.sns.exceptions import SNSInvalidParameter, SNSNotFoundError
+
+    topic_arn, token = self._get_param("TopicArn"), self._get_param("Token")
+    if topic_arn not in self.backend.topics:
+        raise SNSNotFoundError("Topic does not exist")
+    for subscription in self.backend.subscriptions.values():
+        if subscription.topic.arn == topic_arn and \
+                getattr(subscription, "sandbox_token", None) == token:
+            subscription.attributes["PendingConfirmation"] = "false"
+            subscription.confirmed = True
+            return ActionResult({"SubscriptionArn": subscription.arn})
+    raise SNSInvalidParameter("Invalid token")
 
 
 def _hop(subscription: Any, event_id: str, outcome: str, detail: str, parent: str = "") -> None:

@@ -175,6 +175,11 @@ def _rows() -> list[Seam]:
                "asynchronous queue", ("account_id", "event_name", "bucket", "key")),
               ("send_test_event", "the s3:TestEvent goes to queues and topics whose policy "
                "admits S3, after the configuration is put", ("account_id", "bucket")))],
+        Seam("moto.s3.responses", "S3Response.put_object_tagging",
+             f"{s3n}:put_object_tagging", "moto/s3/responses.py",
+             "only PutObjectTagging sends s3:ObjectTagging:Put; moto's PutObject and "
+             "CopyObject send one too (they store tags through S3Backend.put_object_tagging)",
+             wraps=True, lazy=True, parameters=("self",)),
         Seam("moto.sns.models", "Subscription.publish", f"{sns}:_subscription_publish",
              "moto/sns/models.py",
              "SNS delivers after Publish has answered (moto delivers inside it), filtered by "

@@ -238,3 +238,19 @@ def test_eventbridge_gets_object_created_on_the_default_bus(sb):
     assert (hop["target"], hop["event_id"], hop["parent"]) == (
         f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default", event["id"],
         detail["request-id"])
+
+
+def test_a_tagging_event_is_version_2_3(sb):
+    """S3 User Guide, "Event message structure": version 2.3 for object tagging events."""
+    url = _bucket_to_queue("tagged", "tag-events")
+    s3 = boto3.client("s3")
+    s3.put_bucket_notification_configuration(Bucket="tagged", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:tag-events",
+                                 "Events": ["s3:ObjectTagging:*"]}]})
+    s3.put_object(Bucket="tagged", Key="k", Body=b"x")
+    s3.put_object_tagging(Bucket="tagged", Key="k",
+                          Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    assert sb.settle(timeout=10)
+    records = [m["Records"][0] for m in _messages(url) if "Records" in m]
+    assert [(r["eventName"], r["eventVersion"]) for r in records] == [
+        ("ObjectTagging:Put", "2.3")]

@@ -292,3 +292,15 @@ def test_publish_batch_delivers_every_entry(sb):
         {"Id": str(i), "Message": f"m{i}"} for i in range(5)])
     assert sb.settle(timeout=10)
     assert sorted(m["Body"] for m in _receive(url)) == [f"m{i}" for i in range(5)]
+
+
+def test_a_queue_that_does_not_admit_the_topic_is_a_denied_hop(sb):
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="closed")["TopicArn"]
+    sqs.create_queue(QueueName="no-policy")
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-policy"
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    message_id = sns.publish(TopicArn=topic, Message="nobody hears")["MessageId"]
+    assert sb.settle(timeout=10)
+    assert [(h["source"], h["target"], h["outcome"]) for h in sb.admin.trace(message_id)] == [
+        (topic, arn, "denied")]

@@ -192,8 +192,14 @@ def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
         if notification.matches(name, key.name):
             one = copy.deepcopy(record)
             one["s3"]["configurationId"] = notification.id
-            s3.deliverer.put(partial(_DELIVER[kind], account_id, bucket.name, notification.arn,
-                                     {"Records": [one]}, request_id))
+            deliver = partial(_DELIVER[kind], account_id, bucket.name, notification.arn,
+                              {"Records": [one]}, request_id)
+            if kind == "lambda":
+                # handing an event to Lambda's asynchronous queue does not wait for the
+                # function: done at once, without the deliverer's thread in between
+                deliver()
+            else:
+                s3.deliverer.put(deliver)
     if config.event_bridge is not None:
         detail = _eventbridge_detail(name, bucket, key, account_id, request_id,
                                      record["s3"]["object"]["sequencer"])

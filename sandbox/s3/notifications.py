@@ -11,10 +11,11 @@ every destination), and the record of deliveries says so (a denied hop).
 
 Delivery is asynchronous, as on AWS ("Amazon S3 Event Notifications", S3 User Guide): the
 request that caused the event (``PutObject``, ``DeleteObject``, ``CopyObject``, ...) answers at
-once, and the S3 service's background deliverer (``sandbox/sns/deliverer.py``) hands the event
-on: a function's event goes to Lambda's asynchronous queue (``AsyncInvoker``: retries, maximum
-event age, destinations, dead-letter queue), a queue's or topic's is written. moto delivered
-inside the producer's call: with a 2 s handler, ``PutObject`` took 2 s.
+once: a function's event is handed to Lambda's asynchronous queue (``AsyncInvoker``: retries,
+maximum event age, destinations, dead-letter queue), which does not wait for the function; a
+queue's or topic's is written by the S3 service's background deliverer
+(``sandbox/sns/deliverer.py``). moto delivered inside the producer's call: with a 2 s handler,
+``PutObject`` took 2 s.
 
 The event is the S3 User Guide's "Event message structure", version 2.1 (``userIdentity``,
 ``requestParameters``, ``responseElements`` with ``x-amz-request-id`` and ``x-amz-id-2``, the

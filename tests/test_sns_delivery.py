@@ -304,3 +304,27 @@ def test_a_queue_that_does_not_admit_the_topic_is_a_denied_hop(sb):
     assert sb.settle(timeout=10)
     assert [(h["source"], h["target"], h["outcome"]) for h in sb.admin.trace(message_id)] == [
         (topic, arn, "denied")]
+
+
+def test_an_undeliverable_message_goes_to_the_subscriptions_dead_letter_queue(sb):
+    """SNS Developer Guide, "Amazon SNS dead-letter queues": a client-side error (here the
+    endpoint's policy does not admit SNS; a function that does not exist, which no policy can
+    admit) sends the message to the subscription's RedrivePolicy queue, whose policy admits
+    the topic."""
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="orders")["TopicArn"]
+    dlq_url, dlq_arn = _queue("orders-dlq", topic)
+    sqs.create_queue(QueueName="closed")
+    closed = f"arn:aws:sqs:{REGION}:{ACCOUNT}:closed"
+    redrive = {"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})}
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=closed, Attributes=redrive)
+    gone = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:gone"
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=gone, Attributes=redrive)
+    message_id = sns.publish(TopicArn=topic, Message="undeliverable")["MessageId"]
+    assert sb.settle(timeout=10)
+    bodies = [json.loads(m["Body"]) for m in _receive(dlq_url)]
+    assert [(b["MessageId"], b["Message"]) for b in bodies] == [
+        (message_id, "undeliverable"), (message_id, "undeliverable")]
+    assert sorted((h["target"], h["outcome"]) for h in sb.admin.trace(message_id)) == sorted([
+        (closed, "denied"), (dlq_arn, "dead-lettered"),
+        (gone, "denied"), (dlq_arn, "dead-lettered")])

@@ -144,3 +144,28 @@ def test_an_endpoint_off_the_machine_fails_its_delivery_not_the_publish(sb):
     while "delivers only to endpoints on this machine" not in sb.admin.server_log():
         assert time.monotonic() < deadline, sb.admin.server_log()[-2000:]
         time.sleep(0.1)
+
+
+def test_a_notification_the_endpoint_refuses_goes_to_the_dead_letter_queue(sb, endpoint):
+    """SNS Developer Guide, "Amazon SNS dead-letter queues": after the delivery policy gives
+    up, the message goes to the subscription's RedrivePolicy queue."""
+    refusing = endpoint([404])
+    topic = subscribe(refusing)
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="hook-dlq")["QueueUrl"]
+    dlq_arn = "arn:aws:sqs:us-east-1:123456789012:hook-dlq"
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": dlq_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+    sns = boto3.client("sns")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    sns.set_subscription_attributes(
+        SubscriptionArn=subscription["SubscriptionArn"], AttributeName="RedrivePolicy",
+        AttributeValue=json.dumps({"deadLetterTargetArn": dlq_arn}))
+    message_id = sns.publish(TopicArn=topic, Message="refused")["MessageId"]
+    assert sb.settle()
+    (message,) = sqs.receive_message(QueueUrl=dlq)["Messages"]
+    assert json.loads(message["Body"])["MessageId"] == message_id
+    assert [h["outcome"] for h in sb.admin.trace(message_id)] == ["failed", "dead-lettered"]

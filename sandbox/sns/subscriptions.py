@@ -21,6 +21,11 @@ SNS is a service principal (``sns.amazonaws.com``) when it delivers to a Lambda 
 subscription: a function or queue whose policy does not admit the topic (``aws:SourceArn``)
 gets nothing, and the publisher never knows. IAM decides (``sandbox.iam.service_may``).
 
+A message SNS cannot deliver (the endpoint's policy refuses it, the function or queue is gone,
+an HTTP/S endpoint refuses it or never answers) goes to the subscription's dead-letter queue when
+its ``RedrivePolicy`` names one (SNS Developer Guide, "Amazon SNS dead-letter queues"): the
+body the endpoint would have received; the queue's policy must admit the topic.
+
 Every delivery is a hop in the record of deliveries (kind ``"sns"``): filtered, denied,
 delivered (to a queue: the SQS message's ID, its parent the SNS message's; to a function: the
 invocation's request ID), failed.
@@ -211,6 +216,47 @@ def _admitted(subscription: Any, action: str, message_id: str) -> bool:
     return False
 
 
+def _dead_letter(subscription: Any, message_id: str, body: str, group_id: str | None = None,
+                 deduplication_id: str | None = None) -> None:
+    """A message SNS could not deliver goes to the subscription's dead-letter queue, when its
+    RedrivePolicy names one (SNS Developer Guide, "Amazon SNS dead-letter queues"): the body
+    the endpoint would have received. The queue's policy must admit the topic."""
+    from moto.sqs.models import sqs_backends
+
+    from ..server import service
+
+    try:
+        target = str(json.loads(subscription.attributes.get("RedrivePolicy") or "{}")
+                     ["deadLetterTargetArn"])
+    except (ValueError, KeyError, TypeError):
+        return
+    sandbox = service.current()
+    if sandbox is None:
+        return
+    topic = subscription.topic.arn
+
+    def hop(event_id: str, outcome: str, detail: str, parent: str = "") -> None:
+        sandbox.deliveries.record(topic, target, event_id, outcome, detail=detail,
+                                  parent=parent, kind=KIND)
+
+    if not iam.service_may(PRINCIPAL, "sqs:SendMessage", target, source_arn=topic,
+                           source_account=subscription.account_id,
+                           source=f"SNS dead-letter queue of a subscription to "
+                                  f"{subscription.topic.name}"):
+        hop(message_id, hops.DENIED, f"the dead-letter queue's policy does not let {PRINCIPAL} "
+            "sqs:SendMessage for this topic")
+        return
+    _, _, _, region, owner, name = target.split(":")
+    try:
+        sent = sqs_backends[owner][region].send_message(
+            name, body, group_id=group_id, deduplication_id=deduplication_id)
+    except Exception as e:
+        hop(message_id, hops.FAILED, f"the dead-letter queue did not take it: {e}")
+        return
+    hop(sent.id, hops.DEAD_LETTERED, "the subscription's dead-letter queue (RedrivePolicy)",
+        parent=message_id)
+
+
 def _notification(subscription: Any, message: str, message_id: str, subject: str | None,
                   attributes: dict[str, Any]) -> dict[str, Any]:
     """The signed JSON notification (moto's, with this subscription's unsubscribe URL)."""
@@ -234,7 +280,9 @@ def _to_lambda(subscription: Any, message: str, message_id: str, subject: str | 
 
     from ..server import service
 
+    data = _notification(subscription, message, message_id, subject, attributes)
     if not _admitted(subscription, "lambda:InvokeFunction", message_id):
+        _dead_letter(subscription, message_id, json.dumps(data), group_id, deduplication_id)
         return
     parts = subscription.endpoint.split(":")
     try:
@@ -242,8 +290,8 @@ def _to_lambda(subscription: Any, message: str, message_id: str, subject: str | 
             parts[6], parts[7] if len(parts) > 7 else None)
     except Exception:
         _hop(subscription, message_id, hops.FAILED, "the function does not exist")
+        _dead_letter(subscription, message_id, json.dumps(data), group_id, deduplication_id)
         return
-    data = _notification(subscription, message, message_id, subject, attributes)
     event = {"Records": [{
         "EventVersion": "1.0",
         "EventSubscriptionArn": subscription.arn,
@@ -278,20 +326,22 @@ def _to_sqs(subscription: Any, message: str, message_id: str, subject: str | Non
             deduplication_id: str | None) -> None:
     from moto.sqs.models import sqs_backends
 
-    if not _admitted(subscription, "sqs:SendMessage", message_id):
-        return
     _, _, _, region, owner, name = subscription.endpoint.split(":")
     if _raw(subscription):
         body, sqs_attributes = message, _sqs_attributes(attributes)
     else:
         body = json.dumps(_notification(subscription, message, message_id, subject, attributes))
         sqs_attributes = {}
+    if not _admitted(subscription, "sqs:SendMessage", message_id):
+        _dead_letter(subscription, message_id, body, group_id, deduplication_id)
+        return
     try:
         sent = sqs_backends[owner][region].send_message(
             name, body, message_attributes=sqs_attributes, group_id=group_id,
             deduplication_id=deduplication_id)
     except Exception as e:  # the queue is gone, or refused the message
         _hop(subscription, message_id, hops.FAILED, f"the queue did not take it: {e}")
+        _dead_letter(subscription, message_id, body, group_id, deduplication_id)
         return
     _hop(subscription, sent.id, hops.DELIVERED, "sent to the queue"
          + (" (raw message delivery)" if _raw(subscription) else ""), parent=message_id)
@@ -345,6 +395,12 @@ def _post_with_retries(subscription: Any, message_id: str, body: bytes,
         release()
 
 
+def _dead_letter_notification(subscription: Any, message_id: str, body: bytes,
+                              headers: dict[str, str]) -> None:
+    if headers.get("x-amz-sns-message-type") == "Notification":  # not a confirmation request
+        _dead_letter(subscription, message_id, body.decode())
+
+
 def _post(subscription: Any, message_id: str, body: bytes, headers: dict[str, str]) -> None:
     from ..server import service
 
@@ -355,6 +411,7 @@ def _post(subscription: Any, message_id: str, body: bytes, headers: dict[str, st
                     "machine (http://127.0.0.1:<port>/...)", endpoint)
         _hop(subscription, message_id, hops.FAILED, "the sandbox delivers only to endpoints on "
              "this machine (http://127.0.0.1:<port>/...)")
+        _dead_letter_notification(subscription, message_id, body, headers)
         return
     running = service.current()
     parts = urlsplit(endpoint)
@@ -382,9 +439,11 @@ def _post(subscription: Any, message_id: str, body: bytes, headers: dict[str, st
             log.warning("SNS delivery to %s failed with HTTP %s", endpoint, status)
             _hop(subscription, message_id, hops.FAILED, f"attempt {attempt}: HTTP {status}, "
                  "which SNS does not retry")
+            _dead_letter_notification(subscription, message_id, body, headers)
             return
         if attempt < attempts:
             _hop(subscription, message_id, hops.RETRYING, f"attempt {attempt}: {problem}: "
                  f"tried again in {HTTP_RETRY_DELAYS[attempt - 1]} s (sandbox clock)")
     log.warning("SNS gave up delivering to %s after %d attempts", endpoint, attempts)
     _hop(subscription, message_id, hops.FAILED, f"attempt {attempts}: {problem}: SNS gave up")
+    _dead_letter_notification(subscription, message_id, body, headers)

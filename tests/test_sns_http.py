@@ -169,3 +169,19 @@ def test_a_notification_the_endpoint_refuses_goes_to_the_dead_letter_queue(sb, e
     (message,) = sqs.receive_message(QueueUrl=dlq)["Messages"]
     assert json.loads(message["Body"])["MessageId"] == message_id
     assert [h["outcome"] for h in sb.admin.trace(message_id)] == ["failed", "dead-lettered"]
+
+
+def test_raw_message_delivery_posts_the_message_itself(sb, endpoint):
+    """SNS Developer Guide, "Amazon SNS raw message delivery": an HTTP/S endpoint gets the
+    message as the body, and the x-amz-sns-rawdelivery header."""
+    hook = endpoint([])
+    topic = subscribe(hook)
+    sns = boto3.client("sns")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    sns.set_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"],
+                                    AttributeName="RawMessageDelivery", AttributeValue="true")
+    sns.publish(TopicArn=topic, Message=json.dumps({"order": 7}))
+    assert hook.arrived.wait(30)
+    headers, body = hook.received[0]
+    assert body == {"order": 7}
+    assert headers["x-amz-sns-rawdelivery"] == "true"

@@ -674,6 +674,70 @@ def bench_grading_throughput(count: int = 8) -> None:
     row(f"the same {count} on a Dask LocalCluster of {cores} workers",
         f"{on_dask:.0f} s = {on_dask / local:.2f}x", f"--jobs {cores} {local:.0f} s",
         "<= 1.25x", on_dask / local <= 1.25)
+def bench_push_sources(sb, lam) -> None:
+    """S3 notifications are asynchronous: a PutObject whose notification targets a 2 s handler
+    against the same PutObject to a bucket with no notification (interleaved); and an S3
+    event's time from PutObject to the handler's start against an Event invoke's time from
+    Invoke to the handler's start (the handler reports its start time through SQS)."""
+    import boto3
+
+    from sandbox.testing import deploy, execution_role
+
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    starts = sqs.create_queue(QueueName="bench-starts")["QueueUrl"]
+    role = execution_role("bench-push-role", "sqs:SendMessage")
+    slow = deploy("bench-slow", "import time\ndef handler(event, context):\n"
+                  "    time.sleep(2)\n", Role=role)
+    start = deploy("bench-start", f"import boto3, time\nQ = {starts!r}\n"
+                   "sqs = boto3.client('sqs')\n"
+                   "def handler(event, context):\n"
+                   "    started = time.time()\n"
+                   "    sqs.send_message(QueueUrl=Q, MessageBody=repr(started))\n", Role=role)
+    for name, arn in (("bench-notified", slow), ("bench-timed", start)):
+        lam.add_permission(FunctionName=arn, StatementId=name, Action="lambda:InvokeFunction",
+                           Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{name}")
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn,
+                                              "Events": ["s3:ObjectCreated:*"]}]})
+    s3.create_bucket(Bucket="bench-plain")
+    put = lambda bucket: s3.put_object(Bucket=bucket, Key="k", Body=b"x")  # noqa: E731
+    timed(lambda: put("bench-plain"), 10)
+    # four environments of the slow handler warm first (Lambda's queue runs four at a time
+    # here): the figure is the producer's call, not the cold starts its events cause
+    for _ in range(4):
+        lam.invoke(FunctionName="bench-slow", InvocationType="Event", Payload=b"{}")
+    sb.settle(timeout=60)
+    notified: list[float] = []
+    plain: list[float] = []
+    for _ in range(20):
+        notified += timed(lambda: put("bench-notified"), 1)
+        plain += timed(lambda: put("bench-plain"), 1)
+    median_row("PutObject notifying a 2 s handler, median", notified, "no notification", plain,
+               1.5)
+    sb.settle(timeout=60)
+
+    def started_after(cause) -> float:
+        began = time.time()
+        cause()
+        while True:
+            found = sqs.receive_message(QueueUrl=starts, WaitTimeSeconds=1).get("Messages", [])
+            if found:
+                sqs.delete_message(QueueUrl=starts, ReceiptHandle=found[0]["ReceiptHandle"])
+                return float(found[0]["Body"]) - began
+
+    invoke = lambda: lam.invoke(FunctionName="bench-start", InvocationType="Event",  # noqa: E731
+                                Payload=b"{}")
+    for _ in range(3):  # warm
+        started_after(invoke)
+    from_s3: list[float] = []
+    from_invoke: list[float] = []
+    for _ in range(20):
+        from_s3.append(started_after(lambda: put("bench-timed")))
+        from_invoke.append(started_after(invoke))
+    median_row("S3 event to handler start, median", from_s3, "Event invoke to handler start",
+               from_invoke, 2)
+    sb.reset()
 
 
 def main() -> int:
@@ -700,6 +764,7 @@ def main() -> int:
         bench_reset(sb, lam)
         bench_idle_reap(sb, lam)
         bench_soak(sb, lam)
+        bench_push_sources(sb, lam)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

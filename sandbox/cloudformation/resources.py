@@ -1,0 +1,476 @@
+"""Resource types moto's CloudFormation lacks, or makes differently from AWS, each made through
+the service's own backend (so that the sandbox's seams, IAM and deliveries apply to them as to
+a resource made with boto3).
+
+A row of sandbox/seams.py adds :data:`MODELS` to moto's model map
+(moto/cloudformation/parsing.py ``get_model_map``). Each class follows moto's
+``CloudFormationModel`` protocol: ``create_from_cloudformation_json`` returns an object whose
+``physical_resource_id`` is what ``Ref`` answers; ``delete`` removes it.
+The properties are CloudFormation's ("AWS resource and property types reference",
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from moto.apigateway.models import RestAPI, apigateway_backends
+
+
+def _json(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI body with ``x-amazon-apigateway-any-method`` as ``ANY`` (how API Gateway reads
+    the extension: "x-amazon-apigateway-any-method object") and swagger 2.0 read as OpenAPI 3
+    (moto's import refuses swagger; the paths, methods and integrations read the same)."""
+    body = copy.deepcopy(body)
+    for path_item in (body.get("paths") or {}).values():
+        if isinstance(path_item, dict) and "x-amazon-apigateway-any-method" in path_item:
+            path_item["ANY"] = path_item.pop("x-amazon-apigateway-any-method")
+        for key in [k for k in path_item if k.lower() == "parameters" or k.startswith("x-")]:
+            path_item.pop(key)
+    if "swagger" in body:
+        body.pop("swagger")
+        body["openapi"] = "3.0.1"
+    return body
+
+
+class _Model:
+    """The protocol's parts every model here shares."""
+
+    physical_id = ""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                   account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str) -> None:
+        return None
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------- API Gateway (REST)
+class RestApiWithBody(RestAPI):
+    """AWS::ApiGateway::RestApi, with its OpenAPI ``Body`` imported (as SAM's AWS::Serverless::Api
+    makes it); moto's model reads only Name and Description."""
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> RestAPI:
+        properties = cloudformation_json["Properties"]
+        body = properties.get("Body")
+        if isinstance(body, str):
+            body = json.loads(body)
+        name = properties.get("Name") or (body or {}).get("info", {}).get("title") or resource_name
+        backend = apigateway_backends[account_id][region_name]
+        api = backend.create_rest_api(
+            name=name, description=properties.get("Description", ""),
+            endpoint_configuration=properties.get("EndpointConfiguration"))
+        if properties.get("BinaryMediaTypes"):
+            api.binaryMediaTypes = list(properties["BinaryMediaTypes"])
+        if body:
+            _import_rest_body(backend, api.id, body)
+        return api
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        body = cloudformation_json["Properties"].get("Body")
+        if body:
+            backend = apigateway_backends[account_id][region_name]
+            api = backend.get_rest_api(original_resource.id)
+            api.resources = {}
+            api.default = api.add_child("/")
+            _import_rest_body(backend, api.id, json.loads(body) if isinstance(body, str)
+                              else body)
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = apigateway_backends[account_id][region_name]
+        if self.id in backend.apis:
+            backend.delete_rest_api(self.id)
+
+
+def _import_rest_body(backend: Any, api_id: str, body: dict[str, Any]) -> None:
+    backend.put_rest_api(api_id, _openapi_methods(body), fail_on_warnings=False, mode="merge")
+
+
+class ApiStage(_Model):
+    """AWS::ApiGateway::Stage: a stage pointing at a deployment (moto has no such model)."""
+
+    def __init__(self, api_id: str, name: str):
+        self.api_id, self.physical_id = api_id, name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> ApiStage:
+        p = cloudformation_json["Properties"]
+        backend = apigateway_backends[account_id][region_name]
+        api = backend.get_rest_api(p["RestApiId"])
+        name = p.get("StageName") or resource_name
+        existing = api.stages.get(name)
+        if existing is not None:  # e.g. made by a Deployment's StageName
+            existing.deployment_id = p.get("DeploymentId", existing.deployment_id)
+            existing.variables.update(p.get("Variables") or {})
+        else:
+            backend.create_stage(p["RestApiId"], name, p.get("DeploymentId", ""),
+                                 variables=p.get("Variables"),
+                                 description=p.get("Description", ""),
+                                 tracing_enabled=p.get("TracingEnabled"))
+        return cls(p["RestApiId"], name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        # the stage points at its new deployment (SAM makes one when the API changes)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                   account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        api = apigateway_backends[account_id][region_name].apis.get(self.api_id)
+        if api is not None:
+            api.stages.pop(self.physical_id, None)
+
+
+# ---------------------------------------------------------------------- API Gateway (HTTP APIs)
+class HttpApi(_Model):
+    """AWS::ApiGatewayV2::Api: an HTTP API, its routes and integrations from its OpenAPI Body
+    (as SAM's AWS::Serverless::HttpApi makes it), or quick create's Target."""
+
+    def __init__(self, api_id: str, endpoint: str):
+        self.physical_id, self.endpoint = api_id, endpoint
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Api"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("ApiEndpoint", "ApiId")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.endpoint if attribute_name == "ApiEndpoint" else self.physical_id
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> HttpApi:
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        p = cloudformation_json["Properties"]
+        body = p.get("Body")
+        if isinstance(body, str):
+            body = json.loads(body)
+        backend = apigatewayv2_backends[account_id][region_name]
+        api = backend.create_api(
+            api_key_selection_expression=p.get("ApiKeySelectionExpression"),
+            cors_configuration=p.get("CorsConfiguration"), description=p.get("Description"),
+            disable_schema_validation=p.get("DisableSchemaValidation"),
+            disable_execute_api_endpoint=p.get("DisableExecuteApiEndpoint"),
+            name=p.get("Name") or (body or {}).get("info", {}).get("title") or resource_name,
+            protocol_type=p.get("ProtocolType", "HTTP"),
+            route_selection_expression=p.get("RouteSelectionExpression"), tags=p.get("Tags"),
+            version=p.get("Version"))
+        if body:
+            api.import_api(json.dumps(_openapi_methods(body)), False)
+        if p.get("Target"):  # quick create
+            integration = api.create_integration(
+                connection_type="INTERNET", description="", integration_type="AWS_PROXY",
+                integration_method="POST", payload_format_version="2.0",
+                integration_uri=p["Target"])
+            api.create_route(api_key_required=False, authorization_scopes=[],
+                             route_key=p.get("RouteKey", "$default"),
+                             target=f"integrations/{integration.id}")
+            api.create_stage({"stageName": "$default", "autoDeploy": True})
+        return cls(api.api_id, api.api_endpoint)
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        body = cloudformation_json["Properties"].get("Body")
+        if body:
+            api = apigatewayv2_backends[account_id][region_name].get_api(
+                original_resource.physical_id)
+            stages = dict(api.stages)
+            api.import_api(json.dumps(_openapi_methods(
+                json.loads(body) if isinstance(body, str) else body)), False)
+            api.stages.update(stages)  # import_api clears the API; its stages stay
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        apigatewayv2_backends[account_id][region_name].delete_api(self.physical_id)
+
+
+class HttpApiStage(_Model):
+    """AWS::ApiGatewayV2::Stage (SAM's ``$default`` stage, deployed automatically)."""
+
+    def __init__(self, api_id: str, name: str):
+        self.api_id, self.physical_id = api_id, name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> HttpApiStage:
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        p = cloudformation_json["Properties"]
+        api = apigatewayv2_backends[account_id][region_name].get_api(p["ApiId"])
+        name = p.get("StageName", "$default")
+        api.create_stage({"stageName": name, "autoDeploy": p.get("AutoDeploy", False),
+                          "stageVariables": p.get("StageVariables") or {},
+                          "description": p.get("Description"),
+                          "defaultRouteSettings": p.get("DefaultRouteSettings"),
+                          "routeSettings": p.get("RouteSettings") or {},
+                          "accessLogSettings": p.get("AccessLogSettings")})
+        return cls(p["ApiId"], name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        api = apigatewayv2_backends[account_id][region_name].apis.get(self.api_id)
+        if api is not None:
+            api.delete_stage(self.physical_id)
+
+
+# ---------------------------------------------------------------------- SNS, SQS, S3 policies
+class SnsSubscription(_Model):
+    """AWS::SNS::Subscription (SAM's SNS event; a queue or function subscribed to a topic)."""
+
+    def __init__(self, arn: str):
+        self.physical_id = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> SnsSubscription:
+        from moto.sns.models import sns_backends
+
+        p = cloudformation_json["Properties"]
+        backend = sns_backends[account_id][p.get("Region", region_name)]
+        subscription = backend.subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
+        for name in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery",
+                     "RedrivePolicy", "DeliveryPolicy"):
+            if name in p:
+                value = p[name]
+                value = _json(value) if isinstance(value, dict) else str(value).lower() \
+                    if isinstance(value, bool) else value
+                backend.set_subscription_attributes(subscription.arn, name, value)
+        return cls(subscription.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.sns.models import sns_backends
+
+        sns_backends[account_id][region_name].unsubscribe(self.physical_id)
+
+
+class TopicPolicy(_Model):
+    """AWS::SNS::TopicPolicy: the policy of each topic it names."""
+
+    def __init__(self, topics: list[str]):
+        self.topics, self.physical_id = topics, "|".join(topics)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::TopicPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> TopicPolicy:
+        from moto.sns.models import sns_backends
+
+        p = cloudformation_json["Properties"]
+        for topic in p["Topics"]:
+            sns_backends[account_id][region_name].set_topic_attribute(
+                topic, "Policy", _json(p["PolicyDocument"]))
+        return cls(list(p["Topics"]))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.sns.models import sns_backends
+
+        for topic in self.topics:
+            try:
+                sns_backends[account_id][region_name].set_topic_attribute(topic, "Policy", "")
+            except Exception:  # noqa: BLE001  (the topic went first)
+                pass
+
+
+class QueuePolicy(_Model):
+    """AWS::SQS::QueuePolicy: the ``Policy`` attribute of each queue it names (by URL)."""
+
+    def __init__(self, queues: list[str]):
+        self.queues, self.physical_id = queues, "|".join(queues)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> QueuePolicy:
+        from moto.sqs.models import sqs_backends
+
+        p = cloudformation_json["Properties"]
+        for url in p["Queues"]:
+            sqs_backends[account_id][region_name].set_queue_attributes(
+                url.rstrip("/").rsplit("/", 1)[-1], {"Policy": _json(p["PolicyDocument"])})
+        return cls(list(p["Queues"]))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.sqs.models import sqs_backends
+
+        for url in self.queues:
+            try:
+                sqs_backends[account_id][region_name].set_queue_attributes(
+                    url.rstrip("/").rsplit("/", 1)[-1], {"Policy": ""})
+            except Exception:  # noqa: BLE001  (the queue went first)
+                pass
+
+
+class BucketPolicy(_Model):
+    """AWS::S3::BucketPolicy."""
+
+    def __init__(self, bucket: str):
+        self.physical_id = bucket
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> BucketPolicy:
+        from moto.s3.models import s3_backends
+
+        p = cloudformation_json["Properties"]
+        s3_backends[account_id]["aws"].put_bucket_policy(
+            p["Bucket"], _json(p["PolicyDocument"]).encode())
+        return cls(p["Bucket"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.s3.models import s3_backends
+
+        try:
+            s3_backends[account_id]["aws"].delete_bucket_policy(self.physical_id)
+        except Exception:  # noqa: BLE001  (the bucket went first)
+            pass
+
+
+# ---------------------------------------------------------------------- EventBridge Scheduler
+class Schedule(_Model):
+    """AWS::Scheduler::Schedule (SAM's ScheduleV2 event)."""
+
+    def __init__(self, group: str, name: str, arn: str):
+        self.group, self.physical_id, self.arn = group, name, arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Scheduler::Schedule"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> Schedule:
+        from moto.scheduler.models import scheduler_backends
+
+        p = cloudformation_json["Properties"]
+        target = {key[0].upper() + key[1:]: value for key, value in p["Target"].items()}
+        name = p.get("Name") or resource_name
+        schedule = scheduler_backends[account_id][region_name].create_schedule(
+            description=p.get("Description"), end_date=p.get("EndDate"),
+            flexible_time_window=p.get("FlexibleTimeWindow", {"Mode": "OFF"}),
+            group_name=p.get("GroupName"), kms_key_arn=p.get("KmsKeyArn"), name=name,
+            schedule_expression=p["ScheduleExpression"],
+            schedule_expression_timezone=p.get("ScheduleExpressionTimezone"),
+            start_date=p.get("StartDate"), state=p.get("State", "ENABLED"), target=target,
+            action_after_completion=None)
+        return cls(p.get("GroupName") or "default", name, schedule.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.scheduler.models import scheduler_backends
+
+        scheduler_backends[account_id][region_name].delete_schedule(self.group,
+                                                                      self.physical_id)
+
+
+MODELS: dict[str, type[Any]] = {
+    "AWS::ApiGateway::RestApi": RestApiWithBody,
+    "AWS::ApiGateway::Stage": ApiStage,
+    "AWS::ApiGatewayV2::Api": HttpApi,
+    "AWS::ApiGatewayV2::Stage": HttpApiStage,
+    "AWS::SNS::Subscription": SnsSubscription,
+    "AWS::SNS::TopicPolicy": TopicPolicy,
+    "AWS::SQS::QueuePolicy": QueuePolicy,
+    "AWS::S3::BucketPolicy": BucketPolicy,
+    "AWS::Scheduler::Schedule": Schedule,
+}
+
+
+def model_map(original: Any) -> Any:
+    """Wrap parsing.get_model_map: moto's models, and these."""
+
+    def get_model_map() -> dict[str, type[Any]]:
+        return {**original(), **MODELS}
+
+    return get_model_map

@@ -12,18 +12,20 @@ and the grader.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .accounts import SECOND_ACCOUNT_ID
 from .client import Sandbox, current, start
 from .errors import SandboxError
 
-__all__ = ["SECOND_ACCOUNT_ID", "Sandbox", "SandboxError", "check", "current", "start",
-           "load_ipython_extension"]
+__all__ = ["SECOND_ACCOUNT_ID", "Sandbox", "SandboxError", "check", "current", "deploy",
+           "start", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
+
+    from .deployment import Deployment
 
 
 def check(name: str, points: float = 1) -> None:
@@ -32,6 +34,16 @@ def check(name: str, points: float = 1) -> None:
     from .grading.checks import run
 
     run(name, points)
+
+
+def deploy(template: str, *, parameters: dict[str, Any] | None = None,
+           stack_name: str | None = None) -> Deployment:
+    """Deploy a SAM or CloudFormation template into the sandbox, as ``sam deploy`` deploys it to
+    AWS: code packaged, a change set made and executed; returns the stack's outputs (API URLs
+    that reach the sandbox). See ``sandbox.deployment``."""
+    from .deployment import deploy as deploy_template
+
+    return deploy_template(template, parameters=parameters, stack_name=stack_name)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -128,6 +128,39 @@ def _import_rest_body(backend: Any, api_id: str, body: dict[str, Any]) -> None:
     backend.put_rest_api(api_id, _openapi_methods(body), fail_on_warnings=False, mode="merge")
 
 
+class ApiDeployment(_Model):
+    """AWS::ApiGateway::Deployment: ``Ref`` answers the deployment's ID (moto's model has no
+    physical_resource_id, so its Ref answered the model object itself)."""
+
+    def __init__(self, api_id: str, deployment_id: str, stage: str | None):
+        self.api_id, self.physical_id, self.stage = api_id, deployment_id, stage
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Deployment"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> ApiDeployment:
+        p = cloudformation_json["Properties"]
+        deployment = apigateway_backends[account_id][region_name].create_deployment(
+            function_id=p["RestApiId"], name=p.get("StageName"),
+            description=p.get("Description", ""),
+            stage_variables=(p.get("StageDescription") or {}).get("Variables"))
+        return cls(p["RestApiId"], deployment.id, p.get("StageName"))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = apigateway_backends[account_id][region_name]
+        api = backend.apis.get(self.api_id)
+        if api is None:
+            return
+        if self.stage:  # the stage a Deployment's StageName made goes with it
+            api.stages.pop(self.stage, None)
+        if self.physical_id in api.deployments:
+            api.delete_deployment(self.physical_id)
+
+
 class ApiStage(_Model):
     """AWS::ApiGateway::Stage: a stage pointing at a deployment (moto has no such model)."""
 
@@ -456,6 +489,7 @@ class Schedule(_Model):
 
 MODELS: dict[str, type[Any]] = {
     "AWS::ApiGateway::RestApi": RestApiWithBody,
+    "AWS::ApiGateway::Deployment": ApiDeployment,
     "AWS::ApiGateway::Stage": ApiStage,
     "AWS::ApiGatewayV2::Api": HttpApi,
     "AWS::ApiGatewayV2::Stage": HttpApiStage,

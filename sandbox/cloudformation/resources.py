@@ -17,6 +17,8 @@ import json
 from typing import Any
 
 from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.iam.models import Role, iam_backends
+from moto.s3.models import FakeBucket
 
 
 def _json(value: Any) -> str:
@@ -487,7 +489,232 @@ class Schedule(_Model):
                                                                       self.physical_id)
 
 
+# ---------------------------------------------------------------------- Lambda permissions
+class LambdaPermission(_Model):
+    """AWS::Lambda::Permission, added as AddPermission adds it (moto's model copies every
+    property into the statement, FunctionName included, and the policy evaluator then finds no
+    statement that allows the call)."""
+
+    API_NAMES = ("Action", "Principal", "SourceArn", "SourceAccount", "EventSourceToken",
+                 "PrincipalOrgID", "FunctionUrlAuthType")
+
+    def __init__(self, function: str, sid: str):
+        self.function, self.physical_id = function, sid
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Permission"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> LambdaPermission:
+        from moto.awslambda.models import lambda_backends
+
+        p = cloudformation_json["Properties"]
+        statement = {key: p[key] for key in cls.API_NAMES if key in p}
+        statement["StatementId"] = resource_name  # CloudFormation names it after the stack
+        lambda_backends[account_id][region_name].add_permission(p["FunctionName"], None,
+                                                                json.dumps(statement))
+        return cls(p["FunctionName"], resource_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            lambda_backends[account_id][region_name].remove_permission(self.function,
+                                                                        self.physical_id)
+        except Exception:  # noqa: BLE001  (the function went first)
+            pass
+
+
+# ---------------------------------------------------------------------- IAM roles
+class RoleWithManagedPolicies(Role):
+    """AWS::IAM::Role with its ManagedPolicyArns attached (moto's model ignores them, and SAM's
+    roles get their permissions that way: AWSLambdaBasicExecutionRole,
+    AWSLambdaSQSQueueExecutionRole, ...), updated in place and deleted with its policies."""
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> Role:
+        role = super().create_from_cloudformation_json(resource_name, cloudformation_json,
+                                                       account_id, region_name, **kwargs)
+        backend = iam_backends[account_id]["aws"]
+        for arn in cloudformation_json["Properties"].get("ManagedPolicyArns") or []:
+            backend.attach_role_policy(arn, role.name)  # AWS managed ones resolve (seams.py)
+        return role
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        backend = iam_backends[account_id]["aws"]
+        p = cloudformation_json["Properties"]
+        role = original_resource
+        document = p["AssumeRolePolicyDocument"]
+        backend.update_assume_role_policy(role.name, _json(document))
+        wanted = {policy["PolicyName"]: policy["PolicyDocument"] for policy in
+                  p.get("Policies") or []}
+        for name in [name for name in role.policies if name not in wanted]:
+            backend.delete_role_policy(role.name, name)
+        for name, policy in wanted.items():
+            backend.put_role_policy(role.name, name, _json(policy))
+        arns = set(p.get("ManagedPolicyArns") or [])
+        for arn in [arn for arn in role.managed_policies if arn not in arns]:
+            backend.detach_role_policy(arn, role.name)
+        for arn in arns - set(role.managed_policies):
+            backend.attach_role_policy(arn, role.name)
+        return role
+
+    @classmethod
+    def delete_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str) -> None:
+        # CloudFormation detaches the role's policies before deleting it (DeleteRole alone
+        # refuses with DeleteConflict)
+        backend = iam_backends[account_id]["aws"]
+        role = next((r for r in backend.roles.values() if r.name == resource_name), None)
+        if role is not None:
+            for arn in list(role.managed_policies):
+                backend.detach_role_policy(arn, role.name)
+        super().delete_from_cloudformation_json(resource_name, cloudformation_json,
+                                                account_id, region_name)
+
+
+# ---------------------------------------------------------------------- S3 buckets
+class BucketWithNotifications(FakeBucket):
+    """AWS::S3::Bucket with its NotificationConfiguration (moto's model ignores it; SAM's S3
+    event puts the function there), set through PutBucketNotificationConfiguration, so that S3
+    checks each destination's policy as it does for boto3 (sandbox/s3/notifications.py)."""
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: Any, account_id: str,
+            region_name: str, **kwargs: Any) -> FakeBucket:
+        bucket = super().create_from_cloudformation_json(resource_name, cloudformation_json,
+                                                         account_id, region_name, **kwargs)
+        _put_notifications(account_id, bucket.name, cloudformation_json)
+        return bucket
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str, cloudformation_json: Any,
+            account_id: str, region_name: str) -> FakeBucket:
+        bucket = super().update_from_cloudformation_json(
+            original_resource, new_resource_name, cloudformation_json, account_id,
+            region_name)
+        _put_notifications(account_id, bucket.name, cloudformation_json)
+        return bucket
+
+
+def _put_notifications(account_id: str, bucket: str, cloudformation_json: Any) -> None:
+    """CloudFormation's NotificationConfiguration in the form moto's S3 backend keeps."""
+    from moto.s3.models import s3_backends
+
+    config = (cloudformation_json.get("Properties") or {}).get("NotificationConfiguration")
+    if not config:
+        return
+
+    def entries(key: str, target: str, target_key: str) -> list[dict[str, Any]]:
+        found = []
+        for entry in config.get(key) or []:
+            item: dict[str, Any] = {target_key: entry[target], "Event": [entry["Event"]]}
+            rules = ((entry.get("Filter") or {}).get("S3Key") or {}).get("Rules")
+            if rules:
+                item["Filter"] = {"S3Key": {"FilterRule": [
+                    {"Name": rule["Name"], "Value": rule["Value"]} for rule in rules]}}
+            found.append(item)
+        return found
+
+    notification: dict[str, Any] = {
+        "CloudFunctionConfiguration": entries("LambdaConfigurations", "Function",
+                                              "CloudFunction"),
+        "QueueConfiguration": entries("QueueConfigurations", "Queue", "Queue"),
+        "TopicConfiguration": entries("TopicConfigurations", "Topic", "Topic"),
+    }
+    if (config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled"):
+        notification["EventBridgeConfiguration"] = {}
+    s3_backends[account_id]["aws"].put_bucket_notification_configuration(bucket, notification)
+
+
+# ---------------------------------------------------------------------- Step Functions
+class StateMachine(_Model):
+    """AWS::StepFunctions::StateMachine, made in the Step Functions backend that runs executions
+    (moto's model makes it in the other one, where StartExecution cannot find it), with
+    Definition, DefinitionString, DefinitionS3Location and DefinitionSubstitutions."""
+
+    def __init__(self, arn: str, name: str):
+        self.physical_id, self.name = arn, name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::StepFunctions::StateMachine"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "Name", "StateMachineRevisionId")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.name if attribute_name == "Name" else self.physical_id
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> StateMachine:
+        from moto.stepfunctions.responses import get_backend
+
+        p = cloudformation_json["Properties"]
+        name = p.get("StateMachineName") or resource_name
+        machine = get_backend(account_id, region_name).create_state_machine(
+            name, _definition(p, account_id), p.get("RoleArn", ""),
+            tags=[{"key": t["Key"], "value": t["Value"]} for t in p.get("Tags") or []],
+            loggingConfiguration=p.get("LoggingConfiguration"),
+            tracingConfiguration=p.get("TracingConfiguration"),
+            sm_type=p.get("StateMachineType", "STANDARD"))
+        return cls(machine.arn, name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        from moto.stepfunctions.responses import get_backend
+
+        p = cloudformation_json["Properties"]
+        get_backend(account_id, region_name).update_state_machine(
+            original_resource.physical_id, definition=_definition(p, account_id),
+            role_arn=p.get("RoleArn"))
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.stepfunctions.responses import get_backend
+
+        get_backend(account_id, region_name).delete_state_machine(self.physical_id)
+
+
+def _definition(p: dict[str, Any], account_id: str) -> str:
+    """The definition's text, DefinitionSubstitutions' ${name}s replaced."""
+    if "Definition" in p:
+        text = _json(p["Definition"])
+    elif "DefinitionS3Location" in p:
+        from moto.s3.models import s3_backends
+
+        where = p["DefinitionS3Location"]
+        key = s3_backends[account_id]["aws"].get_object(where["Bucket"], where["Key"])
+        text = key.value.decode() if key is not None else ""
+    else:
+        text = p.get("DefinitionString", "")
+    for name, value in (p.get("DefinitionSubstitutions") or {}).items():
+        text = text.replace("${" + name + "}", _json(value) if isinstance(value, dict)
+                            else str(value))
+    return text
+
+
 MODELS: dict[str, type[Any]] = {
+    "AWS::Lambda::Permission": LambdaPermission,
+    "AWS::IAM::Role": RoleWithManagedPolicies,
+    "AWS::S3::Bucket": BucketWithNotifications,
+    "AWS::StepFunctions::StateMachine": StateMachine,
     "AWS::ApiGateway::RestApi": RestApiWithBody,
     "AWS::ApiGateway::Deployment": ApiDeployment,
     "AWS::ApiGateway::Stage": ApiStage,

@@ -287,14 +287,22 @@ def _update_failed(stack: Any, change_set: Any, error: Exception) -> None:
 # ---------------------------------------------------------------------- a resource's events
 def parse_and_create_resource(original: Callable[..., Any]) -> Callable[..., Any]:
     """parsing.parse_and_create_resource: each resource's CREATE_IN_PROGRESS and CREATE_COMPLETE,
-    or CREATE_FAILED with its reason, in the stack's events (moto records only the stack's)."""
+    or CREATE_FAILED with its reason, in the stack's events (moto records only the stack's);
+    the resources it DependsOn made before it."""
 
     def parse_and_create_resource(logical_id: str, resource_json: dict[str, Any],
                                   resources_map: Any, account_id: str, region_name: str) -> Any:
         stack = _stack_of(resources_map, account_id, region_name)
         condition = resource_json.get("Condition")
         skipped = condition and not resources_map.lazy_condition_map[condition]
-        if stack is None or skipped:
+        if skipped:
+            return original(logical_id, resource_json, resources_map, account_id, region_name)
+        # DependsOn: the resources named are made first (moto orders by it in CreateStack
+        # only; a change set makes its resources in template order)
+        depends = resource_json.get("DependsOn") or []
+        for dependency in [depends] if isinstance(depends, str) else depends:
+            resources_map[dependency]
+        if stack is None:
             return original(logical_id, resource_json, resources_map, account_id, region_name)
         kind = resource_json.get("Type", "")
         _resource_event(stack, logical_id, kind, "CREATE_IN_PROGRESS")

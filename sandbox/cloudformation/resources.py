@@ -514,7 +514,7 @@ class LambdaPermission(_Model):
         p = cloudformation_json["Properties"]
         statement = {key: p[key] for key in cls.API_NAMES if key in p}
         statement["StatementId"] = resource_name  # CloudFormation names it after the stack
-        lambda_backends[account_id][region_name].add_permission(p["FunctionName"], None,
+        lambda_backends[account_id][region_name].add_permission(p["FunctionName"], "",
                                                                 json.dumps(statement))
         return cls(p["FunctionName"], resource_name)
 

@@ -12,11 +12,13 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-templ
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from typing import Any
 
 from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.awslambda.models import LambdaFunction
 from moto.iam.models import Role, iam_backends
 from moto.s3.models import FakeBucket
 
@@ -489,6 +491,72 @@ class Schedule(_Model):
                                                                       self.physical_id)
 
 
+# ---------------------------------------------------------------------- Lambda functions, layers
+class LambdaFunctionModel(LambdaFunction):
+    """AWS::Lambda::Function with every property CreateFunction takes (moto's model passes only
+    seven, dropping Layers, Architectures, DeadLetterConfig, EphemeralStorage, Tags ...), made
+    by the backend's create_function, so that it runs in the sandbox's runtime as a function
+    made with boto3 does."""
+
+    IGNORED = ("Code", "FunctionName", "Tags")
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> LambdaFunction:
+        from moto.awslambda.models import lambda_backends
+
+        p = cloudformation_json["Properties"]
+        spec: dict[str, Any] = {key: value for key, value in p.items() if key not in cls.IGNORED}
+        spec["FunctionName"] = resource_name
+        code = dict(p["Code"])
+        if "ZipFile" in code:  # inline code: index.py, as CloudFormation writes it
+            code["ZipFile"] = base64.b64encode(
+                LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"]))
+        spec["Code"] = code
+        if p.get("Tags"):
+            spec["Tags"] = {tag["Key"]: tag["Value"] for tag in p["Tags"]}
+        function: LambdaFunction = lambda_backends[account_id][region_name].create_function(spec)
+        return function
+
+
+class LayerVersionModel(_Model):
+    """AWS::Lambda::LayerVersion: ``Ref`` answers the version's ARN (moto's model has no
+    physical_resource_id, so a function's Layers got the model object)."""
+
+    def __init__(self, arn: str, name: str, version: str):
+        self.physical_id, self.name, self.version = arn, name, version
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::LayerVersion"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> LayerVersionModel:
+        from moto.awslambda.models import lambda_backends
+
+        p = cloudformation_json["Properties"]
+        spec = {key: value for key, value in p.items()}
+        spec["LayerName"] = p.get("LayerName") or resource_name
+        layer = lambda_backends[account_id][region_name].publish_layer_version(spec)
+        return cls(layer.arn, spec["LayerName"], str(layer.version))
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: Any, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        # a layer version never changes: CloudFormation publishes a new one (and keeps the old)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                   account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.awslambda.models import lambda_backends
+
+        lambda_backends[account_id][region_name].delete_layer_version(self.name, self.version)
+
+
 # ---------------------------------------------------------------------- Lambda permissions
 class LambdaPermission(_Model):
     """AWS::Lambda::Permission, added as AddPermission adds it (moto's model copies every
@@ -514,8 +582,9 @@ class LambdaPermission(_Model):
         p = cloudformation_json["Properties"]
         statement = {key: p[key] for key in cls.API_NAMES if key in p}
         statement["StatementId"] = resource_name  # CloudFormation names it after the stack
-        lambda_backends[account_id][region_name].add_permission(p["FunctionName"], "",
-                                                                json.dumps(statement))
+        # LambdaBackend.add_permission without a qualifier (it reads "" as one)
+        function = lambda_backends[account_id][region_name].get_function(p["FunctionName"])
+        function.policy.add_statement(json.dumps(statement))
         return cls(p["FunctionName"], resource_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -711,6 +780,8 @@ def _definition(p: dict[str, Any], account_id: str) -> str:
 
 
 MODELS: dict[str, type[Any]] = {
+    "AWS::Lambda::Function": LambdaFunctionModel,
+    "AWS::Lambda::LayerVersion": LayerVersionModel,
     "AWS::Lambda::Permission": LambdaPermission,
     "AWS::IAM::Role": RoleWithManagedPolicies,
     "AWS::S3::Bucket": BucketWithNotifications,

@@ -12,6 +12,7 @@ and the grader.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from .accounts import SECOND_ACCOUNT_ID
@@ -36,7 +37,7 @@ def check(name: str, points: float = 1) -> None:
     run(name, points)
 
 
-def deploy(template: str, *, parameters: dict[str, Any] | None = None,
+def deploy(template: str | os.PathLike[str], *, parameters: dict[str, Any] | None = None,
            stack_name: str | None = None) -> Deployment:
     """Deploy a SAM or CloudFormation template into the sandbox, as ``sam deploy`` deploys it to
     AWS: code packaged, a change set made and executed; returns the stack's outputs (API URLs

@@ -328,6 +328,10 @@ def deploy_template(sb: Sandbox, document: dict[str, Any], stack_name: str,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=CAPABILITIES)
     except ClientError as error:
+        if "No updates are to be performed" in error.response["Error"]["Message"]:
+            # moto answers an unchanged change set as UpdateStack does (AWS makes a FAILED
+            # change set, "didn't contain changes", handled below)
+            return _deployment(sb, cfn, stack_name, [])
         raise TemplateValidationError(
             f"CloudFormation refused the template ({error.response['Error']['Code']}): "
             f"{error.response['Error']['Message']}. Nothing was deployed.") from None

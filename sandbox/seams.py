@@ -282,6 +282,18 @@ def _cloudformation_rows() -> list[Seam]:
              "reason) is a stack event; moto records only the stack's own", wraps=True,
              lazy=True, parameters=("logical_id", "resource_json", "resources_map",
                                     "account_id", "region_name")),
+        Seam("moto.cloudformation.parsing", "ResourceMap.build_resource_diff",
+             f"{st}:build_resource_diff", P,
+             "a resource changes when a parameter it uses through a Condition changes; moto "
+             "looks only for a direct Ref", wraps=True, lazy=True,
+             parameters=("self", "other_template", "parameters")),
+        Seam("moto.cloudformation.parsing", "ResourceMap.load_parameters",
+             f"{st}:load_parameters", P,
+             "a CommaDelimitedList parameter's default is a list; moto splits only the values "
+             "given", wraps=True, lazy=True, parameters=("self",)),
+        Seam("moto.cloudformation.models", "ChangeSet.diff", f"{st}:change_set_diff", M,
+             "a change set lists the resources a new parameter value changes; moto's diff "
+             "ignores parameters", lazy=True, parameters=("self",)),
         Seam("moto.cloudformation.parsing", "get_model_map", f"{res}:model_map", P,
              "the types SAM expands to that moto lacks (API Gateway stages, HTTP APIs, SNS "
              "subscriptions, queue and topic policies, schedules) and a RestApi's Body",

@@ -122,10 +122,13 @@ class RestApiWithBody(RestAPI):
                               else body)
         return original_resource
 
-    def delete(self, account_id: str, region_name: str) -> None:
+    @classmethod
+    def delete_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str) -> None:
         backend = apigateway_backends[account_id][region_name]
-        if self.id in backend.apis:
-            backend.delete_rest_api(self.id)
+        if resource_name in backend.apis:  # resource_name: the API's ID (its Ref)
+            backend.delete_rest_api(resource_name)
 
 
 def _import_rest_body(backend: Any, api_id: str, body: dict[str, Any]) -> None:

@@ -134,6 +134,23 @@ def _check_parameter(name: str, spec: dict[str, Any], kind: str, value: str) -> 
                                     f"{spec['MaxValue']}")
 
 
+def load_parameters(original: Callable[..., Any]) -> Callable[..., Any]:
+    """ResourceMap.load_parameters: a list parameter's default is a list too (moto splits only
+    the values given, so ``Default: "a,b"`` stayed one string for Fn::Select)."""
+
+    def load_parameters(self: Any) -> None:
+        original(self)
+        for name, spec in (self._template.get("Parameters") or {}).items():
+            kind = str(spec.get("Type", "String")) if isinstance(spec, dict) else ""
+            value = self.resolved_parameters.get(name)
+            if isinstance(value, str) and (kind == "CommaDelimitedList"
+                                           or kind.startswith("List<")):
+                self.resolved_parameters[name] = value.split(",")
+                self._parsed_resources[name] = self.resolved_parameters[name]
+
+    return load_parameters
+
+
 def _validate(template: str, parameters: dict[str, Any]) -> None:
     check_parameters(parse_template(template), parameters)
 
@@ -199,6 +216,9 @@ def execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
                            ) -> None:
         change_set = self.describe_change_set(change_set_name)
         stack = self.stacks[change_set.stack_id]
+        # Fn::ImportValue reads the other stacks' exports (moto gives a change set's new stack
+        # none)
+        stack.cross_stack_resources = stack.resource_map.cross_stack_resources = self.exports
         try:
             original(self, change_set_name, stack_name)
             # moto keeps the outputs of the template the stack was made with ({} for a
@@ -282,6 +302,71 @@ def _update_failed(stack: Any, change_set: Any, error: Exception) -> None:
     stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=(
         UPDATE_ROLLBACK_REASON.format(ids=", ".join(failed)) + f" ({_reason(error)})"))
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+
+
+# ---------------------------------------------------------------------- what a change set changes
+def build_resource_diff(original: Callable[..., Any]) -> Callable[..., Any]:
+    """ResourceMap.build_resource_diff: a resource also changes when a parameter it uses changes
+    through a Condition (``!If [IsProd, ...]``, ``Condition: IsProd``); moto looks only for a
+    direct ``Ref``."""
+
+    def build_resource_diff(self: Any, other_template: dict[str, Any],
+                            parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        actions: dict[str, Any] = original(self, other_template, parameters)
+        changed = [name for name in parameters or {}
+                   if self.input_parameters.get(name) != (parameters or {})[name]]
+        if not changed:
+            return actions
+        conditions = other_template.get("Conditions") or {}
+        affected: set[str] = set()
+        while True:  # conditions that use a changed parameter, or an affected condition
+            more = {name for name, body in conditions.items() if name not in affected and (
+                set(_references(body)) & set(changed) or set(_conditions(body)) & affected)}
+            if not more:
+                break
+            affected |= more
+        old, new = self._resource_json_map, other_template["Resources"]
+        for name, resource in new.items():
+            if name in old and name not in actions["Modify"] and (
+                    set(_references(resource)) & set(changed)
+                    or set(_conditions(resource)) & affected
+                    or resource.get("Condition") in affected):
+                actions["Modify"].append(name)
+        return actions
+
+    return build_resource_diff
+
+
+def change_set_diff(self: Any) -> list[Any]:
+    """ChangeSet.diff: the changes, parameters included (moto's diff ignores them)."""
+    from moto.cloudformation.models import Change
+
+    actions = self.stack.resource_map.build_resource_diff(self.template_dict, self.parameters)
+    new, old = self.template_dict["Resources"], self.stack.resource_map._resource_json_map
+    return [Change(action=action, logical_resource_id=name,
+                   resource_type=(new.get(name) or old[name])["Type"])
+            for action in ("Add", "Modify", "Remove") for name in actions[action]]
+
+
+def _references(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["Ref"]] if isinstance(value.get("Ref"), str) else []
+        return found + [r for item in value.values() for r in _references(item)]
+    if isinstance(value, list):
+        return [r for item in value for r in _references(item)]
+    return []
+
+
+def _conditions(value: Any) -> list[str]:
+    """The conditions a value uses: ``Fn::If``'s first argument, ``{"Condition": name}``."""
+    if isinstance(value, dict):
+        found = [value["Fn::If"][0]] if isinstance(value.get("Fn::If"), list) else []
+        if isinstance(value.get("Condition"), str) and len(value) == 1:
+            found.append(value["Condition"])
+        return found + [c for item in value.values() for c in _conditions(item)]
+    if isinstance(value, list):
+        return [c for item in value for c in _conditions(item)]
+    return []
 
 
 # ---------------------------------------------------------------------- a resource's events

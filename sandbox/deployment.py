@@ -14,7 +14,9 @@
    translator (``sandbox/cloudformation/``).
 3. The stack's outputs, with each API URL (``https://<id>.execute-api.<region>.amazonaws.com/
    <stage>/<path>``) given as the sandbox URL that reaches it (``sb.api_url(id, stage) +
-   path``); ``Deployment.aws_outputs`` keeps the outputs as AWS would show them.
+   path``; an HTTP API's ``$default`` stage has no stage in its URL), and each S3 website URL
+   as ``sb.website_url(bucket)``; ``Deployment.aws_outputs`` keeps the outputs as AWS shows
+   them (``requests`` reaches those too while the sandbox runs).
 
 Nothing is made when packaging fails (a dependency pip cannot install): packaging comes first.
 """
@@ -54,6 +56,8 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the same files make the same zip, and the sa
 SKIPPED = {"__pycache__", ".aws-sam", ".git", ".venv", ".ipynb_checkpoints"}
 EXECUTE_API = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com"
                          r"(/[^\s\"']*)?")
+WEBSITE = re.compile(r"http://([a-z0-9.-]+)\.s3-website[-.][a-z0-9-]+\.amazonaws\.com"
+                     r"(/[^\s\"']*)?")
 
 PIP_FAILED = (
     "pip could not install {requirements} for {resource} (the sandbox installs pure-Python "
@@ -413,7 +417,7 @@ def sandbox_urls(sb: Sandbox, value: str) -> str:
     import boto3
 
     def local(match: re.Match[str]) -> str:
-        api_id, rest = match.group(1), (match.group(2) or "/")
+        api_id, rest = match.group(1), (match.group(2) or "")
         parts = rest.lstrip("/").split("/", 1)
         first, remainder = parts[0], (parts[1] if len(parts) > 1 else "")
         try:
@@ -426,7 +430,9 @@ def sandbox_urls(sb: Sandbox, value: str) -> str:
             return sb.api_url(api_id, "$default") + rest  # the $default stage: no stage in URLs
         return sb.api_url(api_id, first) + "/" + remainder
 
-    return EXECUTE_API.sub(local, value)
+    value = EXECUTE_API.sub(local, value)
+    return WEBSITE.sub(lambda match: sb.website_url(match.group(1)) + (match.group(2) or "")
+                       .lstrip("/"), value)
 
 
 def delete(stack_name: str, *, sandbox: Sandbox | None = None) -> None:

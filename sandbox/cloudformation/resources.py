@@ -658,7 +658,8 @@ class RoleWithManagedPolicies(Role):
 class BucketWithNotifications(FakeBucket):
     """AWS::S3::Bucket with its NotificationConfiguration (moto's model ignores it; SAM's S3
     event puts the function there), set through PutBucketNotificationConfiguration, so that S3
-    checks each destination's policy as it does for boto3 (sandbox/s3/notifications.py)."""
+    checks each destination's policy as it does for boto3 (sandbox/s3/notifications.py), and
+    its WebsiteConfiguration (ignored by moto too)."""
 
     @classmethod
     def create_from_cloudformation_json(
@@ -684,6 +685,15 @@ def _put_notifications(account_id: str, bucket: str, cloudformation_json: Any) -
     """CloudFormation's NotificationConfiguration in the form moto's S3 backend keeps."""
     from moto.s3.models import s3_backends
 
+    website = (cloudformation_json.get("Properties") or {}).get("WebsiteConfiguration")
+    if website:  # PutBucketWebsite's XML, which the sandbox's website endpoint reads
+        error = website.get("ErrorDocument")
+        s3_backends[account_id]["aws"].put_bucket_website(bucket, (
+            '<WebsiteConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f'<IndexDocument><Suffix>{website.get("IndexDocument", "index.html")}</Suffix>'
+            "</IndexDocument>"
+            + (f"<ErrorDocument><Key>{error}</Key></ErrorDocument>" if error else "")
+            + "</WebsiteConfiguration>").encode())
     config = (cloudformation_json.get("Properties") or {}).get("NotificationConfiguration")
     if not config:
         return

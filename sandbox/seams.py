@@ -282,6 +282,12 @@ def _cloudformation_rows() -> list[Seam]:
              "reason) is a stack event; moto records only the stack's own", wraps=True,
              lazy=True, parameters=("logical_id", "resource_json", "resources_map",
                                     "account_id", "region_name")),
+        Seam("moto.cloudformation.parsing", "parse_and_update_resource",
+             f"{st}:parse_and_update_resource", P,
+             "each updated resource's UPDATE_COMPLETE or UPDATE_FAILED (with the reason) is a "
+             "stack event", wraps=True, lazy=True,
+             parameters=("logical_id", "resource_json", "resources_map", "account_id",
+                         "region_name")),
         Seam("moto.cloudformation.parsing", "ResourceMap.build_resource_diff",
              f"{st}:build_resource_diff", P,
              "a resource changes when a parameter it uses through a Condition changes; moto "

@@ -391,6 +391,35 @@ def test_a_resource_that_fails_rolls_the_stack_back_with_its_events(sb, tmp_path
     assert sandbox.deploy(fixed, stack_name="broken").status == "CREATE_COMPLETE"
 
 
+def test_a_failed_update_is_reported_with_the_resource_s_reason(sb, tmp_path):
+    path = _template(tmp_path, FAILING.replace("Timeout: 901", "Timeout: 30"))
+    sandbox.deploy(path, stack_name="updated")
+    path.write_text(FAILING)
+    with pytest.raises(StackDeployError) as raised:
+        sandbox.deploy(path, stack_name="updated")
+    assert raised.value.status == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [e for e in raised.value.events if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Slow"]
+    assert "Value '901' at 'timeout'" in failed[0]["ResourceStatusReason"]
+    function = boto3.client("lambda").list_functions()["Functions"][0]
+    assert function["Timeout"] == 30  # the update did not happen
+
+
+def test_a_function_without_the_policy_is_denied_by_iam(sb, tmp_path):
+    folder = _copy("api-table", tmp_path)
+    template = folder / "template.yaml"
+    text = template.read_text()
+    template.write_text(text.replace(
+        "      Policies:\n        - DynamoDBCrudPolicy:\n            TableName: !Ref ItemsTable\n",
+        ""))
+    assert "DynamoDBCrudPolicy" not in template.read_text()
+    deployment = sandbox.deploy(folder)
+    status, _ = _http(deployment["ItemsApi"] + "1", b"{}", "PUT")
+    assert status == 502  # the function failed: its role may not write to the table
+    denial = sb.iam.decisions(denied=True)[-1]
+    assert "dynamodb:PutItem" in str(denial)
+
+
 def test_delete_stack_removes_everything_it_made(sb):
     deployment = sandbox.deploy(TEMPLATES / "api-table", stack_name="gone")
     cfn = boto3.client("cloudformation")

@@ -297,6 +297,9 @@ def _inert(stack: Any) -> None:
 
 
 def _update_failed(stack: Any, change_set: Any, error: Exception) -> None:
+    for logical_id, (kind, reason) in getattr(stack, "_sandbox_update_failures", {}).items():
+        _resource_event(stack, logical_id, kind, "UPDATE_FAILED", reason=reason)
+    stack._sandbox_update_failures = {}
     failed = _failed_ids(stack) or [stack.name]
     stack.status = "UPDATE_ROLLBACK_COMPLETE"
     stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=(
@@ -408,6 +411,32 @@ def parse_and_create_resource(original: Callable[..., Any]) -> Callable[..., Any
         return resource
 
     return parse_and_create_resource
+
+
+def parse_and_update_resource(original: Callable[..., Any]) -> Callable[..., Any]:
+    """parsing.parse_and_update_resource: each updated resource's UPDATE_COMPLETE event; a
+    failure's reason is kept for its UPDATE_FAILED event (moto retries a failed update up to
+    five times, in case another resource had to change first)."""
+
+    def parse_and_update_resource(logical_id: str, resource_json: dict[str, Any],
+                                  resources_map: Any, account_id: str, region_name: str) -> Any:
+        stack = _stack_of(resources_map, account_id, region_name)
+        kind = resource_json.get("Type", "")
+        try:
+            resource = original(logical_id, resource_json, resources_map, account_id,
+                                region_name)
+        except Exception as error:
+            if stack is not None:
+                failures = stack.__dict__.setdefault("_sandbox_update_failures", {})
+                failures[logical_id] = (kind, _reason(error))
+            raise
+        if stack is not None:
+            stack.__dict__.setdefault("_sandbox_update_failures", {}).pop(logical_id, None)
+            _resource_event(stack, logical_id, kind, "UPDATE_COMPLETE",
+                            physical_id=_physical_id(resource))
+        return resource
+
+    return parse_and_update_resource
 
 
 def _stack_of(resources_map: Any, account_id: str, region_name: str) -> Any:

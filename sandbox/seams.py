@@ -288,6 +288,10 @@ def _cloudformation_rows() -> list[Seam]:
              "stack event", wraps=True, lazy=True,
              parameters=("logical_id", "resource_json", "resources_map", "account_id",
                          "region_name")),
+        Seam("moto.cloudformation.parsing", "ResourceMap.update", f"{st}:resource_map_update",
+             P, "a changed resource a new one uses is updated before the new one is made (moto "
+             "makes every new resource first)", wraps=True, lazy=True,
+             parameters=("self", "template", "parameters")),
         Seam("moto.cloudformation.parsing", "ResourceMap.build_resource_diff",
              f"{st}:build_resource_diff", P,
              "a resource changes when a parameter it uses through a Condition changes; moto "

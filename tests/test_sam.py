@@ -120,6 +120,29 @@ def test_the_package_is_the_same_zip_for_the_same_files(tmp_path):
     assert zipfile.ZipFile(io.BytesIO(first)).namelist() == ["a.py"]
 
 
+def test_hello_world_with_an_alias_and_cors_as_sam_init_makes_it(sb, tmp_path):
+    folder = _copy("hello-world", tmp_path)
+    deployment = sandbox.deploy(folder)
+    # the API invokes the alias AutoPublishAlias made (the permission is the alias's)
+    assert _http(deployment["HelloWorldApi"]) == (200, {"message": "hello world",
+                                                        "alias": "live"})
+    preflight = urllib.request.Request(deployment["HelloWorldApi"], method="OPTIONS", headers={
+        "Origin": "https://example.com", "Access-Control-Request-Method": "GET"})
+    with urllib.request.urlopen(preflight, timeout=30) as answer:  # SAM's MOCK integration
+        assert answer.headers["Access-Control-Allow-Origin"] == "https://example.com"
+        assert answer.headers["Access-Control-Allow-Methods"] == "GET,OPTIONS"
+    lam = boto3.client("lambda")
+    (alias,) = lam.list_aliases(FunctionName=deployment["HelloWorldFunction"])["Aliases"]
+    assert (alias["Name"], alias["FunctionVersion"]) == ("live", "1")
+
+    code = folder / "hello_world" / "app.py"
+    code.write_text(code.read_text().replace('"hello world"', '"hello again"'))
+    sandbox.deploy(folder)  # new code: a new version, and the alias moves to it
+    (alias,) = lam.list_aliases(FunctionName=deployment["HelloWorldFunction"])["Aliases"]
+    assert alias["FunctionVersion"] == "2"
+    assert _http(deployment["HelloWorldApi"])[1]["message"] == "hello again"
+
+
 # ---------------------------------------------------------------------- event sources
 def test_an_s3_triggered_pipeline_processes_an_upload(sb):
     deployment = sandbox.deploy(TEMPLATES / "s3-pipeline")

@@ -37,6 +37,12 @@ def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
             path_item["ANY"] = path_item.pop("x-amazon-apigateway-any-method")
         for key in [k for k in path_item if k.lower() == "parameters" or k.startswith("x-")]:
             path_item.pop(key)
+        for method, operation in path_item.items():
+            integration = (operation or {}).get("x-amazon-apigateway-integration")
+            if integration is not None:
+                # a MOCK integration (SAM's CORS preflight) has neither; moto requires both
+                integration.setdefault("uri", "")
+                integration.setdefault("httpMethod", method.upper())
     if "swagger" in body:
         body.pop("swagger")
         body["openapi"] = "3.0.1"
@@ -560,7 +566,120 @@ class LayerVersionModel(_Model):
         lambda_backends[account_id][region_name].delete_layer_version(self.name, self.version)
 
 
+class LambdaVersionModel(_Model):
+    """AWS::Lambda::Version (SAM's AutoPublishAlias): ``Ref`` answers the version's ARN, GetAtt
+    Version its number (moto's model has neither)."""
+
+    def __init__(self, function_arn: str, version: str):
+        self.physical_id, self.version = f"{function_arn}:{version}", version
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Version"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Version"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.version
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> LambdaVersionModel:
+        from moto.awslambda.models import lambda_backends
+
+        p = cloudformation_json["Properties"]
+        backend = lambda_backends[account_id][region_name]
+        published = backend.publish_version(p["FunctionName"], p.get("Description", ""))
+        function = backend.get_function(p["FunctionName"])
+        return cls(function.function_arn, str(published.version))  # type: ignore[union-attr]
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        return None  # CloudFormation retains a version it published (UpdateReplacePolicy)
+
+
+class LambdaAliasModel(_Model):
+    """AWS::Lambda::Alias (SAM's AutoPublishAlias), which moto's CloudFormation lacks."""
+
+    def __init__(self, arn: str, function: str, name: str):
+        self.physical_id, self.function, self.name = arn, function, name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> LambdaAliasModel:
+        from moto.awslambda.models import lambda_backends
+
+        p = cloudformation_json["Properties"]
+        version = str(p["FunctionVersion"]).rsplit(":", 1)[-1]
+        alias = lambda_backends[account_id][region_name].create_alias(
+            p["Name"], p["FunctionName"], version, p.get("Description", ""),
+            p.get("RoutingConfig"))
+        return cls(alias.arn, p["FunctionName"], p["Name"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            lambda_backends[account_id][region_name].delete_alias(self.name, self.function)
+        except Exception:  # noqa: BLE001  (the function went first)
+            pass
+
+
+class EventInvokeConfigModel(_Model):
+    """AWS::Lambda::EventInvokeConfig (SAM's EventInvokeConfig: retries, event age,
+    destinations), which moto's CloudFormation lacks; put as the API puts it."""
+
+    def __init__(self, function: str):
+        self.physical_id = function
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::EventInvokeConfig"
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> EventInvokeConfigModel:
+        from moto.awslambda.models import lambda_backends
+
+        p = cloudformation_json["Properties"]
+        qualifier = p.get("Qualifier", "$LATEST")
+        function = p["FunctionName"] if qualifier == "$LATEST" else (
+            f"{p['FunctionName']}:{qualifier}")
+        config = {key: p[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                                          "DestinationConfig") if key in p}
+        lambda_backends[account_id][region_name].put_function_event_invoke_config(function,
+                                                                                  config)
+        return cls(function)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            lambda_backends[account_id][region_name].delete_function_event_invoke_config(
+                self.physical_id)
+        except Exception:  # noqa: BLE001  (the function went first)
+            pass
+
+
 # ---------------------------------------------------------------------- Lambda permissions
+def _function_and_qualifier(name: str) -> tuple[str, str | None]:
+    """``arn:aws:lambda:<region>:<account>:function:<name>:<qualifier>`` in its two parts."""
+    parts = name.split(":")
+    if name.startswith("arn:") and len(parts) == 8:
+        return ":".join(parts[:7]), parts[7]
+    if not name.startswith("arn:") and len(parts) == 2:
+        return parts[0], parts[1]
+    return name, None
+
+
 class LambdaPermission(_Model):
     """AWS::Lambda::Permission, added as AddPermission adds it (moto's model copies every
     property into the statement, FunctionName included, and the policy evaluator then finds no
@@ -585,9 +704,12 @@ class LambdaPermission(_Model):
         p = cloudformation_json["Properties"]
         statement = {key: p[key] for key in cls.API_NAMES if key in p}
         statement["StatementId"] = resource_name  # CloudFormation names it after the stack
-        # LambdaBackend.add_permission without a qualifier (it reads "" as one)
-        function = lambda_backends[account_id][region_name].get_function(p["FunctionName"])
-        function.policy.add_statement(json.dumps(statement))
+        backend = lambda_backends[account_id][region_name]
+        name, qualifier = _function_and_qualifier(p["FunctionName"])
+        if qualifier:  # an alias or a version (SAM's AutoPublishAlias): its own policy
+            backend.add_permission(name, qualifier, json.dumps(statement))
+        else:  # LambdaBackend.add_permission without a qualifier (it reads "" as one)
+            backend.get_function(name).policy.add_statement(json.dumps(statement))
         return cls(p["FunctionName"], resource_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -795,6 +917,9 @@ def _definition(p: dict[str, Any], account_id: str) -> str:
 MODELS: dict[str, type[Any]] = {
     "AWS::Lambda::Function": LambdaFunctionModel,
     "AWS::Lambda::LayerVersion": LayerVersionModel,
+    "AWS::Lambda::Version": LambdaVersionModel,
+    "AWS::Lambda::Alias": LambdaAliasModel,
+    "AWS::Lambda::EventInvokeConfig": EventInvokeConfigModel,
     "AWS::Lambda::Permission": LambdaPermission,
     "AWS::IAM::Role": RoleWithManagedPolicies,
     "AWS::S3::Bucket": BucketWithNotifications,

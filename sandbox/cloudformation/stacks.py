@@ -340,6 +340,54 @@ def build_resource_diff(original: Callable[..., Any]) -> Callable[..., Any]:
     return build_resource_diff
 
 
+def resource_map_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    """ResourceMap.update: a changed resource that a new one uses is updated before the new one
+    is made, as CloudFormation orders an update by dependencies (moto makes every new resource
+    first: SAM's new AWS::Lambda::Version then published the old code)."""
+
+    def update(self: Any, template: dict[str, Any],
+               parameters: dict[str, Any] | None = None) -> None:
+        from moto.cloudformation import parsing
+
+        actions = self.build_resource_diff(template, parameters)
+        new = template["Resources"]
+        used = {name for added in actions["Add"] for name in _dependencies(new[added])}
+        for name in [name for name in actions["Modify"] if name in used]:
+            updated = parsing.parse_and_update_resource(name, new[name], self, self._account_id,
+                                                        self._region_name)
+            if updated is not None:
+                self._parsed_resources[name] = updated
+        original(self, template, parameters)
+
+    return update
+
+
+def _dependencies(resource: Any) -> set[str]:
+    """The resources a resource's definition names: Ref, Fn::GetAtt, Fn::Sub's ${Name}s and
+    DependsOn."""
+    found: set[str] = set(_references(resource))
+    depends = resource.get("DependsOn") if isinstance(resource, dict) else None
+    found |= {depends} if isinstance(depends, str) else set(depends or [])
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            attribute = value.get("Fn::GetAtt")
+            if isinstance(attribute, list) and attribute:
+                found.add(str(attribute[0]))
+            substitution = value.get("Fn::Sub")
+            text = substitution[0] if isinstance(substitution, list) else substitution
+            if isinstance(text, str):
+                found.update(name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(resource)
+    return found
+
+
 def change_set_diff(self: Any) -> list[Any]:
     """ChangeSet.diff: the changes, parameters included (moto's diff ignores them)."""
     from moto.cloudformation.models import Change

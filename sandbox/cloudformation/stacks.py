@@ -22,8 +22,8 @@ UPDATE_ROLLBACK_REASON = ("The following resource(s) failed to update: [{ids}]. 
                           "does not undo the resources the update had already changed.")
 CANCELLED = "Resource creation cancelled"
 UNSUPPORTED = ("Template format error: Unrecognized resource types: [{types}]. (The sandbox's "
-               "CloudFormation cannot create {these}; the types it can create are listed by "
-               "sandbox.cloudformation.supported_types().)")
+               "CloudFormation cannot create {these}; the README's section 'Bring your own "
+               "application' lists the types it can.)")
 # parameters that CloudFormation resolves itself ("Pseudo parameters reference")
 PSEUDO = {"AWS::AccountId", "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::Partition",
           "AWS::URLSuffix", "AWS::NoValue", "AWS::NotificationARNs"}

@@ -520,3 +520,18 @@ def test_course_deploy_deploys_into_the_served_sandbox(sb, monkeypatch, capsys):
     assert "No changes to deploy" in capsys.readouterr().out
     assert cli.main(["deploy", str(TEMPLATES / "scheduled"), "--param", "Environment"]) == 2
     assert "--param expects KEY=VALUE" in capsys.readouterr().err
+    monkeypatch.delenv("SANDBOX_ENDPOINT")
+    assert cli.main(["deploy", str(TEMPLATES / "scheduled")]) == 2
+    assert "Run 'course serve' in another terminal" in capsys.readouterr().err
+
+
+def test_deploying_keeps_moto_and_the_translator_out_of_the_notebook():
+    # the notebook packages and calls CloudFormation's API; the server transforms and deploys
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", (
+        "import sys, sandbox.deployment\n"
+        "print([m for m in ('moto', 'samtranslator') if m in sys.modules])")],
+        capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -222,6 +222,23 @@ def test_a_state_machine_calls_its_functions(sb):
     refused = run({"quantity": 0})
     assert (refused["status"], refused.get("error")) == ("FAILED", "InvalidOrder")
 
+    # a function with StepFunctionsExecutionPolicy and SQSSendMessagePolicy starts one
+    answer = boto3.client("lambda").invoke(FunctionName=deployment["StarterFunctionName"],
+                                           Payload=json.dumps({"quantity": 5}))
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    started = json.loads(answer["Payload"].read())
+    (receipt,) = boto3.client("sqs").receive_message(QueueUrl=deployment["ReceiptsUrl"])[
+        "Messages"]
+    assert json.loads(receipt["Body"]) == {"executionArn": started}
+    assert json.loads(_wait_for(lambda: (d := sfn.describe_execution(executionArn=started))[
+        "status"] != "RUNNING" and d, "the started execution")["output"])["total"] == 15
+    # the state machine's Schedule event: a rule whose target is the machine, with a role
+    (rule,) = boto3.client("events").list_rules()["Rules"]
+    (target,) = boto3.client("events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert (rule["ScheduleExpression"], target["Arn"]) == ("rate(1 day)",
+                                                           deployment["StateMachineArn"])
+    assert target["RoleArn"].startswith("arn:aws:iam::123456789012:role/")
+
 
 def test_http_api_sns_and_eventbridge_events_reach_a_function_with_a_layer(sb):
     deployment = sandbox.deploy(TEMPLATES / "events")

@@ -271,6 +271,10 @@ def _cloudformation_rows() -> list[Seam]:
              "a failed resource rolls the stack back (moto: 'TODO ... implement rollback'); the "
              "stack shows the executed template's outputs and exports", wraps=True, lazy=True,
              parameters=("self", "change_set_name", "stack_name")),
+        Seam("moto.cloudformation.models", f"{backend}.delete_stack", f"{st}:delete_stack", M,
+             "a resource that cannot be deleted leaves the stack DELETE_FAILED and listed; "
+             "moto lets the error out, the stack half deleted", wraps=True, lazy=True,
+             parameters=("self", "name_or_stack_id")),
         Seam("moto.cloudformation.models", "Stack.create_resources",
              f"{st}:create_resources", M,
              "CreateStack rolls back a stack whose resource failed (CREATE_FAILED, "

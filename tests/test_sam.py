@@ -473,6 +473,23 @@ def test_delete_stack_removes_everything_it_made(sb):
     assert _http(deployment["ItemsApi"] + "1")[0] in (403, 404)
 
 
+def test_a_bucket_with_objects_fails_the_deletion_until_it_is_emptied(sb):
+    deployment = sandbox.deploy(TEMPLATES / "s3-pipeline", stack_name="kept")
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=deployment["OutputBucketName"], Key="left.txt", Body=b"x")
+    cfn = boto3.client("cloudformation")
+    cfn.delete_stack(StackName="kept")  # accepted, as on AWS; the stack then fails
+    (stack,) = cfn.describe_stacks(StackName="kept")["Stacks"]
+    assert stack["StackStatus"] == "DELETE_FAILED"
+    reason = cfn.describe_stack_events(StackName="kept")["StackEvents"][0][
+        "ResourceStatusReason"]
+    assert "The bucket you tried to delete is not empty" in reason
+    s3.delete_object(Bucket=deployment["OutputBucketName"], Key="left.txt")
+    cfn.delete_stack(StackName="kept")
+    assert _stack_names() == []
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [ARTIFACT_BUCKET]
+
+
 INTRINSICS = """\
 Parameters:
   Names:

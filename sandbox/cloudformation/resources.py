@@ -802,6 +802,21 @@ class BucketWithNotifications(FakeBucket):
         _put_notifications(account_id, bucket.name, cloudformation_json)
         return bucket
 
+    @classmethod
+    def delete_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: Any, account_id: str,
+            region_name: str) -> None:
+        # CloudFormation cannot delete a bucket that holds objects (BucketNotEmpty); moto's
+        # delete_bucket then answers False, and its model went on as if it had
+        from moto.s3.exceptions import BucketNotEmpty
+        from moto.s3.models import s3_backends
+
+        backend = s3_backends[account_id]["aws"]
+        if resource_name in backend.buckets and backend.buckets[resource_name].keys:
+            raise BucketNotEmpty(resource_name)
+        super().delete_from_cloudformation_json(resource_name, cloudformation_json,
+                                                account_id, region_name)
+
 
 def _put_notifications(account_id: str, bucket: str, cloudformation_json: Any) -> None:
     """CloudFormation's NotificationConfiguration in the form moto's S3 backend keeps."""

@@ -242,6 +242,28 @@ def execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
     return execute_change_set
 
 
+def delete_stack(original: Callable[..., Any]) -> Callable[..., Any]:
+    """DeleteStack: a resource that cannot be deleted (a bucket with objects in it) leaves the
+    stack DELETE_FAILED with the reason, listed and deletable again once it is emptied, as on
+    AWS (moto lets the error out of DeleteStack, the stack half deleted and no longer listed)."""
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        stack = next((s for s in self.stacks.values()
+                      if name_or_stack_id in (s.stack_id, s.name)), None)
+        try:
+            original(self, name_or_stack_id)
+        except Exception as error:  # noqa: BLE001  (any resource's deletion)
+            if stack is None:
+                raise
+            stack.status = "DELETE_FAILED"
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=(
+                f"The following resource(s) failed to delete: {_reason(error)}"))
+            self.stacks[stack.stack_id] = stack
+            self.deleted_stacks.pop(stack.stack_id, None)
+
+    return delete_stack
+
+
 def create_resources(original: Callable[..., Any]) -> Callable[..., Any]:
     """Stack.create_resources: on a failure, CREATE_FAILED, then the rollback."""
 

@@ -383,6 +383,36 @@ def test_a_local_code_uri_sent_to_cloudformation_is_refused_by_the_transform(sb)
     assert _stack_names() == []
 
 
+AUTHORIZED = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        DefaultAuthorizer: TokenCheck
+        Authorizers:
+          TokenCheck: {FunctionArn: !GetAtt Check.Arn}
+  Check:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(event, context): return {}"
+      Events:
+        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /secret, Method: get}}
+"""
+
+
+def test_an_api_with_authorizers_is_refused_rather_than_made_open(sb, tmp_path):
+    with pytest.raises(StackDeployError) as raised:
+        sandbox.deploy(_template(tmp_path, AUTHORIZED), stack_name="authorized")
+    assert raised.value.status == "ROLLBACK_COMPLETE"
+    assert "declares authorizers (TokenCheck)" in str(raised.value)
+    assert boto3.client("apigateway").get_rest_apis()["items"] == []
+
+
 FAILING = """\
 Resources:
   Role:

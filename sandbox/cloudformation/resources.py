@@ -27,10 +27,31 @@ def _json(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+AUTHORIZERS_UNSUPPORTED = (
+    "The API's OpenAPI body declares authorizers ({names}): the sandbox cannot yet import "
+    "authorizers from an API definition (a SAM Api's or HttpApi's Auth), and will not make the "
+    "API without them, open to everyone. Create the API's authorizers with boto3 "
+    "(create_authorizer) instead, or deploy without Auth."
+)
+
+
+def _refuse_authorizers(body: dict[str, Any]) -> None:
+    """An OpenAPI body with authorizers is refused rather than imported open (moto's import
+    ignores ``x-amazon-apigateway-authorizer``)."""
+    schemes = dict(body.get("securityDefinitions") or {})
+    schemes.update((body.get("components") or {}).get("securitySchemes") or {})
+    names = sorted(name for name, scheme in schemes.items()
+                   if isinstance(scheme, dict) and ("x-amazon-apigateway-authorizer" in scheme
+                                                    or scheme.get("type") == "oauth2"))
+    if names:
+        raise ValueError(AUTHORIZERS_UNSUPPORTED.format(names=", ".join(names)))
+
+
 def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
     """An OpenAPI body with ``x-amazon-apigateway-any-method`` as ``ANY`` (how API Gateway reads
     the extension: "x-amazon-apigateway-any-method object") and swagger 2.0 read as OpenAPI 3
     (moto's import refuses swagger; the paths, methods and integrations read the same)."""
+    _refuse_authorizers(body)
     body = copy.deepcopy(body)
     for path_item in (body.get("paths") or {}).values():
         if isinstance(path_item, dict) and "x-amazon-apigateway-any-method" in path_item:
@@ -103,6 +124,7 @@ class RestApiWithBody(RestAPI):
         body = properties.get("Body")
         if isinstance(body, str):
             body = json.loads(body)
+        _refuse_authorizers(body or {})  # before anything is made
         name = properties.get("Name") or (body or {}).get("info", {}).get("title") or resource_name
         backend = apigateway_backends[account_id][region_name]
         api = backend.create_rest_api(
@@ -246,6 +268,7 @@ class HttpApi(_Model):
         body = p.get("Body")
         if isinstance(body, str):
             body = json.loads(body)
+        _refuse_authorizers(body or {})  # before anything is made
         backend = apigatewayv2_backends[account_id][region_name]
         api = backend.create_api(
             api_key_selection_expression=p.get("ApiKeySelectionExpression"),

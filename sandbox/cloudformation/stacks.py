@@ -536,6 +536,8 @@ def _reason(error: BaseException) -> str:
     """A resource's failure as CloudFormation words it: the service's error message."""
     message = getattr(error, "message", None) or str(error) or type(error).__name__
     code = getattr(error, "code", None) or getattr(error, "error_type", None)
+    if isinstance(error, ValueError) and type(error) is ValueError:  # the sandbox's own words
+        return str(error)
     if isinstance(error, (KeyError, TypeError, AttributeError)):
         return (f"The sandbox could not create this resource ({type(error).__name__}: "
                 f"{error}): a property it needs may be missing or of the wrong type.")

@@ -12,14 +12,15 @@ and the grader.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 from .accounts import SECOND_ACCOUNT_ID
 from .client import Sandbox, current, start
 from .errors import SandboxError
 
 __all__ = ["SECOND_ACCOUNT_ID", "Sandbox", "SandboxError", "architecture", "check", "current",
-           "start", "trace", "load_ipython_extension"]
+           "deploy", "start", "trace", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from .course.architecture import Architecture, Trace
+    from .deployment import Deployment
 
 
 def check(name: str, points: float = 1) -> None:
@@ -53,6 +55,14 @@ def trace(event_id: str | None = None) -> Trace:
     from .course.architecture import trace as read
 
     return read(event_id)
+def deploy(template: str | os.PathLike[str], *, parameters: dict[str, Any] | None = None,
+           stack_name: str | None = None) -> Deployment:
+    """Deploy a SAM or CloudFormation template into the sandbox, as ``sam deploy`` deploys it to
+    AWS: code packaged, a change set made and executed; returns the stack's outputs (API URLs
+    that reach the sandbox). See ``sandbox.deployment``."""
+    from .deployment import deploy as deploy_template
+
+    return deploy_template(template, parameters=parameters, stack_name=stack_name)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -7,6 +7,9 @@
     course release DIR                 write the students' copy of the course (no solutions)
     course doctor                      check that the sandbox works on this machine
     course serve [--port N]            run a sandbox for the AWS CLI or any SDK (Ctrl+C stops)
+    course deploy TEMPLATE [--param K=V] [--stack-name N]
+                                       deploy a SAM or CloudFormation template into the
+                                       sandbox that SANDBOX_ENDPOINT names (course serve's)
 """
 
 from __future__ import annotations
@@ -66,6 +69,44 @@ def serve(port: int, clock_speed: float | None) -> int:
     if clock_speed is not None:
         argv += ["--clock-speed", str(clock_speed)]
     return server_main(argv)
+
+
+def deploy_template(template: str, params: list[str], stack_name: str | None) -> int:
+    """``sam deploy`` against the sandbox ``course serve`` runs (SANDBOX_ENDPOINT, and
+    SANDBOX_TOKEN): packages, deploys by a change set, prints the outputs."""
+    import os
+
+    import sandbox
+    from sandbox.errors import DeployError
+
+    if not os.environ.get("SANDBOX_ENDPOINT"):
+        print("course deploy: SANDBOX_ENDPOINT is not set. Run 'course serve' in another "
+              "terminal and set the variables it prints (SANDBOX_ENDPOINT, SANDBOX_TOKEN, "
+              "and the AWS_* ones), then deploy again.", file=sys.stderr)
+        return 2
+    parameters = {}
+    for pair in params:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            print(f"course deploy: --param expects KEY=VALUE, got {pair!r}.", file=sys.stderr)
+            return 2
+        parameters[key] = value
+    try:
+        deployment = sandbox.deploy(template, parameters=parameters, stack_name=stack_name)
+    except DeployError as error:
+        print(f"course deploy: {error}", file=sys.stderr)
+        return 1
+    if deployment.changed:
+        for change in deployment.changes:
+            print(f"{change['Action']:<8} {change['ResourceType']:<40} "
+                  f"{change['LogicalResourceId']}")
+    else:
+        print(f"No changes to deploy. Stack {deployment.stack_name} is up to date")
+    print(f"Stack {deployment.stack_name}: {deployment.status}")
+    for key, value in deployment.outputs.items():
+        aws = deployment.aws_outputs[key]
+        print(f"  {key} = {value}" + (f"   (on AWS: {aws})" if aws != value else ""))
+    return 0
 
 
 def _course_root(start: Path) -> Path:
@@ -322,7 +363,16 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--clock-speed", type=float, default=None,
                               help="how much faster than real time AWS's long waits pass "
                                    "(default 10000)")
+    deploy_parser = commands.add_parser(
+        "deploy", help="deploy a SAM or CloudFormation template into course serve's sandbox")
+    deploy_parser.add_argument("template", help="template.yaml, or the folder holding it")
+    deploy_parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                               help="a template parameter (repeatable)")
+    deploy_parser.add_argument("--stack-name", default=None,
+                               help="the stack's name (default: the template's folder name)")
     args = parser.parse_args(argv)
+    if args.command == "deploy":
+        return deploy_template(args.template, args.param, args.stack_name)
     if args.command == "doctor":
         return doctor()
     if args.command == "serve":

@@ -267,7 +267,87 @@ def _rows() -> list[Seam]:
              "(capitals, underscores, IP addresses, reserved prefixes); moto checks the length",
              wraps=True, parameters=("self", "bucket_name", "region_name", "bucket_namespace")),
     ]
+    rows += _cloudformation_rows()
     return rows
+
+
+def _cloudformation_rows() -> list[Seam]:
+    """CloudFormation (sandbox/cloudformation/): SAM templates, validation, events, rollback."""
+    M, P = "moto/cloudformation/models.py", "moto/cloudformation/parsing.py"
+    st, res = "sandbox.cloudformation.stacks", "sandbox.cloudformation.resources"
+    backend = "CloudFormationBackend"
+    return [
+        Seam("moto.cloudformation.models", "Stack.parse_template", f"{st}:parse_template", M,
+             "CloudFormation runs the SAM transform a template names, and refuses a resource "
+             "type it cannot create; moto does neither (it skips the resource with a warning)",
+             static=True, lazy=True, parameters=("template",)),
+        Seam("moto.cloudformation.models", "ChangeSet._parse_template",
+             f"{st}:change_set_parse_template", M,
+             "a change set reads its template as a stack does (moto has a second copy)",
+             lazy=True, parameters=("self",)),
+        Seam("moto.cloudformation.models", f"{backend}.create_stack", f"{st}:create_stack", M,
+             "parameters are checked against their constraints before anything is made; a "
+             "failed stack withdraws its exports", wraps=True, lazy=True,
+             parameters=("self", "name", "template", "parameters", "notification_arns", "tags",
+                         "role_arn", "enable_termination_protection", "timeout_in_mins",
+                         "stack_policy_body")),
+        Seam("moto.cloudformation.models", f"{backend}.create_change_set",
+             f"{st}:create_change_set", M,
+             "a refused template leaves no REVIEW_IN_PROGRESS stack behind", wraps=True,
+             lazy=True, parameters=("self", "stack_name", "change_set_name", "template",
+                                    "parameters", "description", "change_set_type",
+                                    "notification_arns", "tags", "role_arn")),
+        Seam("moto.cloudformation.models", f"{backend}.update_stack", f"{st}:update_stack", M,
+             "the new template and parameters are checked before anything changes",
+             wraps=True, lazy=True,
+             parameters=("self", "name", "template", "role_arn", "parameters", "tags")),
+        Seam("moto.cloudformation.models", f"{backend}.execute_change_set",
+             f"{st}:execute_change_set", M,
+             "a failed resource rolls the stack back (moto: 'TODO ... implement rollback'); the "
+             "stack shows the executed template's outputs and exports", wraps=True, lazy=True,
+             parameters=("self", "change_set_name", "stack_name")),
+        Seam("moto.cloudformation.models", f"{backend}.delete_stack", f"{st}:delete_stack", M,
+             "a resource that cannot be deleted leaves the stack DELETE_FAILED and listed; "
+             "moto lets the error out, the stack half deleted", wraps=True, lazy=True,
+             parameters=("self", "name_or_stack_id")),
+        Seam("moto.cloudformation.models", "Stack.create_resources",
+             f"{st}:create_resources", M,
+             "CreateStack rolls back a stack whose resource failed (CREATE_FAILED, "
+             "ROLLBACK_COMPLETE); moto lets the exception out, leaving half a stack",
+             wraps=True, lazy=True, parameters=("self",)),
+        Seam("moto.cloudformation.parsing", "parse_and_create_resource",
+             f"{st}:parse_and_create_resource", P,
+             "each resource's CREATE_IN_PROGRESS, CREATE_COMPLETE or CREATE_FAILED (with the "
+             "reason) is a stack event; moto records only the stack's own", wraps=True,
+             lazy=True, parameters=("logical_id", "resource_json", "resources_map",
+                                    "account_id", "region_name")),
+        Seam("moto.cloudformation.parsing", "parse_and_update_resource",
+             f"{st}:parse_and_update_resource", P,
+             "each updated resource's UPDATE_COMPLETE or UPDATE_FAILED (with the reason) is a "
+             "stack event", wraps=True, lazy=True,
+             parameters=("logical_id", "resource_json", "resources_map", "account_id",
+                         "region_name")),
+        Seam("moto.cloudformation.parsing", "ResourceMap.update", f"{st}:resource_map_update",
+             P, "a changed resource a new one uses is updated before the new one is made (moto "
+             "makes every new resource first)", wraps=True, lazy=True,
+             parameters=("self", "template", "parameters")),
+        Seam("moto.cloudformation.parsing", "ResourceMap.build_resource_diff",
+             f"{st}:build_resource_diff", P,
+             "a resource changes when a parameter it uses through a Condition changes; moto "
+             "looks only for a direct Ref", wraps=True, lazy=True,
+             parameters=("self", "other_template", "parameters")),
+        Seam("moto.cloudformation.parsing", "ResourceMap.load_parameters",
+             f"{st}:load_parameters", P,
+             "a CommaDelimitedList parameter's default is a list; moto splits only the values "
+             "given", wraps=True, lazy=True, parameters=("self",)),
+        Seam("moto.cloudformation.models", "ChangeSet.diff", f"{st}:change_set_diff", M,
+             "a change set lists the resources a new parameter value changes; moto's diff "
+             "ignores parameters", lazy=True, parameters=("self",)),
+        Seam("moto.cloudformation.parsing", "get_model_map", f"{res}:model_map", P,
+             "the types SAM expands to that moto lacks (API Gateway stages, HTTP APIs, SNS "
+             "subscriptions, queue and topic policies, schedules) and a RestApi's Body",
+             wraps=True, lazy=True, parameters=()),
+    ]
 
 
 ENGINE = "moto.stepfunctions.parser.models"  # imported on the first Step Functions request

@@ -1,0 +1,2 @@
+def greet(source):
+    return f"hello from {source}"

@@ -335,9 +335,11 @@ def bench_grading(class_size: int = 100) -> None:
                             "--execute", str(solution), "--output-dir", out], check=True,
                            capture_output=True)
             theirs.append(time.perf_counter() - started)
-    works = jail.probe().works
-    median_row("grading one solution notebook" + ("" if works else " (NO JAIL: bwrap "
-               "unavailable)"), ours, "nbconvert --execute", theirs, 1.5, unit="s")
+    found = jail.probe()
+    works = found.works and found.net
+    median_row("grading one solution notebook" + ("" if works else " (NO JAIL OR NO NETWORK "
+               "NAMESPACE: bwrap cannot here)"), ours, "nbconvert --execute", theirs, 1.5,
+               unit="s")
     ratio = statistics.median(ours) / statistics.median(unjailed)
     row("the jail's cost (grading one notebook, jail / no jail: the worker's network and PID "
         "namespaces, the kernel's and the server's jails)", f"{ratio:.2f}x",

@@ -35,7 +35,8 @@ from pathlib import Path
 import sandbox
 
 NO_JAIL = ("no jail: {why}; submissions' kernels can read other submissions, solutions/ and "
-           "--out, and may leave processes behind")
+           "--out, may leave processes behind, and share this machine's loopback (no network "
+           "isolation)")
 NO_NET = ("no network isolation: {why}; submissions share this machine's loopback, so a kernel "
           "can reach another submission's sandbox server (its API Gateway routes, S3 websites) "
           "and Lambda Runtime API ports while both are graded")
@@ -52,7 +53,7 @@ class Probe:
     def missing(self) -> str:
         """The protection missing, for the terminal and summary.csv ("" when none is)."""
         if not self.works:  # without bwrap, no namespace of any kind
-            return NO_JAIL.format(why=self.why) + "; " + NO_NET.format(why="no bwrap")
+            return NO_JAIL.format(why=self.why)
         return "" if self.net else NO_NET.format(why=self.net_why)
 
 

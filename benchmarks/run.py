@@ -346,6 +346,7 @@ def bench_grading(class_size: int = 100) -> None:
         f"no jail {statistics.median(unjailed):.2f} s", "reported", works)
 
     submission = root / "tests" / "submissions" / "perfect" / "00-welcome.ipynb"
+    _grading_cpu(submission, jailed)
 
     def class_of(count: int, jobs: int) -> float:
         with tempfile.TemporaryDirectory() as work:
@@ -369,6 +370,59 @@ def bench_grading(class_size: int = 100) -> None:
     row(f"{class_size} submissions with --jobs 2", f"{two:.0f} s, {speedup:.2f}x the "
         "throughput of --jobs 1", f"--jobs 1: {2 * half / one * 60:.0f} submissions/min",
         "< 180 s and >= 1.6x", two < 180 and speedup >= 1.6)
+
+
+def _grading_cpu(submission, options, count: int = 3) -> None:
+    """Where a submission's CPU goes, by process (each sampled every 20 ms until it ends),
+    against its wall time: the cores one submission keeps busy, which bounds what --jobs 2 can
+    add on 2 cores."""
+    import collections
+    import shutil
+    from pathlib import Path
+
+    import psutil
+
+    from sandbox.grading.grade import grade
+
+    seen: dict[int, tuple[float, str]] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        me = psutil.Process()
+        while not done.is_set():
+            for process in me.children(recursive=True):
+                try:
+                    times, line = process.cpu_times(), " ".join(process.cmdline())
+                except psutil.Error:
+                    continue
+                # a process that has ended and awaits its parent shows no command line
+                seen[process.pid] = (times.user + times.system,
+                                     seen.get(process.pid, (0.0, ""))[1] or line)
+            done.wait(0.02)
+
+    with tempfile.TemporaryDirectory() as work:
+        for n in range(count):
+            (Path(work) / "in" / f"student-{n}").mkdir(parents=True)
+            shutil.copy(submission, Path(work) / "in" / f"student-{n}" / submission.name)
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
+        started = time.perf_counter()
+        grade(Path(work) / "in", Path(work) / "out", options, jobs=1, progress=lambda _: None)
+        wall = (time.perf_counter() - started) / count
+        done.set()
+        watcher.join()
+    kinds = collections.Counter()
+    for cpu, line in seen.values():
+        kind = next((name for name, marker in (
+            ("server", "sandbox.server"), ("worker", "sandbox.grading.worker"),
+            ("kernel", "ipykernel"), ("Lambda", "runtime/supervisor")) if marker in line
+            and not line.startswith(("bwrap", "/usr/bin/bwrap"))), "other")
+        kinds[kind] += cpu / count
+    total = sum(kinds.values())
+    split = ", ".join(f"{kind} {cpu:.2f}" for kind, cpu in kinds.most_common())
+    row("a submission's CPU (by process, in s), against its wall time with --jobs 1",
+        f"{total:.2f} s = {total / wall:.2f} cores ({split})", f"{wall:.2f} s each",
+        "reported", True)
 
 
 def bench_iam(sb) -> None:

@@ -132,6 +132,58 @@ BLANK_ONLY_CHEATS = {
     "lambda-reads-solution": LAMBDA_READS_SOLUTION,
 }
 
+# Reaching past its own loopback, for 4 s: every listening socket the kernel can see (Linux lists
+# them in /proc/net/tcp) that is not its own server or kernel and answers as a sandbox server (a
+# classmate's, graded at the same time: its API Gateway routes and S3 websites are on that
+# port), and every port of 47000-47099, where tests/test_grading.py listens outside any
+# namespace. It only knocks (a token-less admin call answers 403); whatever it reaches, it ends
+# its own kernel, so its grade shows it: 0 if it reached anything, full marks if not.
+REACH_CLASSMATES = '''import http.client, json, os, socket, time
+from concurrent.futures import ThreadPoolExecutor
+import ipykernel.connect
+own = {int(sb.endpoint_url.rsplit(":", 1)[1].strip("/"))}
+info = json.loads(ipykernel.connect.get_connection_info())
+own |= {info[k] for k in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")}
+
+def listening():
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports - own
+
+def a_sandbox_server(port):
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        connection.request("POST", "/_sandbox/status", body=b"{}")
+        return b"server's token" in connection.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        return False
+
+def the_tests_listener(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as knock:
+            knock.settimeout(1)
+            return knock.recv(64).startswith(b"sandbox-test-listener")
+    except OSError:
+        return False
+
+reached, until = False, time.monotonic() + 4
+with ThreadPoolExecutor(64) as knocking:  # a busy machine listens on many ports
+    while not reached and time.monotonic() < until:
+        reached = any(knocking.map(the_tests_listener, set(range(47000, 47100)) - own)) \\
+            or any(knocking.map(a_sandbox_server, listening()))
+        time.sleep(0.2)
+if reached:
+    os._exit(9)
+print("reached nothing")'''
+
 # Attacks on classmates and on the grader; each also does the exercise right, and must keep
 # its own points while the classmates keep theirs.
 ATTACKS = {
@@ -161,6 +213,7 @@ ATTACKS = {
     "stop-sandbox": "import sandbox\nsb = sandbox.start()\n"
                     "try:\n    sb.admin.call('stop')\nexcept Exception as error:\n"
                     "    print(error)",
+    "reach-classmates": REACH_CLASSMATES,
 }
 
 
@@ -236,6 +289,17 @@ def main() -> None:
         write(f"cheat-{name}-blank", with_cell_after(blank(), "ex00-greeter", source))
     for name, source in ATTACKS.items():
         write(f"attack-{name}", with_cell_after(solved(), "ex00-setup", source))
+    # right work whose greeter answers right only in a Lambda environment of its own PID
+    # namespace (bubblewrap's: the supervisor is PID 1): the non-root grading test's witness that
+    # execution environments are jailed inside the submission's server jail and network jail
+    jailed = solved()
+    greeter = jailed.cells[index_of(jailed, "ex00-greeter")]
+    greeter.source = greeter.source.replace(
+        "def lambda_handler(event, context):\n",
+        "import os\n\n\ndef lambda_handler(event, context):\n"
+        "    if os.getppid() != 1:  # no PID namespace of its own: answers wrong\n"
+        "        return {\"message\": \"not in a jail\"}\n")
+    write("lambda-jailed", jailed)
     setup_rewritten = solved()
     setup_rewritten.cells[index_of(setup_rewritten, "ex00-setup")].source = (
         "import boto3\nfrom sandbox import start\n\nsb = start()")

@@ -8,6 +8,8 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -266,7 +268,7 @@ CHEATS = ["rebind-check", "patch-registry", "patch-sys-modules", "patch-builtins
           "patch-botocore", "input-transformer", "silence-tracebacks", "run-solution",
           "rewrite-check-source", "fake-results", "disable-iam"]
 ATTACKS = ["kill-parent", "overwrite-classmates", "plant-module", "remove-parent-folder",
-           "leave-process", "stop-sandbox"]
+           "leave-process", "stop-sandbox", "reach-classmates"]
 EXPECTED = {  # student: (points, statuses by check id, a word the note must hold)
     "perfect": (4, ALL, ""),
     "blank": (0, NONE, ""),
@@ -326,6 +328,41 @@ def _copy_submissions(target: Path, students) -> None:
         link.symlink_to(ROOT / "solutions" / "00-welcome.ipynb")
 
 
+class Listener:
+    """A socket on this machine's loopback, outside every submission's namespace, at the first
+    free port of 47000-47099 (where attack-reach-classmates knocks): it counts who connects."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.knocks = 0
+        self.socket = socket.socket()
+        for port in range(47000, 47100):
+            try:
+                self.socket.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                continue
+        else:
+            pytest.skip("no free port in 47000-47099 for the test's listener")
+        self.socket.listen(16)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.knocks += 1
+            with connection:
+                connection.sendall(b"sandbox-test-listener\n")
+
+    def close(self) -> None:
+        self.socket.close()
+
+
 def _left_behind(marker: str) -> list[int]:
     import psutil
 
@@ -359,10 +396,12 @@ def graded(tmp_path_factory):
     temporary = tmp_path / "tmp"  # the grader's temporary folders go here, to be counted
     temporary.mkdir()
     saved, tempfile.tempdir = tempfile.tempdir, str(temporary)
+    listener = Listener()  # what attack-reach-classmates must not reach
     try:
         rows = grade(submissions, out, options, jobs=2, progress=messages.append)
     finally:
         tempfile.tempdir = saved
+        listener.close()
     assert _tree_digest(submissions) == before  # no student file written
     with open(out / "grades.csv") as f:
         grades = list(csv.DictReader(f))
@@ -371,7 +410,7 @@ def graded(tmp_path_factory):
     return {"source_unchanged": _tree_digest(ROOT / "sandbox") == source_before,
             "rows": rows, "grades": grades, "summary": summary, "out": out,
             "submissions": submissions, "options": options, "messages": messages,
-            "students": students, "temporary": temporary}
+            "students": students, "temporary": temporary, "knocks": listener.knocks}
 
 
 @pytest.mark.slow
@@ -407,6 +446,15 @@ def test_verdicts_say_not_attempted_and_feedback_is_clean(graded):
     assert all("sandbox-check" not in g["message"] for g in graded["grades"])
     page = (graded["out"] / "feedback" / "perfect" / "00-welcome.html").read_text()
     assert "\x1b[" not in page and "4 / 4 points" in page
+
+
+@pytest.mark.slow
+def test_no_submission_reached_the_machines_loopback(graded):
+    from sandbox.grading import jail
+
+    if not jail.probe().net:
+        pytest.skip(f"no network namespace here: {jail.probe().missing}")
+    assert graded["knocks"] == 0
 
 
 @pytest.mark.slow
@@ -620,3 +668,150 @@ def test_without_a_working_jail_grading_goes_on_and_says_what_is_missing(tmp_pat
     assert any(m.startswith("WARNING: no jail: bwrap is not installed") for m in messages)
     with open(tmp_path / "grades" / "summary.csv") as f:
         assert "no jail: bwrap is not installed" in next(csv.DictReader(f))["note"]
+
+
+# ---------------------------------------------------------------- the network
+def _grade_beside_a_classmate(tmp_path: Path) -> tuple[dict[str, str], Listener, dict]:
+    """attack-reach-classmates graded at the same time as perfect (--jobs 2), the test's
+    listener open: each student's statuses, the listener, summary.csv's rows."""
+    submissions = tmp_path / "submissions"
+    _copy_submissions(submissions, ["attack-reach-classmates", "perfect"])
+    listener = Listener()
+    try:
+        rows = grade(submissions, tmp_path / "grades", Options(exercises=ROOT / "exercises",
+                                                                cell_timeout=20, timeout=120),
+                     jobs=2, progress=lambda _: None)
+    finally:
+        listener.close()
+    statuses = {student: " ".join(r.status for r in rows if r.student == student)
+                for student in ("attack-reach-classmates", "perfect")}
+    with open(tmp_path / "grades" / "summary.csv") as f:
+        summary = {row["student"]: row for row in csv.DictReader(f)}
+    return statuses, listener, summary
+
+
+@pytest.mark.slow
+def test_a_submission_reaches_no_loopback_port_but_its_own(tmp_path):
+    """Each worker runs in a network namespace of its own: the attacker, graded beside a
+    classmate, finds no other sandbox server and cannot connect to a port open on the machine's
+    loopback (it would end its own kernel, and get 0, if it could); the classmate keeps 4."""
+    from sandbox.grading import jail
+
+    if not jail.probe().net:
+        pytest.skip(f"no network namespace here: {jail.probe().missing}")
+    statuses, listener, summary = _grade_beside_a_classmate(tmp_path)
+    assert statuses == {"attack-reach-classmates": ALL, "perfect": ALL}, summary
+    assert listener.knocks == 0
+    assert summary["perfect"]["points"] == summary["attack-reach-classmates"]["points"] == "4"
+    assert summary["attack-reach-classmates"]["note"] == ""  # its cell ran, without an error
+
+
+@pytest.mark.slow
+def test_without_a_network_namespace_the_attack_reaches_and_grading_says_so(tmp_path,
+                                                                            monkeypatch):
+    """The same attack where no network namespace can be made (as on a machine whose bwrap
+    cannot): it does reach the machine's loopback (the test above could fail), the classmate
+    still gets its grade, and summary.csv says which protection was missing."""
+    from sandbox.grading import jail
+
+    if not jail.probe().works:
+        pytest.skip(f"no jail here: {jail.probe().missing}")
+    monkeypatch.setattr(jail, "probe", lambda: jail.Probe(True, net=False,
+                                                          net_why="(the test turned it off)"))
+    statuses, listener, summary = _grade_beside_a_classmate(tmp_path)
+    assert listener.knocks > 0
+    assert statuses == {"attack-reach-classmates": "not-run not-run not-run",
+                        "perfect": ALL}, summary
+    assert "kernel died" in summary["attack-reach-classmates"]["note"]
+    assert summary["perfect"]["note"].startswith(
+        "no network isolation: (the test turned it off); submissions share")
+
+
+# ---------------------------------------------------------------- as a user who is not root
+def _test_user() -> tuple[str, int, int] | None:
+    import pwd
+
+    for name in (os.environ.get("SANDBOX_TEST_USER", ""), "cloudsdk", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if entry.pw_uid != 0:
+            return name, entry.pw_uid, entry.pw_gid
+    return None
+
+
+def _reachable(paths: list[Path]) -> str:
+    """Shell lines that, in a private mount namespace (``unshare --mount``), let a user who is
+    not root reach ``paths`` where a folder above one of them is closed to others (a Python
+    under /root, mode 700): an open tmpfs over that folder, each path bound back on it. Nothing
+    changes outside that namespace."""
+    closed: dict[Path, list[Path]] = {}
+    for path in paths:
+        for folder in [*reversed(path.parents), path][1:]:
+            if not os.stat(folder).st_mode & 0o001:  # others may not pass through
+                closed.setdefault(folder, []).append(path)
+                break
+    lines = ["set -e"]
+    for n, (folder, inside) in enumerate(closed.items()):
+        for m, path in enumerate(dict.fromkeys(inside)):
+            staging = f"/run/sandbox-test-{os.getpid()}-{n}-{m}"
+            lines += [f"mkdir -p {staging}", f"mount --bind '{path}' {staging}"]
+        lines.append(f"mount -t tmpfs -o mode=755 none '{folder}'")
+        for m, path in enumerate(dict.fromkeys(inside)):
+            staging = f"/run/sandbox-test-{os.getpid()}-{n}-{m}"
+            lines += [f"mkdir -p '{path}'", f"mount --move {staging} '{path}'",
+                      f"rmdir {staging}"]
+    return "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_grading_as_a_user_who_is_not_root(tmp_path):
+    """The whole grading path as an ordinary user, as instructors run it: the network jail
+    around each worker, the kernel's and the server's jails inside it, and the Lambda
+    environments' jails inside the server's, every one an unprivileged bubblewrap (nested user
+    namespaces). Run as root (CI's containers, this machine), it grades as another user."""
+    from sandbox.grading import jail
+
+    if os.geteuid() != 0:
+        pytest.skip("run as root, to grade as another user (as a user who is not root, every "
+                    "grading test here already is this test)")
+    user = _test_user()
+    if user is None or not shutil.which("runuser") or not shutil.which("unshare"):
+        pytest.skip("needs a user who is not root, runuser and unshare (util-linux)")
+    if not jail.probe().net:
+        pytest.skip(f"bubblewrap cannot make the jails here: {jail.probe().missing}")
+    name, uid, gid = user
+    folder = Path(tempfile.mkdtemp(prefix="sandbox-grade-as-user-"))
+    try:
+        students = ["perfect", "attack-reach-classmates", "cheat-run-solution-blank",
+                    "lambda-jailed"]
+        _copy_submissions(folder / "submissions", students)
+        for path in [folder, *folder.rglob("*")]:
+            os.chown(path, uid, gid, follow_symlinks=False)
+        needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), ROOT]
+        script = _reachable(needed) + (
+            f"\nexec runuser -u {name} -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "
+            f"HOME='{folder}' LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 '{sys.executable}' -m "
+            f"sandbox.cli grade '{folder}/submissions' --out '{folder}/grades' --jobs 2 "
+            f"--exercises '{ROOT}/exercises' --cell-timeout 20 --timeout 120")
+        listener = Listener()
+        try:
+            done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh",
+                                   "-c", script], cwd=folder, capture_output=True, text=True,
+                                  timeout=600)
+        finally:
+            listener.close()
+        said = done.stdout + done.stderr
+        assert done.returncode == 0, said
+        assert "WARNING" not in said, said  # every protection was there
+        with open(folder / "grades" / "summary.csv") as f:
+            summary = {row["student"]: row for row in csv.DictReader(f)}
+        assert {student: row["points"] for student, row in summary.items()} == {
+            "perfect": "4", "attack-reach-classmates": "4", "cheat-run-solution-blank": "0",
+            "lambda-jailed": "4"}, said
+        assert summary["attack-reach-classmates"]["note"] == ""  # its scan ran, no error
+        assert "No such file" in summary["cheat-run-solution-blank"]["note"]  # hidden
+        assert listener.knocks == 0
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

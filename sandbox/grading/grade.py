@@ -347,6 +347,7 @@ class Workspace:
     root: Path
     hide: list[Path]  # what a kernel must not see
     jail: bool
+    net: bool = False  # each worker in a network namespace of its own (jail.net_command)
 
     @classmethod
     def create(cls, options: Options, also_hide: list[Path]) -> Workspace:
@@ -361,7 +362,9 @@ class Workspace:
             hide.append(options.extra_checks.resolve())
         if (package.parent / "solutions").is_dir():  # a checkout of the course
             hide.append(package.parent)
-        return cls(root, hide, options.jail and jail.probe().works)
+        found = jail.probe()
+        return cls(root, hide, options.jail and found.works,
+                   options.jail and found.works and found.net)
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -373,6 +376,8 @@ WORKER_GRACE = 120.0  # seconds past the notebook's own time limit before the wo
 def run_job(job: Job, options: Options, workspace: Workspace) -> None:
     """Grade one prepared submission in a worker process of its own; whatever the worker does
     or suffers, the job ends with rows."""
+    from . import jail
+
     private = Path(tempfile.mkdtemp(prefix="job-", dir=workspace.root / "private"))
     work_dir = Path(tempfile.mkdtemp(prefix="nb-", dir=workspace.root / "jail"))
     try:
@@ -393,8 +398,12 @@ def run_job(job: Job, options: Options, workspace: Workspace) -> None:
         with open(private / "worker.log", "wb") as log:
             # the worker's stdin is a pipe only this process writes to: the worker ends itself
             # (and with it its kernel and server) when the grader is gone, however it went
+            # in a network namespace of its own (and a PID namespace) where bwrap can make
+            # one: the submission's loopback is its own (see jail.py)
+            outer = jail.net_command() if workspace.net else []
             process = subprocess.Popen(
-                [sys.executable, "-m", "sandbox.grading.worker", str(private / "task.json")],
+                [*outer, sys.executable, "-m", "sandbox.grading.worker",
+                 str(private / "task.json")],
                 stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
                 cwd=private, start_new_session=True)
             try:

@@ -5,11 +5,20 @@ The kernel sees the machine read-only, minus what is hidden (the course's folder
 extra checks, the other submissions' work folders); it can write only its own work folder and a
 private ``/tmp``. It has a PID namespace of its own (``--unshare-pid``): it cannot see or signal
 the grader, its sandbox server or another submission, and every process it starts, detached or
-not, ends when the kernel ends or its worker dies (``--die-with-parent``). The network is shared:
-the kernel reaches its sandbox server and the worker over loopback.
+not, ends when the kernel ends or its worker dies (``--die-with-parent``).
+
+The network is the submission's own: the grader starts each submission's whole worker (the
+grader's own code) in an outer jail, :func:`net_command`, with a network namespace of its own
+(loopback only) and a PID namespace of its own; the worker, its kernel's jail and its sandbox
+server's jail (and the server's Lambda execution environments, jailed in turn) share a
+loopback that no other submission, and not the grader, can reach. The kernel reaches its
+server and the worker reaches its kernel over that loopback; the grader talks to the worker
+through files and a pipe only. Everything else is as outside (the whole file system, as the
+grader sees it): the inner jails do the hiding.
 
 Where bwrap is missing or cannot make namespaces (a container without user namespaces), the
-kernel runs without a jail; :func:`probe` says which protection is missing, once, and the grader
+kernel runs without a jail; where the outer jail cannot be made, submissions share this
+machine's loopback. :func:`probe` says which protection is missing, once, and the grader
 reports it in the terminal and in summary.csv.
 """
 
@@ -26,18 +35,26 @@ from pathlib import Path
 import sandbox
 
 NO_JAIL = ("no jail: {why}; submissions' kernels can read other submissions, solutions/ and "
-           "--out, and may leave processes behind")
+           "--out, may leave processes behind, and share this machine's loopback (no network "
+           "isolation)")
+NO_NET = ("no network isolation: {why}; submissions share this machine's loopback, so a kernel "
+          "can reach another submission's sandbox server (its API Gateway routes, S3 websites) "
+          "and Lambda Runtime API ports while both are graded")
 
 
 @dataclass(frozen=True)
 class Probe:
     works: bool
     why: str = ""  # when it does not work: what is missing
+    net: bool = False  # whether each submission can have a network namespace of its own
+    net_why: str = ""  # when it cannot: why
 
     @property
     def missing(self) -> str:
         """The protection missing, for the terminal and summary.csv ("" when none is)."""
-        return "" if self.works else NO_JAIL.format(why=self.why)
+        if not self.works:  # without bwrap, no namespace of any kind
+            return NO_JAIL.format(why=self.why)
+        return "" if self.net else NO_NET.format(why=self.net_why)
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,10 +71,33 @@ def probe() -> Probe:
     except (OSError, subprocess.TimeoutExpired) as error:
         return Probe(False, f"bwrap did not run ({error})")
     if done.returncode != 0:
-        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return Probe(False, "bwrap cannot create namespaces here"
-                     + (f" ({said[-1]})" if said else ""))
-    return Probe(True)
+        return Probe(False, "bwrap cannot create namespaces here" + _said(done.stderr))
+    # the outer jail with a jail inside it, as a worker runs its kernel and its server
+    try:
+        nested = subprocess.run([*net_command(), bwrap, "--ro-bind", "/", "/", "--proc",
+                                 "/proc", "--dev", "/dev", "--unshare-pid", "--die-with-parent",
+                                 "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Probe(True, net=False, net_why=f"bwrap did not run ({error})")
+    if nested.returncode != 0:
+        return Probe(True, net=False, net_why="bwrap cannot make a network namespace with a "
+                     "jail inside it here" + _said(nested.stderr))
+    return Probe(True, net=True)
+
+
+def _said(stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return f" ({lines[-1]})" if lines else ""
+
+
+def net_command() -> list[str]:
+    """The outer jail's bwrap arguments, for a submission's whole worker: a network namespace
+    (bwrap brings its loopback up; nothing else is in it) and a PID namespace (when the worker
+    ends, or the grader kills this jail, every process of the submission ends with it); the
+    file system as it is (the worker is the grader's code; the kernel's and the server's own
+    jails, inside, hide what they must not see)."""
+    return [shutil.which("bwrap") or "bwrap", "--dev-bind", "/", "/", "--proc", "/proc",
+            "--unshare-net", "--unshare-pid", "--die-with-parent", "--"]
 
 
 def package_root() -> Path:

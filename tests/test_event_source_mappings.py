@@ -283,3 +283,247 @@ def test_pollers_end_at_reset_even_with_a_batch_in_hand(sb):
     sb.reset()
     assert not [name for name in sb.admin.call("threads")["threads"]
                 if name.startswith("lambda-esm")]
+
+
+# ---------------------------------------------------------------------- streams
+STREAM_RECORDER = """
+import base64, json, os, time, boto3
+table = boto3.resource("dynamodb").Table("seen")
+def text(record):
+    if "kinesis" in record:
+        return base64.b64decode(record["kinesis"]["data"]).decode()
+    image = record["dynamodb"].get("NewImage") or record["dynamodb"].get("OldImage")
+    return image["v"]["S"]
+def handler(event, context):
+    records = event["Records"]
+    table.put_item(Item={"id": context.aws_request_id, "records": json.dumps(records),
+                         "at": time.time_ns()})
+    texts = [text(r) for r in records]
+    if "raise" in texts:
+        raise ValueError("asked to fail")
+    if os.environ.get("REPORT"):
+        return {"batchItemFailures": [
+            {"itemIdentifier": r.get("kinesis", r.get("dynamodb", {})).get(
+                "sequenceNumber", r.get("dynamodb", {}).get("SequenceNumber"))}
+            for r, t in zip(records, texts) if t.startswith("bad")]}
+"""
+KINESIS_READ = ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
+                "kinesis:ListShards", "kinesis:ListStreams")
+DYNAMODB_READ = ("dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                 "dynamodb:DescribeStream", "dynamodb:ListStreams")
+
+
+def _stream_recorder(*actions: str, report: bool = False) -> str:
+    _table()
+    env = {"Variables": {"REPORT": "1"}} if report else {"Variables": {}}
+    return deploy("recorder", STREAM_RECORDER, Environment=env,
+                  Role=execution_role("recorder-role", "dynamodb:PutItem", *actions))
+
+
+def _texts(batches: list[list[dict]]) -> list[str]:
+    return [base64.b64decode(r["kinesis"]["data"]).decode() for b in batches for r in b]
+
+
+def _kinesis(name: str = "clicks") -> str:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    return kinesis.describe_stream(StreamName=name)["StreamDescription"]["StreamARN"]
+
+
+def _put(*texts: str, stream: str = "clicks") -> None:
+    for text in texts:
+        boto3.client("kinesis").put_record(StreamName=stream, Data=text.encode(),
+                                           PartitionKey="p")
+
+
+def test_kinesis_records_in_order_from_trim_horizon_in_aws_format(sb):
+    _stream_recorder(*KINESIS_READ)
+    arn = _kinesis()
+    _put("a", "b", "c")
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="TRIM_HORIZON",
+        BatchSize=2)
+    _put("d", "e")
+    assert sb.settle(30)
+    batches = _invocations()
+    assert _texts(batches) == ["a", "b", "c", "d", "e"]
+    assert max(len(b) for b in batches) <= 2
+    record = batches[0][0]
+    assert set(record) == {"kinesis", "eventSource", "eventVersion", "eventID", "eventName",
+                           "invokeIdentityArn", "awsRegion", "eventSourceARN"}
+    assert record["eventSource"] == "aws:kinesis" and record["eventName"] == "aws:kinesis:record"
+    assert record["eventSourceARN"] == arn and record["invokeIdentityArn"].endswith(
+        ":role/recorder-role")
+    assert set(record["kinesis"]) == {"kinesisSchemaVersion", "partitionKey", "sequenceNumber",
+                                      "data", "approximateArrivalTimestamp"}
+    assert record["eventID"] == f"shardId-000000000000:{record['kinesis']['sequenceNumber']}"
+
+
+def test_kinesis_latest_skips_what_was_there_before(sb):
+    _stream_recorder(*KINESIS_READ)
+    arn = _kinesis()
+    _put("old")
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="LATEST")
+    _put("new")
+    assert sb.settle(30)
+    assert _texts(_invocations()) == ["new"]
+
+
+def test_kinesis_failed_batch_is_retried_then_sent_to_the_on_failure_destination(sb):
+    _stream_recorder(*KINESIS_READ, "sqs:SendMessage")
+    arn = _kinesis()
+    url, queue_arn = _queue("stream-failures")
+    _put("raise", "after")
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="TRIM_HORIZON",
+        BatchSize=1, MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    assert sb.settle(30)
+    # the failing record blocks its shard: tried 1 + 2 times, then "after" goes on
+    assert _texts(_invocations()) == ["raise", "raise", "raise", "after"]
+    body = json.loads(boto3.client("sqs").receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert body["requestContext"]["approximateInvokeCount"] == 3
+    assert body["responseContext"]["functionError"] == "Unhandled"
+    info = body["KinesisBatchInfo"]
+    assert info["batchSize"] == 1 and info["streamArn"] == arn
+    assert info["shardId"] == "shardId-000000000000"
+    assert info["startSequenceNumber"] == info["endSequenceNumber"]
+    outcomes = [h["outcome"] for h in _hops(sb)]
+    assert outcomes == ["retrying", "retrying", "dead-lettered", "delivered"]
+
+
+def test_kinesis_bisect_isolates_the_failing_record(sb):
+    _stream_recorder(*KINESIS_READ)
+    arn = _kinesis()
+    _put("a", "b", "raise", "d")
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="TRIM_HORIZON",
+        BatchSize=4, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0)
+    assert sb.settle(30)
+    # [a b raise d] fails -> [a b] succeeds, [raise d] fails -> [raise] fails (no retries
+    # left: discarded), [d] succeeds
+    assert [[base64.b64decode(r["kinesis"]["data"]).decode() for r in b]
+            for b in _invocations()] == [["a", "b", "raise", "d"], ["a", "b"], ["raise", "d"],
+                                         ["raise"], ["d"]]
+    dropped = [h for h in _hops(sb) if h["outcome"] == "dropped"]
+    assert len(dropped) == 1
+
+
+def test_kinesis_report_batch_item_failures_retries_from_the_first_reported(sb):
+    _stream_recorder(*KINESIS_READ, report=True)
+    arn = _kinesis()
+    _put("a", "bad", "c")
+    lam = boto3.client("lambda")
+    lam.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="TRIM_HORIZON",
+        BatchSize=3, FunctionResponseTypes=["ReportBatchItemFailures"], MaximumRetryAttempts=1)
+    assert sb.settle(30)
+    assert [[base64.b64decode(r["kinesis"]["data"]).decode() for r in b]
+            for b in _invocations()] == [["a", "bad", "c"], ["bad", "c"]]
+
+
+def test_kinesis_filter_criteria_on_the_data(sb):
+    _stream_recorder(*KINESIS_READ)
+    arn = _kinesis()
+    _put(json.dumps({"type": "click"}), json.dumps({"type": "view"}))
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="TRIM_HORIZON",
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"data": {"type": ["click"]}})}]})
+    assert sb.settle(30)
+    assert _texts(_invocations()) == [json.dumps({"type": "click"})]
+
+
+def test_a_role_that_may_not_read_the_stream_is_refused_at_create(sb):
+    _stream_recorder()
+    arn = _kinesis()
+    lam = boto3.client("lambda")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+        lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="recorder",
+                                        StartingPosition="LATEST")
+    assert f"Cannot access stream {arn}. Please ensure the role can perform the GetRecords" \
+        in str(e.value)
+
+
+def _dynamodb_stream() -> str:
+    table = boto3.client("dynamodb").create_table(
+        TableName="notes", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    return table["TableDescription"]["LatestStreamArn"]
+
+
+def test_dynamodb_stream_records_in_order_and_put_item_does_not_wait(sb):
+    _stream_recorder(*DYNAMODB_READ)
+    arn = _dynamodb_stream()
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="TRIM_HORIZON")
+    notes = boto3.client("dynamodb")
+    notes.put_item(TableName="notes", Item={"k": {"S": "1"}, "v": {"S": "first"}})
+    notes.put_item(TableName="notes", Item={"k": {"S": "1"}, "v": {"S": "second"}})
+    notes.delete_item(TableName="notes", Key={"k": {"S": "1"}})
+    assert sb.settle(30)
+    records = [r for b in _invocations() for r in b]
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+    record = records[1]
+    assert record["eventSource"] == "aws:dynamodb" and record["eventSourceARN"] == arn
+    assert record["dynamodb"]["NewImage"]["v"] == {"S": "second"}
+    assert record["dynamodb"]["OldImage"]["v"] == {"S": "first"}
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], (int, float))
+    # delivering does not empty the stream (moto's trigger did): GetRecords still reads them
+    streams = boto3.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert len(streams.get_records(ShardIterator=iterator)["Records"]) == 3
+
+
+def test_dynamodb_filter_criteria_on_event_name(sb):
+    _stream_recorder(*DYNAMODB_READ)
+    arn = _dynamodb_stream()
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="LATEST",
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]})
+    notes = boto3.client("dynamodb")
+    notes.put_item(TableName="notes", Item={"k": {"S": "1"}, "v": {"S": "first"}})
+    notes.put_item(TableName="notes", Item={"k": {"S": "1"}, "v": {"S": "second"}})
+    assert sb.settle(30)
+    assert [r["eventName"] for b in _invocations() for r in b] == ["INSERT"]
+    assert sorted(h["outcome"] for h in _hops(sb)) == ["delivered", "filtered"]
+
+
+def test_kinesis_maximum_record_age_discards_a_record_retried_too_long(sb):
+    _stream_recorder(*KINESIS_READ, "sqs:SendMessage")
+    arn = _kinesis()
+    url, queue_arn = _queue("too-old")
+    _put("raise")
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="TRIM_HORIZON",
+        MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    assert sb.settle(30)
+    # after attempts 1..5 the shard waits 2, 4, 8, 16, 32 simulated seconds: 62 s in all, so
+    # the record is too old before a sixth attempt
+    assert len(_invocations()) == 5
+    body = json.loads(boto3.client("sqs").receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+
+
+def test_disabling_a_stream_mapping_stops_delivery_and_enabling_resumes_where_it_stopped(sb):
+    _stream_recorder(*KINESIS_READ)
+    arn = _kinesis()
+    lam = boto3.client("lambda")
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="recorder",
+                                           StartingPosition="LATEST")["UUID"]
+    _put("one")
+    assert sb.settle(30)
+    assert lam.update_event_source_mapping(UUID=uuid, Enabled=False)["State"] == "Disabling"
+    assert sb.settle(30)
+    _put("two")
+    assert sb.settle(30)
+    assert _texts(_invocations()) == ["one"]
+    assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    assert sb.settle(30)
+    assert _texts(_invocations()) == ["one", "two"]

@@ -50,6 +50,8 @@ DEFAULT_SQS_POLLERS = 5   # Lambda starts with five concurrent batches (services
 MAX_SQS_POLLERS = 10      # the sandbox's cap on concurrent batches per mapping (2 cores)
 IDLE_WAIT = 0.1           # real seconds an idle poller waits before it looks again
 PROBLEM_WAIT = 1.0        # simulated seconds before a poller that hit a problem tries again
+RETRY_BACKOFF_LIMIT = 300.0  # simulated seconds between a stream batch's retries, at most
+STREAM_RETENTION = 86400.0  # a stream record expires after 24 hours (Kinesis' default)
 USER_INITIATED = "USER_INITIATED"
 NO_RECORDS = "No records processed"
 OK = "OK"
@@ -761,6 +763,8 @@ class StreamPoller(Poller):
         source, target = self.source.arn, self.esm.function_arn
         kept = []
         for record in batch:
+            if self.source.name == "Kinesis":  # the role Lambda read the stream with
+                record.record["invokeIdentityArn"] = fn.role
             if self.matches(self._shown(record)):
                 kept.append(record)
             else:  # "Lambda drops records that don't match" (invocation-eventfiltering)
@@ -808,10 +812,6 @@ class StreamPoller(Poller):
                 if not error:
                     self._delivered(part)
                     break
-                retries = self.esm.max_retry_attempts
-                if retries is not None and int(retries) != -1 and attempts > int(retries):
-                    self._discard(shard, fn, part, "RetryAttemptsExhausted", attempts, result)
-                    break
                 if self.esm.bisect_on_error and len(part) > 1:
                     # splitting does not count against the retries (with-kinesis.html)
                     half = len(part) // 2
@@ -822,12 +822,16 @@ class StreamPoller(Poller):
                                             "split in two and retried")
                     queue[:0] = [part[:half], part[half:]]
                     break
+                retries = self.esm.max_retry_attempts
+                if retries is not None and int(retries) != -1 and attempts > int(retries):
+                    self._discard(shard, fn, part, "RetryAttemptsExhausted", attempts, result)
+                    break
                 for record in part:
                     self.service.record(self.source.arn, self.esm.function_arn,
                                         record.sequence, hops.RETRYING,
                                         f"attempt {attempts} failed ({error}): retried; the "
                                         "shard waits")
-                delay = min(2.0 ** attempts, 60.0)
+                delay = min(2.0 ** attempts, RETRY_BACKOFF_LIMIT)
                 for record in part:
                     record.waited += delay
                 if not self.wait(stop, delay):
@@ -835,11 +839,13 @@ class StreamPoller(Poller):
         return True
 
     def _too_old(self, part: list[StreamRecord]) -> bool:
+        """Older than MaximumRecordAgeInSeconds, or expired from the stream (infinite retries
+        end there: with-kinesis.html); age is real time plus the retries' simulated waits."""
         limit = self.esm.max_record_age
         if limit is None or int(limit) == -1:
-            return False
+            limit = STREAM_RETENTION
         now = time.time()
-        return any(now - r.arrival + r.waited > int(limit) for r in part)
+        return any(now - r.arrival + r.waited > float(limit) for r in part)
 
     def _delivered(self, part: list[StreamRecord]) -> None:
         for record in part:

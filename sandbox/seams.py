@@ -251,6 +251,17 @@ def _rows() -> list[Seam]:
              "StateTransitionReason and LastProcessingResult as the poller has them; moto "
              "reports Enabled/Disabled and no result", wraps=True, lazy=True,
              parameters=("self",)),
+        Seam("moto.sqs.models", "Message.visible", f"{esm}:message_visible",
+             "moto/sqs/models.py", "the same answer without datetime arithmetic: moto's "
+             "ReceiveMessage asks every message, a 10,000-message backlog took seconds",
+             lazy=True),
+        Seam("moto.sqs.models", "Message.delayed", f"{esm}:message_delayed",
+             "moto/sqs/models.py", "the same answer without datetime arithmetic", lazy=True),
+        Seam("moto.sqs.models", "SQSBackend.is_message_valid_based_on_retention_period",
+             f"{esm}:is_message_valid_based_on_retention_period", "moto/sqs/models.py",
+             "reads the retention period alone; moto computes every queue attribute (a scan "
+             "of the queue) for each message received",
+             lazy=True, parameters=("self", "queue_name", "message")),
     ]
     rows += _step_functions_rows()
     return rows

@@ -527,3 +527,79 @@ def test_disabling_a_stream_mapping_stops_delivery_and_enabling_resumes_where_it
     lam.update_event_source_mapping(UUID=uuid, Enabled=True)
     assert sb.settle(30)
     assert _texts(_invocations()) == ["one", "two"]
+
+
+def test_a_message_failing_without_a_dlq_is_retried_until_the_retention_period(sb):
+    # MessageRetentionPeriod 60 s, visibility timeout 30 s: after the second failure the message
+    # is older than 60 s (on the sandbox clock) and SQS deletes it
+    _recorder(*SQS_READ)
+    url, arn = _queue("orders", VisibilityTimeout="30", MessageRetentionPeriod="60")
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody="raise")
+    boto3.client("lambda").create_event_source_mapping(EventSourceArn=arn,
+                                                       FunctionName="recorder")
+    assert sb.settle(30)
+    assert len(_invocations()) == 2 and _count(url) == 0
+    assert [h["outcome"] for h in _hops(sb)] == ["retrying", "dropped"]
+
+
+def test_a_visibility_timeout_shorter_than_the_function_timeout_is_refused(sb):
+    _recorder(*SQS_READ, Timeout=60)
+    _, arn = _queue("orders")
+    lam = boto3.client("lambda")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+        lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="recorder")
+    assert "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds" \
+        in str(e.value)
+
+
+def test_the_batching_window_gathers_messages_on_the_sandbox_clock(sb):
+    # a 60 s window at clock speed 10 is 6 real seconds: the three messages sent within it
+    # reach the function in one batch (with-sqs.html, "Batching behavior")
+    default, sb.clock.speed = sb.clock.speed, 10
+    try:
+        _recorder(*SQS_READ)
+        url, arn = _queue("orders")
+        sqs = boto3.client("sqs")
+        sqs.send_message(QueueUrl=url, MessageBody="first")
+        boto3.client("lambda").create_event_source_mapping(
+            EventSourceArn=arn, FunctionName="recorder", BatchSize=3,
+            MaximumBatchingWindowInSeconds=60, ScalingConfig={"MaximumConcurrency": 2})
+        sqs.send_message(QueueUrl=url, MessageBody="second")
+        sqs.send_message(QueueUrl=url, MessageBody="third")
+        assert sb.settle(60)
+    finally:
+        sb.clock.speed = default
+    assert [sorted(r["body"] for r in b) for b in _invocations()] == [
+        ["first", "second", "third"]]
+
+
+def test_kinesis_at_timestamp_starts_at_the_first_record_from_then(sb):
+    _stream_recorder(*KINESIS_READ)
+    arn = _kinesis()
+    _put("before")
+    time.sleep(0.05)
+    at = time.time()
+    time.sleep(0.05)
+    _put("after")
+    boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="recorder", StartingPosition="AT_TIMESTAMP",
+        StartingPositionTimestamp=at)
+    assert sb.settle(30)
+    assert _texts(_invocations()) == ["after"]
+
+
+def test_a_role_that_loses_its_permission_shows_the_problem_and_keeps_the_message(sb):
+    _recorder(*SQS_READ)
+    url, arn = _queue("orders")
+    lam = boto3.client("lambda")
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="recorder")["UUID"]
+    boto3.client("iam").delete_role_policy(RoleName="recorder-role", PolicyName="actions")
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody="unread")
+    deadline = time.monotonic() + 20  # the pollers look every 0.1 s
+    while "PROBLEM" not in lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"]:
+        assert time.monotonic() < deadline, "the mapping never reported the missing permission"
+        time.sleep(0.1)
+    assert lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == (
+        "PROBLEM: The provided execution role does not have permissions to call ReceiveMessage "
+        "on SQS")
+    assert _invocations() == [] and _count(url) == 1

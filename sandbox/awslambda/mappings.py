@@ -380,6 +380,10 @@ def batch_item_failures(payload: bytes, ids: Iterable[str]) -> set[str] | None:
 
 # ---------------------------------------------------------------------- SQS
 class SqsPoller(Poller):
+    def __init__(self, service: MappingService, esm: Any):
+        super().__init__(service, esm)
+        self._waited: dict[str, float] = {}  # message id -> simulated seconds spent invisible
+
     def thread_count(self) -> int:
         scaling = self.esm.scaling_config or {}
         wanted = int(scaling.get("MaximumConcurrency") or DEFAULT_SQS_POLLERS)
@@ -437,15 +441,18 @@ class SqsPoller(Poller):
         window = float(self.esm.max_batch_window or 0)
         deadline = time.monotonic() + self.service.clock.real_seconds(window)
         batch: list[Any] = []
-        while True:
-            with _receiving(queue):  # moto's receive is not atomic: two pollers could
-                got = backend.receive_message(  # take the same message
-                    queue.name, size - len(batch), 0, visibility, ["All"])
-            batch += got
-            if len(batch) >= size or time.monotonic() >= deadline or stop.is_set():
-                return batch
-            with queue._messages_lock:
-                queue._messages_lock.wait(min(0.01, max(0.0, deadline - time.monotonic())))
+        # moto's receive is not atomic (two pollers could take the same message), and one
+        # poller at a time gathers a batch within the window, so that the messages sent during
+        # it end up in one batch
+        with _receiving(queue):
+            while True:
+                batch += backend.receive_message(queue.name, size - len(batch), 0, visibility,
+                                                 ["All"])
+                if len(batch) >= size or time.monotonic() >= deadline or stop.is_set():
+                    return batch
+                with queue._messages_lock:
+                    queue._messages_lock.wait(
+                        min(0.01, max(0.0, deadline - time.monotonic())))
 
     def record_of(self, queue: Any, message: Any) -> dict[str, Any]:
         """A message as Lambda hands it to the function (with-sqs.html, example event)."""
@@ -523,6 +530,7 @@ class SqsPoller(Poller):
                     kept.append(message)
             queue._messages = kept
         for message_id in ids:
+            self._waited.pop(message_id, None)
             self.service.record(source, target, message_id, outcome, detail)
 
     def _back_later(self, queue: Any, ids: list[str], why: str) -> None:
@@ -536,11 +544,18 @@ class SqsPoller(Poller):
         redrive = queue.redrive_policy or {}
         limit = int(redrive.get("maxReceiveCount") or 0)
         dead_letter = queue.dead_letter_queue
+        retention = float(queue.message_retention_period or 345600)
+        expired = []
         for message in list(queue._messages):
             if message.id not in wanted:
                 continue
             message.visible_at = visible_at
             count = message.approximate_receive_count
+            # the message's age: real time since it was sent and the simulated waits
+            waited = self._waited[message.id] = self._waited.get(message.id, 0.0) + visibility
+            if (_now_ms() - float(message.sent_timestamp or 0)) / 1000 + waited > retention:
+                expired.append(message.id)
+                continue
             if dead_letter is not None and limit and count >= limit:
                 self.service.record(source, target, message.id, hops.DEAD_LETTERED,
                                     f"receive {count} of maxReceiveCount {limit} failed ({why}): "
@@ -549,6 +564,14 @@ class SqsPoller(Poller):
                 self.service.record(source, target, message.id, hops.RETRYING,
                                     f"receive {count} failed ({why}): back on the queue after "
                                     f"its visibility timeout ({visibility:g} s)")
+        if expired:  # SQS deletes a message older than the queue's retention period
+            with queue._messages_lock:
+                queue._messages = [m for m in queue._messages if m.id not in set(expired)]
+            for message_id in expired:
+                self._waited.pop(message_id, None)
+                self.service.record(source, target, message_id, hops.DROPPED,
+                                    f"failed ({why}) until the queue's retention period "
+                                    f"({retention:g} s) ran out: SQS deleted it")
 
 
 _receive_locks: dict[str, threading.Lock] = {}
@@ -936,6 +959,28 @@ def _check_role(backend: Any, spec: dict[str, Any]) -> None:
             f"{listed} Actions on your stream in IAM.")
 
 
+def _check_visibility(backend: Any, spec: dict[str, Any]) -> None:
+    """An SQS queue's visibility timeout must cover the function's timeout, or a message would
+    come back while its invocation still runs (with-sqs.html, "Configuring a queue")."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.sqs.models import sqs_backends
+
+    source = spec.get("EventSourceArn", "")
+    if not source.startswith("arn:aws:sqs:") or source.count(":") != 5:
+        return
+    _, _, _, region, account, name = source.split(":")
+    queue = sqs_backends[account][region].queues.get(name)
+    if queue is None:
+        return
+    fn = backend._lambdas.get_function_by_name_or_arn_with_qualifier(spec["FunctionName"])
+    visibility = int(getattr(queue, "visibility_timeout", 0) or 0)
+    timeout = int(fn.timeout)
+    if visibility < timeout:
+        raise InvalidParameterValueException(
+            f"Queue visibility timeout: {visibility} seconds is less than Function timeout: "
+            f"{timeout} seconds")
+
+
 def _check_unique(backend: Any, spec: dict[str, Any]) -> None:
     """One mapping per SQS queue and function (moto compares with a literal string)."""
     from moto.awslambda.exceptions import LambdaClientError
@@ -978,6 +1023,7 @@ def _create_event_source_mapping(original: Callable[..., Any]) -> Callable[..., 
     def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
         if spec.get("FunctionName"):
             _check_role(self, spec)
+            _check_visibility(self, spec)
             _check_unique(self, spec)
         esm = original(self, spec)
         _detach(esm)

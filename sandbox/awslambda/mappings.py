@@ -520,7 +520,9 @@ class SqsPoller(Poller):
                                          "the message stays in the queue")
             return
         gone = set(ids)
-        with queue._messages_lock:  # one pass (moto's DeleteMessage scans once per message)
+        # one pass (moto's DeleteMessage scans once per message), neither during a receive
+        # (which may move messages to the dead-letter queue) nor during a SendMessage
+        with _receiving(queue), queue._messages_lock:
             kept = []
             for message in queue._messages:
                 if message.id in gone:
@@ -565,7 +567,7 @@ class SqsPoller(Poller):
                                     f"receive {count} failed ({why}): back on the queue after "
                                     f"its visibility timeout ({visibility:g} s)")
         if expired:  # SQS deletes a message older than the queue's retention period
-            with queue._messages_lock:
+            with _receiving(queue), queue._messages_lock:
                 queue._messages = [m for m in queue._messages if m.id not in set(expired)]
             for message_id in expired:
                 self._waited.pop(message_id, None)

@@ -429,8 +429,15 @@ class SqsPoller(Poller):
                 self._holding(-1)
 
     def _idle(self, queue: Any, stop: threading.Event) -> None:
-        with queue._messages_lock:  # SendMessage notifies it
-            queue._messages_lock.wait(0.01 if queue._messages else IDLE_WAIT)
+        """Wait for a SendMessage (it notifies the queue's condition) or for the first message
+        in flight or delayed to become visible, at most IDLE_WAIT."""
+        wait = IDLE_WAIT
+        messages = list(queue._messages)
+        if messages:
+            soonest = min(max(m.visible_at, m.delayed_until) for m in messages)
+            wait = min(IDLE_WAIT, max(0.01, (soonest - _now_ms()) / 1000))
+        with queue._messages_lock:
+            queue._messages_lock.wait(wait)
 
     def receive(self, queue: Any, stop: threading.Event) -> list[Any]:
         from moto.sqs.models import sqs_backends

@@ -272,16 +272,21 @@ def test_a_role_that_may_not_receive_is_refused_at_create(sb):
     assert "does not have permissions to call ReceiveMessage on SQS" in str(e.value)
 
 
-def test_pollers_end_at_reset_even_with_a_batch_in_hand(sb):
+@pytest.mark.parametrize("deleted_first", [False, True])
+def test_pollers_end_at_reset_even_with_a_batch_in_hand(sb, deleted_first):
+    # a deleted mapping's poller finishes its batch in hand: the reset ends it too
     deploy("slow", "import time\ndef handler(e, c):\n    time.sleep(20)\n",
            Role=execution_role("slow-role", *SQS_READ), Timeout=30)
     url, arn = _queue("jobs", VisibilityTimeout="60")
-    boto3.client("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName="slow")
+    lam = boto3.client("lambda")
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="slow")["UUID"]
     boto3.client("sqs").send_message(QueueUrl=url, MessageBody="hello")
     deadline = time.monotonic() + 10  # wait until the handler is running
     while not any(e["busy"] for e in sb.admin.call("lambda.environments")):
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    if deleted_first:
+        lam.delete_event_source_mapping(UUID=uuid)
     assert any(name.startswith("lambda-esm") for name in sb.admin.call("threads")["threads"])
     sb.reset()
     assert not [name for name in sb.admin.call("threads")["threads"]

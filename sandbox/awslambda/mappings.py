@@ -79,6 +79,7 @@ class MappingService:
     def __init__(self, runtime: LambdaRuntime):
         self.runtime = runtime
         self._pollers: dict[str, Poller] = {}
+        self._retired: list[Poller] = []  # deleted mappings' pollers, finishing a batch
         self._lock = threading.Lock()
         self._stopping = False
 
@@ -120,6 +121,8 @@ class MappingService:
     def deleted(self, esm: Any) -> None:
         with self._lock:
             poller = self._pollers.pop(esm.uuid, None)
+            if poller is not None:
+                self._retired = [p for p in self._retired if p.alive] + [poller]
         if poller is not None:
             poller.stop(wait=False)
 
@@ -137,15 +140,16 @@ class MappingService:
 
     # ---------------------------------------------------------------- the sandbox's life
     def busy(self) -> bool:
-        return any(poller.busy() for poller in list(self._pollers.values()))
+        return any(poller.busy() for poller in list(self._pollers.values()) + self._retired)
 
     def stop(self) -> None:
         """End every poller (reset, stop): the Lambda pool is closed first, so a batch in hand
         ends at once."""
         with self._lock:
             self._stopping = True
-            pollers = list(self._pollers.values())
+            pollers = list(self._pollers.values()) + self._retired
             self._pollers.clear()
+            self._retired = []
         for poller in pollers:
             poller.stop(wait=False)
         for poller in pollers:
@@ -203,6 +207,11 @@ class Poller:
             threads = list(self._threads)
         for thread in threads:
             thread.join(10)
+
+    @property
+    def alive(self) -> bool:
+        """Whether a thread of this poller still runs (a stopped one finishing its batch)."""
+        return any(t.is_alive() for t in self._threads)
 
     @property
     def running(self) -> bool:

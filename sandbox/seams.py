@@ -214,10 +214,6 @@ def _rows() -> list[Seam]:
              f"{lambda_roles}:_put_function", L,
              "a function's role must trust lambda.amazonaws.com", wraps=True, lazy=True,
              parameters=("self", "fn")),
-        Seam("moto.awslambda.models", "LambdaBackend.create_event_source_mapping",
-             f"{lambda_roles}:_create_event_source_mapping", L,
-             "an SQS event source mapping needs a role that may read the queue", wraps=True,
-             lazy=True, parameters=("self", "spec")),
         Seam("moto.stepfunctions.models", "StepFunctionBackend.create_state_machine",
              f"{states_roles}:_create_state_machine", "moto/stepfunctions/models.py",
              "a state machine's role must trust states.amazonaws.com", wraps=True, lazy=True,
@@ -252,6 +248,42 @@ def _rows() -> list[Seam]:
              f"{ag}:create_api", "moto/apigatewayv2/responses.py",
              "HTTP API quick create (Target, RouteKey, CredentialsArn); moto ignores them",
              wraps=True, lazy=True, parameters=("self",)),
+    ]
+    # ---------------------------------------------------------------------- SQS, Kinesis,
+    # DynamoDB Streams: event source mappings are Lambda's pollers (sandbox/awslambda/mappings)
+    esm = "sandbox.awslambda.mappings"
+    rows += [
+        Seam("moto.awslambda.models", "LambdaBackend.create_event_source_mapping",
+             f"{esm}:_create_event_source_mapping", L,
+             "moto delivers inside SendMessage/PutItem/PutRecord (Queue.add_message, "
+             "StreamShard.add, Stream.put_record): the mapping leaves those triggers for a "
+             "poller; the role must read the source; one mapping per queue and function",
+             wraps=True, lazy=True, parameters=("self", "spec")),
+        Seam("moto.awslambda.models", "LambdaBackend.update_event_source_mapping",
+             f"{esm}:_update_event_source_mapping", L,
+             "Enabled, ScalingConfig and the rest reach the poller; moto only stores them",
+             wraps=True, lazy=True, parameters=("self", "uuid", "spec")),
+        Seam("moto.awslambda.models", "LambdaBackend.delete_event_source_mapping",
+             f"{esm}:_delete_event_source_mapping", L,
+             "a deleted mapping stops delivering; moto's inline trigger kept running",
+             wraps=True, lazy=True, parameters=("self", "uuid")),
+        Seam("moto.awslambda.models", "EventSourceMapping.get_configuration",
+             f"{esm}:_get_configuration", L,
+             "State (Creating, Enabling, Enabled, Disabling, Disabled, Updating), "
+             "StateTransitionReason and LastProcessingResult as the poller has them; moto "
+             "reports Enabled/Disabled and no result", wraps=True, lazy=True,
+             parameters=("self",)),
+        Seam("moto.sqs.models", "Message.visible", f"{esm}:message_visible",
+             "moto/sqs/models.py", "the same answer without datetime arithmetic: moto's "
+             "ReceiveMessage asks every message, a 10,000-message backlog took seconds",
+             lazy=True),
+        Seam("moto.sqs.models", "Message.delayed", f"{esm}:message_delayed",
+             "moto/sqs/models.py", "the same answer without datetime arithmetic", lazy=True),
+        Seam("moto.sqs.models", "SQSBackend.is_message_valid_based_on_retention_period",
+             f"{esm}:is_message_valid_based_on_retention_period", "moto/sqs/models.py",
+             "reads the retention period alone; moto computes every queue attribute (a scan "
+             "of the queue) for each message received",
+             lazy=True, parameters=("self", "queue_name", "message")),
     ]
     rows += _step_functions_rows()
     rows += [

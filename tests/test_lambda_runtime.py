@@ -503,6 +503,7 @@ def test_an_sqs_event_source_mapping_runs_the_handler(sb):
     boto3.client("lambda").create_event_source_mapping(
         EventSourceArn=arn["Attributes"]["QueueArn"], FunctionName="worker")
     sqs.send_message(QueueUrl=queue, MessageBody="job-1")
+    assert sb.settle(30)  # the mapping's poller delivers in the background, as on AWS
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(
         Bucket="results-bucket").get("Contents", [])]
     assert keys == ["job-1"]

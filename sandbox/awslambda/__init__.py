@@ -54,6 +54,10 @@ class LambdaRuntime:
 
         self.async_invoker = AsyncInvoker(self)
         sandbox.deliveries.register_busy("lambda-async", self.async_invoker.busy)
+        from .mappings import MappingService
+
+        self.mappings = MappingService(self)  # event source mappings: Lambda's pollers
+        sandbox.deliveries.register_busy("lambda-esm", self.mappings.busy)
 
     def _new_pool(self, isolation: str | None = None) -> EnvironmentPool:
         self._generation += 1
@@ -126,12 +130,15 @@ class LambdaRuntime:
         # ServiceException), so the event queue's threads are free to stop
         self.pool.close("reset")
         self.async_invoker.stop()
+        self.mappings.stop()
         self.pool = self._new_pool()
         self.async_invoker.restart()
+        self.mappings.restart()
 
     def close(self) -> None:
         self.pool.close("stopped")
         self.async_invoker.stop()
+        self.mappings.stop()
 
     def describe_environments(self) -> list[dict[str, Any]]:
         """Every execution environment as plain data (function, log stream, busy, memory, the

@@ -3,8 +3,8 @@
 - CreateFunction (and UpdateFunctionConfiguration) refuse a role that does not trust
   ``lambda.amazonaws.com``: ``The role defined for the function cannot be assumed by Lambda.``
   (``moto/awslambda/models.py`` ``LambdaStorage.put_function`` checks only that the role exists).
-- CreateEventSourceMapping for an SQS queue needs a role that may read the queue
-  (``LambdaBackend.create_event_source_mapping`` checks nothing).
+- CreateEventSourceMapping needs a role that may read the queue or stream: checked with the
+  mapping's other rules in ``sandbox/awslambda/mappings.py``.
 - A function's log lines reach CloudWatch Logs only when its role may write them (the classic
   "my function has no logs").
 
@@ -21,7 +21,6 @@ from moto.logs.models import logs_backends
 from .. import iam
 
 LAMBDA_CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
-SQS_POLLING = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
 
 
 def _put_function(original: Any) -> Any:
@@ -35,23 +34,6 @@ def _put_function(original: Any) -> Any:
         original(self, fn)
 
     return put_function
-
-
-def _create_event_source_mapping(original: Any) -> Any:
-    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
-        source = spec.get("EventSourceArn", "")
-        if source.startswith("arn:aws:sqs:") and spec.get("FunctionName"):
-            fn = self._lambdas.get_function_by_name_or_arn_with_qualifier(spec["FunctionName"])
-            for operation in SQS_POLLING:
-                if not iam.role_may(
-                        fn.role, f"sqs:{operation}", source, region=self.region_name,
-                        source=f"Lambda event source mapping for {fn.function_name}"):
-                    raise InvalidParameterValueException(
-                        "The provided execution role does not have permissions to call "
-                        f"{operation} on SQS")
-        return original(self, spec)
-
-    return create_event_source_mapping
 
 
 def may_write_logs(spec: Any, stream: str) -> bool:

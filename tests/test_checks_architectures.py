@@ -3,7 +3,6 @@ each common wrong answer fails with its own hint."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import boto3
@@ -15,13 +14,6 @@ from sandbox.testing import check_fails, deploy_cell, role
 ACCOUNT, REGION = "123456789012", "us-east-1"
 BUCKET_ARN = "arn:aws:s3:::exercise-uploads"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:exercise-orders"
-# The pollers of issue 13 part B (sandbox/awslambda/mappings.py) make SQS event source mappings
-# honour batchItemFailures, visibility timeouts and redrive; before them a failed message is
-# deleted (the issue's data loss). Once they are merged these tests simply run.
-POLLERS = importlib.util.find_spec("sandbox.awslambda.mappings") is not None
-NEEDS_POLLERS = pytest.mark.xfail(
-    not POLLERS, reason="SQS partial batch failures and redrive need the pollers of issue 13 "
-    "part B", strict=True)
 
 COUNT_WORDS = '''
 from urllib.parse import unquote_plus
@@ -218,7 +210,6 @@ def jobs(role_arn: str, *, redrive: bool = True, report: bool = True, visibility
         FunctionResponseTypes=["ReportBatchItemFailures"] if report else [])
 
 
-@NEEDS_POLLERS
 def test_task3_the_solution_passes(sb):
     jobs(first_cell())
     find("architectures.jobs_dead_lettered")()
@@ -239,9 +230,6 @@ def test_task3_a_visibility_timeout_shorter_than_six_function_timeouts(sb):
     check_fails("architectures.jobs_dead_lettered", "six times the function's timeout")
 
 
-@pytest.mark.xfail(not POLLERS, reason="before the pollers of issue 13 part B, moto runs each "
-                   "message's invocation inline, and a raising handler's messages are "
-                   "sometimes lost instead of redriven", strict=False)
 def test_task3_a_handler_that_raises_fails_the_whole_batch(sb):
     jobs(first_cell(), source=RAISES)
     check_fails("architectures.jobs_dead_lettered", "whole batch fail")

@@ -171,8 +171,6 @@ def test_an_sqs_worker_processes_its_queue(sb):
     assert int(redrive["maxReceiveCount"]) == 2  # the parameter's default
 
 
-@pytest.mark.xfail(strict=True, reason="a failed SQS batch returns to the queue and reaches "
-                   "the DLQ only with the sandbox's real SQS poller (the pollers branch)")
 def test_an_sqs_worker_s_poison_message_reaches_the_dead_letter_queue(sb):
     deployment = sandbox.deploy(TEMPLATES / "sqs-worker")
     sqs = boto3.client("sqs")

@@ -48,9 +48,8 @@ test: $(DEV_STAMP) $(LAB_SETTINGS)  # the settings too: a test proves JupyterLab
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/course build --check
-	$(PYTEST) --ignore=tests/browser
+	$(PYTEST)  # tests/browser/ too: each notebook in JupyterLab in Chromium (.ci/run installs it)
 	$(PYTEST) --nbval lessons --nbval-sanitize-with tests/nbval_sanitize.cfg
-	$(PYTEST) tests/browser  # every lesson and exercise in JupyterLab in Chromium (.ci/run installs it)
 
 # Binder's environment from environment.yml's pins, in a Python 3.12 venv, with postBuild; then
 # lesson 00 and exercise 00's checks in it (tests/test_binder.py). It installs from PyPI, so it is

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 import pytest
-from labdriver import CANARY_ID, ROOT, Lab, Notebook, keep_evidence
+from labdriver import CANARY_ID, KERNEL_IDLE, ROOT, Lab, Notebook, keep_evidence
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -217,3 +217,29 @@ def test_an_exercise_left_blank_runs_all_to_every_check_which_says_not_attempted
             problems.append((index, f"a blank task's check should answer {NOT_ATTEMPTED!r}; it "
                                     f"said {answer.strip()[:200]!r}"))
     _report(notebook, request.node.nodeid, problems, saved)
+
+
+def test_the_live_view_and_the_calculator_are_still_in_a_lesson() -> None:
+    # the two checks above run where a lesson calls them; if a lesson stops doing so, this says
+    # that they no longer run (then test them on a small notebook the test writes)
+    sources = {name: (ROOT / "lessons" / name).read_text(encoding="utf-8") for name in LESSONS}
+    assert any("diagram.watch(" in text for text in sources.values()), "no lesson calls watch"
+    assert any("pricing.calculator(" in text for text in sources.values()), (
+        "no lesson shows the calculator")
+
+
+def test_the_launchers_address_opens_lesson_00_with_the_file_browser_at_the_root(
+        page: Any, lab: Lab) -> None:
+    """What `make lab` prints (and Binder's badge asks for): lesson 00 open, the file browser at
+    the course's root, and no prompt about Jupyter news (lab-settings/overrides.json)."""
+    page.goto(lab.address.replace("localhost", "127.0.0.1", 1))
+    page.wait_for_function(KERNEL_IDLE, timeout=180_000, polling=250)
+    current = page.locator(
+        "#jp-main-dock-panel .lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    assert current.inner_text().strip() == "00-welcome.ipynb"
+    listing = page.locator(".jp-DirListing-content .jp-DirListing-itemText")
+    listing.first.wait_for(timeout=60_000)
+    names = set(listing.all_inner_texts())
+    assert {"lessons", "exercises"} <= names, f"the file browser shows {sorted(names)}"
+    # JupyterLab asks about news when the application is restored, before a notebook opens
+    assert page.get_by_text("official Jupyter news").count() == 0

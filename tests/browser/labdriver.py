@@ -90,6 +90,8 @@ class Lab:
         settings.mkdir()
         shutil.copy(ROOT / "lab-settings" / "overrides.json", settings / "overrides.json")
         home = where / "home"
+        for folder in ("user-settings", "workspaces", "config", "data", "runtime", "ipython"):
+            (home / folder).mkdir(parents=True)  # IPython warns of a folder it cannot create
         # Nothing of the learner's is read or written: their JupyterLab settings, workspaces,
         # kernels' history and a sandbox their shell may point at stay out of this server.
         env = {key: value for key, value in os.environ.items()

@@ -243,3 +243,26 @@ def test_the_launchers_address_opens_lesson_00_with_the_file_browser_at_the_root
     assert {"lessons", "exercises"} <= names, f"the file browser shows {sorted(names)}"
     # JupyterLab asks about news when the application is restored, before a notebook opens
     assert page.get_by_text("official Jupyter news").count() == 0
+
+
+def test_the_checks_report_what_a_broken_notebook_shows(page: Any, lab: Lab) -> None:
+    """The checks above can fail: a notebook written here with one of each defect gets exactly
+    those reported (and a cell tagged raises-exception, whose error is expected, is not)."""
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_markdown_cell("Then \\$112 a month, \\$40 now."),
+        nbformat.v4.new_markdown_cell("```mermaid\nflowchart LR\n    a[one] --> b[two]\n```"),
+        nbformat.v4.new_markdown_cell("```mermaid\nflowchart LR\n    a[one --> b\n```"),
+        nbformat.v4.new_code_cell("raise ValueError('expected')",
+                                  metadata={"tags": ["raises-exception"]}),
+        nbformat.v4.new_code_cell("1 / 0"),
+        nbformat.v4.new_code_cell("print('never reached')"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(notebook, lab.course / "broken.ipynb")
+    shown, saved = _run(page, lab, "broken.ipynb")
+    problems = _errors_and_unrun(saved) + _rendering(shown, saved)
+    found = sorted((index, problem.split(" ")[0]) for index, problem in problems)
+    assert found == [(0, "MathJax"), (2, "Mermaid"), (4, "error"), (5, "never")], problems

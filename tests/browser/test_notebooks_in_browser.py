@@ -232,6 +232,15 @@ def test_the_launchers_address_opens_lesson_00_with_the_file_browser_at_the_root
         page: Any, lab: Lab) -> None:
     """What `make lab` prints (and Binder's badge asks for): lesson 00 open, the file browser at
     the course's root, and no prompt about Jupyter news (lab-settings/overrides.json)."""
+    import urllib.parse
+
+    from sandbox.course.lab import LESSON_URL
+
+    # the badge in the README opens the same address on Binder
+    badge = re.search(r"mybinder\.org/v2/gh/[^)\s]*\?urlpath=([^)\s]+)",
+                      (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert badge and "/" + urllib.parse.unquote(badge[1]) == LESSON_URL
+    assert lab.address.partition("&token=")[0].endswith(LESSON_URL)
     page.goto(lab.address.replace("localhost", "127.0.0.1", 1))
     page.wait_for_function(KERNEL_IDLE, timeout=180_000, polling=250)
     current = page.locator(

@@ -74,7 +74,7 @@ def _rendering(notebook: Notebook, saved: dict[str, Any]) -> Problems:
             continue
         for formula in shown["formulas"]:
             problems.append((index, f"MathJax typeset markdown as a formula in: {formula!r} "
-                                    "(escape a literal $ as \\$, or put it in `code`)"))
+                                    "(write each $ of a pair as \\\\$: tests/test_markdown.py)"))
         expected = len(MERMAID_FENCE.findall(cell["source"])) if (
             cell["cell_type"] == "markdown") else 0
         if cell["cell_type"] == "markdown" and len(shown["mermaid"]) < expected:

@@ -16,7 +16,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PYTEST_ARGS ?=
 PYTEST = $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-.PHONY: venv lab test bench clean
+.PHONY: venv lab test binder-check bench clean
 
 venv: $(DEV_STAMP)
 
@@ -49,8 +49,14 @@ test: $(DEV_STAMP) $(LAB_SETTINGS)  # the settings too: a test proves JupyterLab
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/course build --check
-	$(PYTEST)
+	$(PYTEST)  # tests/browser/ too: each notebook in JupyterLab in Chromium (.ci/run installs it)
 	$(PYTEST) --nbval lessons --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# Binder's environment from environment.yml's pins, in a Python 3.12 venv, with postBuild; then
+# lesson 00 and exercise 00's checks in it (tests/test_binder.py). It installs from PyPI, so it is
+# not part of make test; CI runs both.
+binder-check: $(DEV_STAMP)
+	SANDBOX_BINDER_CHECK=1 $(PYTEST) tests/test_binder.py
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py

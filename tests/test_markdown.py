@@ -1,11 +1,13 @@
 """Markdown cells that JupyterLab would typeset as formulas by accident.
 
-JupyterLab hands a markdown cell's math to MathJax before rendering the Markdown: a pair of
-unescaped ``$`` in one paragraph (the text between them becomes a formula, ``$0.20 ... $40``
-included), ``$$``, ``\\(``, ``\\[`` and ``\\begin{...}``. Code spans and fenced code blocks are
-left alone. The course writes prices, so each ``$`` of an amount is written ``\\$``; a single
-``$`` in a paragraph would render, but the test asks for the escape there too only when a second
-one makes a pair, as MathJax does.
+JupyterLab hands a markdown cell's math to MathJax: a pair of ``$`` in one paragraph (the text
+between them becomes a formula, ``$0.20 ... $40`` included), ``$$``, ``\\(``, ``\\[`` and
+``\\begin{...}``. Code spans and fenced code blocks are left alone. A ``\\$`` does not protect a
+pair: the Markdown renderer turns it into a plain ``$`` and MathJax, which scans the rendered
+page, then pairs it (seen in Chromium by tests/browser/: ``\\$112 a month then, \\$40 now``
+came out as the formula *112amonththen,*). What does protect is ``\\\\$``: rendered as ``\\$``,
+which MathJax shows as a literal ``$``. So a paragraph with two dollar amounts writes each as
+``\\\\$``; a single ``$`` (escaped or not) renders as itself.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ NOTEBOOKS = sorted(p for folder in ("lessons", "solutions", "exercises")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?^ {0,3}\1[`~]*[ \t]*$", re.M | re.S)
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+RUN_BREAK = re.compile(r"[|*\[\]<>]")
+LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*+]|\d+[.)])[ \t])")
 DELIMITERS = re.compile(r"(?<!\\)(\$\$|\\\(|\\\[|\\begin\{)")
 
 
@@ -32,9 +36,17 @@ def math_in(markdown: str) -> list[str]:
     text = CODE_SPAN.sub("", text)
     found = []
     for paragraph in re.split(r"\n\s*\n", text):
-        # an escaped backslash cannot escape the dollar after it: take pairs out first
+        # for the other delimiters, an escaped backslash does not escape what follows it
         bare = paragraph.replace("\\\\", "")
-        if DELIMITERS.search(bare) or len(UNESCAPED_DOLLAR.findall(bare)) >= 2:
+        # before the Markdown is rendered, JupyterLab takes out pairs of dollars with no backslash
+        # before them (a backslash before one, escaped or not, makes it text)
+        unescaped = len(UNESCAPED_DOLLAR.findall(paragraph))
+        # after, each \$ is a plain $, and MathJax pairs the dollars of one run of text (a table
+        # cell, a list item, emphasis, a link or HTML starts another); \\$ renders as \$, which it
+        # leaves alone
+        runs = [run for item in LIST_ITEM.split(paragraph.replace("\\\\$", ""))
+                for run in RUN_BREAK.split(item)]
+        if DELIMITERS.search(bare) or unescaped >= 2 or any(run.count("$") >= 2 for run in runs):
             found.append(paragraph.strip())
     return found
 
@@ -42,15 +54,20 @@ def math_in(markdown: str) -> list[str]:
 @pytest.mark.parametrize("text, formulas", [
     ("Requests cost $0.20 a million and $0.0000166667 a GB-second.", 1),
     ("$112 a month\nthen, $40 now", 1),
-    ("\\$112 a month then, \\$40 now", 0),
+    ("\\$112 a month then, \\$40 now", 1),  # what the browser showed
+    ("\\\\$112 a month then, \\\\$40 now", 0),
+    ("one escaped dollar sign: \\$5", 0),
     ("one dollar sign: $5", 0),
     ("$5 here\n\nand $6 in another paragraph", 0),
     ("a `$x` and `$y` in code spans", 0),
     ("```sh\necho $HOME $PATH\n```", 0),
     ("display math $$x$$", 1),
     ("inline \\(x\\)", 1),
-    ("a price \\\\$5 and \\\\$6 (the backslash is itself escaped)", 1),
+    ("a price \\\\$5 and \\\\$6 (the backslash is itself escaped)", 0),
     ("| x86 | $0.20 |\n| arm | $0.20 |", 1),
+    ("| x86 | \\$0.20 |\n| arm | \\$0.20 |", 0),  # each in a table cell of its own
+    ("costs **\\$0.40** for the requests and \\$18.33 for the compute", 0),
+    ("- requests at \\$0.20 a million;\n- GB-seconds at \\$0.0000166667", 0),  # two items
 ])
 def test_the_detector(text, formulas):
     assert len(math_in(text)) == formulas
@@ -64,7 +81,8 @@ def test_no_accidental_formulas(path):
                 for paragraph in math_in("".join(cell["source"]))]
     assert not problems, (
         f"{path.relative_to(ROOT)}: JupyterLab would typeset these as formulas; write each "
-        "dollar sign of an amount as \\$ (and keep shell variables in code spans):\n"
+        "dollar sign of an amount as \\\\$ where a paragraph has two (and keep shell variables in "
+        "code spans):\n"
         + "\n".join(problems))
 
 

@@ -529,6 +529,13 @@ def _mapped(service: ApiGatewayService, request: Request, context: Context, kind
         answer = integrations.call_http(method, url, headers, body, limit)
         selector, backend_body = str(answer.status), answer.body
         backend_headers = {k.lower(): v for k, v in answer.headers}
+    elif not integrations.LAMBDA_URI.match(
+            integrations.render_stage_variables(integration.get("uri") or "", stage_variables)):
+        # AWS: another service, called as the integration's role (services.py)
+        answer = _service_call(service, request, context, integration, body, path_parameters,
+                               stage_variables, limit)
+        selector, backend_body = str(answer.status), answer.body
+        backend_headers = {k.lower(): v for k, v in answer.headers}
     else:  # AWS: a Lambda function, invoked with the mapped payload
         uri = integration.get("uri") or ""
         if not integrations.LAMBDA_URI.match(
@@ -561,6 +568,27 @@ def _mapped(service: ApiGatewayService, request: Request, context: Context, kind
                              "mapping and no default output mapping specified")
     return _method_response(request, context, chosen, backend_body, backend_headers,
                             path_parameters, stage_variables)
+
+
+def _service_call(service: ApiGatewayService, request: Request, context: Context,
+                  integration: dict[str, Any], body: bytes, path_parameters: dict[str, str],
+                  stage_variables: dict[str, str], limit: float) -> integrations.HttpAnswer:
+    """An AWS integration with a service other than Lambda: the request the URI, template and
+    request parameters make, sent as the integration's role."""
+    from . import services
+
+    uri = integrations.render_stage_variables(integration.get("uri") or "", stage_variables)
+    keys = services.role_credentials(
+        integration.get("credentials"),
+        source_arn(context, request.method, context.resource_path or "/"), context.account_id,
+        context.region)
+    method_request = {"path": dict(path_parameters), "querystring": dict(request.query_pairs),
+                      "header": {name: value for name, value in request.headers}}
+    parameters = services.mapped_parameters(integration, method_request, stage_variables,
+                                            template_context(request, context))
+    call = services.rest_call(uri, context.region, integration.get("httpMethod") or "POST",
+                              body, parameters, request.content_type or "application/json")
+    return services.send(service.sandbox.endpoint_url, call, keys, limit)
 
 
 def _integration_response(integration: dict[str, Any], selector: str,

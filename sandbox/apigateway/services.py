@@ -1,0 +1,256 @@
+"""Service integrations: API Gateway calling another AWS service as the integration's role.
+
+REST APIs: ``Type: AWS`` integrations whose URI names a service action
+(``arn:aws:apigateway:<region>:sqs:action/SendMessage``) or a path
+(``arn:aws:apigateway:<region>:sqs:path/<account>/<queue>``), the request built from the mapping
+template and the integration request parameters. HTTP APIs: ``AWS_PROXY`` integrations with an
+``IntegrationSubtype`` (``SQS-SendMessage`` ...), the request built from ``RequestParameters``.
+
+As on AWS, API Gateway first assumes the integration's role (``Credentials`` /
+``CredentialsArn``), which must trust apigateway.amazonaws.com; the call is then signed with the
+role session's keys and sent to the sandbox's own endpoint, where IAM decides it as it decides
+any other caller's. A query-protocol service (SQS, SNS) answers API Gateway in JSON
+(``{"SendMessageResponse": {"SendMessageResult": {...}, "ResponseMetadata": {...}}}``) because
+API Gateway asks with ``Accept: application/json``; moto answers XML, so the sandbox converts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from typing import Any
+
+from .integrations import APIGATEWAY_PRINCIPAL, HttpAnswer, IntegrationFailure
+
+AWS_URI = re.compile(r"^arn:[^:]+:apigateway:(?P<region>[^:]*):(?P<service>[^:]+):"
+                     r"(?P<kind>action|path)/(?P<rest>.*)$")
+
+# The URI's service name, as API Gateway spells it -> botocore's name, protocol, JSON target
+# prefix and content type (botocore's service models: metadata targetPrefix, jsonVersion).
+SERVICES: dict[str, tuple[str, str, str, str]] = {
+    "sqs": ("sqs", "query", "", ""),
+    "sns": ("sns", "query", "", ""),
+    "dynamodb": ("dynamodb", "json", "DynamoDB_20120810", "application/x-amz-json-1.0"),
+    "states": ("stepfunctions", "json", "AWSStepFunctions", "application/x-amz-json-1.0"),
+    "events": ("events", "json", "AWSEvents", "application/x-amz-json-1.1"),
+    "kinesis": ("kinesis", "json", "Kinesis_20131202", "application/x-amz-json-1.1"),
+    "s3": ("s3", "rest-xml", "", ""),
+}
+QUERY_VERSIONS = {"sqs": "2012-11-05", "sns": "2010-03-31"}
+SESSION_NAME = "APIGateway"  # not documented; it says who acts
+
+
+@dataclass
+class ServiceCall:
+    """One request API Gateway sends to a service."""
+
+    service: str  # as in the URI: sqs, sns, dynamodb, states, events, kinesis, s3
+    region: str
+    method: str
+    path: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def supported(uri: str) -> bool:
+    matched = AWS_URI.match(uri)
+    return bool(matched and matched["service"] in SERVICES)
+
+
+def role_credentials(role_arn: str | None, source_arn: str, account_id: str,
+                     region: str) -> dict[str, str]:
+    """The keys of a session of the integration's role, as API Gateway assumes it; an
+    IntegrationFailure ("permissions": AWS answers 500) when there is no role or API Gateway
+    may not assume it."""
+    from .. import iam, sts
+
+    if not role_arn:
+        raise IntegrationFailure(
+            "permissions", "Execution failed due to configuration error: an AWS service "
+                           "integration needs credentials: put_integration(..., credentials="
+                           "'<role ARN>') naming a role that trusts apigateway.amazonaws.com "
+                           "and may call the action.")
+    if not iam.role_exists(role_arn) or not iam.service_may(
+            APIGATEWAY_PRINCIPAL, "sts:AssumeRole", role_arn, source_arn=source_arn,
+            source_account=account_id, source=f"API Gateway assuming {role_arn}"):
+        raise IntegrationFailure(
+            "permissions", "Execution failed due to configuration error: API Gateway does not "
+                           f"have permission to assume the provided role {role_arn}. Its trust "
+                           "policy must allow the service principal apigateway.amazonaws.com "
+                           "to call sts:AssumeRole.")
+    return sts.credentials(role_arn, SESSION_NAME, region=region)
+
+
+def send(endpoint_url: str, call: ServiceCall, keys: dict[str, str],
+         limit_seconds: float) -> HttpAnswer:
+    """Sign the call with the role session's keys (SigV4, as API Gateway signs it) and send
+    it to the sandbox's own endpoint; a query-protocol XML answer comes back as AWS's JSON."""
+    from botocore.auth import S3SigV4Auth, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from .integrations import call_http
+
+    url = endpoint_url.rstrip("/") + urllib.parse.quote(call.path, safe="/~")
+    if call.query:
+        url += "?" + urllib.parse.urlencode(call.query, quote_via=urllib.parse.quote)
+    signing_name = "states" if call.service == "states" else SERVICES[call.service][0]
+    request = AWSRequest(method=call.method, url=url, data=call.body, headers=dict(call.headers))
+    credentials = Credentials(keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"])
+    signer = S3SigV4Auth if call.service == "s3" else SigV4Auth
+    signer(credentials, signing_name, call.region).add_auth(request)
+    headers = [(name, str(value)) for name, value in request.headers.items()]
+    answer = call_http(call.method, url, headers, call.body, limit_seconds)
+    if answer.status >= 500 and answer.body.lstrip().lower().startswith(b"<!doctype html"):
+        # moto could not read the request at all (AWS's own answer here is not recorded)
+        raise IntegrationFailure(
+            "configuration", f"{call.service} could not read the integration request "
+                             f"({call.method} {call.path}, Content-Type "
+                             f"{call.headers.get('Content-Type')}). A form-encoded body "
+                             "(Action=SendMessage&...) needs the request parameter "
+                             "integration.request.header.Content-Type = "
+                             "\"'application/x-www-form-urlencoded'\".")
+    if SERVICES[call.service][1] == "query":
+        answer = _query_json(answer)
+    return answer
+
+
+# ---------------------------------------------------------------------------------- answers
+def _query_json(answer: HttpAnswer) -> HttpAnswer:
+    """A query-protocol service answers ``Accept: application/json`` with the XML document's
+    JSON form: ``{"<Op>Response": {"<Op>Result": {...}, "ResponseMetadata": {...}}}``, an error
+    as ``{"Error": {"Code", "Message", "Type"}, "RequestId"}``."""
+    try:
+        root = ElementTree.fromstring(answer.body)
+    except ElementTree.ParseError:
+        return answer
+    document: Any = {_local(root.tag): _element(root)}
+    if "ErrorResponse" in document and isinstance(document["ErrorResponse"], dict):
+        document = document["ErrorResponse"]
+    headers = [(k, v) for k, v in answer.headers
+               if k.lower() not in ("content-type", "content-length")]
+    headers.append(("Content-Type", "application/json"))
+    return HttpAnswer(answer.status, headers,
+                      json.dumps(document, separators=(",", ":")).encode("utf-8"))
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _element(element: ElementTree.Element) -> Any:
+    children = list(element)
+    if not children:
+        return element.text if element.text is not None else None
+    result: dict[str, Any] = {}
+    repeated: set[str] = set()
+    for child in children:
+        name, value = _local(child.tag), _element(child)
+        if name in result:  # a repeated element (a list member): its values, in order
+            if name not in repeated:
+                result[name] = [result[name]]
+                repeated.add(name)
+            result[name].append(value)
+        else:
+            result[name] = value
+    return result
+
+
+# ---------------------------------------------------------------------------------- REST
+def rest_call(uri: str, region: str, http_method: str, body: bytes,
+              parameters: dict[str, dict[str, str]], content_type: str) -> ServiceCall:
+    """The request a REST ``AWS`` integration sends: ``parameters`` are the mapped integration
+    request parameters (``path``, ``querystring``, ``header``)."""
+    matched = AWS_URI.match(uri)
+    if matched is None or matched["service"] not in SERVICES:
+        raise IntegrationFailure(
+            "configuration", f"The sandbox runs AWS integrations with Lambda and "
+                             f"{', '.join(sorted(SERVICES))}, not {uri}.")
+    service, kind, rest = matched["service"], matched["kind"], matched["rest"]
+    region = matched["region"] or region
+    protocol, target, json_type = SERVICES[service][1:]
+    rest, _, static_query = rest.partition("?")
+    query = urllib.parse.parse_qsl(static_query, keep_blank_values=True)
+    query += list(parameters.get("querystring", {}).items())
+    headers = {"Accept": "application/json"}
+    headers.update(parameters.get("header", {}))
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = content_type
+    if kind == "action":
+        path = "/"
+        if protocol == "query":
+            if not body:  # the action is in the query string: nothing for a body type to say
+                _drop(headers, "content-type")
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            query = [("Action", rest), *([("Version", QUERY_VERSIONS[service])]
+                                         if not any(k == "Version" for k, _ in query) else []),
+                     *query]
+        elif protocol == "json":
+            _drop(headers, "content-type")
+            headers["Content-Type"] = json_type
+            headers["X-Amz-Target"] = f"{target}.{rest}"
+        else:
+            raise IntegrationFailure(
+                "configuration", f"Execution failed due to configuration error: {service} "
+                                 "has no actions to name; use a path override "
+                                 f"(arn:aws:apigateway:{region}:{service}:path/...).")
+    else:
+        path = "/" + rest
+        for name, value in parameters.get("path", {}).items():
+            path = path.replace("{" + name + "}", value)
+    method = (http_method or "POST").upper()
+    if protocol == "query" and method == "POST" and not body and query:
+        # the same request with its parameters in a form body (the sandbox's IAM reads a
+        # POST's action from its body only)
+        body = urllib.parse.urlencode(query).encode("ascii")
+        query = []
+        _drop(headers, "content-type")
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return ServiceCall(service, region, method, path, query, headers,
+                       body if method not in ("GET", "HEAD", "DELETE") else b"")
+
+
+def _drop(headers: dict[str, str], name: str) -> None:
+    for key in [k for k in headers if k.lower() == name]:
+        del headers[key]
+
+
+def mapped_parameters(integration: dict[str, Any], method_request: dict[str, dict[str, str]],
+                      stage_variables: dict[str, str], context: dict[str, Any]
+                      ) -> dict[str, dict[str, str]]:
+    """An integration's ``requestParameters`` (``integration.request.<where>.<name>`` from
+    ``method.request.<where>.<name>``, ``'static'``, ``stageVariables.x`` or ``context.x``)."""
+    result: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
+    for target, source in (integration.get("requestParameters") or {}).items():
+        parts = target.split(".", 3)
+        if len(parts) != 4 or parts[:2] != ["integration", "request"] or \
+                parts[2] not in result:
+            continue
+        value = _source_value(source, method_request, stage_variables, context)
+        if value is not None:
+            result[parts[2]][parts[3]] = value
+    return result
+
+
+def _source_value(source: str, method_request: dict[str, dict[str, str]],
+                  stage_variables: dict[str, str], context: dict[str, Any]) -> str | None:
+    if len(source) >= 2 and source[0] == source[-1] == "'":
+        return source[1:-1]
+    if source.startswith("method.request."):
+        _, _, where, name = source.split(".", 3)
+        values = method_request.get(where, {})
+        if where == "header":
+            return next((v for k, v in values.items() if k.lower() == name.lower()), None)
+        return values.get(name)
+    if source.startswith("stageVariables."):
+        return stage_variables.get(source.split(".", 1)[1])
+    if source.startswith("context."):
+        value: Any = context
+        for part in source.split(".")[1:]:
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None else str(value)
+    return None

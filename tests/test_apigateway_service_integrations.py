@@ -1,0 +1,186 @@
+"""API Gateway service integrations over real HTTP: REST ``AWS`` integrations and HTTP API
+first-class integrations calling SQS, SNS, DynamoDB, Step Functions, EventBridge, Kinesis and
+S3 as the integration's role, in the shapes "storage-first" samples use.
+
+AWS's documents followed:
+- REST: https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html
+  (``arn:aws:apigateway:{region}:{service}:action/{action}`` and ``path/{path}``) and
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/integrating-api-with-aws-services-s3.html
+- the integration response: the selection pattern of a non-Lambda integration is matched
+  against the backend's HTTP status code; the default response (no pattern) takes the rest
+  (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-integration-settings-integration-response.html).
+- HTTP APIs: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services-reference.html
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import requests
+
+ACCOUNT = "123456789012"
+TRUST_APIGATEWAY = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+FORM = "'application/x-www-form-urlencoded'"
+
+
+def role(name: str, actions: list[str], resource: str, trust: dict | None = None) -> str:
+    """A role API Gateway may assume, allowed ``actions`` on ``resource`` only."""
+    iam = boto3.client("iam")
+    arn = iam.create_role(RoleName=name,
+                          AssumeRolePolicyDocument=json.dumps(trust or TRUST_APIGATEWAY)
+                          )["Role"]["Arn"]
+    if actions:
+        iam.put_role_policy(RoleName=name, PolicyName="integration", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]}))
+    return arn
+
+
+class RestApi:
+    """A REST API with one method integrated with a service, built with plain boto3."""
+
+    def __init__(self, name: str = "storage-first"):
+        self.client = boto3.client("apigateway")
+        self.id = self.client.create_rest_api(name=name)["id"]
+        self.root = self.client.get_resources(restApiId=self.id)["items"][0]["id"]
+
+    def method(self, path_part: str, http_method: str, *, uri: str, credentials: str | None,
+               integration_method: str = "POST", templates: dict | None = None,
+               parameters: dict | None = None, responses: list[dict] | None = None,
+               parent: str | None = None) -> str:
+        resource = self.client.create_resource(restApiId=self.id, parentId=parent or self.root,
+                                               pathPart=path_part)["id"]
+        self.client.put_method(restApiId=self.id, resourceId=resource, httpMethod=http_method,
+                               authorizationType="NONE")
+        extra = {"credentials": credentials} if credentials else {}
+        self.client.put_integration(
+            restApiId=self.id, resourceId=resource, httpMethod=http_method, type="AWS",
+            integrationHttpMethod=integration_method, uri=uri,
+            requestParameters=parameters or {}, requestTemplates=templates or {},
+            passthroughBehavior="NEVER" if templates else "WHEN_NO_MATCH", **extra)
+        for response in responses or [{"statusCode": "200"}]:
+            self.client.put_method_response(restApiId=self.id, resourceId=resource,
+                                            httpMethod=http_method,
+                                            statusCode=response["statusCode"])
+            self.client.put_integration_response(restApiId=self.id, resourceId=resource,
+                                                 httpMethod=http_method, **response)
+        return resource
+
+    def deploy(self, sb, stage: str = "prod") -> str:
+        self.client.create_deployment(restApiId=self.id, stageName=stage)
+        return sb.api_url(self.id, stage)
+
+
+# ---------------------------------------------------------------------------------- REST: SQS
+def sqs_queue(name: str = "orders") -> tuple[str, str]:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]
+                                   )["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def received(url: str) -> list[str]:
+    messages = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10
+                                                   ).get("Messages", [])
+    return [m["Body"] for m in messages]
+
+
+def sqs_path_api(sb, credentials: str | None, responses: list[dict] | None = None) -> str:
+    """The storage-first shape: POST /orders puts the request body on a queue (path override,
+    form-encoded template, Content-Type mapped as a static header)."""
+    api = RestApi()
+    api.method("orders", "POST", uri=f"arn:aws:apigateway:us-east-1:sqs:path/{ACCOUNT}/orders",
+               credentials=credentials,
+               parameters={"integration.request.header.Content-Type": FORM},
+               templates={"application/json": "Action=SendMessage&MessageBody=$input.body"},
+               responses=responses)
+    return api.deploy(sb)
+
+
+def test_rest_sqs_path_override_sends_the_body_and_answers_sqs_json(sb):
+    url, arn = sqs_queue()
+    api_url = sqs_path_api(sb, role("apigw-sqs", ["sqs:SendMessage"], arn))
+    answer = requests.post(api_url + "/orders", json={"order": 7})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"] == "application/json"
+    # SQS's answer to Accept: application/json, as API Gateway passes it on
+    result = answer.json()["SendMessageResponse"]["SendMessageResult"]
+    assert result["MessageId"]
+    assert "RequestId" in answer.json()["SendMessageResponse"]["ResponseMetadata"]
+    assert received(url) == ['{"order": 7}']
+
+
+def test_rest_sqs_action_with_request_parameters(sb):
+    url, arn = sqs_queue()
+    api = RestApi()
+    api.method("orders", "POST", uri="arn:aws:apigateway:us-east-1:sqs:action/SendMessage",
+               credentials=role("apigw-sqs", ["sqs:SendMessage"], arn),
+               parameters={"integration.request.querystring.QueueUrl": f"'{url}'",
+                           "integration.request.querystring.MessageBody":
+                               "method.request.querystring.note"})
+    api_url = api.deploy(sb)
+    answer = requests.post(api_url + "/orders", params={"note": "hello"})
+    assert answer.status_code == 200, answer.text
+    assert received(url) == ["hello"], answer.text
+
+
+def test_rest_sqs_response_template_shapes_the_answer(sb):
+    url, arn = sqs_queue()
+    api_url = sqs_path_api(sb, role("apigw-sqs", ["sqs:SendMessage"], arn), responses=[{
+        "statusCode": "202", "selectionPattern": "2\\d{2}", "responseTemplates": {
+            "application/json": '{"id": "$input.path(\'$.SendMessageResponse.SendMessageResult'
+                                '.MessageId\')"}'}},
+        {"statusCode": "500", "responseTemplates": {"application/json":
+                                                    '{"error": "not queued"}'}}])
+    answer = requests.post(api_url + "/orders", json={"order": 8})
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["id"] and received(url) == ['{"order": 8}']
+
+
+def test_rest_role_not_trusting_apigateway_answers_500(sb):
+    url, arn = sqs_queue()
+    api_url = sqs_path_api(sb, role("lambda-role", ["sqs:SendMessage"], arn, trust=TRUST_LAMBDA))
+    answer = requests.post(api_url + "/orders", json={"order": 1})
+    # AWS: "Execution failed due to configuration error: API Gateway does not have permission
+    # to assume the provided role", and the client gets 500 Internal server error
+    assert answer.status_code == 500
+    assert answer.json() == {"message": "Internal server error"}
+    assert "assume" in answer.headers["x-sandbox-reason"]
+    assert received(url) == []
+
+
+def test_rest_without_credentials_answers_500(sb):
+    url, _ = sqs_queue()
+    answer = requests.post(sqs_path_api(sb, None) + "/orders", json={"order": 1})
+    assert answer.status_code == 500
+    assert answer.json() == {"message": "Internal server error"}
+    assert received(url) == []
+
+
+def test_rest_role_not_allowed_gets_sqs_access_denied_through_the_default_response(sb):
+    url, _ = sqs_queue()
+    _, other = sqs_queue("other")
+    api_url = sqs_path_api(sb, role("apigw-sqs", ["sqs:SendMessage"], other))
+    answer = requests.post(api_url + "/orders", json={"order": 1})
+    # the only integration response is the default one (no selection pattern): SQS's 403 is
+    # mapped to it, so the client gets 200 with SQS's error document, as on AWS
+    assert answer.status_code == 200
+    assert answer.json()["Error"]["Code"] == "AccessDenied"
+    assert received(url) == []
+
+
+def test_rest_role_not_allowed_selected_by_status_pattern(sb):
+    url, _ = sqs_queue()
+    api_url = sqs_path_api(sb, role("apigw-sqs", [], "*"), responses=[
+        {"statusCode": "200"},
+        {"statusCode": "403", "selectionPattern": "403"}])
+    answer = requests.post(api_url + "/orders", json={"order": 1})
+    assert answer.status_code == 403
+    assert answer.json()["Error"]["Code"] == "AccessDenied"

@@ -184,3 +184,192 @@ def test_rest_role_not_allowed_selected_by_status_pattern(sb):
     answer = requests.post(api_url + "/orders", json={"order": 1})
     assert answer.status_code == 403
     assert answer.json()["Error"]["Code"] == "AccessDenied"
+
+
+# ---------------------------------------------------------------------------------- REST: others
+def test_rest_sns_publish_action(sb):
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="orders")["TopicArn"]
+    url, queue_arn = sqs_queue("subscriber")
+    boto3.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    api = RestApi()
+    api.method("orders", "POST", uri="arn:aws:apigateway:us-east-1:sns:action/Publish",
+               credentials=role("apigw-sns", ["sns:Publish"], topic),
+               parameters={"integration.request.querystring.TopicArn": f"'{topic}'",
+                           "integration.request.querystring.Message":
+                               "method.request.querystring.text"})
+    answer = requests.post(api.deploy(sb) + "/orders", params={"text": "shipped"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["PublishResponse"]["PublishResult"]["MessageId"]
+    sb.settle()
+    assert received(url) == ["shipped"]
+
+
+def dynamodb_table(name: str = "orders") -> str:
+    table = boto3.client("dynamodb").create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    return table["TableDescription"]["TableArn"]
+
+
+def test_rest_dynamodb_put_item_and_get_item_with_json_templates(sb):
+    table = dynamodb_table()
+    credentials = role("apigw-ddb", ["dynamodb:PutItem", "dynamodb:GetItem"], table)
+    api = RestApi()
+    api.method("orders", "POST", uri="arn:aws:apigateway:us-east-1:dynamodb:action/PutItem",
+               credentials=credentials, templates={"application/json": json.dumps({
+                   "TableName": "orders",
+                   "Item": {"id": {"S": "$context.requestId"},
+                            "item": {"S": "$input.path('$.item')"}}})},
+               responses=[{"statusCode": "201", "responseTemplates": {
+                   "application/json": '{"id": "$context.requestId"}'}}])
+    orders = api.client.get_resources(restApiId=api.id)["items"]
+    parent = next(r["id"] for r in orders if r["path"] == "/orders")
+    api.method("{id}", "GET", uri="arn:aws:apigateway:us-east-1:dynamodb:action/GetItem",
+               credentials=credentials, parent=parent, templates={"application/json": json.dumps({
+                   "TableName": "orders",
+                   "Key": {"id": {"S": "$input.params('id')"}}})},
+               responses=[{"statusCode": "200", "responseTemplates": {
+                   "application/json": "$input.path('$.Item.item.S')"}}])
+    api_url = api.deploy(sb)
+    created = requests.post(api_url + "/orders", json={"item": "book"})
+    assert created.status_code == 201, created.text
+    order = created.json()["id"]
+    stored = boto3.client("dynamodb").get_item(TableName="orders", Key={"id": {"S": order}})
+    assert stored["Item"]["item"] == {"S": "book"}
+    fetched = requests.get(f"{api_url}/orders/{order}", headers={"Content-Type":
+                                                                 "application/json"})
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.text == "book"
+
+
+def test_rest_dynamodb_role_not_allowed_answers_dynamodb_error(sb):
+    dynamodb_table()
+    api = RestApi()
+    api.method("orders", "POST", uri="arn:aws:apigateway:us-east-1:dynamodb:action/PutItem",
+               credentials=role("apigw-ddb", ["dynamodb:GetItem"], "*"),
+               templates={"application/json": '{"TableName": "orders", "Item": '
+                                              '{"id": {"S": "1"}}}'},
+               responses=[{"statusCode": "200"},
+                          {"statusCode": "400", "selectionPattern": "4\\d{2}"}])
+    answer = requests.post(api.deploy(sb) + "/orders", json={})
+    assert answer.status_code == 400
+    assert "AccessDenied" in answer.json()["__type"]
+    assert "Item" not in boto3.client("dynamodb").get_item(TableName="orders",
+                                                           Key={"id": {"S": "1"}})
+
+
+def state_machine(name: str = "orders") -> str:
+    states_role = role("states-role", [], "*", trust={"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})
+    definition = {"StartAt": "Done", "States": {"Done": {
+        "Type": "Pass", "Parameters": {"total.$": "$.total"}, "End": True}}}
+    return boto3.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=states_role,
+        type="EXPRESS" if name.endswith("sync") else "STANDARD")["stateMachineArn"]
+
+
+def start_template(machine: str) -> str:
+    """The template AWS's Step Functions tutorial uses: the request body as the input."""
+    return ('{"stateMachineArn": "' + machine + '", '
+            '"input": "$util.escapeJavaScript($input.json(\'$\'))"}')
+
+
+def test_rest_step_functions_start_execution(sb):
+    machine = state_machine()
+    api = RestApi()
+    api.method("orders", "POST", uri="arn:aws:apigateway:us-east-1:states:action/StartExecution",
+               credentials=role("apigw-sfn", ["states:StartExecution"], machine),
+               templates={"application/json": start_template(machine)})
+    answer = requests.post(api.deploy(sb) + "/orders", json={"total": 5})
+    assert answer.status_code == 200, answer.text
+    execution = answer.json()["executionArn"]
+    assert "startDate" in answer.json()
+    described = boto3.client("stepfunctions").describe_execution(executionArn=execution)
+    assert json.loads(described["input"]) == {"total": 5}
+
+
+def test_rest_step_functions_start_sync_execution(sb):
+    machine = state_machine("orders-sync")
+    api = RestApi()
+    api.method("orders", "POST",
+               uri="arn:aws:apigateway:us-east-1:states:action/StartSyncExecution",
+               credentials=role("apigw-sfn", ["states:StartSyncExecution"], machine),
+               templates={"application/json": start_template(machine)},
+               responses=[{"statusCode": "200", "responseTemplates": {
+                   "application/json": "$input.path('$.output')"}}])
+    answer = requests.post(api.deploy(sb) + "/orders", json={"total": 5})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"total": 5}
+
+
+def test_rest_eventbridge_put_events(sb):
+    events = boto3.client("events")
+    bus = events.describe_event_bus()["Arn"]
+    api = RestApi()
+    api.method("events", "POST", uri="arn:aws:apigateway:us-east-1:events:action/PutEvents",
+               credentials=role("apigw-events", ["events:PutEvents"], bus),
+               templates={"application/json": json.dumps({"Entries": [{
+                   "Source": "shop.orders", "DetailType": "OrderPlaced",
+                   "Detail": "$util.escapeJavaScript($input.json('$'))",
+                   "EventBusName": "default"}]})})
+    answer = requests.post(api.deploy(sb) + "/events", json={"order": 1})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["FailedEntryCount"] == 0
+    assert answer.json()["Entries"][0]["EventId"]
+
+
+def test_rest_kinesis_put_record(sb):
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    stream = kinesis.describe_stream_summary(StreamName="clicks"
+                                             )["StreamDescriptionSummary"]["StreamARN"]
+    api = RestApi()
+    api.method("clicks", "POST", uri="arn:aws:apigateway:us-east-1:kinesis:action/PutRecord",
+               credentials=role("apigw-kinesis", ["kinesis:PutRecord"], stream),
+               templates={"application/json": '{"StreamName": "clicks", '
+                          '"Data": "$util.base64Encode($input.json(\'$\'))", '
+                          '"PartitionKey": "$context.requestId"}'})
+    answer = requests.post(api.deploy(sb) + "/clicks", json={"x": 1})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ShardId"] and answer.json()["SequenceNumber"]
+
+
+def test_rest_s3_path_override_put_and_get_object(sb):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="uploads")
+    credentials = role("apigw-s3", ["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::uploads/*")
+    api = RestApi()
+    files = api.client.create_resource(restApiId=api.id, parentId=api.root,
+                                       pathPart="files")["id"]
+    for method in ("PUT", "GET"):
+        resource = next((r["id"] for r in api.client.get_resources(restApiId=api.id)["items"]
+                         if r["path"] == "/files/{name}"), None) or api.client.create_resource(
+            restApiId=api.id, parentId=files, pathPart="{name}")["id"]
+        api.client.put_method(restApiId=api.id, resourceId=resource, httpMethod=method,
+                              authorizationType="NONE",
+                              requestParameters={"method.request.path.name": True})
+        api.client.put_integration(
+            restApiId=api.id, resourceId=resource, httpMethod=method, type="AWS",
+            integrationHttpMethod=method, credentials=credentials,
+            uri="arn:aws:apigateway:us-east-1:s3:path/uploads/{key}",
+            requestParameters={"integration.request.path.key": "method.request.path.name"})
+        api.client.put_method_response(restApiId=api.id, resourceId=resource,
+                                       httpMethod=method, statusCode="200")
+        api.client.put_integration_response(
+            restApiId=api.id, resourceId=resource, httpMethod=method, statusCode="200")
+    api_url = api.deploy(sb)
+    put = requests.put(api_url + "/files/note.txt", data=b"hello", headers={
+        "Content-Type": "text/plain"})
+    assert put.status_code == 200, put.text
+    assert s3.get_object(Bucket="uploads", Key="note.txt")["Body"].read() == b"hello"
+    got = requests.get(api_url + "/files/note.txt")
+    assert got.status_code == 200 and got.content == b"hello"

@@ -14,6 +14,7 @@ AWS's documents followed:
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import boto3
@@ -110,10 +111,16 @@ def test_rest_sqs_path_override_sends_the_body_and_answers_sqs_json(sb):
     answer = requests.post(api_url + "/orders", json={"order": 7})
     assert answer.status_code == 200, answer.text
     assert answer.headers["Content-Type"] == "application/json"
-    # SQS's answer to Accept: application/json, as API Gateway passes it on
-    result = answer.json()["SendMessageResponse"]["SendMessageResult"]
-    assert result["MessageId"]
-    assert "RequestId" in answer.json()["SendMessageResponse"]["ResponseMetadata"]
+    # SQS's answer to Accept: application/json, as API Gateway passes it on (recorded on AWS:
+    # every member of the result named, absent ones null, the metadata first)
+    document = answer.json()["SendMessageResponse"]
+    assert list(document) == ["ResponseMetadata", "SendMessageResult"]
+    assert document["ResponseMetadata"]["RequestId"]
+    result = document["SendMessageResult"]
+    assert list(result) == ["MD5OfMessageAttributes", "MD5OfMessageBody",
+                            "MD5OfMessageSystemAttributes", "MessageId", "SequenceNumber"]
+    assert result["MD5OfMessageBody"] == hashlib.md5(b'{"order": 7}').hexdigest()
+    assert result["MessageId"] and result["SequenceNumber"] is None
     assert received(url) == ['{"order": 7}']
 
 

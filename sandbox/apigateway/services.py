@@ -115,12 +115,12 @@ def send(endpoint_url: str, call: ServiceCall, keys: dict[str, str],
                              "integration.request.header.Content-Type = "
                              "\"'application/x-www-form-urlencoded'\".")
     if SERVICES[call.service][1] == "query":
-        answer = _query_json(answer)
+        answer = _query_json(call.service, answer)
     return answer
 
 
 # ---------------------------------------------------------------------------------- answers
-def _query_json(answer: HttpAnswer) -> HttpAnswer:
+def _query_json(service: str, answer: HttpAnswer) -> HttpAnswer:
     """A query-protocol service answers ``Accept: application/json`` with the XML document's
     JSON form: ``{"<Op>Response": {"<Op>Result": {...}, "ResponseMetadata": {...}}}``, an error
     as ``{"Error": {"Code", "Message", "Type"}, "RequestId"}``."""
@@ -128,14 +128,76 @@ def _query_json(answer: HttpAnswer) -> HttpAnswer:
         root = ElementTree.fromstring(answer.body)
     except ElementTree.ParseError:
         return answer
-    document: Any = {_local(root.tag): _element(root)}
-    if "ErrorResponse" in document and isinstance(document["ErrorResponse"], dict):
-        document = document["ErrorResponse"]
+    name, content = _local(root.tag), _element(root)
+    document: Any = {name: content}
+    if name == "ErrorResponse" and isinstance(content, dict):
+        document = content
+    elif name.endswith("Response") and isinstance(content, dict):
+        document = {name: _with_every_member(service, name[:-len("Response")], content)}
     headers = [(k, v) for k, v in answer.headers
                if k.lower() not in ("content-type", "content-length")]
     headers.append(("Content-Type", "application/json"))
     return HttpAnswer(answer.status, headers,
                       json.dumps(document, separators=(",", ":")).encode("utf-8"))
+
+
+def _with_every_member(service: str, operation: str, content: dict[str, Any]
+                       ) -> dict[str, Any]:
+    """AWS's JSON form names every member of the result, absent ones as null. Recorded:
+    ``{"SendMessageResponse": {"ResponseMetadata": {"RequestId": ...}, "SendMessageResult":
+    {"MD5OfMessageAttributes": null, "MD5OfMessageBody": ..., "MD5OfMessageSystemAttributes":
+    null, "MessageId": ..., "SequenceNumber": null}}}``, and ``{"ReceiveMessageResponse":
+    {"ReceiveMessageResult": {"messages": [{"Attributes": null, "Body": ..., ...}] or null},
+    "ResponseMetadata": {...}}}`` (its list named ``messages``, the result first)."""
+    import botocore.session
+
+    result_name = f"{operation}Result"
+    try:
+        model = _models(botocore.session).get_service_model(SERVICES[service][0])
+        shape = model.operation_model(operation).output_shape
+    except Exception:  # an operation botocore does not know: the document as it is
+        return content
+    ordered: dict[str, Any] = {}
+    if shape is not None:
+        found = content.get(result_name)
+        filled = _fill(shape, found if isinstance(found, dict) else {})
+        if (service, operation) == ("sqs", "ReceiveMessage"):
+            ordered[result_name] = {"messages": filled.get("Messages")}
+        else:
+            ordered["ResponseMetadata"] = content.get("ResponseMetadata")
+            ordered[result_name] = filled
+    for key, value in content.items():
+        ordered.setdefault(key, value)
+    return ordered
+
+
+def _fill(shape: Any, found: Any) -> Any:
+    """The XML's values in the output shape's members, every member named."""
+    if shape.type_name == "structure":
+        values = found if isinstance(found, dict) else {}
+        result: dict[str, Any] = {}
+        for member in sorted(shape.members):
+            member_shape = shape.members[member]
+            name = member_shape.serialization.get("name", member)
+            value = values.get(name, values.get(member))
+            if value is None and member_shape.type_name == "list" and \
+                    member_shape.serialization.get("flattened"):
+                value = values.get(member.rstrip("s"))  # <Message> elements of Messages
+            result[member] = None if value is None else _fill(member_shape, value)
+        return result
+    if shape.type_name == "list":
+        items = found if isinstance(found, list) else [found]
+        return [_fill(shape.member, item) for item in items]
+    return found
+
+
+_SESSION: list[Any] = []
+
+
+def _models(module: Any) -> Any:
+    if not _SESSION:
+        _SESSION.append(module.get_session())
+    return _SESSION[0]
 
 
 def _local(tag: str) -> str:

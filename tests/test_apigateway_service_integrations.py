@@ -273,12 +273,15 @@ def test_rest_dynamodb_role_not_allowed_answers_dynamodb_error(sb):
                                                            Key={"id": {"S": "1"}})
 
 
-def state_machine(name: str = "orders") -> str:
-    states_role = role("states-role", [], "*", trust={"Version": "2012-10-17", "Statement": [{
+def state_machine(name: str = "orders", waits: bool = False) -> str:
+    states_role = role(f"states-{name}", [], "*", trust={"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
         "Action": "sts:AssumeRole"}]})
     definition = {"StartAt": "Done", "States": {"Done": {
         "Type": "Pass", "Parameters": {"total.$": "$.total"}, "End": True}}}
+    if waits:  # a year, even on the sandbox's fast clock: still running when stopped
+        definition = {"StartAt": "Wait", "States": {"Wait": {
+            "Type": "Wait", "Seconds": 10 ** 9, "End": True}}}
     return boto3.client("stepfunctions").create_state_machine(
         name=name, definition=json.dumps(definition), roleArn=states_role,
         type="EXPRESS" if name.endswith("sync") else "STANDARD")["stateMachineArn"]
@@ -380,3 +383,138 @@ def test_rest_s3_path_override_put_and_get_object(sb):
     assert s3.get_object(Bucket="uploads", Key="note.txt")["Body"].read() == b"hello"
     got = requests.get(api_url + "/files/note.txt")
     assert got.status_code == 200 and got.content == b"hello"
+
+
+# ---------------------------------------------------------------------------------- HTTP APIs
+def http_api(sb, route_key: str, subtype: str, parameters: dict, credentials: str | None
+             ) -> str:
+    """An HTTP API with one route to a first-class integration, its $default stage deployed
+    automatically (as SAM and the console make them)."""
+    client = boto3.client("apigatewayv2")
+    api = client.create_api(Name="storage-first", ProtocolType="HTTP")["ApiId"]
+    extra = {"CredentialsArn": credentials} if credentials else {}
+    integration = client.create_integration(
+        ApiId=api, IntegrationType="AWS_PROXY", IntegrationSubtype=subtype,
+        PayloadFormatVersion="1.0", RequestParameters=parameters, **extra)["IntegrationId"]
+    client.create_route(ApiId=api, RouteKey=route_key, Target=f"integrations/{integration}")
+    client.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
+    return sb.api_url(api, "$default")
+
+
+def test_http_sqs_send_message(sb):
+    url, arn = sqs_queue()
+    api_url = http_api(sb, "POST /orders", "SQS-SendMessage", {
+        "QueueUrl": url, "MessageBody": "$request.body.order",
+        "MessageAttributes": '{"source": {"DataType": "String", "StringValue": "api"}}'},
+        role("apigw-sqs", ["sqs:SendMessage"], arn))
+    answer = requests.post(api_url + "/orders", json={"order": {"id": 9}})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["apigw-requestid"]
+    result = answer.json()["SendMessageResponse"]["SendMessageResult"]
+    assert result["MD5OfMessageBody"] == hashlib.md5(b'{"id": 9}').hexdigest()
+    message = boto3.client("sqs").receive_message(QueueUrl=url, MessageAttributeNames=["All"]
+                                                  )["Messages"][0]
+    assert json.loads(message["Body"]) == {"id": 9}
+    assert message["MessageAttributes"]["source"]["StringValue"] == "api"
+
+
+def test_http_sqs_receive_and_delete_and_purge(sb):
+    url, arn = sqs_queue()
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    credentials = role("apigw-sqs", ["sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                     "sqs:PurgeQueue"], arn)
+    receive = http_api(sb, "GET /orders", "SQS-ReceiveMessage", {
+        "QueueUrl": url, "MaxNumberOfMessages": "$request.querystring.max"}, credentials)
+    answer = requests.get(receive + "/orders", params={"max": "5"})
+    assert answer.status_code == 200, answer.text
+    messages = answer.json()["ReceiveMessageResponse"]["ReceiveMessageResult"]["messages"]
+    assert [m["Body"] for m in messages] == ["first"]
+    assert list(messages[0]) == ["Attributes", "Body", "MD5OfBody", "MD5OfMessageAttributes",
+                                 "MessageAttributes", "MessageId", "ReceiptHandle"]
+    delete = http_api(sb, "DELETE /orders", "SQS-DeleteMessage", {
+        "QueueUrl": url, "ReceiptHandle": "$request.header.x-receipt"}, credentials)
+    deleted = requests.delete(delete + "/orders",
+                              headers={"x-receipt": messages[0]["ReceiptHandle"]})
+    assert deleted.status_code == 200, deleted.text
+    assert "DeleteMessageResponse" in deleted.json()
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+    purge = http_api(sb, "POST /purge", "SQS-PurgeQueue", {"QueueUrl": url}, credentials)
+    assert requests.post(purge + "/purge").status_code == 200
+    assert received(url) == []
+    empty = requests.get(receive + "/orders", params={"max": "5"}).json()
+    assert empty["ReceiveMessageResponse"]["ReceiveMessageResult"] == {"messages": None}
+
+
+def test_http_eventbridge_put_events(sb):
+    bus = boto3.client("events").describe_event_bus()["Arn"]
+    api_url = http_api(sb, "POST /events", "EventBridge-PutEvents", {
+        "Source": "shop.orders", "DetailType": "OrderPlaced", "Detail": "$request.body"},
+        role("apigw-events", ["events:PutEvents"], bus))
+    answer = requests.post(api_url + "/events", json={"order": 3})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["FailedEntryCount"] == 0
+
+
+def test_http_step_functions_start_stop_and_sync(sb):
+    machine = state_machine(waits=True)
+    credentials = role("apigw-sfn", ["states:StartExecution", "states:StopExecution",
+                                     "states:StartSyncExecution"], "*")
+    start = http_api(sb, "POST /orders", "StepFunctions-StartExecution", {
+        "StateMachineArn": machine, "Input": "$request.body",
+        "Name": "$context.requestId"}, credentials)
+    started = requests.post(start + "/orders", json={"total": 2})
+    assert started.status_code == 200, started.text
+    execution = started.json()["executionArn"]
+    stepfunctions = boto3.client("stepfunctions")
+    described = stepfunctions.describe_execution(executionArn=execution)
+    assert json.loads(described["input"]) == {"total": 2}
+    stop = http_api(sb, "POST /stop", "StepFunctions-StopExecution", {
+        "ExecutionArn": "$request.body.arn", "Cause": "$request.body.why"}, credentials)
+    stopped = requests.post(stop + "/stop", json={"arn": execution, "why": "cancelled"})
+    assert stopped.status_code == 200, stopped.text
+    assert "stopDate" in stopped.json()
+    described = stepfunctions.describe_execution(executionArn=execution)
+    assert described["status"] == "ABORTED"
+    sync_machine = state_machine("orders-sync")
+    sync = http_api(sb, "POST /sync", "StepFunctions-StartSyncExecution", {
+        "StateMachineArn": sync_machine, "Input": "$request.body"}, credentials)
+    answer = requests.post(sync + "/sync", json={"total": 4})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "SUCCEEDED"
+    assert json.loads(answer.json()["output"]) == {"total": 4}
+
+
+def test_http_kinesis_put_record(sb):
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    stream = kinesis.describe_stream_summary(StreamName="clicks"
+                                             )["StreamDescriptionSummary"]["StreamARN"]
+    api_url = http_api(sb, "POST /clicks", "Kinesis-PutRecord", {
+        "StreamName": "clicks", "Data": "$request.body.data", "PartitionKey": "$request.body.key"},
+        role("apigw-kinesis", ["kinesis:PutRecord"], stream))
+    answer = requests.post(api_url + "/clicks", json={"data": "aGVsbG8=", "key": "k"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ShardId"]
+
+
+def test_http_role_not_trusting_apigateway_answers_500(sb):
+    url, arn = sqs_queue()
+    api_url = http_api(sb, "POST /orders", "SQS-SendMessage", {
+        "QueueUrl": url, "MessageBody": "$request.body"},
+        role("lambda-role", ["sqs:SendMessage"], arn, trust=TRUST_LAMBDA))
+    answer = requests.post(api_url + "/orders", json={"order": 1})
+    assert answer.status_code == 500
+    assert answer.json() == {"message": "Internal Server Error"}
+    assert received(url) == []
+
+
+def test_http_role_not_allowed_gets_the_services_refusal(sb):
+    url, _ = sqs_queue()
+    api_url = http_api(sb, "POST /orders", "SQS-SendMessage", {
+        "QueueUrl": url, "MessageBody": "$request.body"},
+        role("apigw-sqs", ["sqs:ReceiveMessage"], "*"))
+    answer = requests.post(api_url + "/orders", json={"order": 1})
+    assert answer.status_code == 403
+    assert answer.json()["Error"]["Code"] == "AccessDenied"
+    assert received(url) == []

@@ -316,3 +316,166 @@ def _source_value(source: str, method_request: dict[str, dict[str, str]],
             value = value.get(part) if isinstance(value, dict) else None
         return None if value is None else str(value)
     return None
+
+
+# ---------------------------------------------------------------------------------- HTTP APIs
+# IntegrationSubtype -> (service, action, the request's parameter names in the service's API)
+# (http-api-develop-integrations-aws-services-reference.html; Step Functions' JSON API spells
+# its members in lowerCamelCase)
+SUBTYPES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "SQS-SendMessage": ("sqs", "SendMessage", {
+        "QueueUrl": "QueueUrl", "MessageBody": "MessageBody", "DelaySeconds": "DelaySeconds",
+        "MessageDeduplicationId": "MessageDeduplicationId", "MessageGroupId": "MessageGroupId",
+        "MessageAttributes": "MessageAttributes",
+        "MessageSystemAttributes": "MessageSystemAttributes"}),
+    "SQS-ReceiveMessage": ("sqs", "ReceiveMessage", {
+        "QueueUrl": "QueueUrl", "AttributeNames": "AttributeNames",
+        "MaxNumberOfMessages": "MaxNumberOfMessages",
+        "MessageAttributeNames": "MessageAttributeNames",
+        "ReceiveRequestAttemptId": "ReceiveRequestAttemptId",
+        "VisibilityTimeout": "VisibilityTimeout", "WaitTimeSeconds": "WaitTimeSeconds"}),
+    "SQS-DeleteMessage": ("sqs", "DeleteMessage", {"QueueUrl": "QueueUrl",
+                                                   "ReceiptHandle": "ReceiptHandle"}),
+    "SQS-PurgeQueue": ("sqs", "PurgeQueue", {"QueueUrl": "QueueUrl"}),
+    "EventBridge-PutEvents": ("events", "PutEvents", {
+        "Detail": "Detail", "DetailType": "DetailType", "Source": "Source", "Time": "Time",
+        "EventBusName": "EventBusName", "Resources": "Resources",
+        "TraceHeader": "TraceHeader"}),
+    "StepFunctions-StartExecution": ("states", "StartExecution", {
+        "StateMachineArn": "stateMachineArn", "Name": "name", "Input": "input",
+        "TraceHeader": "traceHeader"}),
+    "StepFunctions-StartSyncExecution": ("states", "StartSyncExecution", {
+        "StateMachineArn": "stateMachineArn", "Name": "name", "Input": "input",
+        "TraceHeader": "traceHeader"}),
+    "StepFunctions-StopExecution": ("states", "StopExecution", {
+        "ExecutionArn": "executionArn", "Cause": "cause", "Error": "error"}),
+    "Kinesis-PutRecord": ("kinesis", "PutRecord", {
+        "StreamName": "StreamName", "Data": "Data", "PartitionKey": "PartitionKey",
+        "SequenceNumberForOrdering": "SequenceNumberForOrdering",
+        "ExplicitHashKey": "ExplicitHashKey"}),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "SQS-SendMessage": ("QueueUrl", "MessageBody"), "SQS-ReceiveMessage": ("QueueUrl",),
+    "SQS-DeleteMessage": ("ReceiptHandle", "QueueUrl"), "SQS-PurgeQueue": ("QueueUrl",),
+    "EventBridge-PutEvents": ("Detail", "DetailType", "Source"),
+    "StepFunctions-StartExecution": ("StateMachineArn",),
+    "StepFunctions-StartSyncExecution": ("StateMachineArn",),
+    "StepFunctions-StopExecution": ("ExecutionArn",),
+    "Kinesis-PutRecord": ("StreamName", "Data", "PartitionKey"),
+}
+MAPPING = re.compile(r"\$\{(?P<braced>[^}]+)\}|\$(?P<bare>(?:request|context|stageVariables)"
+                     r"\.[A-Za-z0-9_.\-]+)")
+
+
+def http_parameters(request_parameters: dict[str, str] | None, body: bytes,
+                    request: dict[str, dict[str, str]], context: dict[str, Any],
+                    stage_variables: dict[str, str]) -> dict[str, str]:
+    """An HTTP API integration's ``RequestParameters``, each value a static text in which
+    ``$request.body.x`` (``$request.body`` the whole body), ``$request.header.h``,
+    ``$request.querystring.q``, ``$request.path.p``, ``$context.x`` and ``$stageVariables.x``
+    (or ``${...}``) are replaced by the request's values."""
+    document: Any = None
+    try:
+        document = json.loads(body) if body.strip() else None
+    except ValueError:
+        document = None
+
+    def lookup(expression: str) -> str:
+        where, _, rest = expression.partition(".")
+        if where == "request":
+            kind, _, name = rest.partition(".")
+            if kind == "body":
+                if not name:
+                    return body.decode("utf-8", "replace")
+                from .templates import json_path
+
+                found = json_path(document, "$." + name) if document is not None else None
+                if found is None:
+                    return ""
+                return found if isinstance(found, str) else json.dumps(found)
+            values = request.get(kind, {})
+            if kind == "header":
+                return next((v for k, v in values.items() if k.lower() == name.lower()), "")
+            return values.get(name, "")
+        if where == "context":
+            value: Any = context
+            for part in rest.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            return "" if value is None else str(value)
+        if where == "stageVariables":
+            return stage_variables.get(rest, "")
+        return "$" + expression
+
+    result = {}
+    for name, value in (request_parameters or {}).items():
+        result[name] = MAPPING.sub(lambda m: lookup(m["braced"] or m["bare"]), value)
+    return result
+
+
+def http_call(subtype: str, parameters: dict[str, str], region: str) -> ServiceCall:
+    """The request an HTTP API first-class integration sends for its subtype."""
+    known = SUBTYPES.get(subtype)
+    if known is None:
+        raise IntegrationFailure(
+            "configuration", f"The sandbox does not run the integration subtype {subtype!r}; "
+                             f"it runs {', '.join(sorted(SUBTYPES))}.")
+    service, action, names = known
+    missing = [p for p in REQUIRED[subtype] if not parameters.get(p)]
+    if missing:
+        raise IntegrationFailure(
+            "configuration", f"{subtype} needs the request parameter(s) {', '.join(missing)} "
+                             "(a static value or a mapping such as $request.body.name).")
+    region = parameters.get("Region") or region
+    values = {names[k]: v for k, v in parameters.items() if k in names}
+    if service == "sqs":
+        form: list[tuple[str, str]] = [("Action", action), ("Version", QUERY_VERSIONS["sqs"])]
+        for name, value in values.items():
+            if name in ("MessageAttributes", "MessageSystemAttributes"):
+                form += _attributes(name, value)
+            elif name in ("AttributeNames", "MessageAttributeNames"):
+                form += [(f"{name[:-1]}.{i}", item)
+                         for i, item in enumerate(_names(value), start=1)]
+            else:
+                form.append((name, value))
+        return ServiceCall("sqs", region, "POST", "/", [], {
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded"},
+            urllib.parse.urlencode(form).encode("ascii"))
+    document: dict[str, Any] = dict(values)
+    if service == "events":
+        entry: dict[str, Any] = dict(values)
+        if "Resources" in entry:
+            entry["Resources"] = _names(entry["Resources"])
+        document = {"Entries": [entry]}
+    _, _, target, json_type = SERVICES[service]
+    return ServiceCall(service, region, "POST", "/", [], {
+        "Content-Type": json_type, "X-Amz-Target": f"{target}.{action}"},
+        json.dumps(document).encode("utf-8"))
+
+
+def _names(value: str) -> list[str]:
+    """A list parameter: a JSON array, or names separated by commas."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, list):
+        return [str(item) for item in parsed]
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _attributes(name: str, value: str) -> list[tuple[str, str]]:
+    """SQS message attributes given as JSON (``{"n": {"DataType": "String", "StringValue":
+    "v"}}``), in the query protocol's numbered form."""
+    try:
+        attributes = json.loads(value)
+    except ValueError as error:
+        raise IntegrationFailure("configuration", f"{name} must be a JSON object of "
+                                                  f"attributes, not {value[:80]!r}") from error
+    prefix = name[:-1]  # MessageAttribute, MessageSystemAttribute
+    form: list[tuple[str, str]] = []
+    for index, (key, spec) in enumerate(dict(attributes).items(), start=1):
+        form.append((f"{prefix}.{index}.Name", key))
+        for field_name, field_value in dict(spec).items():
+            form.append((f"{prefix}.{index}.Value.{field_name}", str(field_value)))
+    return form

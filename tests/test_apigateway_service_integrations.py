@@ -93,6 +93,10 @@ def received(url: str) -> list[str]:
     return [m["Body"] for m in messages]
 
 
+def integration_hops(sb) -> list[dict]:
+    return [hop for hop in sb.admin.deliveries() if hop["kind"] == "apigateway-integration"]
+
+
 def sqs_path_api(sb, credentials: str | None, responses: list[dict] | None = None) -> str:
     """The storage-first shape: POST /orders puts the request body on a queue (path override,
     form-encoded template, Content-Type mapped as a static header)."""
@@ -122,6 +126,11 @@ def test_rest_sqs_path_override_sends_the_body_and_answers_sqs_json(sb):
     assert result["MD5OfMessageBody"] == hashlib.md5(b'{"order": 7}').hexdigest()
     assert result["MessageId"] and result["SequenceNumber"] is None
     assert received(url) == ['{"order": 7}']
+    # the hand-off is in the sandbox's deliveries record, from the method to the queue
+    [hop] = integration_hops(sb)
+    assert hop["outcome"] == "delivered" and hop["target"] == arn
+    assert hop["source"].startswith("arn:aws:execute-api:us-east-1:123456789012:")
+    assert hop["source"].endswith("/prod/POST/orders")
 
 
 def test_rest_sqs_action_with_request_parameters(sb):
@@ -161,6 +170,8 @@ def test_rest_role_not_trusting_apigateway_answers_500(sb):
     assert answer.json() == {"message": "Internal server error"}
     assert "assume" in answer.headers["x-sandbox-reason"]
     assert received(url) == []
+    [hop] = integration_hops(sb)
+    assert hop["outcome"] == "denied" and "assume" in hop["detail"]
 
 
 def test_rest_without_credentials_answers_500(sb):
@@ -518,3 +529,9 @@ def test_http_role_not_allowed_gets_the_services_refusal(sb):
     assert answer.status_code == 403
     assert answer.json()["Error"]["Code"] == "AccessDenied"
     assert received(url) == []
+    # IAM decided it, on the role's session, and says so
+    denial = sb.iam.denials()[0]
+    assert denial.principal.endswith(":assumed-role/apigw-sqs/APIGateway")
+    assert denial.action == "sqs:SendMessage" and denial.resource.endswith(":orders")
+    [hop] = integration_hops(sb)
+    assert hop["outcome"] == "denied" and hop["target"].endswith(":orders")

@@ -331,9 +331,6 @@ def _service_integration(service: ApiGatewayService, request: Request, context: 
     from . import services
     from .rest import template_context
 
-    keys = services.role_credentials(
-        integration.credentials_arn, source_arn(context, request.method, route.route_key),
-        context.account_id, context.region)
     values = services.http_parameters(
         integration.request_parameters, request.body,
         {"path": dict(path_parameters), "querystring": dict(request.query_pairs),
@@ -342,7 +339,11 @@ def _service_integration(service: ApiGatewayService, request: Request, context: 
          "routeKey": route.route_key, "stage": context.stage},
         stage_variables)
     call = services.http_call(integration.integration_subtype, values, context.region)
-    answer = services.send(service.sandbox.endpoint_url, call, keys, limit)
+    answer = services.deliver(
+        service.sandbox.endpoint_url, call, role_arn=integration.credentials_arn,
+        source_arn=source_arn(context, request.method, route.route_key),
+        account_id=context.account_id, request_id=context.extended_request_id,
+        limit_seconds=limit)
     headers = [(k, v) for k, v in answer.headers if k.lower() == "content-type"]
     headers.append(("apigw-requestid", context.extended_request_id))
     return Response(answer.status, headers, answer.body)

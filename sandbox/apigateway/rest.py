@@ -578,17 +578,16 @@ def _service_call(service: ApiGatewayService, request: Request, context: Context
     from . import services
 
     uri = integrations.render_stage_variables(integration.get("uri") or "", stage_variables)
-    keys = services.role_credentials(
-        integration.get("credentials"),
-        source_arn(context, request.method, context.resource_path or "/"), context.account_id,
-        context.region)
     method_request = {"path": dict(path_parameters), "querystring": dict(request.query_pairs),
                       "header": {name: value for name, value in request.headers}}
     parameters = services.mapped_parameters(integration, method_request, stage_variables,
                                             template_context(request, context))
     call = services.rest_call(uri, context.region, integration.get("httpMethod") or "POST",
                               body, parameters, request.content_type or "application/json")
-    return services.send(service.sandbox.endpoint_url, call, keys, limit)
+    return services.deliver(
+        service.sandbox.endpoint_url, call, role_arn=integration.get("credentials"),
+        source_arn=source_arn(context, request.method, context.resource_path or "/"),
+        account_id=context.account_id, request_id=request.request_id, limit_seconds=limit)
 
 
 def _integration_response(integration: dict[str, Any], selector: str,

@@ -479,3 +479,76 @@ def _attributes(name: str, value: str) -> list[tuple[str, str]]:
         for field_name, field_value in dict(spec).items():
             form.append((f"{prefix}.{index}.Value.{field_name}", str(field_value)))
     return form
+
+
+# ---------------------------------------------------------------------------------- calling
+def deliver(endpoint_url: str, call: ServiceCall, *, role_arn: str | None, source_arn: str,
+            account_id: str, request_id: str, limit_seconds: float) -> HttpAnswer:
+    """Assume the integration's role, send the call, and record the hop in the sandbox's
+    deliveries record (``sb.admin.trace(<API request id>)``): DENIED when API Gateway may not
+    assume the role or the service refused the role (403), FAILED for another error."""
+    try:
+        keys = role_credentials(role_arn, source_arn, account_id, call.region)
+    except IntegrationFailure as failure:
+        _record(source_arn, call, account_id, request_id, "denied", failure.detail)
+        raise
+    try:
+        answer = send(endpoint_url, call, keys, limit_seconds)
+    except IntegrationFailure as failure:
+        _record(source_arn, call, account_id, request_id, "failed", failure.detail)
+        raise
+    if answer.status < 300:
+        _record(source_arn, call, account_id, request_id, "delivered", "")
+    else:
+        _record(source_arn, call, account_id, request_id,
+                "denied" if answer.status == 403 else "failed",
+                f"{call.service} answered {answer.status}: "
+                f"{answer.body[:300].decode('utf-8', 'replace')}")
+    return answer
+
+
+TARGET_KEYS = ("QueueUrl", "TopicArn", "TableName", "stateMachineArn", "executionArn",
+               "StreamName", "StreamARN", "EventBusName")
+
+
+def target_arn(call: ServiceCall, account_id: str) -> str:
+    """The resource a call is for, as far as its request names it."""
+    values: dict[str, Any] = dict(call.query)
+    if call.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+        values.update(urllib.parse.parse_qsl(call.body.decode("utf-8", "replace")))
+    else:
+        try:
+            document = json.loads(call.body) if call.body else {}
+        except ValueError:
+            document = {}
+        if isinstance(document, dict):
+            values.update(document)
+            entries = document.get("Entries")
+            if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+                values.setdefault("EventBusName", entries[0].get("EventBusName") or "default")
+    name = next((str(values[k]) for k in TARGET_KEYS if values.get(k)), "")
+    region = call.region
+    if name.startswith("arn:"):
+        return name
+    if call.service == "sqs":
+        parts = (name or call.path).rstrip("/").split("/")
+        return f"arn:aws:sqs:{region}:{parts[-2] if len(parts) > 1 else account_id}:{parts[-1]}"
+    if call.service == "dynamodb" and name:
+        return f"arn:aws:dynamodb:{region}:{account_id}:table/{name}"
+    if call.service == "kinesis" and name:
+        return f"arn:aws:kinesis:{region}:{account_id}:stream/{name}"
+    if call.service == "events":
+        return f"arn:aws:events:{region}:{account_id}:event-bus/{name or 'default'}"
+    if call.service == "s3":
+        return "arn:aws:s3:::" + call.path.lstrip("/")
+    return f"arn:aws:{call.service}:{region}:{account_id}:{name}"
+
+
+def _record(source_arn: str, call: ServiceCall, account_id: str, request_id: str,
+            outcome: str, detail: str) -> None:
+    from ..server.service import current
+
+    service = current()
+    if service is not None:
+        service.deliveries.record(source_arn, target_arn(call, account_id), request_id,
+                                  outcome, detail=detail, kind="apigateway-integration")

@@ -95,6 +95,13 @@ def send(endpoint_url: str, call: ServiceCall, keys: dict[str, str],
 
     from .integrations import call_http
 
+    headers_lower = {k.lower(): v for k, v in call.headers.items()}
+    if (SERVICES[call.service][1] == "query" and call.body and "x-amz-target" not in headers_lower
+            and not headers_lower.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded")):
+        # a query-protocol body the service cannot read as a form: the sandbox's IAM could not
+        # even tell the action (AWS's own answer here is not recorded)
+        raise _unreadable(call)
     url = endpoint_url.rstrip("/") + urllib.parse.quote(call.path, safe="/~")
     if call.query:
         url += "?" + urllib.parse.urlencode(call.query, quote_via=urllib.parse.quote)
@@ -107,16 +114,21 @@ def send(endpoint_url: str, call: ServiceCall, keys: dict[str, str],
     answer = call_http(call.method, url, headers, call.body, limit_seconds)
     if answer.status >= 500 and answer.body.lstrip().lower().startswith(b"<!doctype html"):
         # moto could not read the request at all (AWS's own answer here is not recorded)
-        raise IntegrationFailure(
-            "configuration", f"{call.service} could not read the integration request "
-                             f"({call.method} {call.path}, Content-Type "
-                             f"{call.headers.get('Content-Type')}). A form-encoded body "
-                             "(Action=SendMessage&...) needs the request parameter "
-                             "integration.request.header.Content-Type = "
-                             "\"'application/x-www-form-urlencoded'\".")
+        raise _unreadable(call)
     if SERVICES[call.service][1] == "query":
         answer = _query_json(call.service, answer)
     return answer
+
+
+def _unreadable(call: ServiceCall) -> IntegrationFailure:
+    return IntegrationFailure(
+        "configuration", f"{call.service} could not read the integration request "
+                         f"({call.method} {call.path}, Content-Type "
+                         f"{call.headers.get('Content-Type')}). A form-encoded body "
+                         "(Action=SendMessage&...) needs the request parameter "
+                         "integration.request.header.Content-Type = "
+                         "\"'application/x-www-form-urlencoded'\"; a JSON body the headers "
+                         "X-Amz-Target and Content-Type application/x-amz-json-1.0.")
 
 
 # ---------------------------------------------------------------------------------- answers

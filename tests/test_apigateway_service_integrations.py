@@ -432,10 +432,14 @@ def http_api(sb, route_key: str, subtype: str, parameters: dict, credentials: st
 def test_http_sqs_send_message(sb):
     url, arn = sqs_queue()
     api_url = http_api(sb, "POST /orders", "SQS-SendMessage", {
+        # MessageAttributes from the request (AWS refuses a static JSON value at
+        # CreateIntegration: "Invalid source ... specified for destination: MessageAttributes")
         "QueueUrl": url, "MessageBody": "$request.body.order",
-        "MessageAttributes": '{"source": {"DataType": "String", "StringValue": "api"}}'},
+        "MessageAttributes": "$request.body.attributes"},
         role("apigw-sqs", ["sqs:SendMessage"], arn))
-    answer = requests.post(api_url + "/orders", json={"order": {"id": 9}})
+    answer = requests.post(api_url + "/orders", json={
+        "order": {"id": 9},
+        "attributes": {"source": {"DataType": "String", "StringValue": "api"}}})
     assert answer.status_code == 200, answer.text
     assert answer.headers["apigw-requestid"]
     result = answer.json()["SendMessageResponse"]["SendMessageResult"]

@@ -589,3 +589,36 @@ def test_rest_sqs_json_protocol(sb):
     assert answer.status_code == 200, answer.text
     assert answer.json()["MessageId"]  # SQS's JSON answer, as it is
     assert received(url) == ['{"order": 5}']
+
+
+def test_rest_dynamodb_query_with_a_foreach_response_template(sb):
+    """The read side of a storage-first API: Query, the items reshaped by #foreach."""
+    boto3.client("dynamodb").create_table(
+        TableName="notes", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "user", "KeyType": "HASH"},
+                   {"AttributeName": "id", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "user", "AttributeType": "S"},
+                              {"AttributeName": "id", "AttributeType": "S"}])
+    for user, note, text in (("ana", "1", "buy milk"), ("ana", "2", "call bo"),
+                             ("bo", "1", "hello")):
+        boto3.client("dynamodb").put_item(TableName="notes", Item={
+            "user": {"S": user}, "id": {"S": note}, "text": {"S": text}})
+    api = RestApi()
+    users = api.client.create_resource(restApiId=api.id, parentId=api.root,
+                                       pathPart="users")["id"]
+    api.method("{user}", "GET", uri="arn:aws:apigateway:us-east-1:dynamodb:action/Query",
+               credentials=role("apigw-ddb", ["dynamodb:Query"],
+                                "arn:aws:dynamodb:us-east-1:123456789012:table/notes"),
+               parent=users, templates={"application/json": json.dumps({
+                   "TableName": "notes", "KeyConditionExpression": "#u = :u",
+                   "ExpressionAttributeNames": {"#u": "user"},
+                   "ExpressionAttributeValues": {":u": {"S": "$input.params('user')"}}})},
+               responses=[{"statusCode": "200", "responseTemplates": {"application/json": (
+                   "#set($inputRoot = $input.path('$'))\n"
+                   '{"notes": [#foreach($item in $inputRoot.Items)'
+                   '{"id": "$item.id.S", "text": "$item.text.S"}#if($foreach.hasNext),#end'
+                   "#end]}")}}])
+    answer = requests.get(api.deploy(sb) + "/users/ana")  # no Content-Type: application/json
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"notes": [{"id": "1", "text": "buy milk"},
+                                       {"id": "2", "text": "call bo"}]}

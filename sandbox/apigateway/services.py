@@ -56,11 +56,6 @@ class ServiceCall:
     body: bytes = b""
 
 
-def supported(uri: str) -> bool:
-    matched = AWS_URI.match(uri)
-    return bool(matched and matched["service"] in SERVICES)
-
-
 def role_credentials(role_arn: str | None, source_arn: str, account_id: str,
                      region: str) -> dict[str, str]:
     """The keys of a session of the integration's role, as API Gateway assumes it; an
@@ -121,6 +116,11 @@ def send(endpoint_url: str, call: ServiceCall, keys: dict[str, str],
 
 
 def _unreadable(call: ServiceCall) -> IntegrationFailure:
+    if SERVICES[call.service][1] != "query":
+        return IntegrationFailure(
+            "configuration", f"{call.service} could not read the integration request "
+                             f"({call.method} {call.path}): the sandbox's {call.service} "
+                             "failed on it. Check the request template's JSON.")
     return IntegrationFailure(
         "configuration", f"{call.service} could not read the integration request "
                          f"({call.method} {call.path}, Content-Type "

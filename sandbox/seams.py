@@ -166,20 +166,42 @@ def _rows() -> list[Seam]:
              f"{s3n}:_put_bucket_notification_configuration", "moto/s3/models.py",
              "S3 tests each notification destination's policy and refuses the configuration",
              wraps=True, lazy=True, parameters=("self", "bucket_name", "notification_config")),
-        *[Seam("moto.s3.notifications", name, f"{s3n}:{factory}", "moto/s3/notifications.py",
-               "an S3 notification reaches a destination only if its policy admits S3",
-               wraps=True, lazy=True,
-               parameters=("account_id", "event_body", target, "region_name"))
-          for name, factory, target in (
-              ("_invoke_awslambda", "invokes_lambda", "fn_arn"),
-              ("_send_sqs_message", "sends_to_sqs", "queue_name"),
-              ("_send_sns_message", "publishes_to_sns", "topic_arn"))],
+        *[Seam("moto.s3.notifications", name, f"{s3n}:{name}", "moto/s3/notifications.py",
+               why, lazy=True, parameters=parameters)
+          for name, why, parameters in (
+              ("send_event", "S3 delivers its event notifications after the request has "
+               "answered (moto delivers inside PutObject), in the S3 User Guide's event format "
+               "(2.1), to a destination whose policy admits S3; Lambda through its "
+               "asynchronous queue", ("account_id", "event_name", "bucket", "key")),
+              ("send_test_event", "the s3:TestEvent goes to queues and topics whose policy "
+               "admits S3, after the configuration is put", ("account_id", "bucket")))],
+        Seam("moto.s3.responses", "S3Response.put_object_tagging",
+             f"{s3n}:put_object_tagging", "moto/s3/responses.py",
+             "only PutObjectTagging sends s3:ObjectTagging:Put; moto's PutObject and "
+             "CopyObject send one too (they store tags through S3Backend.put_object_tagging)",
+             wraps=True, lazy=True, parameters=("self",)),
         Seam("moto.sns.models", "Subscription.publish", f"{sns}:_subscription_publish",
              "moto/sns/models.py",
-             "a Lambda or SQS subscriber gets the message only if its policy admits the topic",
+             "SNS delivers after Publish has answered (moto delivers inside it), filtered by "
+             "every documented filter-policy operator, in AWS's formats, to a Lambda or SQS "
+             "subscriber only if its policy admits the topic; Lambda through its "
+             "asynchronous queue",
              wraps=True, lazy=True,
              parameters=("self", "message", "message_id", "subject", "message_attributes",
                          "group_id", "deduplication_id", "message_structure")),
+        Seam("moto.sns.responses", "SNSResponse.subscribe", f"{sns}:subscribe",
+             "moto/sns/responses.py",
+             "an HTTP/S subscription is pending until the endpoint confirms it with the token "
+             "SNS posts to it; moto confirms every subscription at once",
+             wraps=True, lazy=True, parameters=("self",)),
+        Seam("moto.sns.responses", "SNSResponse.confirm_subscription",
+             f"{sns}:confirm_subscription", "moto/sns/responses.py",
+             "ConfirmSubscription checks the token and confirms that subscription; moto "
+             "answers an ARN it makes up", lazy=True, parameters=("self",)),
+        Seam("moto.sns.models", "SNSBackend._validate_filter_policy",
+             "sandbox.sns.filters:validate_filter_policy", "moto/sns/models.py",
+             "SNS accepts the cidr operator in a filter policy; moto refuses it",
+             wraps=True, lazy=True, parameters=("self", "value", "scope")),
         Seam("moto.events.models", "Rule.send_to_targets", f"{events}:_send_to_targets",
              "moto/events/models.py",
              "EventBridge invokes Lambda targets (moto does not) when the function policy "

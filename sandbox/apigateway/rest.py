@@ -538,11 +538,6 @@ def _mapped(service: ApiGatewayService, request: Request, context: Context, kind
         backend_headers = {k.lower(): v for k, v in answer.headers}
     else:  # AWS: a Lambda function, invoked with the mapped payload
         uri = integration.get("uri") or ""
-        if not integrations.LAMBDA_URI.match(
-                integrations.render_stage_variables(uri, stage_variables)):
-            raise integrations.IntegrationFailure(
-                "configuration", "The sandbox runs AWS integrations with Lambda only "
-                                 "(arn:aws:apigateway:<region>:lambda:path/...).")
         _require_post(integration)
         target = integrations.lambda_target(uri, stage_variables, context.account_id,
                                             context.region)

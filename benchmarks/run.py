@@ -944,6 +944,66 @@ def bench_sam(sb) -> None:
     sb.reset()
 
 
+def bench_apigateway_sqs(sb) -> None:
+    """A storage-first request: POST through a REST API's SQS integration (path override, a
+    form template, the integration's role assumed and IAM deciding the SendMessage), against a
+    boto3 send_message to the same queue, interleaved in the same run."""
+    import json
+
+    import boto3
+    import requests
+
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="bench-orders")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"]
+                                   )["Attributes"]["QueueArn"]
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="bench-apigw-sqs", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="bench-apigw-sqs", PolicyName="send", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                "Resource": arn}]}))
+    apigw = boto3.client("apigateway")
+    api = apigw.create_rest_api(name="bench-sqs")["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="POST", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api, resourceId=root, httpMethod="POST", type="AWS",
+        integrationHttpMethod="POST", credentials=role,
+        uri="arn:aws:apigateway:us-east-1:sqs:path/123456789012/bench-orders",
+        requestParameters={"integration.request.header.Content-Type":
+                           "'application/x-www-form-urlencoded'"},
+        requestTemplates={"application/json": "Action=SendMessage&MessageBody=$input.body"})
+    apigw.put_method_response(restApiId=api, resourceId=root, httpMethod="POST",
+                              statusCode="200")
+    apigw.put_integration_response(restApiId=api, resourceId=root, httpMethod="POST",
+                                   statusCode="200")
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    url = sb.api_url(api, "prod") + "/"
+    http = requests.Session()
+
+    def through_api() -> None:
+        response = http.post(url, json={"order": 1})
+        if response.status_code != 200 or "SendMessageResponse" not in response.text:
+            raise AssertionError(f"API Gateway answered {response.status_code} {response.text}")
+
+    def direct() -> None:
+        sqs.send_message(QueueUrl=queue, MessageBody='{"order": 1}')
+
+    for _ in range(20):
+        through_api()
+        direct()
+    api_times, direct_times = [], []
+    for _ in range(200):  # interleaved, so that both see the same machine load
+        api_times += timed(through_api, 1)
+        direct_times += timed(direct, 1)
+    sqs.purge_queue(QueueUrl=queue)
+    median_row("POST through a REST API's SQS integration, median", api_times,
+               "boto3 send_message", direct_times, 3)
+
+
 def main() -> int:
     import boto3
 
@@ -971,6 +1031,7 @@ def main() -> int:
         bench_push_sources(sb, lam)
         bench_sam(sb)
         bench_sqs_mapping(sb)
+        bench_apigateway_sqs(sb)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -267,6 +267,9 @@ def _integrate(service: ApiGatewayService, request: Request, context: Context, r
     kind = (integration.integration_type or "").upper()
     limit = integrations.timeout_for(integrations.HTTP_API_TIMEOUT_SECONDS,
                                      integration.timeout_in_millis)
+    if kind == "AWS_PROXY" and integration.integration_subtype:
+        return _service_integration(service, request, context, route, integration,
+                                    path_parameters, stage_variables, limit)
     if kind == "AWS_PROXY":
         target = integrations.lambda_target(integration.integration_uri or "", stage_variables,
                                             context.account_id, context.region)
@@ -317,3 +320,30 @@ def _integrate(service: ApiGatewayService, request: Request, context: Context, r
     raise integrations.IntegrationFailure(
         "configuration", f"The sandbox does not run {kind or 'this'} integrations for HTTP "
                          "APIs; use AWS_PROXY (Lambda) or HTTP_PROXY.")
+
+
+def _service_integration(service: ApiGatewayService, request: Request, context: Context,
+                         route: Any, integration: Any, path_parameters: dict[str, str],
+                         stage_variables: dict[str, str], limit: float) -> Response:
+    """A first-class integration (``IntegrationSubtype``): the service's action called as the
+    integration's role with the mapped request parameters; the service's answer (status,
+    Content-Type, body) comes back as it is."""
+    from . import services
+    from .rest import template_context
+
+    values = services.http_parameters(
+        integration.request_parameters, request.body,
+        {"path": dict(path_parameters), "querystring": dict(request.query_pairs),
+         "header": {name: value for name, value in request.headers}},
+        {**template_context(request, context), "requestId": context.extended_request_id,
+         "routeKey": route.route_key, "stage": context.stage},
+        stage_variables)
+    call = services.http_call(integration.integration_subtype, values, context.region)
+    answer = services.deliver(
+        service.sandbox.endpoint_url, call, role_arn=integration.credentials_arn,
+        source_arn=source_arn(context, request.method, route.route_key),
+        account_id=context.account_id, request_id=context.extended_request_id,
+        limit_seconds=limit)
+    headers = [(k, v) for k, v in answer.headers if k.lower() == "content-type"]
+    headers.append(("apigw-requestid", context.extended_request_id))
+    return Response(answer.status, headers, answer.body)

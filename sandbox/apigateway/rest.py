@@ -529,13 +529,15 @@ def _mapped(service: ApiGatewayService, request: Request, context: Context, kind
         answer = integrations.call_http(method, url, headers, body, limit)
         selector, backend_body = str(answer.status), answer.body
         backend_headers = {k.lower(): v for k, v in answer.headers}
+    elif not integrations.LAMBDA_URI.match(
+            integrations.render_stage_variables(integration.get("uri") or "", stage_variables)):
+        # AWS: another service, called as the integration's role (services.py)
+        answer = _service_call(service, request, context, integration, body, path_parameters,
+                               stage_variables, limit)
+        selector, backend_body = str(answer.status), answer.body
+        backend_headers = {k.lower(): v for k, v in answer.headers}
     else:  # AWS: a Lambda function, invoked with the mapped payload
         uri = integration.get("uri") or ""
-        if not integrations.LAMBDA_URI.match(
-                integrations.render_stage_variables(uri, stage_variables)):
-            raise integrations.IntegrationFailure(
-                "configuration", "The sandbox runs AWS integrations with Lambda only "
-                                 "(arn:aws:apigateway:<region>:lambda:path/...).")
         _require_post(integration)
         target = integrations.lambda_target(uri, stage_variables, context.account_id,
                                             context.region)
@@ -561,6 +563,26 @@ def _mapped(service: ApiGatewayService, request: Request, context: Context, kind
                              "mapping and no default output mapping specified")
     return _method_response(request, context, chosen, backend_body, backend_headers,
                             path_parameters, stage_variables)
+
+
+def _service_call(service: ApiGatewayService, request: Request, context: Context,
+                  integration: dict[str, Any], body: bytes, path_parameters: dict[str, str],
+                  stage_variables: dict[str, str], limit: float) -> integrations.HttpAnswer:
+    """An AWS integration with a service other than Lambda: the request the URI, template and
+    request parameters make, sent as the integration's role."""
+    from . import services
+
+    uri = integrations.render_stage_variables(integration.get("uri") or "", stage_variables)
+    method_request = {"path": dict(path_parameters), "querystring": dict(request.query_pairs),
+                      "header": {name: value for name, value in request.headers}}
+    parameters = services.mapped_parameters(integration, method_request, stage_variables,
+                                            template_context(request, context))
+    call = services.rest_call(uri, context.region, integration.get("httpMethod") or "POST",
+                              body, parameters, request.content_type or "application/json")
+    return services.deliver(
+        service.sandbox.endpoint_url, call, role_arn=integration.get("credentials"),
+        source_arn=source_arn(context, request.method, context.resource_path or "/"),
+        account_id=context.account_id, request_id=request.request_id, limit_seconds=limit)
 
 
 def _integration_response(integration: dict[str, Any], selector: str,

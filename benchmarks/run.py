@@ -556,6 +556,24 @@ def _soak_log_lines() -> list[str]:
             "128 MB\tMax Memory Used: 19 MB\t\n"]
 
 
+SAM_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::SimpleTable
+  Jobs:
+    Type: AWS::SQS::Queue
+  Alerts:
+    Type: AWS::SNS::Topic
+  Intake:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: intake/, Handler: app.handler, Runtime: python3.12}
+  Report:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: report/, Handler: app.handler, Runtime: python3.12}
+"""
+
+
 def _tree_peak(command: list[str], cwd: str, interval: float = 0.2) -> dict[str, float]:
     """Run ``command``; the peak, over its run, of the summed RSS and PSS of every process under
     it (the root, nbconvert, left out: what is summed is the kernel, the sandbox server and its
@@ -736,16 +754,13 @@ def bench_grading_throughput(count: int = 8) -> None:
     row(f"the same {count} on a Dask LocalCluster of {cores} workers",
         f"{on_dask:.0f} s = {on_dask / local:.2f}x", f"--jobs {cores} {local:.0f} s",
         "<= 1.25x", on_dask / local <= 1.25)
+
+
 def bench_push_sources(sb, lam) -> None:
     """S3 notifications are asynchronous: a PutObject whose notification targets a 2 s handler
     against the same PutObject to a bucket with no notification (interleaved); and an S3
     event's time from PutObject to the handler's start against an Event invoke's time from
     Invoke to the handler's start (the handler reports its start time through SQS)."""
-def bench_sqs_mapping(sb, messages: int = 10_000) -> None:
-    """A 10,000-message SQS backlog drained by an event source mapping (batch size 10, trivial
-    handler), against the same backlog received and deleted by a plain boto3 loop. Every
-    message's delivery is a hop in the sandbox's record: none may be missing; a standard queue
-    delivers at least once, so duplicates are counted (AWS allows them), not forbidden."""
     import boto3
 
     from sandbox.testing import deploy, execution_role
@@ -804,22 +819,59 @@ def bench_sqs_mapping(sb, messages: int = 10_000) -> None:
         from_invoke.append(started_after(invoke))
     median_row("S3 event to handler start, median", from_s3, "Event invoke to handler start",
                from_invoke, 2)
-SAM_TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Orders:
-    Type: AWS::Serverless::SimpleTable
-  Jobs:
-    Type: AWS::SQS::Queue
-  Alerts:
-    Type: AWS::SNS::Topic
-  Intake:
-    Type: AWS::Serverless::Function
-    Properties: {CodeUri: intake/, Handler: app.handler, Runtime: python3.12}
-  Report:
-    Type: AWS::Serverless::Function
-    Properties: {CodeUri: report/, Handler: app.handler, Runtime: python3.12}
-"""
+    sb.reset()
+
+
+def bench_sqs_mapping(sb, messages: int = 10_000) -> None:
+    """A 10,000-message SQS backlog drained by an event source mapping (batch size 10, trivial
+    handler), against the same backlog received and deleted by a plain boto3 loop. Every
+    message's delivery is a hop in the sandbox's record: none may be missing; a standard queue
+    delivers at least once, so duplicates are counted (AWS allows them), not forbidden."""
+    import boto3
+
+    from sandbox.testing import deploy, execution_role
+
+    sqs = boto3.client("sqs")
+
+    def backlog(name: str) -> tuple[str, str]:
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        for start in range(0, messages, 10):
+            sqs.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "MessageBody": f"job {start + i}"} for i in range(10)])
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return url, arn["Attributes"]["QueueArn"]
+
+    url, _ = backlog("bench-loop")
+    started, drained = time.perf_counter(), 0
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+        drained += len(got)
+    loop_rate = drained / (time.perf_counter() - started)
+
+    _, arn = backlog("bench-mapped")
+    deploy("bench-esm", TRIVIAL, Role=execution_role(
+        "bench-esm-role", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"))
+    since = max([h["seq"] for h in sb.admin.deliveries(since=0)] or [0])
+    started = time.perf_counter()
+    boto3.client("lambda").create_event_source_mapping(EventSourceArn=arn,
+                                                       FunctionName="bench-esm", BatchSize=10)
+    settled = sb.settle(600)
+    took = time.perf_counter() - started
+    delivered = [h["event_id"] for h in sb.admin.deliveries(since=since)
+                 if h["kind"] == "esm" and h["outcome"] == "delivered"]
+    unique = len(set(delivered))
+    rate = unique / took
+    ratio = rate / loop_rate
+    row("10,000-message SQS backlog drained by a mapping (batch 10, trivial handler)",
+        f"{rate:.0f} messages/s = {ratio:.2f}x the loop ({took:.1f} s; {unique} of {messages} "
+        f"delivered, {len(delivered) - unique} duplicates{'' if settled else ', NOT settled'})",
+        f"a boto3 receive/delete loop {loop_rate:.0f} messages/s", ">= 200 messages/s, none "
+        "lost", rate >= 200 and unique == messages and settled)
+    sb.reset()
 
 
 def _sam_app(folder: str) -> str:
@@ -901,46 +953,6 @@ def bench_sam(sb) -> None:
     row("sandbox.deploy again, one function's code changed, median",
         f"{redeploy:.2f} s = {redeploy / update:.1f}x",
         f"boto3 UpdateFunctionCode {update * 1000:.0f} ms", "< 1 s", redeploy < 1)
-    sqs = boto3.client("sqs")
-
-    def backlog(name: str) -> tuple[str, str]:
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        for start in range(0, messages, 10):
-            sqs.send_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "MessageBody": f"job {start + i}"} for i in range(10)])
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-        return url, arn["Attributes"]["QueueArn"]
-
-    url, _ = backlog("bench-loop")
-    started, drained = time.perf_counter(), 0
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            break
-        sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
-        drained += len(got)
-    loop_rate = drained / (time.perf_counter() - started)
-
-    _, arn = backlog("bench-mapped")
-    deploy("bench-esm", TRIVIAL, Role=execution_role(
-        "bench-esm-role", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"))
-    since = max([h["seq"] for h in sb.admin.deliveries(since=0)] or [0])
-    started = time.perf_counter()
-    boto3.client("lambda").create_event_source_mapping(EventSourceArn=arn,
-                                                       FunctionName="bench-esm", BatchSize=10)
-    settled = sb.settle(600)
-    took = time.perf_counter() - started
-    delivered = [h["event_id"] for h in sb.admin.deliveries(since=since)
-                 if h["kind"] == "esm" and h["outcome"] == "delivered"]
-    unique = len(set(delivered))
-    rate = unique / took
-    ratio = rate / loop_rate
-    row("10,000-message SQS backlog drained by a mapping (batch 10, trivial handler)",
-        f"{rate:.0f} messages/s = {ratio:.2f}x the loop ({took:.1f} s; {unique} of {messages} "
-        f"delivered, {len(delivered) - unique} duplicates{'' if settled else ', NOT settled'})",
-        f"a boto3 receive/delete loop {loop_rate:.0f} messages/s", ">= 200 messages/s, none "
-        "lost", rate >= 200 and unique == messages and settled)
     sb.reset()
 
 

@@ -382,6 +382,19 @@ def _step_functions_rows() -> list[Seam]:
         row(callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK",
             "sandbox.stepfunctions.integrations:SYNC_POLL_SECONDS",
             ".sync polls the child every 0.5 s; a sandbox's children take milliseconds"),
+        # aws-sdk integrations (sdk.py)
+        row(f"{task}.service.state_task_service_aws_sdk",
+            "StateTaskServiceAwsSdk._normalise_service_error_name",
+            "sandbox.stepfunctions.sdk:service_error_name",
+            "an aws-sdk error is S3.NoSuchKeyException, as AWS names it; moto knows two "
+            "services' names and wrote s3.NoSuchKeyException", static=True,
+            parameters=("service_name",)),
+        row(f"{task}.service.state_task_service_aws_sdk",
+            "StateTaskServiceAwsSdk._get_boto_service_name",
+            "sandbox.stepfunctions.sdk:get_boto_service_name",
+            "aws-sdk:eventbridge and aws-sdk:cloudwatchlogs call EventBridge and CloudWatch "
+            "Logs; moto asked botocore for services named so", wraps=True,
+            parameters=("self", "boto_service_name")),
         # JSONata (jsonata.py)
         row(f"{P}.asl.jsonata.jsonata", "_eval_jsonata", "sandbox.stepfunctions.jsonata:evaluate",
             "moto leaves the JSONata evaluator unset (None): every JSONata state fails"),

@@ -18,6 +18,9 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
   and variables work;
 - service integrations (``integrations``): nested executions (``states:startExecution``,
   ``.sync``, ``.sync:2``);
+- aws-sdk integrations (``sdk``): errors named as AWS names them (``S3.NoSuchKeyException``,
+  ``DynamoDb.ConditionalCheckFailedException``), services by their Step Functions names
+  (``aws-sdk:eventbridge``, ``aws-sdk:cloudwatchlogs``);
 - execution logs (``logs``): ``loggingConfiguration`` writes the history to CloudWatch Logs;
 - simulated time (``timing``): Wait states, retry intervals, the execution's TimeoutSeconds and
   a Task's TimeoutSeconds and HeartbeatSeconds run on the sandbox's clock, and the history

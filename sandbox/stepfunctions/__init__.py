@@ -21,6 +21,8 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
 - aws-sdk integrations (``sdk``): errors named as AWS names them (``S3.NoSuchKeyException``,
   ``DynamoDb.ConditionalCheckFailedException``), services by their Step Functions names
   (``aws-sdk:eventbridge``, ``aws-sdk:cloudwatchlogs``);
+- task tokens (``tokens``): SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat are
+  authorized on the state machine waiting for the token, as AWS authorizes them;
 - execution logs (``logs``): ``loggingConfiguration`` writes the history to CloudWatch Logs;
 - simulated time (``timing``): Wait states, retry intervals, the execution's TimeoutSeconds and
   a Task's TimeoutSeconds and HeartbeatSeconds run on the sandbox's clock, and the history

@@ -395,6 +395,24 @@ def _step_functions_rows() -> list[Seam]:
             "aws-sdk:eventbridge and aws-sdk:cloudwatchlogs call EventBridge and CloudWatch "
             "Logs; moto asked botocore for services named so", wraps=True,
             parameters=("self", "boto_service_name")),
+        # Distributed Map (distributed.py)
+        row(f"{P}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse",
+            "sandbox.stepfunctions.distributed:parse",
+            "a Distributed Map's EXPRESS child workflows and a whole "
+            "ToleratedFailurePercentage are valid; moto's grammar refused them", wraps=True,
+            static=True, parameters=("definition",)),
+        row(f"{P}.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+            "ResourceEvalS3._handle_list_objects_v2",
+            "sandbox.stepfunctions.distributed:handle_list_objects_v2",
+            "an S3 listing's items are AWS's (LastModified in epoch seconds, every page); "
+            "moto's datetimes broke DescribeExecution", static=True,
+            parameters=("env", "resource_runtime_part", "state_credentials")),
+        row(f"{P}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
+            "DistributedIterationComponent._map_run",
+            "sandbox.stepfunctions.distributed:map_run",
+            "children failing beyond ToleratedFailureCount/Percentage fail the map run with "
+            "States.ExceededToleratedFailureThreshold; moto's Map succeeded with nulls",
+            wraps=True, parameters=("self", "env", "eval_input")),
         # JSONata (jsonata.py)
         row(f"{P}.asl.jsonata.jsonata", "_eval_jsonata", "sandbox.stepfunctions.jsonata:evaluate",
             "moto leaves the JSONata evaluator unset (None): every JSONata state fails"),

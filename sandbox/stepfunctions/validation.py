@@ -163,6 +163,9 @@ def _check_state(name: str, state: dict[str, Any], at: str, language: str, top_l
                 _check_scope(branch, f"{at}/Branches[{index}]", SCOPE_FIELDS, state_language,
                              top_language, found, names)
     if kind == "Map":
+        from .distributed import not_run
+
+        found += not_run(state, at)
         field = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
         if isinstance(state.get(field), dict):
             _check_scope(state[field], f"{at}/{field}", SCOPE_FIELDS, state_language,

@@ -1,0 +1,182 @@
+"""Distributed Map, as far as the sandbox runs it.
+
+moto's interpreter (LocalStack's) runs a Map whose ``ItemProcessor`` has ``"ProcessorConfig":
+{"Mode": "DISTRIBUTED"}``: ``ItemReader`` from S3 (a JSON array, CSV with its header row or
+given headers, an object listing), ``ItemSelector``, ``MaxConcurrency``, ``ResultWriter`` and
+the map run records behind ``ListMapRuns`` and ``DescribeMapRun``. Its grammar and readers stop
+short of AWS in these places, fixed here:
+
+- ``"ExecutionType": "EXPRESS"`` is refused by its grammar (it knows ``STANDARD`` only);
+  ``"ToleratedFailurePercentage": 50`` is refused because its grammar wants a decimal number.
+  Both are valid on AWS ("Using Map state in Distributed mode", Step Functions developer guide),
+  so the definition the parser reads says ``STANDARD`` and ``50.0``; the state machine's own
+  definition is unchanged. The child workflows run alike in both types (the sandbox does not
+  keep their histories apart);
+- ``s3:listObjectsV2`` gave the items as botocore returns them (``LastModified`` a datetime, so
+  DescribeExecution failed with HTTP 500) and read only the first 1,000 objects. AWS gives each
+  object as ``{"Etag", "Key", "LastModified", "Size", "StorageClass"}`` with ``LastModified`` in
+  seconds since the epoch (the developer guide's ItemReader page), over every page;
+- ``ResultWriter`` wrote a manifest listing no result files and dropped the results. AWS writes
+  the children's results to ``<Prefix>/<map run id>/SUCCEEDED_0.json`` (and ``FAILED_0.json``,
+  ``PENDING_0.json``) and lists each file, with its size, in ``manifest.json``.
+
+Not run (refused at CreateStateMachine with a message saying so): ``ItemBatcher`` and an
+``ItemReader`` of ``"InputType": "MANIFEST"``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from typing import Any
+
+NOT_RUN = ("SCHEMA_VALIDATION_FAILED: the sandbox does not run {what} yet (AWS does; see the "
+           "README's Known differences): {hint} at {at}")
+UNSUPPORTED = {
+    "ItemBatcher": ("ItemBatcher", "give each child workflow one item, or batch the items "
+                                   "yourself in the ItemReader's file"),
+    "MANIFEST": ("an S3 inventory manifest as ItemReader",
+                 "read a JSON or CSV file, or list the objects with s3:listObjectsV2"),
+}
+
+
+def not_run(state: dict[str, Any], at: str) -> list[str]:
+    """What in a Map state the sandbox cannot run, each in a message for the learner."""
+    found = []
+    if "ItemBatcher" in state:
+        what, hint = UNSUPPORTED["ItemBatcher"]
+        found.append(NOT_RUN.format(what=what, hint=hint, at=f"{at}/ItemBatcher"))
+    reader = state.get("ItemReader")
+    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
+    if isinstance(config, dict) and config.get("InputType") == "MANIFEST":
+        what, hint = UNSUPPORTED["MANIFEST"]
+        found.append(NOT_RUN.format(what=what, hint=hint, at=f"{at}/ItemReader/ReaderConfig"))
+    return found
+
+
+# ---------------------------------------------------------------- the parser's reading
+def for_the_parser(definition: str) -> str:
+    """``definition`` as moto's grammar accepts it: ``EXPRESS`` child workflows read as
+    ``STANDARD``, a whole ToleratedFailurePercentage as a decimal. Unchanged text otherwise
+    (so that the parser's own messages point at the learner's lines)."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return definition
+    if not _normalise(document):
+        return definition
+    return json.dumps(document)
+
+
+def _normalise(node: Any) -> bool:
+    changed = False
+    if isinstance(node, dict):
+        config = node.get("ProcessorConfig")
+        if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
+            config["ExecutionType"] = "STANDARD"
+            changed = True
+        percentage = node.get("ToleratedFailurePercentage")
+        if isinstance(percentage, int) and not isinstance(percentage, bool):
+            node["ToleratedFailurePercentage"] = float(percentage)
+            changed = True
+        for value in node.values():
+            changed = _normalise(value) or changed
+    elif isinstance(node, list):
+        for value in node:
+            changed = _normalise(value) or changed
+    return changed
+
+
+def parse(original: Any) -> Any:
+    """Wrap ``AmazonStateLanguageParser.parse``: the definition as :func:`for_the_parser`."""
+
+    @functools.wraps(original)
+    def _parse(definition: str) -> Any:
+        return original(for_the_parser(definition))
+
+    return _parse
+
+
+# ---------------------------------------------------------------- ItemReader: s3:listObjectsV2
+def listed(content: dict[str, Any]) -> dict[str, Any]:
+    """One object of a listing, as a Distributed Map's item."""
+    modified = content.get("LastModified")
+    if isinstance(modified, datetime.datetime):
+        modified = int(modified.timestamp())
+    return {"Etag": content.get("ETag"), "Key": content.get("Key"), "LastModified": modified,
+            "Size": content.get("Size"), "StorageClass": content.get("StorageClass")}
+
+
+def handle_list_objects_v2(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    """``ResourceEvalS3._handle_list_objects_v2``: every page, each object as AWS gives it."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+        resource_eval_s3,
+    )
+
+    s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+        resource_runtime_part=resource_runtime_part, state_credentials=state_credentials)
+    parameters = dict(env.stack.pop())
+    items: list[dict[str, Any]] = []
+    while True:
+        page = s3.list_objects_v2(**parameters)
+        items += [listed(content) for content in page.get("Contents", [])]
+        if not page.get("IsTruncated"):
+            break
+        parameters["ContinuationToken"] = page["NextContinuationToken"]
+    env.stack.append(items)
+
+
+# ---------------------------------------------------------------- tolerated failures
+THRESHOLD_ERROR = "States.ExceededToleratedFailureThreshold"
+# no AWS answer recorded for the cause: the error's description in the developer guide
+THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+def exceeded(failed: int, total: int, count: int, percentage: float) -> bool:
+    """Whether a map run's failures exceed what it tolerates ("Setting failure thresholds for
+    Distributed Map states": none tolerated unless set; with both set, either one exceeded
+    fails the run)."""
+    if not count and not percentage:
+        return failed > 0
+    over_count = bool(count) and failed > count
+    over_percentage = bool(percentage) and total > 0 and failed * 100.0 / total > percentage
+    return over_count or over_percentage
+
+
+def map_run(original: Any) -> Any:
+    """Wrap ``DistributedIterationComponent._map_run``: a run whose children failed beyond its
+    ToleratedFailureCount/Percentage fails with ``States.ExceededToleratedFailureThreshold``
+    (moto let every child fail and the Map succeed with ``null`` results)."""
+
+    @functools.wraps(original)
+    def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original(self, env, eval_input)
+        record = eval_input.map_run_record
+        items = record.item_counter
+        failed = items.failed.get() + items.timed_out.get() + items.aborted.get()
+        if exceeded(failed, items.total.get(), record.tolerated_failure_count,
+                    record.tolerated_failure_percentage):
+            env.stack.pop()  # the results: the Map fails instead
+            raise _threshold_failure(env)
+
+    return _map_run
+
+
+def _threshold_failure(env: Any) -> Exception:
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    return FailureEventException(FailureEvent(
+        env=env, error_name=CustomErrorName(THRESHOLD_ERROR),
+        event_type=HistoryEventType.ExecutionFailed,
+        # moto declares EventDetails total; an event carries one kind of details
+        event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(  # type: ignore[typeddict-item]
+            error=THRESHOLD_ERROR, cause=THRESHOLD_CAUSE))))

@@ -413,6 +413,17 @@ def _step_functions_rows() -> list[Seam]:
             "children failing beyond ToleratedFailureCount/Percentage fail the map run with "
             "States.ExceededToleratedFailureThreshold; moto's Map succeeded with nulls",
             wraps=True, parameters=("self", "env", "eval_input")),
+        row(f"{P}.asl.component.state.exec.state_map.iteration.itemprocessor."
+            "distributed_item_processor_worker", "DistributedItemProcessorWorker._eval_job",
+            "sandbox.stepfunctions.distributed:eval_job",
+            "each child's input, status and output are kept for ResultWriter", wraps=True,
+            parameters=("self", "env", "job")),
+        row(f"{P}.asl.component.state.exec.state_map.result_writer.resource_eval."
+            "resource_eval_s3", "ResourceEvalS3._handle_put_object",
+            "sandbox.stepfunctions.distributed:handle_put_object",
+            "ResultWriter writes SUCCEEDED_0.json/FAILED_0.json and lists them in "
+            "manifest.json; moto dropped the results", static=True,
+            parameters=("env", "resource_runtime_part", "state_credentials")),
         # JSONata (jsonata.py)
         row(f"{P}.asl.jsonata.jsonata", "_eval_jsonata", "sandbox.stepfunctions.jsonata:evaluate",
             "moto leaves the JSONata evaluator unset (None): every JSONata state fails"),

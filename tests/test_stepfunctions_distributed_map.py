@@ -144,3 +144,39 @@ def test_what_the_sandbox_does_not_run_is_refused_saying_so(data, fields, named)
         machine(_map(fields), may=MAY)
     message = refused.value.response["Error"]["Message"]
     assert f"the sandbox does not run {named} yet (AWS does" in message
+
+
+def test_result_writer_writes_the_results_and_a_manifest_listing_them(data):
+    # AWS writes <Prefix>/<map run id>/manifest.json and SUCCEEDED_0.json / FAILED_0.json
+    # ("ResultWriter", developer guide); the Map's output names the manifest
+    halves = {"StartAt": "Odd?", "States": {
+        "Odd?": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1,
+                                                "Next": "No"}], "Default": "Yes"},
+        "No": {"Type": "Fail", "Error": "Odd", "Cause": "one"},
+        "Yes": {"Type": "Pass", "Parameters": {"double.$": "States.MathAdd($.n, $.n)"},
+                "End": True}}}
+    output = _output(_map({"ItemReader": JSON_READER, "ToleratedFailureCount": 1,
+                           "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                            "Parameters": {"Bucket": "data",
+                                                           "Prefix": "runs"}}},
+                          processor=halves))
+    run_id = output["MapRunArn"].rsplit(":", 1)[-1]
+    assert output["ResultWriterDetails"] == {"Bucket": "data",
+                                             "Key": f"runs/{run_id}/manifest.json"}
+    read = lambda key: json.loads(data.get_object(Bucket="data", Key=key)["Body"].read())  # noqa: E731
+    manifest = read(f"runs/{run_id}/manifest.json")
+    assert manifest["DestinationBucket"] == "data" and manifest["MapRunArn"] == \
+        output["MapRunArn"]
+    assert [f["Key"] for f in manifest["ResultFiles"]["SUCCEEDED"]] == \
+        [f"runs/{run_id}/SUCCEEDED_0.json"]
+    assert manifest["ResultFiles"]["PENDING"] == []
+    succeeded = read(f"runs/{run_id}/SUCCEEDED_0.json")
+    assert [json.loads(r["Output"]) for r in succeeded] == \
+        [{"double": 4}, {"double": 6}, {"double": 8}]
+    assert {r["Status"] for r in succeeded} == {"SUCCEEDED"}
+    [failed] = read(manifest["ResultFiles"]["FAILED"][0]["Key"])
+    assert (failed["Status"], failed["Error"], failed["Cause"], json.loads(failed["Input"])) \
+        == ("FAILED", "Odd", "one", {"n": 1})
+    for listed in manifest["ResultFiles"]["SUCCEEDED"] + manifest["ResultFiles"]["FAILED"]:
+        assert data.head_object(Bucket="data", Key=listed["Key"])["ContentLength"] == \
+            listed["Size"]

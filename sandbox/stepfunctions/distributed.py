@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import threading
 from typing import Any
 
 NOT_RUN = ("SCHEMA_VALIDATION_FAILED: the sandbox does not run {what} yet (AWS does; see the "
@@ -180,3 +181,84 @@ def _threshold_failure(env: Any) -> Exception:
         # moto declares EventDetails total; an event carries one kind of details
         event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(  # type: ignore[typeddict-item]
             error=THRESHOLD_ERROR, cause=THRESHOLD_CAUSE))))
+
+
+# ---------------------------------------------------------------- ResultWriter
+_STATUS = {"ProgramEnded": "SUCCEEDED", "ProgramError": "FAILED", "ProgramStopped": "ABORTED",
+           "ProgramTimedOut": "TIMED_OUT"}
+# the result file each status is written to ("ResultWriter", Step Functions developer guide:
+# failed, timed-out and aborted child workflows go to FAILED_n.json)
+_FILE = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "TIMED_OUT": "FAILED",
+         "ABORTED": "FAILED"}
+
+
+def eval_job(original: Any) -> Any:
+    """Wrap ``DistributedItemProcessorWorker._eval_job``: keep each child's input, status and
+    output (or error and cause) on its map run, for ResultWriter."""
+
+    @functools.wraps(original)
+    def _eval_job(self: Any, env: Any, job: Any) -> None:
+        started = _now()
+        original(self, env, job)
+        state = env.program_state()
+        status = _STATUS.get(type(state).__name__, "FAILED")
+        if status == "SUCCEEDED" and job.job_output is None:
+            status = "FAILED"  # moto caught a failure of the child's own (its output is unset)
+        result: dict[str, Any] = {"Input": json.dumps(job.job_input),
+                                  "InputDetails": {"Included": True},
+                                  "StartDate": started, "Status": status, "StopDate": _now()}
+        if status == "SUCCEEDED":
+            result["Output"] = json.dumps(job.job_output)
+            result["OutputDetails"] = {"Included": True}
+        else:
+            details = getattr(state, "error", None) or {}
+            result["Error"] = details.get("error", "States.TaskFailed") \
+                if isinstance(details, dict) else str(details)
+            result["Cause"] = details.get("cause", "") if isinstance(details, dict) else ""
+        record = self._map_run_record
+        with _RESULTS_LOCK:
+            record.__dict__.setdefault("sandbox_results", []).append((job.job_index, result))
+
+    return _eval_job
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+_RESULTS_LOCK = threading.Lock()
+
+
+def handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    """``ResultWriter``'s ``ResourceEvalS3._handle_put_object``: the children's results in
+    ``SUCCEEDED_0.json`` and ``FAILED_0.json`` under ``<Prefix>/<map run id>/``, listed with their
+    sizes in ``manifest.json``; the Map's output names the manifest, as AWS's does."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (  # noqa: E501
+        resource_eval_s3,
+    )
+
+    parameters = env.stack.pop()
+    env.stack.pop()  # the Map's results: AWS writes them instead of returning them
+    s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+        resource_runtime_part=resource_runtime_part, state_credentials=state_credentials)
+    record = env.map_run_record_pool_manager.get_all()[-1]
+    run_id = record.map_run_arn.split(":")[-1]
+    bucket, prefix = parameters["Bucket"], parameters.get("Prefix", "")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    results = sorted(record.__dict__.get("sandbox_results", []), key=lambda pair: pair[0])
+    for kind in ("SUCCEEDED", "FAILED"):
+        chosen = [result for _, result in results if _FILE[result["Status"]] == kind]
+        if not chosen:
+            continue
+        key = f"{prefix}{run_id}/{kind}_0.json"
+        body = json.dumps(chosen).encode("utf-8")
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        files[kind].append({"Key": key, "Size": len(body)})
+    manifest = {"DestinationBucket": bucket, "MapRunArn": record.map_run_arn,
+                "ResultFiles": files}
+    key = f"{prefix}{run_id}/manifest.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode("utf-8"))
+    env.stack.append({"MapRunArn": record.map_run_arn,
+                      "ResultWriterDetails": {"Bucket": bucket, "Key": key}})

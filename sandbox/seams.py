@@ -424,6 +424,10 @@ def _step_functions_rows() -> list[Seam]:
             "ResultWriter writes SUCCEEDED_0.json/FAILED_0.json and lists them in "
             "manifest.json; moto dropped the results", static=True,
             parameters=("env", "resource_runtime_part", "state_credentials")),
+        row(f"{P}.asl.component.state.exec.state_map.state_map", "StateMap._eval_execution",
+            "sandbox.stepfunctions.distributed:map_eval_execution",
+            "a Distributed Map's ItemBatcher batches its items (moto's grammar lacks it)",
+            wraps=True, parameters=("self", "env")),
         # JSONata (jsonata.py)
         row(f"{P}.asl.jsonata.jsonata", "_eval_jsonata", "sandbox.stepfunctions.jsonata:evaluate",
             "moto leaves the JSONata evaluator unset (None): every JSONata state fails"),

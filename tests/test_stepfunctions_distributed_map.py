@@ -134,7 +134,10 @@ def test_the_parser_reads_the_learners_definition_unchanged_otherwise():
 
 
 @pytest.mark.parametrize("fields, named", [
-    ({"ItemReader": JSON_READER, "ItemBatcher": {"MaxItemsPerBatch": 2}}, "ItemBatcher"),
+    ({"ItemReader": JSON_READER, "ItemBatcher": {"MaxItemsPerBatchPath": "$.n"}},
+     "an ItemBatcher with paths"),
+    ({"ItemReader": JSON_READER, "ItemBatcher": {"MaxItemsPerBatch": 2},
+      "ItemSelector": {"v.$": "$$.Map.Item.Value"}}, "an ItemBatcher with paths"),
     ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
                      "ReaderConfig": {"InputType": "MANIFEST"},
                      "Parameters": {"Bucket": "data", "Key": "manifest.json"}}},
@@ -143,7 +146,7 @@ def test_what_the_sandbox_does_not_run_is_refused_saying_so(data, fields, named)
     with pytest.raises(ClientError) as refused:
         machine(_map(fields), may=MAY)
     message = refused.value.response["Error"]["Message"]
-    assert f"the sandbox does not run {named} yet (AWS does" in message
+    assert f"the sandbox does not run {named}" in message and "(AWS does" in message
 
 
 def test_result_writer_writes_the_results_and_a_manifest_listing_them(data):
@@ -180,3 +183,21 @@ def test_result_writer_writes_the_results_and_a_manifest_listing_them(data):
     for listed in manifest["ResultFiles"]["SUCCEEDED"] + manifest["ResultFiles"]["FAILED"]:
         assert data.head_object(Bucket="data", Key=listed["Key"])["ContentLength"] == \
             listed["Size"]
+
+
+def test_item_batcher_gives_each_child_a_batch(data):
+    # "ItemBatcher": each child's input is {"BatchInput": ..., "Items": [...]}
+    assert _output(_map({"ItemReader": JSON_READER, "ItemBatcher": {
+        "MaxItemsPerBatch": 3, "BatchInput": {"run": "r1"}}})) == [
+        {"BatchInput": {"run": "r1"}, "Items": [{"n": 1}, {"n": 2}, {"n": 3}]},
+        {"BatchInput": {"run": "r1"}, "Items": [{"n": 4}]}]
+
+
+def test_batches_keep_under_their_byte_limit():
+    from sandbox.stepfunctions.distributed import batches
+
+    items = [{"n": n} for n in range(10)]
+    made = batches(items, {"MaxInputBytesPerBatch": 40})
+    assert [item for batch in made for item in batch["Items"]] == items
+    assert all(len(json.dumps(batch).encode()) <= 40 for batch in made) and len(made) > 1
+    assert batches(items, {"MaxItemsPerBatch": 4})[-1] == {"Items": items[8:]}

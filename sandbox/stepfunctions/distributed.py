@@ -20,12 +20,19 @@ short of AWS in these places, fixed here:
   the children's results to ``<Prefix>/<map run id>/SUCCEEDED_0.json`` (and ``FAILED_0.json``,
   ``PENDING_0.json``) and lists each file, with its size, in ``manifest.json``.
 
-Not run (refused at CreateStateMachine with a message saying so): ``ItemBatcher`` and an
-``ItemReader`` of ``"InputType": "MANIFEST"``.
+- ``ItemBatcher`` is not in moto's grammar: the sandbox batches the items itself
+  (MaxItemsPerBatch, MaxInputBytesPerBatch, BatchInput), each child getting
+  ``{"BatchInput": ..., "Items": [...]}``; the map run's item counts then count batches.
+
+Not run (refused at CreateStateMachine with a message saying so): an ItemBatcher with ``*Path``
+fields, JSONata expressions or an ItemSelector beside it, and an ``ItemReader`` of
+``"InputType": "MANIFEST"``.
 """
 
 from __future__ import annotations
 
+import base64
+import contextvars
 import datetime
 import functools
 import json
@@ -35,8 +42,9 @@ from typing import Any
 NOT_RUN = ("SCHEMA_VALIDATION_FAILED: the sandbox does not run {what} yet (AWS does; see the "
            "README's Known differences): {hint} at {at}")
 UNSUPPORTED = {
-    "ItemBatcher": ("ItemBatcher", "give each child workflow one item, or batch the items "
-                                   "yourself in the ItemReader's file"),
+    "ItemBatcher": ("an ItemBatcher with paths, expressions or an ItemSelector beside it",
+                    "give MaxItemsPerBatch, MaxInputBytesPerBatch and BatchInput as values, "
+                    "and select fields in the child workflow"),
     "MANIFEST": ("an S3 inventory manifest as ItemReader",
                  "read a JSON or CSV file, or list the objects with s3:listObjectsV2"),
 }
@@ -45,7 +53,8 @@ UNSUPPORTED = {
 def not_run(state: dict[str, Any], at: str) -> list[str]:
     """What in a Map state the sandbox cannot run, each in a message for the learner."""
     found = []
-    if "ItemBatcher" in state:
+    batcher = state.get("ItemBatcher")
+    if batcher is not None and not _runs(batcher, state):
         what, hint = UNSUPPORTED["ItemBatcher"]
         found.append(NOT_RUN.format(what=what, hint=hint, at=f"{at}/ItemBatcher"))
     reader = state.get("ItemReader")
@@ -56,7 +65,21 @@ def not_run(state: dict[str, Any], at: str) -> list[str]:
     return found
 
 
+def _runs(batcher: Any, state: dict[str, Any]) -> bool:
+    """An ItemBatcher the sandbox runs: its limits as numbers, no ItemSelector beside it (AWS
+    applies that to each item before batching; moto's children would apply it to the batch)."""
+    if not isinstance(batcher, dict) or "ItemSelector" in state:
+        return False
+    if set(batcher) - {"MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"}:
+        return False
+    return all(isinstance(batcher.get(field, 0), int)
+               for field in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"))
+
+
 # ---------------------------------------------------------------- the parser's reading
+# moto's grammar has no ItemBatcher: the parser reads it from the Map state's Comment, where
+# for_the_parser moves it, and StateMap's evaluation takes it back out (map_eval_execution)
+_BATCHER_MARK = "sandbox:item-batcher:"
 def for_the_parser(definition: str) -> str:
     """``definition`` as moto's grammar accepts it: ``EXPRESS`` child workflows read as
     ``STANDARD``, a whole ToleratedFailurePercentage as a decimal. Unchanged text otherwise
@@ -76,6 +99,12 @@ def _normalise(node: Any) -> bool:
         config = node.get("ProcessorConfig")
         if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
             config["ExecutionType"] = "STANDARD"
+            changed = True
+        if node.get("Type") == "Map" and isinstance(node.get("ItemBatcher"), dict):
+            # base64: the parser keeps a string's escapes as they are written
+            node["Comment"] = _BATCHER_MARK + base64.urlsafe_b64encode(json.dumps(
+                {"ItemBatcher": node.pop("ItemBatcher"), "Comment": node.get("Comment")})
+                .encode("utf-8")).decode("ascii")
             changed = True
         percentage = node.get("ToleratedFailurePercentage")
         if isinstance(percentage, int) and not isinstance(percentage, bool):
@@ -152,6 +181,9 @@ def map_run(original: Any) -> Any:
 
     @functools.wraps(original)
     def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+        batcher = _BATCHER.get()
+        if batcher is not None:
+            env.stack.append(batches(env.stack.pop(), batcher))
         original(self, env, eval_input)
         record = eval_input.map_run_record
         items = record.item_counter
@@ -262,3 +294,56 @@ def handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: A
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode("utf-8"))
     env.stack.append({"MapRunArn": record.map_run_arn,
                       "ResultWriterDetails": {"Bucket": bucket, "Key": key}})
+
+
+# ---------------------------------------------------------------- ItemBatcher
+_BATCHER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "sandbox_item_batcher", default=None)
+
+
+def batches(items: list[Any], batcher: dict[str, Any]) -> list[dict[str, Any]]:
+    """The child workflows' inputs: ``{"BatchInput": ..., "Items": [...]}``, each batch at most
+    MaxItemsPerBatch items and MaxInputBytesPerBatch bytes of JSON ("ItemBatcher", Step
+    Functions developer guide; BatchInput only when given)."""
+    most = batcher.get("MaxItemsPerBatch") or len(items) or 1
+    size_limit = batcher.get("MaxInputBytesPerBatch")
+    found: list[dict[str, Any]] = []
+    current: list[Any] = []
+
+    def batch(members: list[Any]) -> dict[str, Any]:
+        made: dict[str, Any] = {"Items": members}
+        if "BatchInput" in batcher:
+            made = {"BatchInput": batcher["BatchInput"], "Items": members}
+        return made
+
+    for item in items:
+        grown = current + [item]
+        too_big = size_limit and len(json.dumps(batch(grown)).encode("utf-8")) > size_limit
+        if current and (len(grown) > most or too_big):
+            found.append(batch(current))
+            grown = [item]
+        current = grown
+    if current:
+        found.append(batch(current))
+    return found
+
+
+def map_eval_execution(original: Any) -> Any:
+    """Wrap ``StateMap._eval_execution``: a Map with an ItemBatcher (moved into its Comment for
+    the parser) batches its items. The definition the state machine shows is the learner's
+    (only the parser's copy carries the batcher in a Comment)."""
+
+    @functools.wraps(original)
+    def _eval_execution(self: Any, env: Any) -> None:
+        batcher = None
+        comment = getattr(getattr(self, "comment", None), "comment", None)
+        if isinstance(comment, str) and comment.startswith(_BATCHER_MARK):
+            batcher = json.loads(base64.urlsafe_b64decode(
+                comment[len(_BATCHER_MARK):]))["ItemBatcher"]
+        token = _BATCHER.set(batcher)
+        try:
+            original(self, env)
+        finally:
+            _BATCHER.reset(token)
+
+    return _eval_execution

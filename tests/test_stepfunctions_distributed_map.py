@@ -201,3 +201,14 @@ def test_batches_keep_under_their_byte_limit():
     assert [item for batch in made for item in batch["Items"]] == items
     assert all(len(json.dumps(batch).encode()) <= 40 for batch in made) and len(made) > 1
     assert batches(items, {"MaxItemsPerBatch": 4})[-1] == {"Items": items[8:]}
+
+
+def test_states_all_catches_the_threshold_error_and_the_history_shows_the_failed_run(data):
+    definition = _map({"ItemReader": JSON_READER}, processor=FAIL, catch=True)
+    definition["States"]["Fan"]["Catch"][0]["ErrorEquals"] = ["States.ALL"]
+    done = _finished(definition)
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"])["Error"] == "States.ExceededToleratedFailureThreshold"
+    events = boto3.client("stepfunctions").get_execution_history(
+        executionArn=done["executionArn"])["events"]
+    assert "MapRunFailed" in [e["type"] for e in events]

@@ -212,3 +212,13 @@ def test_states_all_catches_the_threshold_error_and_the_history_shows_the_failed
     events = boto3.client("stepfunctions").get_execution_history(
         executionArn=done["executionArn"])["events"]
     assert "MapRunFailed" in [e["type"] for e in events]
+
+
+def test_a_map_run_that_ended_has_no_running_children(data):
+    done = _finished(_map({"ItemReader": JSON_READER, "ToleratedFailurePercentage": 100},
+                          processor=FAIL))
+    sfn = boto3.client("stepfunctions")
+    [listed] = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"]
+    described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
+    assert described["executionCounts"]["running"] == 0
+    assert (described["executionCounts"]["failed"], described["itemCounts"]["failed"]) == (4, 4)

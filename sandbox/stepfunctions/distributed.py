@@ -226,7 +226,8 @@ _FILE = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "TIMED_OUT": "FAILED",
 
 def eval_job(original: Any) -> Any:
     """Wrap ``DistributedItemProcessorWorker._eval_job``: keep each child's input, status and
-    output (or error and cause) on its map run, for ResultWriter."""
+    output (or error and cause) on its map run, for ResultWriter; a child that did not succeed
+    leaves the map run's running executions too."""
 
     @functools.wraps(original)
     def _eval_job(self: Any, env: Any, job: Any) -> None:
@@ -248,6 +249,9 @@ def eval_job(original: Any) -> Any:
                 if isinstance(details, dict) else str(details)
             result["Cause"] = details.get("cause", "") if isinstance(details, dict) else ""
         record = self._map_run_record
+        if status != "SUCCEEDED":
+            # moto counts a child out of "running" only when it succeeds
+            record.execution_counter.running.offset(-1)
         with _RESULTS_LOCK:
             record.__dict__.setdefault("sandbox_results", []).append((job.job_index, result))
 

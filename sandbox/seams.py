@@ -516,6 +516,52 @@ def _step_functions_rows() -> list[Seam]:
         row(callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK",
             "sandbox.stepfunctions.integrations:SYNC_POLL_SECONDS",
             ".sync polls the child every 0.5 s; a sandbox's children take milliseconds"),
+        # aws-sdk integrations (sdk.py)
+        row(f"{task}.service.state_task_service_aws_sdk",
+            "StateTaskServiceAwsSdk._normalise_service_error_name",
+            "sandbox.stepfunctions.sdk:service_error_name",
+            "an aws-sdk error is S3.NoSuchKeyException, as AWS names it; moto knows two "
+            "services' names and wrote s3.NoSuchKeyException", static=True,
+            parameters=("service_name",)),
+        row(f"{task}.service.state_task_service_aws_sdk",
+            "StateTaskServiceAwsSdk._get_boto_service_name",
+            "sandbox.stepfunctions.sdk:get_boto_service_name",
+            "aws-sdk:eventbridge and aws-sdk:cloudwatchlogs call EventBridge and CloudWatch "
+            "Logs; moto asked botocore for services named so", wraps=True,
+            parameters=("self", "boto_service_name")),
+        # Distributed Map (distributed.py)
+        row(f"{P}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse",
+            "sandbox.stepfunctions.distributed:parse",
+            "a Distributed Map's EXPRESS child workflows and a whole "
+            "ToleratedFailurePercentage are valid; moto's grammar refused them", wraps=True,
+            static=True, parameters=("definition",)),
+        row(f"{P}.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+            "ResourceEvalS3._handle_list_objects_v2",
+            "sandbox.stepfunctions.distributed:handle_list_objects_v2",
+            "an S3 listing's items are AWS's (LastModified in epoch seconds, every page); "
+            "moto's datetimes broke DescribeExecution", static=True,
+            parameters=("env", "resource_runtime_part", "state_credentials")),
+        row(f"{P}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
+            "DistributedIterationComponent._map_run",
+            "sandbox.stepfunctions.distributed:map_run",
+            "children failing beyond ToleratedFailureCount/Percentage fail the map run with "
+            "States.ExceededToleratedFailureThreshold; moto's Map succeeded with nulls",
+            wraps=True, parameters=("self", "env", "eval_input")),
+        row(f"{P}.asl.component.state.exec.state_map.iteration.itemprocessor."
+            "distributed_item_processor_worker", "DistributedItemProcessorWorker._eval_job",
+            "sandbox.stepfunctions.distributed:eval_job",
+            "each child's input, status and output are kept for ResultWriter", wraps=True,
+            parameters=("self", "env", "job")),
+        row(f"{P}.asl.component.state.exec.state_map.result_writer.resource_eval."
+            "resource_eval_s3", "ResourceEvalS3._handle_put_object",
+            "sandbox.stepfunctions.distributed:handle_put_object",
+            "ResultWriter writes SUCCEEDED_0.json/FAILED_0.json and lists them in "
+            "manifest.json; moto dropped the results", static=True,
+            parameters=("env", "resource_runtime_part", "state_credentials")),
+        row(f"{P}.asl.component.state.exec.state_map.state_map", "StateMap._eval_execution",
+            "sandbox.stepfunctions.distributed:map_eval_execution",
+            "a Distributed Map's ItemBatcher batches its items (moto's grammar lacks it)",
+            wraps=True, parameters=("self", "env")),
         # JSONata (jsonata.py)
         row(f"{P}.asl.jsonata.jsonata", "_eval_jsonata", "sandbox.stepfunctions.jsonata:evaluate",
             "moto leaves the JSONata evaluator unset (None): every JSONata state fails"),

@@ -698,11 +698,9 @@ def _logs(call: Call, account: str) -> list[Access] | None:
 
 # -------------------------------------------------------------- Step Functions
 _STATES_NO_RESOURCE = {"ListStateMachines", "ListActivities", "TestState",
-                       "ValidateStateMachineDefinition",
-                       # the token hides its state machine; granted on "*" in AWS's examples
-                       # (could not confirm a resource type in the Service Authorization
-                       # Reference)
-                       "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"}
+                       "ValidateStateMachineDefinition"}
+# decided on the state machine waiting for the token (sandbox/stepfunctions/tokens.py)
+_STATES_TOKEN = {"SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"}
 
 
 def _states(call: Call, account: str) -> list[Access] | None:
@@ -710,6 +708,10 @@ def _states(call: Call, account: str) -> list[Access] | None:
     action = f"states:{op}"
     if op in _STATES_NO_RESOURCE:
         return [Access(action, "*", {})]
+    if op in _STATES_TOKEN:
+        from ..stepfunctions.tokens import state_machine_waiting_for
+
+        return [Access(action, state_machine_waiting_for(params.get("taskToken")) or "*", {})]
     if op == "CreateStateMachine":
         arn = f"arn:aws:states:{call.region}:{account}:stateMachine:{params.get('name')}"
         return [Access(action, arn, {})] + _passrole(params.get("roleArn"),

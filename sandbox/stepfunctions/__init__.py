@@ -18,6 +18,15 @@ moto ships LocalStack's interpreter (``moto/stepfunctions/parser``) and the sand
   and variables work;
 - service integrations (``integrations``): nested executions (``states:startExecution``,
   ``.sync``, ``.sync:2``);
+- aws-sdk integrations (``sdk``): errors named as AWS names them (``S3.NoSuchKeyException``,
+  ``DynamoDb.ConditionalCheckFailedException``), services by their Step Functions names
+  (``aws-sdk:eventbridge``, ``aws-sdk:cloudwatchlogs``);
+- task tokens (``tokens``): SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat are
+  authorized on the state machine waiting for the token, as AWS authorizes them;
+- Distributed Map (``distributed``): EXPRESS child workflows and whole tolerated-failure
+  percentages parse; S3 listings give AWS's object records; failures beyond the tolerated
+  count or percentage fail the run with States.ExceededToleratedFailureThreshold; ItemBatcher
+  and manifest readers are refused saying the sandbox does not run them;
 - execution logs (``logs``): ``loggingConfiguration`` writes the history to CloudWatch Logs;
 - simulated time (``timing``): Wait states, retry intervals, the execution's TimeoutSeconds and
   a Task's TimeoutSeconds and HeartbeatSeconds run on the sandbox's clock, and the history

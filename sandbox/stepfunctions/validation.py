@@ -62,6 +62,11 @@ FIELDS = {  # the fields each state type accepts (Amazon States Language, JSONPa
         "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount",
         "ToleratedFailureCountPath", "Label"},
 }
+JSONPATH_ONLY = {"InputPath", "OutputPath", "ResultPath", "ResultSelector", "Parameters",
+                 "ItemsPath", "SecondsPath", "TimestampPath", "ErrorPath", "CausePath",
+                 "TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath",
+                 "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"}
+JSONATA_ONLY = {"Arguments", "Output", "Items"}
 TOP_FIELDS = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
 SCOPE_FIELDS = {"StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"}
 PATH_FIELDS = ("InputPath", "OutputPath", "ResultPath", "ItemsPath", "SecondsPath",
@@ -132,6 +137,12 @@ def _check_state(name: str, state: dict[str, Any], at: str, language: str, top_l
     state_language = state.get("QueryLanguage", language)
     if top_language == "JSONata" and state.get("QueryLanguage") == "JSONPath":
         found.append(MIXED_LANGUAGE.format(at=at))
+    # each language's own fields ("Transforming data with JSONata in Step Functions": a JSONata
+    # state has Arguments and Output in place of InputPath, Parameters, ResultSelector,
+    # ResultPath and OutputPath); no AWS answer recorded: the unsupported-field wording
+    foreign = JSONPATH_ONLY if state_language == "JSONata" else JSONATA_ONLY
+    found += [UNSUPPORTED_FIELD.format(field=field, at=at)
+              for field in state if field in foreign and field in FIELDS[kind]]
     required = {"Task": ["Resource"], "Choice": ["Choices"], "Parallel": ["Branches"]}.get(kind, [])
     missing = [field for field in required if field not in state]
     # no AWS answer recorded for a state missing both Next and End: the required-fields wording
@@ -152,6 +163,9 @@ def _check_state(name: str, state: dict[str, Any], at: str, language: str, top_l
                 _check_scope(branch, f"{at}/Branches[{index}]", SCOPE_FIELDS, state_language,
                              top_language, found, names)
     if kind == "Map":
+        from .distributed import not_run
+
+        found += not_run(state, at)
         field = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
         if isinstance(state.get(field), dict):
             _check_scope(state[field], f"{at}/{field}", SCOPE_FIELDS, state_language,

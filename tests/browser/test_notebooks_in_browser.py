@@ -121,12 +121,19 @@ def _calculator(notebook: Notebook, index: int) -> Problems:
         problems.append((index, "the calculator shows no chart"))
     # a learner drags the slider's handle to the right
     handle = slider.locator(".noUi-handle")
+    handle.scroll_into_view_if_needed()  # the box is measured where the drag happens
     box = handle.bounding_box()
     notebook.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     notebook.page.mouse.down()
     notebook.page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2,
-                             steps=5)
+                             steps=10)
     notebook.page.mouse.up()
+    if slider.locator(".widget-readout").inner_text() == before_readout:
+        # a loaded browser can miss a fast drag's first events: the slider's keyboard control,
+        # which a learner may use too, moves it instead
+        handle.focus()
+        for _ in range(5):
+            handle.press("ArrowRight")
     # the kernel computes the bill and chart for each value the slider passes: wait for those of
     # the value it settled on (its readout)
     try:

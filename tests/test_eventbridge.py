@@ -528,3 +528,72 @@ def test_a_scheduled_rule_fires_scheduled_events(sb):
     assert {b["source"] for b in bodies} == {"aws.events"}
     assert bodies[0]["resources"] == [RULE_ARN + "tick"] and bodies[0]["detail"] == {}
     assert [b["time"] for b in bodies] == [f["time"] for f in fired]  # five minutes apart
+
+
+def test_a_scheduled_rule_fires_by_itself_on_the_sandbox_clock(sb):
+    """With automatic firing on (the default), a rate(1 day) rule fires without help: a
+    simulated day is 8.6 s at 10,000x. (No timing is asserted: only that it fires.)"""
+    events = boto3.client("events")
+    events.put_rule(Name="daily", ScheduleExpression="rate(1 day)")
+    url, arn = _queue("daily", admit_rule="daily")
+    events.put_targets(Rule="daily", Targets=[{"Id": "q", "Arn": arn}])
+    sqs = boto3.client("sqs")
+    found = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20).get("Messages", [])
+    assert found and json.loads(found[0]["Body"])["detail-type"] == "Scheduled Event"
+
+
+# ---------------------------------------------------------------------- Step Functions events
+def test_step_functions_status_changes_reach_the_default_bus(sb):
+    """"Step Functions Execution Status Change" events (source aws.states, resources the
+    execution's ARN) for RUNNING and then SUCCEEDED, with the documented detail fields."""
+    url, arn = _queue("status", admit_rule="status")
+    _rule("status", {"source": ["aws.states"],
+                     "detail-type": ["Step Functions Execution Status Change"]},
+          {"Id": "q", "Arn": arn})
+    machine = _state_machine("watched")
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=machine, input='{"a": 1}')["executionArn"]
+    assert sb.settle(timeout=10)
+    bodies = [json.loads(m["Body"]) for m in _messages(url, 2)]
+    by_status = {b["detail"]["status"]: b for b in bodies}
+    assert set(by_status) == {"RUNNING", "SUCCEEDED"}
+    done = by_status["SUCCEEDED"]
+    assert done["resources"] == [execution]
+    assert done["detail"]["executionArn"] == execution
+    assert done["detail"]["stateMachineArn"] == machine
+    assert json.loads(done["detail"]["input"]) == {"a": 1}
+    assert json.loads(done["detail"]["output"]) == {"a": 1}
+    assert isinstance(done["detail"]["stopDate"], int)
+    assert by_status["RUNNING"]["detail"]["stopDate"] is None
+
+
+# ---------------------------------------------------------------------- another account
+def test_an_event_reaches_a_bus_in_another_account_only_if_its_policy_allows(sb):
+    """Cross-account: the receiving bus's policy must allow the sending account to
+    events:PutEvents ("Sending and receiving events between AWS accounts")."""
+    from sandbox.accounts import SECOND_ACCOUNT_ID
+
+    partner = sb.iam.session(SECOND_ACCOUNT_ID)
+    partner_events = partner.client("events")
+    partner_bus = f"arn:aws:events:{REGION}:{SECOND_ACCOUNT_ID}:event-bus/default"
+    partner_sqs = partner.client("sqs")
+    url = partner_sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    inbox = f"arn:aws:sqs:{REGION}:{SECOND_ACCOUNT_ID}:inbox"
+    rule = partner_events.put_rule(Name="inbox", EventPattern=json.dumps(
+        {"source": ["shop"]}))["RuleArn"]
+    partner_events.put_targets(Rule="inbox", Targets=[{"Id": "q", "Arn": inbox}])
+    partner_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": inbox,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule}}}]})})
+    _rule("share", {"source": ["shop"]}, {"Id": "b", "Arn": partner_bus})
+    refused = _put({"n": 1})["Entries"][0]["EventId"]
+    assert sb.settle(timeout=10)
+    assert [h["outcome"] for h in sb.admin.trace(refused)] == ["denied", "dropped"]
+    partner_events.put_permission(EventBusName="default", Action="events:PutEvents",
+                                  Principal=ACCOUNT, StatementId="shop")
+    sent = _put({"n": 2})["Entries"][0]["EventId"]
+    assert sb.settle(timeout=10)
+    found = partner_sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["id"] for m in found] == [sent]

@@ -169,7 +169,8 @@ def test_fifo_queue_target_gets_the_message_group_id(sb):
     _put({"n": 2})
     assert sb.settle(timeout=10)
     messages = _messages(url, 2)
-    assert [json.loads(m["Body"])["detail"]["n"] for m in messages] == [1, 2]
+    # EventBridge does not promise order between events; both arrive, in the one group
+    assert sorted(json.loads(m["Body"])["detail"]["n"] for m in messages) == [1, 2]
     assert {m["Attributes"]["MessageGroupId"] for m in messages} == {"g1"}
 
 
@@ -597,3 +598,54 @@ def test_an_event_reaches_a_bus_in_another_account_only_if_its_policy_allows(sb)
     assert sb.settle(timeout=10)
     found = partner_sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["id"] for m in found] == [sent]
+
+
+# ---------------------------------------------------------------------- API Gateway, settle
+def test_api_gateway_stage_target_gets_a_request_with_the_event(sb):
+    """An API Gateway REST stage as a target: EventBridge calls the method with the event as
+    the body, the target's PathParameterValues filling the path's wildcards ("Amazon API
+    Gateway target", EventBridge User Guide)."""
+    arn = deploy("api-sink", "import json\ndef handler(event, context):\n"
+                             "    print('PATH', event['path'], 'BODY', event['body'])\n"
+                             "    return {'statusCode': 200, 'body': 'ok'}\n",
+                 Role=execution_role("api-sink-role"))
+    api = boto3.client("apigateway")
+    api_id = api.create_rest_api(name="hooks")["id"]
+    root = api.get_resources(restApiId=api_id)["items"][0]["id"]
+    orders = api.create_resource(restApiId=api_id, parentId=root, pathPart="orders")["id"]
+    one = api.create_resource(restApiId=api_id, parentId=orders, pathPart="{id}")["id"]
+    api.put_method(restApiId=api_id, resourceId=one, httpMethod="POST",
+                   authorizationType="NONE")
+    api.put_integration(restApiId=api_id, resourceId=one, httpMethod="POST", type="AWS_PROXY",
+                        integrationHttpMethod="POST", uri="arn:aws:apigateway:us-east-1:lambda:"
+                        f"path/2015-03-31/functions/{arn}/invocations")
+    boto3.client("lambda").add_permission(
+        FunctionName="api-sink", StatementId="apigw", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*")
+    api.create_deployment(restApiId=api_id, stageName="prod")
+    _rule("to-api", {"source": ["shop"]}, {
+        "Id": "a", "Arn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/prod/POST/orders/*",
+        "HttpParameters": {"PathParameterValues": ["42"]}})
+    event_id = _put({"n": 10})["Entries"][0]["EventId"]
+    assert sb.settle(timeout=20)
+    assert [h["outcome"] for h in sb.admin.trace(event_id)
+            if h["kind"] == "eventbridge"] == ["delivered"]
+    logs = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/api-sink")
+    lines = [e["message"] for e in logs["events"] if e["message"].startswith("PATH")]
+    assert len(lines) == 1 and lines[0].startswith("PATH /orders/42 BODY ")
+    assert json.loads(lines[0].split(" BODY ", 1)[1])["id"] == event_id
+
+
+def test_settle_does_not_wait_for_a_recurring_schedule(sb):
+    """sb.settle() waits for deliveries in hand, not for a schedule's next occurrence."""
+    boto3.client("events").put_rule(Name="often", ScheduleExpression="rate(1 minute)")
+    assert sb.settle(timeout=10)
+
+
+@pytest.mark.parametrize("expression", ["rate(1 minutes)", "cron(0 12 * * * *)",
+                                        "cron(0 25 * * ? *)"])
+def test_invalid_schedule_expressions_are_refused(sb, expression):
+    """PutRule: "Parameter ScheduleExpression is not valid." (moto takes any cron())."""
+    with pytest.raises(botocore.exceptions.ClientError, match="ScheduleExpression is not valid"):
+        boto3.client("events").put_rule(Name="bad", ScheduleExpression=expression)

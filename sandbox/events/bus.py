@@ -207,10 +207,22 @@ def test_event_pattern(self: Any) -> str:
 
 
 def put_rule(original: Any) -> Any:
-    """``EventsBackend.put_rule``: refuse a pattern EventBridge refuses, in its words."""
+    """``EventsBackend.put_rule``: refuse a pattern or a schedule expression EventBridge
+    refuses, in its words."""
     def put_rule_checked(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         from moto.events.exceptions import InvalidEventPatternException
 
+        expression = kwargs.get("scheduled_expression")
+        if expression:
+            from moto.events.exceptions import ValidationException
+
+            from .schedules import ExpressionError, Schedule
+
+            try:
+                if Schedule(expression).kind == "at":
+                    raise ExpressionError("at() is EventBridge Scheduler's, not a rule's")
+            except ExpressionError:
+                raise ValidationException("Parameter ScheduleExpression is not valid.") from None
         raw = kwargs.get("event_pattern")
         if raw:
             try:

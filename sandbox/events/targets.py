@@ -302,8 +302,8 @@ def _to_api_destination(delivery: Delivery) -> str:
     (API key header, basic, or OAuth's client credentials sent as given), loopback only."""
     from moto.events.models import events_backends
 
-    _role_may(delivery, "events:InvokeApiDestination", delivery.arn) \
-        if delivery.target.get("RoleArn") else None
+    if delivery.target.get("RoleArn"):
+        _role_may(delivery, "events:InvokeApiDestination", delivery.arn)
     _, _, _, region, account, rest = delivery.arn.split(":", 5)
     backend = events_backends[account][region]
     destination = backend.destinations.get(rest.split("/")[1])

@@ -49,9 +49,9 @@ def _bodies(url: str, expect: int) -> list[str]:
 
 
 def _schedule(name: str, expression: str, target: dict, **options: object) -> str:
+    options.setdefault("FlexibleTimeWindow", {"Mode": "OFF"})
     return str(boto3.client("scheduler").create_schedule(
-        Name=name, ScheduleExpression=expression, FlexibleTimeWindow={"Mode": "OFF"},
-        Target=target, **options)["ScheduleArn"])
+        Name=name, ScheduleExpression=expression, Target=target, **options)["ScheduleArn"])
 
 
 @pytest.fixture
@@ -189,3 +189,34 @@ def test_schedules_lists_each_schedule_and_its_next_occurrence(manual):
     assert found["automatic"] is False
     [entry] = [s for s in found["schedules"] if s["arn"] == SCHEDULE_ARN + "listed"]
     assert entry["expression"] == "rate(10 minutes)" and entry["next"]
+
+
+def test_sns_and_step_functions_targets(manual):
+    """Templated SNS (Publish) and Step Functions (StartExecution) targets, each as the role;
+    a FlexibleTimeWindow delays the invocation within the window, it does not drop it."""
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    url, queue = _queue("alerts-sub")
+    boto3.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": queue}]})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue,
+                  Attributes={"RawMessageDelivery": "true"})
+    machine = boto3.client("stepfunctions").create_state_machine(
+        name="nightly", roleArn=execution_role("nightly-sfn", service="states.amazonaws.com"),
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    )["stateMachineArn"]
+    role = _scheduler_role("publisher", "sns:Publish", "states:StartExecution")
+    _schedule("alert", "rate(1 hour)", {"Arn": topic, "RoleArn": role, "Input": "wake up"},
+              FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15})
+    _schedule("nightly", "cron(0 2 * * ? *)", {"Arn": machine, "RoleArn": role,
+                                               "Input": '{"job": "<aws.scheduler.execution-id>"}'})
+    manual.admin.call("schedules.fire", {"schedule": "alert"})
+    [run] = manual.admin.call("schedules.fire", {"schedule": "nightly"})
+    assert manual.settle(timeout=20)
+    assert _bodies(url, 1) == ["wake up"]
+    sfn = boto3.client("stepfunctions")
+    [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == {"job": run["result"]}

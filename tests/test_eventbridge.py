@@ -649,3 +649,19 @@ def test_invalid_schedule_expressions_are_refused(sb, expression):
     """PutRule: "Parameter ScheduleExpression is not valid." (moto takes any cron())."""
     with pytest.raises(botocore.exceptions.ClientError, match="ScheduleExpression is not valid"):
         boto3.client("events").put_rule(Name="bad", ScheduleExpression=expression)
+
+
+def test_predefined_transformer_variables():
+    """"Predefined variables": aws.events.event.json is the whole event, aws.events.event the
+    event without detail, both inserted as JSON; rule-arn and ingestion-time as text."""
+    from sandbox.events.transform import target_input
+
+    event = {"id": "e1", "source": "shop", "detail": {"n": 1}}
+    shaped = target_input({"InputTransformer": {"InputPathsMap": {}, "InputTemplate":
+                           '{"all": <aws.events.event.json>, "meta": <aws.events.event>, '
+                           '"rule": "<aws.events.rule-arn>", '
+                           '"at": "<aws.events.event.ingestion-time>"}'}},
+                          event, RULE_ARN + "r", "2026-01-01T00:00:00Z")
+    assert json.loads(shaped) == {"all": event, "meta": {"id": "e1", "source": "shop"},
+                                  "rule": RULE_ARN + "r", "at": "2026-01-01T00:00:00Z"}
+    assert target_input({"InputPath": "$.detail.missing"}, event, "", "") == "null"

@@ -12,6 +12,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
+from sandbox.errors import BadArgumentError
 from sandbox.events.patterns import PatternError, matches, validate
 from sandbox.events.schedules import ExpressionError, Schedule
 from sandbox.events.transform import fill
@@ -529,6 +530,9 @@ def test_a_scheduled_rule_fires_scheduled_events(sb):
     assert {b["source"] for b in bodies} == {"aws.events"}
     assert bodies[0]["resources"] == [RULE_ARN + "tick"] and bodies[0]["detail"] == {}
     assert [b["time"] for b in bodies] == [f["time"] for f in fired]  # five minutes apart
+    events.disable_rule(Name="tick")
+    with pytest.raises(BadArgumentError, match="disabled"):
+        sb.admin.call("schedules.fire", {"schedule": "tick"})
 
 
 def test_a_scheduled_rule_fires_by_itself_on_the_sandbox_clock(sb):

@@ -135,7 +135,10 @@ def schedules_fire(service: SandboxService, params: dict[str, Any]) -> list[Any]
                                f"or name, got {name!r}")
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise BadArgumentError(f"count must be a positive whole number, got {count!r}")
-    fired = timer.fire(name, count)
+    try:
+        fired = timer.fire(name, count)
+    except ValueError as error:
+        raise BadArgumentError(str(error)) from None
     if not fired and not any(e["arn"] == name or e["arn"].rsplit("/", 1)[-1] == name
                              for e in timer.describe()):
         known = ", ".join(sorted(e["arn"].rsplit("/", 1)[-1] for e in timer.describe()))

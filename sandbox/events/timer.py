@@ -170,6 +170,9 @@ class Timer:
                 (e for e in entries.values() if e.arn.rsplit("/", 1)[-1] == arn), None)
             if entry is None:
                 return []
+            if not entry.enabled:
+                raise ValueError(f"{entry.arn} is disabled: a disabled schedule does not fire. "
+                                 "Enable it first.")
             state = self._state(entry, now)
             fired: list[Any] = []
             while state is not None and state.next is not None and len(fired) < count:

@@ -251,7 +251,9 @@ def _to_event_bus(delivery: Delivery) -> str:
         raise TargetFailure(NO_PERMISSIONS, f"the policy of event bus {delivery.arn} does "
                             f"not allow account {delivery.account} to events:PutEvents "
                             "(PutPermission on that bus)")
-    event = json.loads(delivery.payload) if delivery.payload else delivery.event
+    # a rule forwards the event itself (a bus target takes no input transformation); a
+    # schedule's EventBridge target has built its event as its payload
+    event = json.loads(delivery.payload) if delivery.kind == "scheduler" else delivery.event
     route(account, region, bus, event, hops=(*delivery.hops, delivery.arn))
     return str(event.get("id", delivery.event_id))
 

@@ -220,3 +220,20 @@ def test_sns_and_step_functions_targets(manual):
     [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
     described = sfn.describe_execution(executionArn=execution["executionArn"])
     assert json.loads(described["input"]) == {"job": run["result"]}
+
+
+def test_universal_target_calls_the_api_as_the_role(manual):
+    """A universal target (arn:aws:scheduler:::aws-sdk:<service>:<action>) makes the API call
+    with Input as its parameters, as the role ("Using universal targets"): IAM decides it."""
+    url, queue = _queue("universal")
+    allowed = _scheduler_role("universal-ok", "sqs:SendMessage")
+    refused = _scheduler_role("universal-no", "sqs:GetQueueUrl")
+    target = {"Arn": "arn:aws:scheduler:::aws-sdk:sqs:sendMessage",
+              "Input": json.dumps({"QueueUrl": url, "MessageBody": "from the SDK"})}
+    _schedule("sdk-ok", "rate(1 hour)", {**target, "RoleArn": allowed})
+    _schedule("sdk-no", "rate(1 hour)", {**target, "RoleArn": refused})
+    manual.admin.call("schedules.fire", {"schedule": "sdk-ok"})
+    [denied] = manual.admin.call("schedules.fire", {"schedule": "sdk-no"})
+    assert manual.settle(timeout=20)
+    assert _bodies(url, 2) == ["from the SDK"]
+    assert [h["outcome"] for h in manual.admin.trace(denied["result"])] == ["denied", "dropped"]

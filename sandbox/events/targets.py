@@ -127,6 +127,8 @@ def send(delivery: Delivery) -> str:
         return _to_api_destination(delivery)
     if service == "events" and rest.startswith("event-bus/"):
         return _to_event_bus(delivery)
+    if service == "scheduler" and rest.startswith("aws-sdk:"):
+        return _universal(delivery, rest)
     sender = _SENDERS.get(service)
     if sender is None:
         raise TargetFailure(SDK_CLIENT_ERROR, f"the sandbox cannot deliver to {service} "
@@ -379,6 +381,59 @@ def _http(delivery: Delivery, method: str, url: str, headers: dict[str, str],
     retriable = status in (401, 407, 409, 429) or status >= 500
     raise TargetFailure(THROTTLING if status == 429 else SDK_CLIENT_ERROR,
                         f"{method} {url} answered HTTP {status}", retriable=retriable)
+
+
+def _universal(delivery: Delivery, rest: str) -> str:
+    """A Scheduler universal target, ``arn:aws:scheduler:::aws-sdk:sqs:sendMessage``: the API
+    call made as the role, with Input as its parameters ("Using universal targets"); IAM
+    decides the call as it decides any request signed by the role."""
+    import botocore.config
+    import botocore.exceptions
+    from botocore import xform_name
+
+    from .. import sts
+    from ..server import service as running
+
+    _, service, action = rest.split(":", 2)
+    role = str(delivery.target.get("RoleArn") or "")
+    if not role or not iam.role_exists(role):
+        raise TargetFailure(NO_PERMISSIONS, f"the universal target {delivery.arn} needs an "
+                            "existing RoleArn: Scheduler makes the call as that role")
+    if not iam.service_may(SCHEDULER, "sts:AssumeRole", role, source_arn=delivery.source_arn,
+                           source_account=delivery.account, source=delivery.source):
+        raise TargetFailure(NO_PERMISSIONS, f"the role {role} does not trust {SCHEDULER}")
+    sandbox = running.current()
+    if sandbox is None:
+        raise TargetFailure(SDK_CLIENT_ERROR, "the sandbox has stopped", retriable=True)
+    if not _universal_config:  # Scheduler retries by the RetryPolicy, not botocore
+        _universal_config.append(botocore.config.Config(retries={"max_attempts": 1}))
+    try:
+        parameters = json.loads(delivery.payload or "{}")
+        client = sts.client(service, role_arn=role, session_name="EventBridgeScheduler",
+                            region=delivery.region, endpoint_url=sandbox.endpoint_url,
+                            config=_universal_config[0])
+        method = getattr(client, xform_name(action[:1].upper() + action[1:]))
+    except (ValueError, AttributeError, botocore.exceptions.BotoCoreError) as error:
+        raise TargetFailure(SDK_CLIENT_ERROR, f"{delivery.arn}: {error}") from None
+    try:
+        answer = method(**parameters) if isinstance(parameters, dict) else method()
+    except botocore.exceptions.ParamValidationError as error:
+        raise TargetFailure(SDK_CLIENT_ERROR, str(error)) from None
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+        if "AccessDenied" in code or "NotAuthorized" in code:
+            raise TargetFailure(NO_PERMISSIONS, str(error)) from None
+        if "NotFound" in code or "NonExistent" in code:
+            raise TargetFailure(RESOURCE_NOT_FOUND, str(error)) from None
+        retriable = status >= 500 or "Throttl" in code
+        raise TargetFailure(THROTTLING if "Throttl" in code else SDK_CLIENT_ERROR, str(error),
+                            retriable=retriable) from None
+    request_id = answer.get("ResponseMetadata", {}).get("RequestId")
+    return str(answer.get("MessageId") or request_id or delivery.event_id)
+
+
+_universal_config: list[Any] = []  # one botocore Config (sts.client caches clients by it)
 
 
 _SENDERS: dict[str, Callable[[Delivery], str]] = {

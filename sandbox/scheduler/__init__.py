@@ -4,7 +4,8 @@ Each schedule (``at()``, ``rate()``, ``cron()`` read in its ``ScheduleExpression
 between its ``StartDate`` and ``EndDate``) fires on the schedules' simulated time
 (``sandbox/events/timer.py``, which also says how a notebook controls it). Each occurrence
 invokes the schedule's templated target (Lambda asynchronously, SQS, SNS, Step Functions,
-EventBridge ``PutEvents``) as the target's ``RoleArn``, which must trust
+EventBridge ``PutEvents``; a universal target ``arn:aws:scheduler:::aws-sdk:<service>:<action>``
+makes that API call with ``Input`` as its parameters) as the target's ``RoleArn``, which must trust
 ``scheduler.amazonaws.com`` and allow the action ("Set up the execution role", EventBridge
 Scheduler User Guide). ``Input`` is what the target receives (``{}`` without one), with the
 context attributes ``<aws.scheduler.schedule-arn>``, ``<aws.scheduler.scheduled-time>``,

@@ -669,3 +669,19 @@ def test_predefined_transformer_variables():
     assert json.loads(shaped) == {"all": event, "meta": {"id": "e1", "source": "shop"},
                                   "rule": RULE_ARN + "r", "at": "2026-01-01T00:00:00Z"}
     assert target_input({"InputPath": "$.detail.missing"}, event, "", "") == "null"
+
+
+def test_maximum_event_age_ends_the_retries(sb, endpoint):
+    """RetryPolicy: retries stop at whichever limit comes first; here MaximumEventAgeInSeconds
+    (60 s, simulated) before MaximumRetryAttempts (185). The sandbox waits 1 s, then doubles
+    (1+2+4+8+16 = 31 s; the next wait, 32 s, would pass 60 s): six attempts in all."""
+    endpoint.status = 500
+    destination = _api_destination(endpoint.url)
+    _rule("aging", {"source": ["shop"]}, {
+        "Id": "h", "Arn": destination,
+        "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 60}})
+    event_id = _put({})["Entries"][0]["EventId"]
+    assert sb.settle(timeout=20)
+    assert len(endpoint.calls) == 6
+    last = sb.admin.trace(event_id)[-1]
+    assert last["outcome"] == "dropped" and "MaximumEventAgeInSeconds 60" in last["detail"]

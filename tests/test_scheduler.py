@@ -237,3 +237,11 @@ def test_universal_target_calls_the_api_as_the_role(manual):
     assert manual.settle(timeout=20)
     assert _bodies(url, 2) == ["from the SDK"]
     assert [h["outcome"] for h in manual.admin.trace(denied["result"])] == ["denied", "dropped"]
+
+
+def test_reset_forgets_schedules_and_turns_automatic_firing_back_on(manual):
+    _, queue = _queue("forgotten")
+    _schedule("forgotten", "rate(1 hour)", {"Arn": queue, "RoleArn": _scheduler_role("f")})
+    manual.reset()
+    found = manual.admin.call("schedules")
+    assert found["automatic"] is True and found["schedules"] == []

@@ -11,8 +11,9 @@ Who may deliver is decided by IAM (``sandbox.iam``), as AWS decides it:
 
 - EventBridge is a service principal (``events.amazonaws.com``) for Lambda, SQS and SNS
   targets: their resource policy must admit the rule (``aws:SourceArn``);
-- Step Functions, another event bus, API destinations and every EventBridge Scheduler target
-  use the target's ``RoleArn``: the role must trust the service and allow the action.
+- Step Functions and every EventBridge Scheduler target use the target's ``RoleArn`` (another
+  bus and an API destination when the target names one): the role must trust the service and
+  allow the action; a bus in another account must also admit this account in its policy.
 
 moto (``moto/events/models.py`` ``Rule.send_to_targets``) delivers inside ``PutEvents``, to
 SQS, log groups and buses only, and raises ``NotImplementedError`` for every other target,

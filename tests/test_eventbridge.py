@@ -685,3 +685,46 @@ def test_maximum_event_age_ends_the_retries(sb, endpoint):
     assert len(endpoint.calls) == 6
     last = sb.admin.trace(event_id)[-1]
     assert last["outcome"] == "dropped" and "MaximumEventAgeInSeconds 60" in last["detail"]
+
+
+def test_api_destination_with_an_oauth_connection_sends_the_token(sb):
+    """OAUTH_CLIENT_CREDENTIALS connections: EventBridge gets a token from the authorization
+    endpoint with the client's credentials and sends it as a bearer token ("Connections for
+    API destination targets")."""
+    seen: list[tuple[str, str]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers["Content-Length"] or 0))
+            seen.append((self.path, self.headers.get("Authorization", "")))
+            answer = json.dumps({"access_token": "tok-1"}).encode() \
+                if self.path == "/token" else b""
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        events = boto3.client("events")
+        connection = events.create_connection(
+            Name="oauth", AuthorizationType="OAUTH_CLIENT_CREDENTIALS", AuthParameters={
+                "OAuthParameters": {"ClientParameters": {"ClientID": "id",
+                                                         "ClientSecret": "secret"},
+                                    "AuthorizationEndpoint": url + "/token",
+                                    "HttpMethod": "POST"}})
+        destination = events.create_api_destination(
+            Name="oauth-hook", ConnectionArn=connection["ConnectionArn"],
+            InvocationEndpoint=url + "/hook", HttpMethod="POST")["ApiDestinationArn"]
+        _rule("oauth", {"source": ["shop"]}, {"Id": "h", "Arn": destination})
+        _put({})
+        assert sb.settle(timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [("/token", "Basic aWQ6c2VjcmV0"), ("/hook", "Bearer tok-1")]

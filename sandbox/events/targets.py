@@ -304,7 +304,7 @@ def _to_api_gateway(delivery: Delivery) -> str:
 
 def _to_api_destination(delivery: Delivery) -> str:
     """An API destination: an HTTP call to its endpoint with the connection's authorization
-    (API key header, basic, or OAuth's client credentials sent as given), loopback only."""
+    (an API key header, basic auth, or an OAuth client-credentials token), loopback only."""
     from moto.events.models import events_backends
 
     if delivery.target.get("RoleArn"):
@@ -342,11 +342,48 @@ def _authorization(connection: Any) -> tuple[dict[str, str], dict[str, str]]:
         token = base64.b64encode(
             f"{basic.get('Username', '')}:{basic.get('Password', '')}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
+    elif kind == "OAUTH_CLIENT_CREDENTIALS":
+        headers["Authorization"] = f"Bearer {_oauth_token(auth.get('OAuthParameters') or {})}"
     invocation = auth.get("InvocationHttpParameters") or {}
     for header in invocation.get("HeaderParameters") or []:
         headers[header["Key"]] = header["Value"]
     query = {p["Key"]: p["Value"] for p in invocation.get("QueryStringParameters") or []}
     return headers, query
+
+
+def _oauth_token(oauth: dict[str, Any]) -> str:
+    """OAuth client credentials: EventBridge asks the authorization endpoint for a token (the
+    client's ID and secret as basic auth, plus the connection's OAuthHttpParameters)."""
+    client = oauth.get("ClientParameters") or {}
+    endpoint = str(oauth.get("AuthorizationEndpoint") or "")
+    parts = urlsplit(endpoint)
+    if parts.hostname is None or not is_loopback_host(parts.hostname):
+        raise TargetFailure(SDK_CLIENT_ERROR, f"the sandbox asks only authorization endpoints "
+                            f"on this machine for a token, not {parts.hostname!r}")
+    extra = oauth.get("OAuthHttpParameters") or {}
+    query = {p["Key"]: p["Value"] for p in extra.get("QueryStringParameters") or []}
+    body = {p["Key"]: p["Value"] for p in extra.get("BodyParameters") or []}
+    body.setdefault("grant_type", "client_credentials")
+    secret = f"{client.get('ClientID', '')}:{client.get('ClientSecret', '')}"
+    headers = {"Authorization": "Basic " + base64.b64encode(secret.encode()).decode(),
+               "Content-Type": "application/x-www-form-urlencoded"}
+    headers.update({h["Key"]: h["Value"] for h in extra.get("HeaderParameters") or []})
+    path = (parts.path or "/") + (f"?{urlencode(query)}" if query else "")
+    try:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port,
+                                                timeout=HTTP_TIMEOUT_SECONDS)
+        connection.request(str(oauth.get("HttpMethod") or "POST"), path,
+                           body=urlencode(body).encode(), headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        connection.close()
+        token = json.loads(answer)["access_token"] if response.status < 300 else None
+    except (OSError, ValueError, KeyError, TypeError):
+        token = None
+    if not token:
+        raise TargetFailure(SDK_CLIENT_ERROR, f"the authorization endpoint {endpoint} gave no "
+                            "access_token", retriable=True)
+    return str(token)
 
 
 def _http(delivery: Delivery, method: str, url: str, headers: dict[str, str],

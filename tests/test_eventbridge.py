@@ -732,3 +732,22 @@ def test_api_destination_with_an_oauth_connection_sends_the_token(sb):
         server.shutdown()
         server.server_close()
     assert seen == [("/token", "Basic aWQ6c2VjcmV0"), ("/hook", "Bearer tok-1")]
+
+
+def test_kinesis_target_puts_a_record_keyed_by_the_partition_key_path(sb):
+    """Kinesis targets: PutRecord as the target's role, the partition key read from the event
+    at KinesisParameters.PartitionKeyPath ("Amazon EventBridge targets")."""
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    stream = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]
+    role = _events_role("to-kinesis", "kinesis:PutRecord", stream["StreamARN"])
+    _rule("clicks", {"source": ["shop"]}, {
+        "Id": "k", "Arn": stream["StreamARN"], "RoleArn": role,
+        "KinesisParameters": {"PartitionKeyPath": "$.detail.user"}})
+    event_id = _put({"user": "ann"})["Entries"][0]["EventId"]
+    assert sb.settle(timeout=10)
+    iterator = kinesis.get_shard_iterator(
+        StreamName="clicks", ShardId=stream["Shards"][0]["ShardId"],
+        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    [record] = kinesis.get_records(ShardIterator=iterator)["Records"]
+    assert record["PartitionKey"] == "ann" and json.loads(record["Data"])["id"] == event_id

@@ -5,7 +5,7 @@
   (``put_service_event``); ``TestEventPattern``;
 - ``patterns``: event patterns with every documented operator;
 - ``targets`` and ``transform``: delivery to Lambda, SQS (FIFO too), SNS, Step Functions,
-  another bus, a log group, an API destination or an API Gateway stage, with ``Input``,
+  Kinesis, another bus, a log group, an API destination or an API Gateway stage, with ``Input``,
   ``InputPath`` or ``InputTransformer``, each decided by IAM;
 - ``delivery``: the queue, the retry policy on the sandbox's clock, dead-letter queues, the hops;
 - ``schedules`` and ``timer``: ``rate()``/``cron()`` rules (and EventBridge Scheduler's

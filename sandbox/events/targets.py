@@ -217,6 +217,30 @@ def _to_state_machine(delivery: Delivery) -> str:
     return str(execution.execution_arn)
 
 
+def _to_kinesis(delivery: Delivery) -> str:
+    """A Kinesis stream, as the target's role; the partition key is the event's value at
+    KinesisParameters.PartitionKeyPath, or the event's id."""
+    from moto.kinesis.models import kinesis_backends
+
+    _role_may(delivery, "kinesis:PutRecord", delivery.arn)
+    _, _, _, region, account, rest = delivery.arn.split(":", 5)
+    path = (delivery.target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+    key = transform.json_path(delivery.event, path) if path else delivery.event_id
+    if not isinstance(key, (str, int, float)) or isinstance(key, bool):
+        key = delivery.event_id
+    try:
+        backend: Any = kinesis_backends[account][region]
+        sequence, _ = backend.put_record(
+            delivery.arn, rest.split("/", 1)[1], str(key), None,
+            base64.b64encode(delivery.payload.encode()).decode())
+    except Exception as error:  # moto's ResourceNotFoundError
+        if "NotFound" in type(error).__name__:
+            raise TargetFailure(RESOURCE_NOT_FOUND, f"Stream does not exist: "
+                                f"{delivery.arn}") from None
+        raise TargetFailure(SDK_CLIENT_ERROR, str(error), retriable=True) from None
+    return str(sequence)
+
+
 def _to_log_group(delivery: Delivery) -> str:
     from moto.logs.models import logs_backends
 
@@ -476,5 +500,5 @@ _universal_config: list[Any] = []  # one botocore Config (sts.client caches clie
 
 _SENDERS: dict[str, Callable[[Delivery], str]] = {
     "lambda": _to_lambda, "sqs": _to_sqs, "sns": _to_sns, "states": _to_state_machine,
-    "logs": _to_log_group, "execute-api": _to_api_gateway,
+    "logs": _to_log_group, "execute-api": _to_api_gateway, "kinesis": _to_kinesis,
 }

@@ -245,6 +245,10 @@ def _events_rows() -> list[Seam]:
              "arrays of objects, true against 1, anything-but with wildcard or lists of "
              "prefixes, matched as EventBridge matches them", lazy=True,
              parameters=("self", "event")),
+        Seam("moto.events.models", "EventsBackend.put_targets", f"{bus}:put_targets", M,
+             "PutTargets refuses a Step Functions, Kinesis, API destination or cross-account "
+             "bus target without a RoleArn", wraps=True, lazy=True,
+             parameters=("self", "name", "event_bus_arn", "targets")),
         Seam("moto.events.models", "EventsBackend.put_rule", f"{bus}:put_rule", M,
              "PutRule refuses a pattern with an unknown operator or a malformed one",
              wraps=True, lazy=True,

@@ -596,7 +596,8 @@ def test_an_event_reaches_a_bus_in_another_account_only_if_its_policy_allows(sb)
             "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sqs:SendMessage", "Resource": inbox,
             "Condition": {"ArnEquals": {"aws:SourceArn": rule}}}]})})
-    _rule("share", {"source": ["shop"]}, {"Id": "b", "Arn": partner_bus})
+    role = _events_role("share", "events:PutEvents", partner_bus)
+    _rule("share", {"source": ["shop"]}, {"Id": "b", "Arn": partner_bus, "RoleArn": role})
     refused = _put({"n": 1})["Entries"][0]["EventId"]
     assert sb.settle(timeout=10)
     assert [h["outcome"] for h in sb.admin.trace(refused)] == ["denied", "dropped"]
@@ -681,8 +682,9 @@ def test_maximum_event_age_ends_the_retries(sb, endpoint):
     (1+2+4+8+16 = 31 s; the next wait, 32 s, would pass 60 s): six attempts in all."""
     endpoint.status = 500
     destination = _api_destination(endpoint.url)
+    role = _events_role("invoke-api3", "events:InvokeApiDestination", destination)
     _rule("aging", {"source": ["shop"]}, {
-        "Id": "h", "Arn": destination,
+        "Id": "h", "Arn": destination, "RoleArn": role,
         "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 60}})
     event_id = _put({})["Entries"][0]["EventId"]
     assert sb.settle(timeout=20)
@@ -725,7 +727,8 @@ def test_api_destination_with_an_oauth_connection_sends_the_token(sb):
         destination = events.create_api_destination(
             Name="oauth-hook", ConnectionArn=connection["ConnectionArn"],
             InvocationEndpoint=url + "/hook", HttpMethod="POST")["ApiDestinationArn"]
-        _rule("oauth", {"source": ["shop"]}, {"Id": "h", "Arn": destination})
+        role = _events_role("invoke-oauth", "events:InvokeApiDestination", destination)
+        _rule("oauth", {"source": ["shop"]}, {"Id": "h", "Arn": destination, "RoleArn": role})
         _put({})
         assert sb.settle(timeout=10)
     finally:
@@ -751,3 +754,18 @@ def test_kinesis_target_puts_a_record_keyed_by_the_partition_key_path(sb):
         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     [record] = kinesis.get_records(ShardIterator=iterator)["Records"]
     assert record["PartitionKey"] == "ann" and json.loads(record["Data"])["id"] == event_id
+
+
+
+@pytest.mark.parametrize("arn", [
+    f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:flow",
+    f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/clicks",
+    f"arn:aws:events:{REGION}:{ACCOUNT}:api-destination/d/1",
+    f"arn:aws:events:{REGION}:210987654321:event-bus/default",
+])
+def test_put_targets_needs_a_role_for_targets_reached_as_a_role(sb, arn):
+    """PutTargets: "RoleArn is required for target ..." for Step Functions, Kinesis, API
+    destinations and a bus in another account ("Amazon EventBridge targets")."""
+    _rule("roleless", {"source": ["shop"]})
+    with pytest.raises(botocore.exceptions.ClientError, match="RoleArn is required for target"):
+        boto3.client("events").put_targets(Rule="roleless", Targets=[{"Id": "t", "Arn": arn}])

@@ -247,3 +247,32 @@ def send_to_targets(self: Any, original_event: Any, transform_input: bool = True
                                 str(event.get("id", uuid.uuid4())),
                                 target_input(target, event, self.arn, iso(time.time())))
             extension.dispatcher.later(0, partial(deliver, extension.dispatcher, delivery))
+
+
+def put_targets(original: Any) -> Any:
+    """``EventsBackend.put_targets``: the targets EventBridge reaches only as a role need one
+    (Step Functions, Kinesis, API destinations, a bus in another account or Region):
+    "RoleArn is required for target ..." (moto takes them without)."""
+    def put_targets_checked(self: Any, name: str, event_bus_arn: str | None,
+                            targets: list[dict[str, Any]]) -> Any:
+        from moto.events.exceptions import ValidationException
+
+        for target in targets:
+            arn = str(target.get("Arn", ""))
+            if not target.get("RoleArn") and _needs_role(arn, self.account_id,
+                                                          self.region_name):
+                raise ValidationException(f"RoleArn is required for target {arn}.")
+        return original(self, name, event_bus_arn, targets)
+
+    return put_targets_checked
+
+
+def _needs_role(arn: str, account: str, region: str) -> bool:
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return False
+    service, rest = parts[2], parts[5]
+    if service in ("states", "kinesis") or rest.startswith("api-destination/"):
+        return True
+    return service == "events" and rest.startswith("event-bus/") and (
+        parts[4] != account or parts[3] != region)

@@ -11,9 +11,10 @@ Who may deliver is decided by IAM (``sandbox.iam``), as AWS decides it:
 
 - EventBridge is a service principal (``events.amazonaws.com``) for Lambda, SQS and SNS
   targets: their resource policy must admit the rule (``aws:SourceArn``);
-- Step Functions and every EventBridge Scheduler target use the target's ``RoleArn`` (another
-  bus and an API destination when the target names one): the role must trust the service and
-  allow the action; a bus in another account must also admit this account in its policy.
+- Step Functions, Kinesis, API destinations, a bus in another account and every EventBridge
+  Scheduler target use the target's ``RoleArn`` (PutTargets requires one; a bus in this account
+  uses one when the target names it): the role must trust the service and allow the action; a
+  bus in another account must also admit this account in its policy.
 
 moto (``moto/events/models.py`` ``Rule.send_to_targets``) delivers inside ``PutEvents``, to
 SQS, log groups and buses only, and raises ``NotImplementedError`` for every other target,
@@ -273,37 +274,17 @@ def _to_event_bus(delivery: Delivery) -> str:
         raise TargetFailure(SDK_CLIENT_ERROR, f"the event went through {delivery.arn} "
                             "already: the sandbox stops an event that loops between buses")
     if delivery.target.get("RoleArn"):
+        # the role's policies and, for a bus in another account, that bus's policy (IAM's
+        # cross-account evaluation: both must allow)
         _role_may(delivery, "events:PutEvents", delivery.arn)
-    if account != delivery.account and not _bus_policy_admits(bus, delivery):
-        raise TargetFailure(NO_PERMISSIONS, f"the policy of event bus {delivery.arn} does "
-                            f"not allow account {delivery.account} to events:PutEvents "
-                            "(PutPermission on that bus)")
+    elif account != delivery.account:
+        raise TargetFailure(NO_PERMISSIONS, f"a bus in another account ({delivery.arn}) is "
+                            "reached as the target's RoleArn, and this target has none")
     # a rule forwards the event itself (a bus target takes no input transformation); a
     # schedule's EventBridge target has built its event as its payload
     event = json.loads(delivery.payload) if delivery.kind == "scheduler" else delivery.event
     route(account, region, bus, event, hops=(*delivery.hops, delivery.arn))
     return str(event.get("id", delivery.event_id))
-
-
-def _bus_policy_admits(bus: Any, delivery: Delivery) -> bool:
-    """A cross-account PutEvents: the receiving bus's resource policy must allow the sending
-    account (decided by IAM's evaluator; the sender's side is its account root)."""
-    from ..iam.policy import Policy, Request, evaluate
-
-    enforcer = iam.enforcer()
-    if enforcer is None or not enforcer.enforcing:
-        return True
-    document = bus.policy
-    if not document:
-        return False
-    request = Request(principal=f"arn:aws:iam::{delivery.account}:root",
-                      action="events:PutEvents", resource=delivery.arn,
-                      context={"aws:SourceArn": delivery.source_arn},
-                      resource_account=delivery.arn.split(":")[4])
-    everything = Policy({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "identity", "account root")
-    resource = Policy(document, "resource", f"the policy of event bus {bus.name}")
-    return evaluate(request, (everything,), resource=resource).allowed
 
 
 def _to_api_gateway(delivery: Delivery) -> str:
@@ -331,8 +312,7 @@ def _to_api_destination(delivery: Delivery) -> str:
     (an API key header, basic auth, or an OAuth client-credentials token), loopback only."""
     from moto.events.models import events_backends
 
-    if delivery.target.get("RoleArn"):
-        _role_may(delivery, "events:InvokeApiDestination", delivery.arn)
+    _role_may(delivery, "events:InvokeApiDestination", delivery.arn)
     _, _, _, region, account, rest = delivery.arn.split(":", 5)
     backend = events_backends[account][region]
     destination = backend.destinations.get(rest.split("/")[1])

@@ -1,6 +1,7 @@
 # make lab | make test | make bench: each creates .venv on first use, and reinstalls only when
 # pyproject.toml is newer than the stamp file. make lab installs the course alone; make test,
-# make bench and make venv add the developer tools (the [dev] extra: ruff, awslambdaric).
+# make bench and make venv add the developer tools (the [dev] extra: ruff, awslambdaric) and
+# the [dask] extra (a test grades on a Dask LocalCluster).
 
 PYTHON ?= python3
 VENV := .venv
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e '.[dev,dask]'
 	touch $@
 
 $(LAB_SETTINGS): lab-settings/overrides.json | $(STAMP)

@@ -494,6 +494,252 @@ def _soak_log_lines() -> list[str]:
             "128 MB\tMax Memory Used: 19 MB\t\n"]
 
 
+def _tree_peak(command: list[str], cwd: str, interval: float = 0.2) -> dict[str, float]:
+    """Run ``command``; the peak, over its run, of the summed RSS and PSS of every process under
+    it (the root, nbconvert, left out: what is summed is the kernel, the sandbox server and its
+    execution environments, as in a student's JupyterLab); the CPU they used: on average over
+    the run, and at most over one second (in cores)."""
+    import psutil
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+    started = time.perf_counter()
+    root = psutil.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE)
+    peak = {"rss": 0.0, "pss": 0.0, "processes": 0.0, "cpu_peak": 0.0}
+    seen: dict[int, float] = {}  # pid: CPU seconds when last seen
+    used: list[float] = []  # CPU seconds used in each interval
+    while root.poll() is None:
+        rss = pss = cpu = 0.0
+        try:
+            children = root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            break
+        for child in children:
+            try:
+                info = child.memory_full_info()  # PSS: shared pages counted once in the sum
+                times = child.cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            rss, pss = rss + info.rss, pss + info.pss
+            now = times.user + times.system
+            cpu += now - seen.get(child.pid, 0.0)
+            seen[child.pid] = now
+        used.append(cpu)
+        window = max(1, round(1 / interval))
+        peak = {"rss": max(peak["rss"], rss), "pss": max(peak["pss"], pss),
+                "processes": max(peak["processes"], len(children)),
+                "cpu_peak": max(peak["cpu_peak"], sum(used[-window:]) / (window * interval))}
+        time.sleep(interval)
+    if root.wait() != 0:
+        raise RuntimeError(f"{command} failed: {root.stderr.read().decode()[-2000:]}")
+    wall = time.perf_counter() - started
+    return {**peak, "cpu_mean": sum(used) / wall, "seconds": wall}
+
+
+def bench_lesson_memory() -> dict[str, dict[str, float]]:
+    """The peak memory of a student's processes while each lesson runs top to bottom (nbconvert
+    --execute), against an empty notebook's kernel; the heaviest lesson's figure is the one
+    docs/jupyterhub.md sizes a student's server by."""
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parent.parent
+    peaks: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as out:
+        empty = Path(out) / "empty.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(), empty)
+        nbconvert = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
+                     "--execute", "--ExecutePreprocessor.timeout=600", "--output-dir", out]
+        baseline = _tree_peak([*nbconvert, "--output", "empty-run", str(empty)], str(root))
+        for lesson in sorted((root / "lessons").glob("*.ipynb")):
+            peaks[lesson.stem] = _tree_peak([*nbconvert, str(lesson)], str(root / "lessons"))
+            peak = peaks[lesson.stem]
+            print(f"    {lesson.stem}: peak {peak['rss'] / 2**20:.0f} MB RSS, "
+                  f"{peak['pss'] / 2**20:.0f} MB PSS, {peak['processes']:.0f} processes; CPU "
+                  f"{peak['cpu_mean'] * peak['seconds']:.0f} s, {peak['cpu_mean']:.2f} cores "
+                  f"on average over {peak['seconds']:.0f} s, "
+                  f"{peak['cpu_peak']:.2f} at most over 1 s", flush=True)
+    heaviest = max(peaks, key=lambda name: peaks[name]["rss"])
+    rss, pss = peaks[heaviest]["rss"], peaks[heaviest]["pss"]
+    row(f"peak memory of a student's processes, heaviest lesson ({heaviest})",
+        f"{rss / 2**20:.0f} MB RSS ({pss / 2**20:.0f} MB PSS) in "
+        f"{peaks[heaviest]['processes']:.0f} processes = {rss / baseline['rss']:.2f}x",
+        f"an empty notebook's kernel {baseline['rss'] / 2**20:.0f} MB RSS",
+        "< 1024 MB RSS (docs/jupyterhub.md's limit)", rss < 2**30)
+    lab = _jupyterlab_rss()
+    row("JupyterLab's own server, idle (not in the figure above)", f"{lab / 2**20:.0f} MB RSS "
+        f"= {lab / baseline['rss']:.2f}x", f"an empty notebook's kernel "
+        f"{baseline['rss'] / 2**20:.0f} MB RSS", "reported", True)
+    return peaks
+
+
+def _jupyterlab_rss() -> int:
+    """The RSS of a JupyterLab server once it answers, no kernel running: what a student's
+    server holds besides the kernel and the sandbox (it is not in nbconvert's figures)."""
+    import socket
+    import urllib.request
+
+    import psutil
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+    with tempfile.TemporaryDirectory() as home:
+        server = psutil.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser",
+                               f"--port={port}", "--ServerApp.token=bench", "--allow-root",
+                               f"--ServerApp.root_dir={home}"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token=bench",
+                                           timeout=5).read()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            else:
+                raise RuntimeError("JupyterLab did not answer")
+            time.sleep(1)
+            return sum(p.memory_info().rss for p in [server, *server.children(recursive=True)])
+        finally:
+            server.terminate()
+            server.wait(30)
+
+
+def bench_grading_throughput(count: int = 8) -> None:
+    """Grading throughput per core: ``count`` solved submissions with --jobs = the cores, and
+    on a Dask LocalCluster of as many one-thread workers; the CPU seconds one submission costs
+    (what docs/jupyterhub.md's class arithmetic uses), against nbconvert --execute."""
+    import resource
+    import shutil
+    from pathlib import Path
+
+    from sandbox.grading.grade import Options, grade
+
+    root = Path(__file__).resolve().parent.parent
+    submission = root / "tests" / "submissions" / "perfect" / "00-welcome.ipynb"
+    options = Options(exercises=root / "exercises")
+    cores = os.cpu_count() or 1
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def class_of(scheduler: str | None = None) -> tuple[float, float]:
+        with tempfile.TemporaryDirectory() as work:
+            for n in range(count):
+                (Path(work) / "in" / f"student-{n:03d}").mkdir(parents=True)
+                shutil.copy(submission, Path(work) / "in" / f"student-{n:03d}" / submission.name)
+            cpu, started = children_cpu(), time.perf_counter()
+            rows = grade(Path(work) / "in", Path(work) / "out", options,
+                         jobs=None if scheduler else cores, progress=lambda _: None,
+                         scheduler=scheduler)
+            elapsed = time.perf_counter() - started
+            assert all(r.status == "passed" for r in rows), "a perfect submission lost points"
+        return elapsed, children_cpu() - cpu
+
+    local, cpu = class_of()
+    per_core = count / local * 60 / cores
+    with tempfile.TemporaryDirectory() as out:
+        nbconvert = timed(lambda: subprocess.run(
+            [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+             str(root / "solutions" / "00-welcome.ipynb"), "--output-dir", out], check=True,
+            capture_output=True), 3)
+    executed = 60 / statistics.median(nbconvert)
+    row(f"grading throughput per core ({count} submissions, --jobs {cores})",
+        f"{per_core:.1f} submissions/min per core, {cpu / count:.1f} CPU s each = "
+        f"{per_core / executed:.2f}x", f"nbconvert --execute on one core {executed:.1f}/min",
+        "reported (docs/jupyterhub.md's arithmetic)", True)
+    # one submission graded as course grade does (course check): its worker, server, kernel
+    one = _tree_peak([sys.executable, "-m", "sandbox.cli", "check", str(submission)], str(root))
+    with tempfile.TemporaryDirectory() as out:
+        plain = _tree_peak([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
+                            "--execute", str(submission), "--output-dir", out], str(root))
+    row("peak memory of one submission's grading (worker, sandbox server, jailed kernel)",
+        f"{one['rss'] / 2**20:.0f} MB RSS ({one['pss'] / 2**20:.0f} MB PSS) in "
+        f"{one['processes']:.0f} processes = {one['rss'] / plain['rss']:.2f}x",
+        f"nbconvert --execute of it {plain['rss'] / 2**20:.0f} MB RSS",
+        "reported (memory per concurrent grading)", True)
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        row("grading on a Dask LocalCluster", "not measured: the [dask] extra is not installed",
+            "", "", False)
+        return
+    with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster:
+        on_dask, _ = class_of(cluster.scheduler_address)
+    row(f"the same {count} on a Dask LocalCluster of {cores} workers",
+        f"{on_dask:.0f} s = {on_dask / local:.2f}x", f"--jobs {cores} {local:.0f} s",
+        "<= 1.25x", on_dask / local <= 1.25)
+def bench_push_sources(sb, lam) -> None:
+    """S3 notifications are asynchronous: a PutObject whose notification targets a 2 s handler
+    against the same PutObject to a bucket with no notification (interleaved); and an S3
+    event's time from PutObject to the handler's start against an Event invoke's time from
+    Invoke to the handler's start (the handler reports its start time through SQS)."""
+    import boto3
+
+    from sandbox.testing import deploy, execution_role
+
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    starts = sqs.create_queue(QueueName="bench-starts")["QueueUrl"]
+    role = execution_role("bench-push-role", "sqs:SendMessage")
+    slow = deploy("bench-slow", "import time\ndef handler(event, context):\n"
+                  "    time.sleep(2)\n", Role=role)
+    start = deploy("bench-start", f"import boto3, time\nQ = {starts!r}\n"
+                   "sqs = boto3.client('sqs')\n"
+                   "def handler(event, context):\n"
+                   "    started = time.time()\n"
+                   "    sqs.send_message(QueueUrl=Q, MessageBody=repr(started))\n", Role=role)
+    for name, arn in (("bench-notified", slow), ("bench-timed", start)):
+        lam.add_permission(FunctionName=arn, StatementId=name, Action="lambda:InvokeFunction",
+                           Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{name}")
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn,
+                                              "Events": ["s3:ObjectCreated:*"]}]})
+    s3.create_bucket(Bucket="bench-plain")
+    put = lambda bucket: s3.put_object(Bucket=bucket, Key="k", Body=b"x")  # noqa: E731
+    timed(lambda: put("bench-plain"), 10)
+    # four environments of the slow handler warm first (Lambda's queue runs four at a time
+    # here): the figure is the producer's call, not the cold starts its events cause
+    for _ in range(4):
+        lam.invoke(FunctionName="bench-slow", InvocationType="Event", Payload=b"{}")
+    sb.settle(timeout=60)
+    notified: list[float] = []
+    plain: list[float] = []
+    for _ in range(20):
+        notified += timed(lambda: put("bench-notified"), 1)
+        plain += timed(lambda: put("bench-plain"), 1)
+    median_row("PutObject notifying a 2 s handler, median", notified, "no notification", plain,
+               1.5)
+    sb.settle(timeout=60)
+
+    def started_after(cause) -> float:
+        began = time.time()
+        cause()
+        while True:
+            found = sqs.receive_message(QueueUrl=starts, WaitTimeSeconds=1).get("Messages", [])
+            if found:
+                sqs.delete_message(QueueUrl=starts, ReceiptHandle=found[0]["ReceiptHandle"])
+                return float(found[0]["Body"]) - began
+
+    invoke = lambda: lam.invoke(FunctionName="bench-start", InvocationType="Event",  # noqa: E731
+                                Payload=b"{}")
+    for _ in range(3):  # warm
+        started_after(invoke)
+    from_s3: list[float] = []
+    from_invoke: list[float] = []
+    for _ in range(20):
+        from_s3.append(started_after(lambda: put("bench-timed")))
+        from_invoke.append(started_after(invoke))
+    median_row("S3 event to handler start, median", from_s3, "Event invoke to handler start",
+               from_invoke, 2)
+    sb.reset()
+
+
 def bench_eventbridge(sb, count: int = 1000) -> None:
     """An EventBridge rule with three targets (a Lambda function, an SQS queue, an SNS topic
     with an SQS subscriber) for 1,000 events: every event reaches all three, none lost; the time
@@ -588,6 +834,8 @@ def main() -> int:
     bench_start()
     bench_memory()
     bench_grading()
+    bench_lesson_memory()
+    bench_grading_throughput()
     sb = sandbox.start()
     try:
         lam = boto3.client("lambda")
@@ -600,6 +848,7 @@ def main() -> int:
         bench_reset(sb, lam)
         bench_idle_reap(sb, lam)
         bench_soak(sb, lam)
+        bench_push_sources(sb, lam)
         bench_eventbridge(sb)
     finally:
         sb.stop()

@@ -18,12 +18,16 @@ from .accounts import SECOND_ACCOUNT_ID
 from .client import Sandbox, current, start
 from .errors import SandboxError
 
-__all__ = ["SECOND_ACCOUNT_ID", "Sandbox", "SandboxError", "check", "current", "start",
-           "load_ipython_extension"]
+__all__ = ["SECOND_ACCOUNT_ID", "Sandbox", "SandboxError", "architecture", "check", "current",
+           "start", "trace", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from IPython.core.interactiveshell import InteractiveShell
+
+    from .course.architecture import Architecture, Trace
 
 
 def check(name: str, points: float = 1) -> None:
@@ -32,6 +36,23 @@ def check(name: str, points: float = 1) -> None:
     from .grading.checks import run
 
     run(name, points)
+
+
+def architecture(around: str | Iterable[str] | None = None) -> Architecture:
+    """The live sandbox drawn as a service map (Mermaid in JupyterLab, text elsewhere): who
+    triggers whom; with ``around``, only what is connected to the resources so named. See
+    ``sandbox.course.architecture``."""
+    from .course.architecture import architecture as draw
+
+    return draw(around)
+
+
+def trace(event_id: str | None = None) -> Trace:
+    """One event's path between services (a MessageId, an EventId...; the latest event without
+    one), as a table; ``.diagram()`` draws it on the service map."""
+    from .course.architecture import trace as read
+
+    return read(event_id)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -1,7 +1,8 @@
 """The ``course`` command.
 
     course check NOTEBOOK              run a notebook's checks, print a score (students)
-    course grade SUBMISSIONS --out DIR grade a class's submissions (instructors)
+    course grade SUBMISSIONS --out DIR grade a class's submissions (instructors); --shard i/n,
+                                       --merge DIRS..., --scheduler tcp://... beyond one machine
     course build [--check]             write exercises/ from solutions/ (course authors)
     course release DIR                 write the students' copy of the course (no solutions)
     course doctor                      check that the sandbox works on this machine
@@ -37,9 +38,23 @@ def doctor() -> int:
         healthy = (cold["Payload"] == {"echo": {"n": 1}} and warm["Payload"] == {"echo": {"n": 2}}
                    and "REPORT RequestId" in warm.get("Log", ""))
         print(f"lambda       cold invoke {cold_ms:.0f} ms, warm invoke {warm_ms:.1f} ms")
+    print(runtimes_report())
     print("all is well" if healthy else "something is wrong: the function did not answer as "
           "expected; run 'make test' to see what")
     return 0 if healthy else 1
+
+
+def runtimes_report() -> str:
+    """Which Python runtimes run on their own Python version here, and which do not."""
+    from sandbox.runtime import interpreters
+
+    lines: list[str] = []
+    for found in interpreters.every_runtime():
+        where = (f"Python {found.version} ({found.path})" if found.exact else
+                 f"Python {found.version}, the sandbox's own: no Python "
+                 f"{interpreters.wanted_version(found.runtime)} found (PATH, pyenv, uv, conda)")
+        lines.append(f"{'runtime' if not lines else '':<12} {found.runtime:<11} runs on {where}")
+    return "\n".join(lines)
 
 
 def serve(port: int, clock_speed: float | None) -> int:
@@ -183,9 +198,32 @@ def release(target: Path) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from .grading.grade import Options, summary_table
+    from .grading.distribute import DistributeError, Shard, merge
+    from .grading.grade import LOST, Options, summary_table
     from .grading.grade import grade as grade_all
 
+    if args.merge:
+        if args.submissions or args.shard or args.scheduler:
+            print("course grade: --merge combines graded shards' folders: give it no "
+                  "SUBMISSIONS, --shard or --scheduler", file=sys.stderr)
+            return 2
+        try:
+            rows = merge([Path(folder) for folder in args.merge], Path(args.out))
+        except DistributeError as e:
+            print(f"course grade --merge: {e}", file=sys.stderr)
+            return 2
+        print()
+        print(summary_table(rows))
+        print(f"\nWrote {Path(args.out) / 'grades.csv'}, summary.csv and feedback/")
+        return 1 if any(row.message.startswith(LOST) for row in rows) else 0
+    if not args.submissions:
+        print("course grade: give the SUBMISSIONS folder (or --merge SHARD_DIRS... to combine "
+              "shards)", file=sys.stderr)
+        return 2
+    if args.scheduler and args.jobs:
+        print("course grade: --jobs is for this machine; with --scheduler the Dask workers' "
+              "threads set how many submissions are graded at once", file=sys.stderr)
+        return 2
     submissions = Path(args.submissions)
     if not submissions.is_dir():
         print(f"course grade: {submissions} is not a folder of <student>/<stem>.ipynb",
@@ -197,6 +235,11 @@ def grade(args: argparse.Namespace) -> int:
         print(f"course grade: no exercises folder at {exercises}; run from the course folder "
               "or pass --exercises DIR", file=sys.stderr)
         return 2
+    try:
+        shard = Shard.parse(args.shard) if args.shard else None
+    except DistributeError as e:
+        print(f"course grade: {e}", file=sys.stderr)
+        return 2
     options = Options(exercises=exercises, cell_timeout=args.cell_timeout, timeout=args.timeout,
                       memory_mb=args.memory or None,
                       extra_checks=Path(args.extra_checks) if args.extra_checks else None,
@@ -205,11 +248,20 @@ def grade(args: argparse.Namespace) -> int:
 
     # a terminated grader still removes its temporary folder and stops its workers
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    rows = grade_all(submissions, Path(args.out), options, jobs=args.jobs)
+    try:
+        rows = grade_all(submissions, Path(args.out), options, jobs=args.jobs, shard=shard,
+                         scheduler=args.scheduler)
+    except DistributeError as e:
+        print(f"course grade: {e}", file=sys.stderr)
+        return 2
     print()
     print(summary_table(rows))
     print(f"\nWrote {Path(args.out) / 'grades.csv'}, summary.csv and feedback/")
-    return 0
+    lost = sum(row.message.startswith(LOST) for row in rows)
+    if lost:
+        print(f"{lost} row(s) lost by the cluster: run the same command again to grade them",
+              file=sys.stderr)
+    return 1 if lost else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument("--cell-timeout", type=float, default=120)
     check_parser.add_argument("--timeout", type=float, default=900)
     grade_parser = commands.add_parser("grade", help="grade a folder of submissions")
-    grade_parser.add_argument("submissions", help="a folder of <student>/<stem>.ipynb")
+    grade_parser.add_argument("submissions", nargs="?",
+                              help="a folder of <student>/<stem>.ipynb")
     grade_parser.add_argument("--out", required=True, help="where grades and feedback go")
     grade_parser.add_argument("--jobs", type=int, default=None,
                               help="submissions graded at once (default: the number of cores)")
@@ -239,6 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     grade_parser.add_argument("--no-jail", action="store_true",
                               help="run kernels without the bubblewrap jail (not for a class: "
                                    "a submission could then read or harm the others)")
+    grade_parser.add_argument("--scheduler", metavar="ADDRESS",
+                              help="grade on the Dask cluster whose scheduler is at ADDRESS "
+                                   "(tcp://host:8786; needs the [dask] extra here and on its "
+                                   "workers)")
+    grade_parser.add_argument("--shard", metavar="I/N",
+                              help="grade only shard I of N (1/4 ... 4/4), by a hash of each "
+                                   "submission's name; combine the shards with --merge")
+    grade_parser.add_argument("--merge", nargs="+", metavar="SHARD_OUT",
+                              help="combine the --out folders of every shard into one gradebook "
+                                   "in --out (no SUBMISSIONS then)")
     build_parser = commands.add_parser("build", help="write exercises/ from solutions/")
     build_parser.add_argument("--check", action="store_true",
                               help="only say which exercises are out of sync (exit 1 if any)")

@@ -165,20 +165,42 @@ def _rows() -> list[Seam]:
              f"{s3n}:_put_bucket_notification_configuration", "moto/s3/models.py",
              "S3 tests each notification destination's policy and refuses the configuration",
              wraps=True, lazy=True, parameters=("self", "bucket_name", "notification_config")),
-        *[Seam("moto.s3.notifications", name, f"{s3n}:{factory}", "moto/s3/notifications.py",
-               "an S3 notification reaches a destination only if its policy admits S3",
-               wraps=True, lazy=True,
-               parameters=("account_id", "event_body", target, "region_name"))
-          for name, factory, target in (
-              ("_invoke_awslambda", "invokes_lambda", "fn_arn"),
-              ("_send_sqs_message", "sends_to_sqs", "queue_name"),
-              ("_send_sns_message", "publishes_to_sns", "topic_arn"))],
+        *[Seam("moto.s3.notifications", name, f"{s3n}:{name}", "moto/s3/notifications.py",
+               why, lazy=True, parameters=parameters)
+          for name, why, parameters in (
+              ("send_event", "S3 delivers its event notifications after the request has "
+               "answered (moto delivers inside PutObject), in the S3 User Guide's event format "
+               "(2.1), to a destination whose policy admits S3; Lambda through its "
+               "asynchronous queue", ("account_id", "event_name", "bucket", "key")),
+              ("send_test_event", "the s3:TestEvent goes to queues and topics whose policy "
+               "admits S3, after the configuration is put", ("account_id", "bucket")))],
+        Seam("moto.s3.responses", "S3Response.put_object_tagging",
+             f"{s3n}:put_object_tagging", "moto/s3/responses.py",
+             "only PutObjectTagging sends s3:ObjectTagging:Put; moto's PutObject and "
+             "CopyObject send one too (they store tags through S3Backend.put_object_tagging)",
+             wraps=True, lazy=True, parameters=("self",)),
         Seam("moto.sns.models", "Subscription.publish", f"{sns}:_subscription_publish",
              "moto/sns/models.py",
-             "a Lambda or SQS subscriber gets the message only if its policy admits the topic",
+             "SNS delivers after Publish has answered (moto delivers inside it), filtered by "
+             "every documented filter-policy operator, in AWS's formats, to a Lambda or SQS "
+             "subscriber only if its policy admits the topic; Lambda through its "
+             "asynchronous queue",
              wraps=True, lazy=True,
              parameters=("self", "message", "message_id", "subject", "message_attributes",
                          "group_id", "deduplication_id", "message_structure")),
+        Seam("moto.sns.responses", "SNSResponse.subscribe", f"{sns}:subscribe",
+             "moto/sns/responses.py",
+             "an HTTP/S subscription is pending until the endpoint confirms it with the token "
+             "SNS posts to it; moto confirms every subscription at once",
+             wraps=True, lazy=True, parameters=("self",)),
+        Seam("moto.sns.responses", "SNSResponse.confirm_subscription",
+             f"{sns}:confirm_subscription", "moto/sns/responses.py",
+             "ConfirmSubscription checks the token and confirms that subscription; moto "
+             "answers an ARN it makes up", lazy=True, parameters=("self",)),
+        Seam("moto.sns.models", "SNSBackend._validate_filter_policy",
+             "sandbox.sns.filters:validate_filter_policy", "moto/sns/models.py",
+             "SNS accepts the cidr operator in a filter policy; moto refuses it",
+             wraps=True, lazy=True, parameters=("self", "value", "scope")),
         Seam("moto.awslambda.models", "LambdaStorage.put_function",
              f"{lambda_roles}:_put_function", L,
              "a function's role must trust lambda.amazonaws.com", wraps=True, lazy=True,
@@ -224,6 +246,19 @@ def _rows() -> list[Seam]:
     ]
     rows += _events_rows()
     rows += _step_functions_rows()
+    rows += [
+        Seam("moto.cloudwatch.models", "CloudWatchBackend.get_metric_statistics",
+             "sandbox.awslambda.metrics:exact_dimensions", "moto/cloudwatch/models.py",
+             "GetMetricStatistics matches a metric's exact dimension set; moto takes any "
+             "superset (Lambda's FunctionName figure would count its Resource figures twice)",
+             wraps=True, lazy=True,
+             parameters=("self", "namespace", "metric_name", "start_time", "end_time",
+                         "period", "stats", "dimensions", "unit")),
+        Seam("moto.s3.models", "S3Backend.create_bucket", "sandbox.s3.names:checks_names",
+             "moto/s3/models.py", "CreateBucket refuses names S3's naming rules forbid "
+             "(capitals, underscores, IP addresses, reserved prefixes); moto checks the length",
+             wraps=True, parameters=("self", "bucket_name", "region_name", "bucket_namespace")),
+    ]
     return rows
 
 
@@ -333,6 +368,23 @@ def _step_functions_rows() -> list[Seam]:
             "overwrite it", wraps=True, parameters=("self", "error")),
         row(f"{P}.asl.eval.environment", "Environment.set_timed_out", f"{ex}:keep_stopped",
             "a stopped execution stays ABORTED", wraps=True, parameters=("self",)),
+        row(f"{P}.asl.component.state.state", "CommonStateField._eval_body",
+            f"{ti}:state_eval_body",
+            "simulated time skips ahead only while every state in flight waits: a Task state "
+            "at work keeps its execution's timeline in real time", wraps=True,
+            parameters=("self", "env")),
+        row(f"{P}.asl.component.state.exec.state_parallel.branches_decl", "CustomErrorName",
+            f"{fa}:carried_error_name",
+            "a branch's States.* error carried up by a Parallel keeps its reserved name (moto "
+            "raised ValueError)"),
+        row(f"{P}.asl.component.state.exec.state_map.iteration.iteration_worker",
+            "CustomErrorName", f"{fa}:carried_error_name",
+            "an iteration's States.* error carried up by a Map keeps its reserved name (moto "
+            "raised ValueError)"),
+        row(f"{P}.asl.component.common.error_name.custom_error_name", "CustomErrorName.__init__",
+            f"{fa}:custom_error_name_init",
+            "a Fail state's own error may start with States., as AWS's samples' do",
+            parameters=("self", "error_name")),
         row(f"{P}.backend.execution_worker", "ExecutionWorker._get_evaluation_environment",
             f"{ex}:evaluation_environment", "the history is written on the execution's clock",
             wraps=True, parameters=("self",)),

@@ -41,8 +41,14 @@ def _pyproject() -> dict:
         return tomllib.load(f)
 
 
+# optional extras environment.yml installs too (Binder gets the instructor's tools as well)
+MIRRORED_EXTRAS = ("dask",)
+
+
 def pyproject_pins() -> dict[str, Pin]:
-    deps = _pyproject()["project"]["dependencies"]
+    optional = _pyproject()["project"].get("optional-dependencies", {})
+    deps = [*_pyproject()["project"]["dependencies"],
+            *(line for extra in MIRRORED_EXTRAS for line in optional.get(extra, []))]
     pins = {}
     for line in deps:
         req = Requirement(line)
@@ -107,7 +113,8 @@ def test_every_pyproject_pin_is_in_environment_yml():
 def test_every_environment_yml_pin_is_in_pyproject():
     project = pyproject_pins()
     missing = [
-        f"{name}: pinned in environment.yml, missing from pyproject.toml [project].dependencies"
+        f"{name}: pinned in environment.yml, missing from pyproject.toml [project].dependencies "
+        f"(or a mirrored extra: {', '.join(MIRRORED_EXTRAS)})"
         for name in sorted(environment_pins())
         if name not in project
     ]

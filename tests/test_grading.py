@@ -431,7 +431,7 @@ def test_nothing_is_left_behind(graded):
     assert _left_behind("cheat-detached-writer") == []
     assert list(graded["temporary"].iterdir()) == []  # no temporary folder left
     assert sorted(p.name for p in graded["out"].iterdir()) == [
-        ".graded.json", "feedback", "grades.csv", "summary.csv"]
+        ".graded.json", "feedback", "gradebook.json", "grades.csv", "summary.csv"]
     assert graded["source_unchanged"]  # the checks' and the grader's source included
 
 

@@ -251,7 +251,7 @@ ROWS: list[tuple[str, str, Callable[[dict[str, Any]], Any], str,
     ("s3-create-bucket", "s3", lambda w: client("s3").create_bucket(Bucket="uploads"),
      "CreateBucket", [("s3:CreateBucket", "arn:aws:s3:::uploads", {})]),
     ("s3-list-buckets", "s3", lambda w: client("s3").list_buckets(),
-     "ListBuckets", [("s3:ListAllMyBuckets", "*", {})]),
+     "ListBuckets", [("s3:ListAllMyBuckets", "arn:aws:s3:::*", {})]),
     ("s3-put-website", "s3", lambda w: client("s3").put_bucket_website(
         Bucket="site", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}),
      "PutBucketWebsite", [("s3:PutBucketWebsite", "arn:aws:s3:::site", {})]),

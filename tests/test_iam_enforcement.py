@@ -372,6 +372,7 @@ def test_sns_delivers_to_a_queue_only_when_the_queue_policy_admits_the_topic(sb)
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:billing"
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic, Message="first")
+    assert sb.settle()  # SNS delivers after Publish has answered
     assert _received(queue, wait=0.3) == []
     denied = sb.iam.denials()[0]
     assert (denied.principal, denied.action, denied.resource) == (
@@ -530,6 +531,7 @@ def test_sns_invokes_a_subscribed_function_only_when_its_policy_admits_the_topic
     function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:recorder"
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
     sns.publish(TopicArn=topic, Message="unheard")
+    assert sb.settle()  # SNS delivers after Publish has answered
     assert _received(queue, wait=0.5) == []
     denied = sb.iam.denials()[0]
     assert (denied.principal, denied.action, denied.resource, denied.source) == (

@@ -212,3 +212,114 @@ def test_a_role_that_may_not_send_loses_the_record(sb):
         "User: arn:aws:sts::123456789012:assumed-role/flaky-role/flaky is not authorized to "
         f"perform: sqs:SendMessage on resource: {queue_arn} because no identity-based policy "
         "allows the sqs:SendMessage action")
+
+
+# ---------------------------------------------------------------------- the record of hops
+def _hops(request_id: str, sb) -> list[tuple[str, str, str]]:
+    return [(h["kind"], h["outcome"], h["detail"]) for h in sb.admin.trace(request_id)]
+
+
+def test_each_attempt_and_the_on_failure_record_are_hops_of_the_invocation(sb):
+    arn = _flaky("sqs:SendMessage")
+    url, queue_arn = _queue("failures")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    request_id = _event("flaky", {"id": 4, "fail": True})
+    assert sb.settle()
+    [message] = _messages(url)
+    assert _hops(request_id, sb) == [
+        ("async", "retrying", "attempt 1 of 2 failed (ValueError): tried again in 60 s "
+                              "(sandbox clock)"),
+        ("async", "failed", "attempt 2 of 2 failed (ValueError): no retries left"),
+        ("destination", "dead-lettered", "OnFailure destination: RetriesExhausted")]
+    record = sb.admin.trace(request_id)[-1]
+    # the destination's hop carries the SQS message, a child of the invocation
+    assert (record["source"], record["target"], record["event_id"], record["parent"]) == (
+        arn, queue_arn, message["MessageId"], request_id)
+
+
+def test_the_dead_letter_queue_and_a_success_are_hops(sb):
+    url, queue_arn = _queue("dlq")
+    _flaky("sqs:SendMessage", DeadLetterConfig={"TargetArn": queue_arn})
+    boto3.client("lambda").put_function_event_invoke_config(FunctionName="flaky",
+                                                            MaximumRetryAttempts=0)
+    failed = _event("flaky", {"id": 5, "fail": True})
+    succeeded = _event("flaky", {"id": 6})
+    assert sb.settle()
+    assert _hops(failed, sb) == [
+        ("async", "failed", "attempt 1 of 1 failed (ValueError): no retries left"),
+        ("dlq", "dead-lettered", "dead-letter queue: bad order 5")]
+    assert _hops(succeeded, sb) == [("async", "delivered", "attempt 1 of 1")]
+
+
+def test_an_event_for_a_function_that_may_not_run_is_dropped_with_nowhere_to_go(sb):
+    _flaky()
+    lam = boto3.client("lambda")
+    lam.put_function_concurrency(FunctionName="flaky", ReservedConcurrentExecutions=0)
+    request_id = _event("flaky", {"id": 10})
+    assert sb.settle()
+    outcomes = [(kind, outcome) for kind, outcome, _ in _hops(request_id, sb)]
+    assert outcomes == [("async", "failed"), ("async", "dropped")]
+
+
+def test_an_event_older_than_its_maximum_age_is_not_retried(sb):
+    """MaximumEventAgeInSeconds=60: the first retry would come a minute later, too old."""
+    _flaky()
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumEventAgeInSeconds=60)
+    request_id = _event("flaky", {"id": 14, "fail": True})
+    assert sb.settle()
+    assert [(outcome, detail) for _, outcome, detail in _hops(request_id, sb)] == [
+        ("retrying", "attempt 1 of 3 failed (ValueError): tried again in 60 s (sandbox clock)"),
+        ("failed", "older than MaximumEventAgeInSeconds (60 s)"),
+        ("dropped", "EventAgeExceeded: the function has no on-failure destination and no "
+                    "dead-letter queue, so Lambda discards the event")]
+
+
+def test_a_destination_the_role_may_not_write_is_a_denied_hop(sb):
+    _flaky()
+    _, queue_arn = _queue("failures")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    request_id = _event("flaky", {"id": 11, "fail": True})
+    assert sb.settle()
+    (kind, outcome, detail) = _hops(request_id, sb)[-1]
+    assert (kind, outcome) == ("destination", "denied") and "not authorized" in detail
+
+
+def test_an_s3_bucket_is_an_on_failure_destination(sb):
+    """Lambda Developer Guide, "Capturing records of Lambda asynchronous invocations": an S3
+    bucket may be an on-failure destination; the record is one JSON object under
+    aws/lambda/async/<function>/YYYY/MM/DD/, written with the execution role (s3:PutObject)."""
+    arn = _flaky("s3:PutObject")
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="failed-events")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::failed-events"}})
+    request_id = _event("flaky", {"id": 12, "fail": True})
+    assert sb.settle()
+    [listed] = s3.list_objects_v2(Bucket="failed-events")["Contents"]
+    assert re.fullmatch(r"aws/lambda/async/flaky/\d{4}/\d\d/\d\d/"
+                        r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d-[0-9a-f-]{36}", listed["Key"])
+    record = json.loads(s3.get_object(Bucket="failed-events", Key=listed["Key"])["Body"].read())
+    assert record["requestContext"] == {
+        "requestId": request_id, "functionArn": f"{arn}:$LATEST",
+        "condition": "RetriesExhausted", "approximateInvokeCount": 1}
+    assert record["requestPayload"] == {"id": 12, "fail": True}
+    assert _hops(request_id, sb)[-1][:2] == ("destination", "dead-lettered")
+
+
+def test_an_s3_destination_needs_put_object_on_the_role(sb):
+    _flaky()
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="failed-events")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::failed-events"}})
+    request_id = _event("flaky", {"id": 13, "fail": True})
+    assert sb.settle()
+    assert "Contents" not in s3.list_objects_v2(Bucket="failed-events")
+    assert _hops(request_id, sb)[-1][:2] == ("destination", "denied")

@@ -550,6 +550,7 @@ def test_an_sns_subscription_runs_the_handler(sb):
         Principal="sns.amazonaws.com", SourceArn=topic)
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     sns.publish(TopicArn=topic, Message="hello-subscribers")
+    assert sb.settle()  # SNS invokes the function asynchronously, after Publish has answered
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(
         Bucket="sns-results").get("Contents", [])]
     assert keys == ["hello-subscribers"]

@@ -3,6 +3,7 @@ passes, and every check of every blank exercise fails (as failed, not as an erro
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -20,9 +21,18 @@ def _checks(path: Path) -> list[str]:
     return [cell.id for cell in nbformat.read(path, as_version=4).cells if is_check(cell)]
 
 
+# Exercise 07's task 3 (SQS batch item failures redriven to a DLQ) needs the pollers of issue 13
+# part B (sandbox/awslambda/mappings.py); before them a reported failure is deleted.
+NEEDS_POLLERS = set() if importlib.util.find_spec("sandbox.awslambda.mappings") else {
+    "07-serverless-architectures"}
+
+
 @pytest.mark.slow
 @pytest.mark.notebooks
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+@pytest.mark.parametrize("solution", [
+    pytest.param(p, marks=pytest.mark.xfail(reason="needs the SQS pollers of issue 13 part B",
+                                            strict=True)) if p.stem in NEEDS_POLLERS else p
+    for p in SOLUTIONS], ids=[p.stem for p in SOLUTIONS])
 def test_every_check_passes_on_the_solution(solution):
     job = grade_one(solution, OPTIONS, canonical=solution)
     assert job.notes == []  # no cell failed, nothing timed out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from moto.awslambda.models import lambda_backends
@@ -27,8 +28,9 @@ from ..runtime.environments import (
     FunctionSpec,
     Invocation,
     Result,
+    Throttled,
 )
-from . import roles
+from . import metrics, roles
 
 if TYPE_CHECKING:
     from ..server.service import SandboxService
@@ -97,13 +99,21 @@ class LambdaRuntime:
         spec = self.spec(fn)
         reserved = self.reserved_concurrency(fn)
         pool = self.pool  # a reset meanwhile replaces it
-        env = pool.acquire(spec, reserved)
+        started = datetime.now(timezone.utc)
+        try:
+            env = pool.acquire(spec, reserved)
+        except Throttled:
+            metrics.throttled(fn, invoked_arn)
+            raise
+        metrics.concurrency(fn, pool.busy_count())
         try:
             invocation = Invocation(request_id, payload or b"{}", invoked_arn or fn.function_arn,
                                     client_context)
-            return env.invoke(invocation)
+            result = env.invoke(invocation)
         finally:
             pool.release(env)
+        metrics.invoked(fn, result, invoked_arn, started)
+        return result
 
     @staticmethod
     def reserved_concurrency(fn: Any) -> int | None:

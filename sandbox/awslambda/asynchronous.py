@@ -4,8 +4,17 @@
 background. A function error is retried ``MaximumRetryAttempts`` times (default 2), about one
 minute and then two minutes later; a throttled event is retried with backoff until it is older than
 ``MaximumEventAgeInSeconds`` (default 6 hours). Then the outcome goes to the OnSuccess or OnFailure
-destination (SQS, SNS, Lambda or EventBridge) as an invocation record, and a failed event to the
-function's dead-letter queue. The waits run on the sandbox's clock (``sandbox.clock``).
+destination (SQS, SNS, Lambda or EventBridge; for OnFailure also an S3 bucket) as an invocation
+record, and a failed event to the function's dead-letter queue. The waits run on the sandbox's
+clock (``sandbox.clock``).
+
+Every step is a hop in the service's record of deliveries (``sandbox/server/deliveries.py``,
+kind ``"async"``): each attempt (delivered, retrying and when, failed), a throttle, the record
+sent to a destination (``"destination"``) or the event to the dead-letter queue (``"dlq"``,
+dead-lettered), an event given up on with nowhere to go (dropped), a destination the function's
+role may not write to (denied). A hop's ``event_id`` is the invocation's request ID; its
+``parent`` is the event that caused the invocation (an S3 request ID, an SNS message ID), so
+``sb.admin.trace(...)`` follows an upload to its function's retries and destinations.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import itertools
 import json
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -23,6 +33,7 @@ from moto.awslambda.models import lambda_backends
 
 from .. import sts
 from ..runtime.environments import EnvironmentAborted, Throttled
+from ..server import deliveries as hops
 
 if TYPE_CHECKING:
     from . import LambdaRuntime
@@ -44,6 +55,8 @@ class _Event:
     attempts: int = field(default=0, compare=False)
     throttles: int = field(default=0, compare=False)
     age: float = field(default=0.0, compare=False)  # simulated seconds since it was queued
+    source: str = field(default="", compare=False)  # the producer's ARN ("" for an Invoke)
+    parent: str = field(default="", compare=False)  # the event that caused this invocation
 
 
 class AsyncInvoker:
@@ -58,8 +71,20 @@ class AsyncInvoker:
         self._active = 0
 
     # ---------------------------------------------------------------- the queue
-    def submit(self, fn: Any, payload: bytes, request_id: str, invoked_arn: str) -> None:
-        self._schedule(_Event(0.0, 0, fn, payload, request_id, invoked_arn), 0.0)
+    def submit(self, fn: Any, payload: bytes, request_id: str, invoked_arn: str, *,
+               source: str = "", parent: str = "") -> None:
+        """Queue an event for ``fn``; ``source`` (a bucket's, a topic's ARN) and ``parent`` (the
+        event that caused it) are what the record of deliveries shows."""
+        self._schedule(_Event(0.0, 0, fn, payload, request_id, invoked_arn, source=source,
+                              parent=parent), 0.0)
+
+    def _hop(self, event: _Event, outcome: str, detail: str, *, target: str = "",
+             event_id: str = "", parent: str | None = None, kind: str = "async",
+             source: str | None = None) -> None:
+        self.runtime.sandbox.deliveries.record(
+            event.source if source is None else source, target or _unqualified(event),
+            event_id or event.request_id, outcome, detail=detail,
+            parent=event.parent if parent is None else parent, kind=kind)
 
     def _schedule(self, event: _Event, delay: float) -> None:
         with self._cond:
@@ -134,6 +159,7 @@ class AsyncInvoker:
         max_retries = config.get("MaximumRetryAttempts", DEFAULT_RETRIES)
         max_age = config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE)
         if event.age > max_age:
+            self._hop(event, hops.FAILED, f"older than MaximumEventAgeInSeconds ({max_age} s)")
             self._finish(event, None, "EventAgeExceeded", config)
             return
         started = time.monotonic()
@@ -145,23 +171,36 @@ class AsyncInvoker:
         except Throttled:
             if self.runtime.reserved_concurrency(fn) == 0:
                 # A function that may not run at all sends its events straight to failure.
+                self._hop(event, hops.FAILED, "throttled: the function's reserved concurrency "
+                          "is 0, so Lambda does not retry")
                 self._finish(event, None, "RetriesExhausted", config)
                 return
             # A throttle is retried with backoff until the event is too old; it is no attempt.
             event.throttles += 1
             delay = min(1.0 * 2 ** event.throttles, 300.0)
             if event.age + delay > max_age:
+                self._hop(event, hops.FAILED, "throttled until older than "
+                          f"MaximumEventAgeInSeconds ({max_age} s)")
                 self._finish(event, None, "EventAgeExceeded", config)
             else:
+                self._hop(event, hops.RETRYING, f"throttled: tried again in {delay:g} s "
+                          "(sandbox clock)")
                 self._schedule(event, delay)
             return
         event.attempts += 1
         event.age += time.monotonic() - started
+        attempt = f"attempt {event.attempts} of {max_retries + 1}"
         if result.function_error is None:
+            self._hop(event, hops.DELIVERED, attempt)
             self._finish(event, result, "Success", config)
         elif event.attempts <= max_retries:
-            self._schedule(event, RETRY_DELAYS[min(event.attempts - 1, len(RETRY_DELAYS) - 1)])
+            delay = RETRY_DELAYS[min(event.attempts - 1, len(RETRY_DELAYS) - 1)]
+            self._hop(event, hops.RETRYING, f"{attempt} failed ({_error_type(result)}): tried "
+                      f"again in {delay:g} s (sandbox clock)")
+            self._schedule(event, delay)
         else:
+            self._hop(event, hops.FAILED, f"{attempt} failed ({_error_type(result)}): no "
+                      "retries left")
             self._finish(event, result, "RetriesExhausted", config)
 
     # ---------------------------------------------------------------- where results go
@@ -171,48 +210,83 @@ class AsyncInvoker:
         target = (destinations.get(key) or {}).get("Destination")
         if target:
             record = invocation_record(event, result, condition)
-            self._deliver(event.fn, target, record, success=condition == "Success")
+            self._deliver(event, target, record, success=condition == "Success")
         if condition != "Success":
             dead_letter = (getattr(event.fn, "dead_letter_config", None) or {}).get("TargetArn")
             if dead_letter:
                 self._dead_letter(event, result, dead_letter)
+            elif not target:  # Lambda discards it (AWS counts it in a metric, nothing more)
+                self._hop(event, hops.DROPPED, f"{condition}: the function has no on-failure "
+                          "destination and no dead-letter queue, so Lambda discards the event",
+                          target=_unqualified(event), source=_unqualified(event), kind="async")
 
     def _client(self, fn: Any, service: str) -> Any:
         """A client acting as the function's execution role, as Lambda delivers."""
         return sts.client(service, role_arn=fn.role, session_name=fn.function_name,
                           region=fn.region, endpoint_url=self.runtime.sandbox.endpoint_url)
 
-    def _send_to_queue(self, fn: Any, queue_arn: str, body: str, **extra: Any) -> None:
+    def _send_to_queue(self, fn: Any, queue_arn: str, body: str, **extra: Any) -> str:
         # the URL comes from the ARN: Lambda's role needs sqs:SendMessage only, not GetQueueUrl
         _, _, _, _, owner, name = queue_arn.split(":")
-        self._client(fn, "sqs").send_message(
+        sent = self._client(fn, "sqs").send_message(
             QueueUrl=f"{self.runtime.sandbox.endpoint_url}/{owner}/{name}", MessageBody=body,
             **extra)
+        return str(sent["MessageId"])
 
-    def _deliver(self, fn: Any, target: str, record: dict[str, Any], success: bool) -> None:
+    def _deliver(self, event: _Event, target: str, record: dict[str, Any],
+                 success: bool) -> None:
+        fn = event.fn
         service = target.split(":")[2]
         body = json.dumps(record)
+        sent = ""  # the id of what the destination received, when it says one
         try:
             if service == "sqs":
-                self._send_to_queue(fn, target, body)
+                sent = self._send_to_queue(fn, target, body)
             elif service == "sns":
-                self._client(fn, "sns").publish(TopicArn=target, Message=body)
+                sent = self._client(fn, "sns").publish(TopicArn=target, Message=body)["MessageId"]
             elif service == "lambda":
-                self._client(fn, "lambda").invoke(FunctionName=target, InvocationType="Event",
-                                                  Payload=body.encode())
+                answer = self._client(fn, "lambda").invoke(
+                    FunctionName=target, InvocationType="Event", Payload=body.encode())
+                sent = answer["ResponseMetadata"].get("RequestId", "")
             elif service == "events":
                 outcome = "Success" if success else "Failure"
-                self._client(fn, "events").put_events(Entries=[{
+                answer = self._client(fn, "events").put_events(Entries=[{
                     "Source": "lambda",
                     "DetailType": f"Lambda Function Invocation Result - {outcome}",
                     "Resources": [record["requestContext"]["functionArn"]],
                     "Detail": body,
                     "EventBusName": target,
                 }])
+                sent = (answer.get("Entries") or [{}])[0].get("EventId", "")
+            elif service == "s3" and not success:
+                sent = self._put_to_bucket(event, target, body)
             else:
                 raise ValueError(f"Lambda cannot deliver to {target}")
         except Exception as e:  # Lambda drops a record it cannot deliver (a metric counts it)
             self.delivery_failures.append(f"{target}: {e}")
+            self._hop(event, _refusal(e), f"the record was not delivered: {e}", target=target,
+                      source=_unqualified(event), parent=event.parent, kind="destination")
+            return
+        condition = record["requestContext"]["condition"]
+        self._hop(event, hops.DELIVERED if success else hops.DEAD_LETTERED,
+                  f"{'OnSuccess' if success else 'OnFailure'} destination: {condition}",
+                  target=target, source=_unqualified(event), event_id=sent or event.request_id,
+                  parent=event.request_id if sent else event.parent, kind="destination")
+
+    def _put_to_bucket(self, event: _Event, bucket_arn: str, body: str) -> str:
+        """An S3 on-failure destination: the invocation record as one JSON object.
+
+        The Lambda Developer Guide ("Capturing records of Lambda asynchronous invocations",
+        Amazon S3 destinations) names the object aws/lambda/async/<function name>/YYYY/MM/DD/
+        YYYY-MM-DDTHH.MM.SS-<random UUID> and has the execution role need s3:PutObject (the
+        sandbox checks that one; AWS also lists s3:ListBucket)."""
+        now = datetime.now(timezone.utc)
+        key = (f"aws/lambda/async/{event.fn.function_name}/{now:%Y/%m/%d}/"
+               f"{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}")
+        bucket = bucket_arn.split(":")[-1]
+        self._client(event.fn, "s3").put_object(Bucket=bucket, Key=key, Body=body.encode(),
+                                                ContentType="application/json")
+        return f"{bucket_arn}/{key}"
 
     def _dead_letter(self, event: _Event, result: Any, target: str) -> None:
         message = _error_message(result)
@@ -224,12 +298,38 @@ class AsyncInvoker:
         body = event.payload.decode("utf-8", "replace")
         try:
             if target.split(":")[2] == "sqs":
-                self._send_to_queue(event.fn, target, body, MessageAttributes=attributes)
+                sent = self._send_to_queue(event.fn, target, body, MessageAttributes=attributes)
             else:
-                self._client(event.fn, "sns").publish(TopicArn=target, Message=body,
-                                                      MessageAttributes=attributes)
+                sent = self._client(event.fn, "sns").publish(
+                    TopicArn=target, Message=body, MessageAttributes=attributes)["MessageId"]
         except Exception as e:
             self.delivery_failures.append(f"{target}: {e}")
+            self._hop(event, _refusal(e), f"the dead-letter queue did not take the event: {e}",
+                      target=target, source=_unqualified(event), kind="dlq")
+            return
+        self._hop(event, hops.DEAD_LETTERED, f"dead-letter queue: {message or 'failed'}",
+                  target=target, source=_unqualified(event), event_id=sent,
+                  parent=event.request_id, kind="dlq")
+
+
+def _unqualified(event: _Event) -> str:
+    """The function's ARN without a qualifier: the node a diagram draws."""
+    arn = str(event.fn.function_arn)
+    return arn if str(event.fn.version) == "$LATEST" else arn.rsplit(":", 1)[0]
+
+
+def _refusal(error: Exception) -> str:
+    """DENIED when IAM refused the delivery, FAILED for anything else."""
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return hops.DENIED if code in ("AccessDenied", "AccessDeniedException",
+                                   "AuthorizationError") else hops.FAILED
+
+
+def _error_type(result: Any) -> str:
+    try:
+        return str(json.loads(result.payload).get("errorType") or result.function_error)
+    except (ValueError, AttributeError):
+        return str(result.function_error)
 
 
 def _event_invoke_config(fn: Any) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 moto (``awslambda/models.py``) neither stores ``DeadLetterConfig`` nor checks ``Timeout``
 (1-900 s), ``MemorySize`` (128-10,240 MB) or the 4 KB limit on environment variables; its
 ``put_function_event_invoke_config`` appends a config where AWS replaces it, and its update does a
-put where AWS merges; and its UpdateFunctionCode ignores ``Architectures``. Rows of
+put where AWS merges; its UpdateFunctionCode ignores ``Architectures``; and it accepts runtimes
+Lambda no longer lets a function be created or updated with. Rows of
 ``sandbox/seams.py`` put these functions in place of moto's.
 """
 
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date, datetime, timezone
 from typing import Any
 
 from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.models import EventInvokeConfig
+
+from ..runtime.reports import DEPRECATED_RUNTIMES, PYTHON_RUNTIMES, RETIRED_RUNTIMES
 
 
 def _validation_error(value: Any, member: str, constraint: str) -> Exception:
@@ -24,8 +28,27 @@ def _validation_error(value: Any, member: str, constraint: str) -> Exception:
         f"constraint: {constraint}")
 
 
-def validate(spec: dict[str, Any]) -> None:
+def runtime_refused(runtime: str | None, creating: bool, today: date | None = None) -> str:
+    """Lambda's refusal of a runtime past its block date ("" when it is accepted)."""
+    if not runtime:
+        return ""
+    blocked = runtime in RETIRED_RUNTIMES
+    if runtime in DEPRECATED_RUNTIMES:
+        _, block_create, block_update = DEPRECATED_RUNTIMES[runtime]
+        when = date.fromisoformat(block_create if creating else block_update)
+        blocked = (today or datetime.now(timezone.utc).date()) >= when
+    if not blocked:
+        return ""
+    return (f"The runtime parameter of {runtime} is no longer supported for creating or updating "
+            f"AWS Lambda functions. We recommend you use the new runtime ({PYTHON_RUNTIMES[-1]}) "
+            "while creating or updating functions.")
+
+
+def validate(spec: dict[str, Any], creating: bool = False) -> None:
     """Raise Lambda's own error for a configuration AWS would refuse."""
+    refused = runtime_refused(spec.get("Runtime"), creating)
+    if refused:
+        raise InvalidParameterValueException(refused)
     timeout = spec.get("Timeout")
     if timeout is not None and timeout > 900:
         raise _validation_error(timeout, "timeout",
@@ -52,7 +75,7 @@ def create_function(original: Any) -> Any:
     """Wrap ``LambdaBackend.create_function``: limits checked, DeadLetterConfig stored."""
 
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
-        validate(spec)
+        validate(spec, creating=True)
         fn = original(self, spec)
         fn.dead_letter_config = spec.get("DeadLetterConfig") or None
         return fn
@@ -64,7 +87,8 @@ def update_configuration(original: _Configuring) -> _Configuring:
     """Wrap ``LambdaFunction.update_configuration``: limits checked, DeadLetterConfig stored."""
 
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
-        validate(config_updates)
+        # a function on a runtime past its "block update" date cannot be updated at all
+        validate({**config_updates, "Runtime": config_updates.get("Runtime") or self.run_time})
         if "DeadLetterConfig" in config_updates:
             self.dead_letter_config = config_updates["DeadLetterConfig"] or None
         return original(self, config_updates)

@@ -26,12 +26,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from ..errors import SandboxError
 from .authoring import CHECK_CALL, is_check
+
+if TYPE_CHECKING:
+    from .distribute import Shard
 
 GRADER_VERSION = "2"
 STATUSES = ("passed", "failed", "error", "timeout", "not-run")
@@ -510,9 +513,25 @@ def _entries(folder: Path, others: list[tuple[str, str, str]], student: str) -> 
         return []
 
 
+# what a row says of a submission the cluster lost (its worker died too often, or the
+# scheduler went away): it is not kept in the cache, so the same command grades it again
+LOST = "not graded: the cluster lost this submission"
+Finished = Callable[..., None]  # finished(job, missing=..., keep=...)
+
+
+def submission_key(student: str, name: str) -> str:
+    """A submission's name in the gradebook, the cache and a shard: ``<student>/<file>``."""
+    return f"{student}/{name}"
+
+
 def grade(submissions: Path, out: Path, options: Options, jobs: int | None = None,
-          progress: Any = print) -> list[Row]:
-    """Grade every ``<student>/<stem>.ipynb`` under ``submissions`` into ``out``."""
+          progress: Any = print, shard: Shard | None = None,
+          scheduler: str | None = None) -> list[Row]:
+    """Grade every ``<student>/<stem>.ipynb`` under ``submissions`` into ``out``.
+
+    ``shard`` (a :class:`sandbox.grading.distribute.Shard`) grades only its share of the
+    submissions; ``scheduler`` (a Dask scheduler's address) grades them on that cluster
+    instead of ``jobs`` threads here, each submission as :func:`run_job` grades it here."""
     from . import jail
 
     out.mkdir(parents=True, exist_ok=True)
@@ -523,15 +542,22 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
     except ValueError:
         cache = {}
     notebooks, others = discover(submissions)
+    everything = sorted({submission_key(p.parent.name, p.name) for p in notebooks}
+                        | {submission_key(student, name) for student, name, _ in others})
+    if shard is not None:
+        notebooks = [p for p in notebooks if shard.holds(submission_key(p.parent.name, p.name))]
+        others = [o for o in others if shard.holds(submission_key(o[0], o[1]))]
+        progress(f"shard {shard}: {len(notebooks) + len(others)} of the {len(everything)} "
+                 "entries in the submissions folder")
     results: dict[str, dict[str, Any]] = {}
     for student, name, why in others:
-        key = f"{student}/{name}"
+        key = submission_key(student, name)
         results[key] = {"digest": "", "note": why, "rows": [asdict(Row(
             student, Path(name).stem if name else "", "", 0, 0, "error", why))]}
     code = code_fingerprint()
     todo: list[Job] = []
     for path in notebooks:
-        key = f"{path.parent.name}/{path.name}"
+        key = submission_key(path.parent.name, path.name)
         stem = Path(path.name).stem
         extra = options.extra_checks / f"{stem}.ipynb" if options.extra_checks else None
         digest = _digest(options, code, path, options.exercises / f"{stem}.ipynb", extra)
@@ -543,23 +569,29 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
     if done:
         progress(f"{done} submission(s) already graded and unchanged: kept")
     missing = ""
-    if any(job.rows is None for job in todo):
+    if any(job.rows is None for job in todo) and scheduler is None:
         missing = jail.probe().missing if options.jail else \
             jail.NO_JAIL.format(why="--no-jail was given")
         if missing:
             progress(f"WARNING: {missing}")
-    workspace = Workspace.create(options, [submissions.resolve(), out.resolve()])
     lock = threading.Lock()
     total = len(notebooks)
+    lost: set[str] = set()
 
-    def finished(job: Job) -> None:
+    def finished(job: Job, missing: str = missing, keep: bool = True) -> None:
+        """A submission's verdict, kept (in the cache too, unless ``keep`` is false: a lost
+        one is graded again next time) and reported as it comes."""
         with lock:
             nonlocal done
             ran = job.notebook is not None
             note = "; ".join([*job.notes, *([missing] if missing and ran else [])])
-            results[job.key] = cache[job.key] = {
-                "digest": job.digest, "note": note,
-                "rows": [asdict(row) for row in job.rows or []]}
+            results[job.key] = {"digest": job.digest, "note": note,
+                                "rows": [asdict(row) for row in job.rows or []]}
+            if keep:
+                cache[job.key] = results[job.key]
+            else:
+                lost.add(job.key)
+                cache.pop(job.key, None)
             done += 1
             earned = sum(r.points for r in job.rows or [])
             maximum = sum(r.max_points for r in job.rows or [])
@@ -569,14 +601,33 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
             partial.write_text(json.dumps(cache))
             partial.replace(cache_path)  # each submission's verdict kept as it comes
 
+    for job in todo:
+        if job.rows is not None:
+            finished(job)
+    runnable = [job for job in todo if job.rows is None]
+    hide = [submissions.resolve(), out.resolve()]
+    if scheduler is not None:
+        from .distribute import grade_on_dask
+
+        grade_on_dask(scheduler, runnable, options, hide, finished, progress)
+    else:
+        _grade_here(runnable, options, hide, jobs, finished)
+    write_gradebook(out, results, lost, code, options.fingerprint(), shard,
+                    listing(everything))
+    all_rows = [Row(**row) for key in sorted(results) for row in results[key]["rows"]]
+    _write_outputs(out, all_rows, {key: results[key]["note"] for key in sorted(results)})
+    return all_rows
+
+
+def _grade_here(todo: list[Job], options: Options, hide: list[Path], jobs: int | None,
+                finished: Finished) -> None:
+    """Each job in a worker process of its own, ``jobs`` at a time, on this machine."""
+    if not todo:
+        return
+    workspace = Workspace.create(options, hide)
     try:
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-            futures = {}
-            for job in todo:
-                if job.rows is not None:
-                    finished(job)
-                else:
-                    futures[pool.submit(run_job, job, options, workspace)] = job
+            futures = {pool.submit(run_job, job, options, workspace): job for job in todo}
             for future in as_completed(futures):
                 job = futures[future]
                 try:
@@ -588,9 +639,30 @@ def grade(submissions: Path, out: Path, options: Options, jobs: int | None = Non
                 finished(job)
     finally:
         workspace.remove()
-    all_rows = [Row(**row) for key in sorted(results) for row in results[key]["rows"]]
-    _write_outputs(out, all_rows, {k: v["note"] for k, v in results.items()})
-    return all_rows
+
+
+GRADEBOOK = "gradebook.json"  # every verdict of a run as data: what course grade --merge reads
+
+
+def listing(everything: list[str]) -> dict[str, Any]:
+    """What a run saw in the submissions folder (every entry, before a shard took its share):
+    the shards of one class saw the same."""
+    digest = hashlib.sha256("\0".join(everything).encode("utf-8", "surrogateescape"))
+    return {"entries": len(everything), "digest": digest.hexdigest()}
+
+
+def write_gradebook(out: Path, results: dict[str, dict[str, Any]], lost: set[str], grader: str,
+                    options: str, shard: Shard | None, submissions: dict[str, Any]) -> None:
+    """``gradebook.json``: this run's verdicts (only its shard's, for a shard) and what they
+    were graded with (``grader``: the code's fingerprint; ``options``: the options'), and from
+    (``submissions``: :func:`listing`), so that only the shards of one class graded alike are
+    merged."""
+    book = {"format": 1, "shard": str(shard) if shard is not None else None,
+            "grader": grader, "options": options, "submissions": submissions,
+            "results": {key: {**results[key], "lost": key in lost} for key in sorted(results)}}
+    partial = out / (GRADEBOOK + ".partial")
+    partial.write_text(json.dumps(book, indent=1))
+    partial.replace(out / GRADEBOOK)
 
 
 def grade_one(path: Path, options: Options, canonical: Path | None = None) -> Job:

@@ -27,6 +27,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import reference
+
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/([^/]*)/([^/]*)/")
 
 
@@ -272,7 +274,12 @@ def accesses(call: Call, account: str) -> list[Access]:
     found = build(call, account) if build is not None else None
     if found is None:
         prefix = _PREFIXES.get(call.service, call.service)
-        return [Access(f"{prefix}:{call.operation}", "*", {})]
+        action = f"{prefix}:{call.operation}"
+        if build is None:  # no rule of ours: the Service Authorization Reference's resources
+            arns = reference.resources(prefix, call.operation, call.params, call.region, account)
+            if arns is not None:
+                return [Access(action, arn, {}) for arn in arns]
+        return [Access(action, "*", {})]
     return found
 
 
@@ -574,7 +581,10 @@ def _s3_action(operation: str, version: Any) -> str:
 def _s3(call: Call, account: str) -> list[Access] | None:
     op, params = call.operation, call.params
     if op == "ListBuckets":
-        return [Access("s3:ListAllMyBuckets", "*", {})]
+        # no resource type; S3's own policy examples grant it on "arn:aws:s3:::*"
+        # (docs.aws.amazon.com/AmazonS3/latest/userguide/example-policies-s3.html), which "*"
+        # would not match: the request names that resource, which "*" matches too
+        return [Access("s3:ListAllMyBuckets", "arn:aws:s3:::*", {})]
     bucket = params.get("Bucket")
     if not bucket:
         return None

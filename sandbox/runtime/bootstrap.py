@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     class _AssignmentOptions(TypedDict, total=False):
         exec: list[str]  # a custom runtime's bootstrap, with its arguments
+        python: str  # the interpreter of the runtime's version, when not this one
         opt: str | None  # where the layers are, shown as /opt
 
     class Assignment(_AssignmentOptions):
@@ -500,6 +501,20 @@ def run(assignment: Assignment) -> NoReturn:
     os.environ.update(assignment["env"])
     time.tzset()
     os.chdir(assignment["cwd"])
+    python = assignment.get("python")
+    if python:
+        # the runtime's own Python version (interpreters.py): this module again, run by it,
+        # unbuffered as the supervisor is (workers.py), so that no log line waits in a buffer
+        rest = {key: value for key, value in assignment.items() if key != "python"}
+        try:
+            os.execve(python, [python, "-I", "-S", "-u", __file__],
+                      dict(os.environ, _SANDBOX_ASSIGNMENT=json.dumps(rest)))
+        except OSError as e:
+            client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+            client.post_init_error(make_error(
+                f"the sandbox could not start {python}: {e.strerror or e}",
+                "Runtime.InvalidEntrypoint", None))
+            os._exit(1)
     if assignment.get("exec"):
         argv = assignment["exec"]
         try:
@@ -521,3 +536,7 @@ def run(assignment: Assignment) -> NoReturn:
     sys.meta_path.insert(0, _GuardFinder())
     sys.argv = [assignment["handler"]]
     serve(RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"]), assignment["handler"])
+
+
+if __name__ == "__main__":  # started by run() on another interpreter: the assignment follows
+    run(json.loads(os.environ.pop("_SANDBOX_ASSIGNMENT")))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import workers
+from . import interpreters, workers
 from .api import RuntimeAPIServer
 from .reports import (
     CUSTOM_RUNTIMES,
@@ -171,6 +171,10 @@ class ExecutionEnvironment:
         if spec.runtime in CUSTOM_RUNTIMES:
             assignment["exec"] = [self._custom_bootstrap(task_root, opt_root)]
             assignment["opt"] = opt_root
+        else:
+            interpreter = interpreters.for_runtime(spec.runtime)
+            if not interpreter.own:
+                assignment["python"] = interpreter.path
         self._assignment = assignment
         self._boot(self.pool.take_spare(spec.tmp_mb))
         self._init_start()
@@ -182,9 +186,14 @@ class ExecutionEnvironment:
         self._reader.start()
 
     def _init_start(self) -> None:
-        self.platform(
-            f"INIT_START Runtime Version: {RUNTIME_VERSIONS[self.spec.runtime]}\t"
-            f"Runtime Version ARN: {runtime_version_arn(self.spec.region, self.spec.runtime)}\n")
+        spec = self.spec
+        lines = [f"INIT_START Runtime Version: {RUNTIME_VERSIONS[spec.runtime]}\t"
+                 f"Runtime Version ARN: {runtime_version_arn(spec.region, spec.runtime)}\n"]
+        if self.spec.runtime not in CUSTOM_RUNTIMES and self.pool.first_note(self.spec.name):
+            note = interpreters.for_runtime(self.spec.runtime).note()
+            if note:
+                lines.append(note)  # once per function: its Python is not its runtime's
+        self.platform(*lines)
         self._assign()
 
     def _assign(self) -> None:
@@ -213,7 +222,8 @@ class ExecutionEnvironment:
         paths = [task_root]
         if opt_root:
             # Lambda puts layers under /opt: /opt/python and /opt/python/lib/pythonX.Y/site-packages
-            minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
+            minor = self.spec.runtime if self.spec.runtime.startswith("python") \
+                else f"python{sys.version_info.major}.{sys.version_info.minor}"
             paths += [os.path.join(opt_root, "python"),
                       os.path.join(opt_root, "python", "lib", minor, "site-packages")]
         return paths + [self.pool.runtime_packages]
@@ -501,7 +511,8 @@ class ExecutionEnvironment:
             self.peak_kb = 0
         function_error = "Unhandled" if outcome != "response" or invocation.error is not None \
             else None
-        return Result(rid, payload, function_error, invocation_log(lines, rid), spec.version)
+        return Result(rid, payload, function_error, invocation_log(lines, rid), spec.version,
+                      round(duration * 1000, 2))
 
     def _init_report(self, phase: str, outcome: str, invocation: Invocation) -> str:
         took = INIT_TIMEOUT if outcome == "init_timeout" else \

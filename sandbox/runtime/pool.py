@@ -92,6 +92,7 @@ class EnvironmentPool:
         self.memory_cap_kb = warm_pool_cap_kb()
         self._lock = threading.Lock()
         self._environments: list[ExecutionEnvironment] = []
+        self._noted: set[str] = set()  # functions whose log has had its note (first_note)
         self._spares: WorkerQueue = queue.Queue()
         self._spawn_requests: queue.Queue[tuple[int, WorkerQueue] | None] = queue.Queue()
         self._closed = threading.Event()
@@ -223,6 +224,19 @@ class EnvironmentPool:
         self._write_logs(environment.spec, environment.stream, lines)
 
     # ---------------------------------------------------------------- environments
+    def first_note(self, function: str) -> bool:
+        """True the first time a function asks (a note in its log is written once)."""
+        with self._lock:
+            if function in self._noted:
+                return False
+            self._noted.add(function)
+            return True
+
+    def busy_count(self) -> int:
+        """The environments processing an event now (Lambda's ConcurrentExecutions)."""
+        with self._lock:
+            return sum(1 for env in self._environments if env.busy)
+
     def acquire(self, spec: FunctionSpec, reserved: int | None) -> ExecutionEnvironment:
         """An idle environment of this function, or a new one, or Throttled."""
         stale: list[ExecutionEnvironment] = []

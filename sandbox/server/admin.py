@@ -45,7 +45,7 @@ def operation(name: str) -> Callable[[Operation], Operation]:
 LEARNER_OPERATIONS = frozenset({
     "status", "reset", "clock", "iam.decisions", "iam.enforcing", "lambda.environments",
     "lambda.retire", "lambda.reap", "lambda.wait_idle", "lambda.concurrency", "threads", "log",
-    "deliveries", "deliveries.trace", "deliveries.settle",
+    "deliveries", "deliveries.trace", "deliveries.settle", "services.loaded",
     "schedules", "schedules.automatic", "schedules.fire",
 })
 
@@ -260,3 +260,15 @@ def _answer(start_response: Callable[..., Any], status: int,
     start_response(f"{status} {reasons[status]}", [("Content-Type", "application/json"),
                                                    ("Content-Length", str(len(data)))])
     return [data]
+
+
+@operation("services.loaded")
+def services_loaded(service: SandboxService, params: dict[str, Any]) -> list[str]:
+    """The moto services whose models this server has loaded (moto loads them on a service's
+    first request): a service not among them holds no resources, and the architecture diagram
+    (sandbox/course/architecture.py) need not load it to find none."""
+    import sys
+
+    return sorted(name.split(".")[1] for name in list(sys.modules)
+                  if name.startswith("moto.") and name.endswith(".models")
+                  and name.count(".") == 2)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # The service extensions: modules of this package, each with install(service) -> an Extension,
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
 # request.
-EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "events",
+EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "sns", "events",
               "scheduler"]
 
 

@@ -168,3 +168,34 @@ def sfn_task_from_error(original: Any) -> Any:
         return failure
 
     return _from_error
+
+
+# ---------------------------------------------------------------- error names
+def carried_error_name(error_name: str | None) -> Any:
+    """The error name a Parallel branch or a Map iteration carries up: a reserved name
+    (``States.Timeout``, ``States.TaskFailed``...) stays a reserved name, so that
+    ``States.TaskFailed`` still does not catch ``States.Timeout`` (Error handling in Step
+    Functions); moto's ``branches_decl.py`` and ``iteration_worker.py`` wrapped every name in
+    ``CustomErrorName``, whose check then raised ``ValueError``."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+
+    if error_name and error_name.startswith("States."):
+        try:
+            return StatesErrorName.from_name(error_name)
+        except ValueError:
+            pass  # not a reserved name: a Fail state's own
+    return CustomErrorName(error_name)
+
+
+def custom_error_name_init(self: Any, error_name: str | None) -> None:
+    """``CustomErrorName.__init__`` without the ASL specification's "MUST NOT begin with
+    States." check: Step Functions runs Fail states whose own error starts with ``States.``
+    (AWS's published samples use them), and reports the name as given."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+
+    ErrorName.__init__(self, error_name=error_name)

@@ -1,9 +1,12 @@
 """Simulated time for executions: a one-hour Wait finishes in moments, its history shows an hour.
 
-Each execution has its own timeline (``ExecutionClock``). It follows real time, except while a Wait
-state or a retry interval is waiting, or a ``.waitForTaskToken`` task with a ``TimeoutSeconds`` or
-``HeartbeatSeconds`` is waiting for its token: then it runs ``sandbox.clock.speed`` times faster
-(10,000 by default, so an hour passes in 0.36 s; ``sb.clock.speed = 1`` waits in real time).
+Each execution has its own timeline (``ExecutionClock``), a discrete-event clock: it follows real
+time while any real work is in flight (a Task state calling a function or a service, a ``.sync``
+task following a nested execution), and only when everything in flight is waiting (Wait states,
+retry intervals, ``.waitForTaskToken`` tasks with a ``TimeoutSeconds`` or ``HeartbeatSeconds``)
+does it run ``sandbox.clock.speed`` times faster toward the next timer (10,000 by default, so an
+hour passes in 0.36 s; ``sb.clock.speed = 1`` waits in real time). Simulated time never outruns
+real work: a Parallel racing a 1 s function against a 5 s Wait sees the function win, as on AWS.
 History timestamps, ``stopDate``, Wait ``Timestamp`` targets, the execution's ``TimeoutSeconds``
 and a Task's ``TimeoutSeconds`` and ``HeartbeatSeconds`` are read on this timeline. A task doing
 real work (a Lambda handler running, a service call) keeps real time: its ``TimeoutSeconds`` is
@@ -13,11 +16,13 @@ reached after as many real seconds. moto waits for all of them in real time, wit
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import functools
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -40,13 +45,38 @@ class ExecutionClock:
         self._latest = self._anchor
         self._ends: list[float] = []  # where each wait in progress ends
         self._deadlines: list[float] = []  # where each timeout in progress fires
+        self._working = 0  # real work in flight (tasks running): time may not skip ahead
         self._halted = False
 
     # ---------------------------------------------------------------- reading
     def _rate(self) -> float:
         if self._halted:
             return 0.0
-        return self._speed_source.speed if self._ends else 1.0
+        return self._speed_source.speed if self._ends and not self._working else 1.0
+
+    def _set_working(self, change: int) -> None:
+        with self._cond:
+            self._reanchor()  # the time so far accrued at the old rate
+            self._working += change
+            self._cond.notify_all()  # sleepers and deadlines: the rate has changed
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """Real work in flight: the timeline keeps real time until it ends."""
+        self._set_working(1)
+        try:
+            yield
+        finally:
+            self._set_working(-1)
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Inside real work, a stretch that only waits (a callback's token): time may skip."""
+        self._set_working(-1)
+        try:
+            yield
+        finally:
+            self._set_working(1)
 
     def _peek(self) -> float:
         at = self._anchor + (time.monotonic() - self._anchor_real) * self._rate()
@@ -214,7 +244,11 @@ def retrier_eval_body(self: Any, env: Any) -> None:
     self.max_delay_seconds.eval(env=env)
     self.jitter_strategy.eval(env=env)
     interval_seconds: float = env.stack.pop()
-    clock_of(env).sleep(env, interval_seconds)
+    clock = clock_of(env)
+    # a Task's retry interval only waits: its timeline may skip ahead (state_eval_body)
+    with clock.waiting() if getattr(env, "sandbox_task_at_work", False) \
+            else contextlib.nullcontext():
+        clock.sleep(env, interval_seconds)
     env.stack.append(RetrierOutcome.Executed)
 
 
@@ -270,6 +304,29 @@ def evaluate_with_timeout(self: Any, env: Any) -> None:
         env.states.reset(input_value=env.stack.pop())
 
 
+def state_eval_body(original: Any) -> Any:
+    """Wrap ``CommonStateField._eval_body``: a Task state, from entered to exited, is real work
+    (its function or service runs in real time), so the execution's timeline keeps real time
+    until it has exited; a Parallel or Map state only holds its branches, whose own states say
+    whether they work or wait."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import (
+        StateTask,
+    )
+
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Any) -> None:
+        if not isinstance(self, StateTask):
+            return original(self, env)  # type: ignore[no-any-return]
+        env.sandbox_task_at_work = True  # its retrier's intervals wait (retrier_eval_body)
+        try:
+            with clock_of(env).working():
+                original(self, env)
+        finally:
+            env.sandbox_task_at_work = False
+
+    return eval_body
+
+
 def _interrupt_callback(env: Any) -> None:
     token = env.states.context_object.context_object_data.get("Task", {}).get("Token")
     endpoint = env.callback_pool_manager.get(token) if token else None
@@ -290,14 +347,15 @@ def eval_wait_for_task_token(self: Any, env: Any, timeout_seconds: int, callback
 
     clock = clock_of(env)
     deadline = getattr(env, "sandbox_task_deadline", None)
-    if deadline is None or heartbeat_endpoint is None and self.timeout.is_default_value():
-        callback_endpoint.wait(timeout=timeout_seconds)
-    elif heartbeat_endpoint is None:
-        clock.sleep(env, clock.remaining(deadline), until=callback_endpoint._notify_event)
-    else:
-        while env.is_running() and callback_endpoint.get_outcome() is None:
-            if not _heartbeat(clock, env, heartbeat_endpoint, deadline):
-                return HeartbeatTimedOut()
+    with clock.waiting():  # waiting for a token is not work: the timeline may skip ahead
+        if deadline is None or heartbeat_endpoint is None and self.timeout.is_default_value():
+            callback_endpoint.wait(timeout=timeout_seconds)
+        elif heartbeat_endpoint is None:
+            clock.sleep(env, clock.remaining(deadline), until=callback_endpoint._notify_event)
+        else:
+            while env.is_running() and callback_endpoint.get_outcome() is None:
+                if not _heartbeat(clock, env, heartbeat_endpoint, deadline):
+                    return HeartbeatTimedOut()
     outcome = callback_endpoint.get_outcome()
     if outcome is None:
         return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)

@@ -1016,6 +1016,90 @@ def bench_apigateway_sqs(sb) -> None:
                "boto3 send_message", direct_times, 3)
 
 
+def bench_eventbridge(sb, count: int = 1000) -> None:
+    """An EventBridge rule with three targets (a Lambda function, an SQS queue, an SNS topic
+    with an SQS subscriber) for 1,000 events: every event reaches all three, none lost; the time
+    from the first PutEvents to settled, against the same 1,000 events to one SQS target."""
+    import boto3
+
+    from sandbox.testing import deploy, execution_role
+
+    events, sqs, sns = boto3.client("events"), boto3.client("sqs"), boto3.client("sns")
+    region, account = "us-east-1", "123456789012"
+
+    def queue(name: str, service: str, source: str) -> tuple[str, str]:
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = f"arn:aws:sqs:{region}:{account}:{name}"
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": service},
+                "Action": "sqs:SendMessage", "Resource": arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": source}}}]})})
+        return url, arn
+
+    def rule(name: str, source: str, targets: list[dict]) -> str:
+        arn = events.put_rule(Name=name, EventPattern=json.dumps({"source": [source]}))
+        events.put_targets(Rule=name, Targets=targets)
+        return str(arn["RuleArn"])
+
+    def ids(url: str) -> set[str]:
+        found: set[str] = set()
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return found
+            found |= {json.loads(m["Body"])["id"] for m in got}
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+
+    def put(source: str) -> float:
+        started = time.perf_counter()
+        for _ in range(count // 10):
+            events.put_events(Entries=[{"Source": source, "DetailType": "bench",
+                                        "Detail": "{}"}] * 10)
+        sb.settle(timeout=300)
+        return time.perf_counter() - started
+
+    rule_arn = f"arn:aws:events:{region}:{account}:rule/"
+    one_url, one_arn = queue("bench-one", "events.amazonaws.com", rule_arn + "bench-one")
+    rule("bench-one", "one", [{"Id": "q", "Arn": one_arn}])
+    baseline = put("one")
+    baseline_ok = len(ids(one_url)) == count
+
+    fn = deploy("bench-eb", "def handler(event, context):\n    print('EVENT', event['id'])\n",
+                Role=execution_role("bench-eb-role"))
+    topic = sns.create_topic(Name="bench-eb")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish", "Resource": topic}]}))
+    sub_url, sub_arn = queue("bench-sub", "sns.amazonaws.com", topic)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sub_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    q_url, q_arn = queue("bench-three", "events.amazonaws.com", rule_arn + "bench-three")
+    three = rule("bench-three", "three", [{"Id": "f", "Arn": fn}, {"Id": "q", "Arn": q_arn},
+                                          {"Id": "t", "Arn": topic}])
+    boto3.client("lambda").add_permission(
+        FunctionName="bench-eb", StatementId="eb", Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com", SourceArn=three)
+    took = put("three")
+    by_queue, by_topic = ids(q_url), ids(sub_url)
+    logs = boto3.client("logs")
+    by_function: set[str] = set()
+    for page in logs.get_paginator("filter_log_events").paginate(
+            logGroupName="/aws/lambda/bench-eb", filterPattern="EVENT"):
+        by_function |= {e["message"].split()[-1] for e in page["events"]
+                        if e["message"].startswith("EVENT")}
+    complete = len(by_queue) == len(by_topic) == len(by_function) == count and \
+        by_queue == by_topic == by_function
+    row("1,000 events to a rule with three targets (Lambda, SQS, SNS->SQS), to settled",
+        f"{took:.2f} s = {took / baseline:.2f}x; delivered {len(by_function)} / "
+        f"{len(by_queue)} / {len(by_topic)}",
+        f"one SQS target {baseline:.2f} s ({'all' if baseline_ok else 'NOT all'} 1,000)",
+        "all 1,000 to each target, none lost", complete and baseline_ok)
+    sb.reset()
+
+
 def main() -> int:
     import boto3
 
@@ -1044,6 +1128,7 @@ def main() -> int:
         bench_sam(sb)
         bench_sqs_mapping(sb)
         bench_apigateway_sqs(sb)
+        bench_eventbridge(sb)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -158,8 +158,7 @@ def _rows() -> list[Seam]:
     ]
     # ---------------------------------------------------------------------- deliveries
     # services acting for the learner, each decided by IAM (sandbox/iam service_may, role_may)
-    s3n, sns, events = ("sandbox.s3.notifications", "sandbox.sns.subscriptions",
-                        "sandbox.events.targets")
+    s3n, sns = "sandbox.s3.notifications", "sandbox.sns.subscriptions"
     lambda_roles, states_roles = "sandbox.awslambda.roles", "sandbox.stepfunctions.roles"
     rows += [
         Seam("moto.s3.models", "S3Backend.put_bucket_notification_configuration",
@@ -202,14 +201,6 @@ def _rows() -> list[Seam]:
              "sandbox.sns.filters:validate_filter_policy", "moto/sns/models.py",
              "SNS accepts the cidr operator in a filter policy; moto refuses it",
              wraps=True, lazy=True, parameters=("self", "value", "scope")),
-        Seam("moto.events.models", "Rule.send_to_targets", f"{events}:_send_to_targets",
-             "moto/events/models.py",
-             "EventBridge invokes Lambda targets (moto does not) when the function policy "
-             "admits the rule", wraps=True, lazy=True,
-             parameters=("self", "original_event", "transform_input")),
-        Seam("moto.events.models", "Rule._send_to_sqs_queue", f"{events}:_send_to_sqs_queue",
-             "moto/events/models.py", "an SQS target needs the queue's policy", wraps=True,
-             lazy=True, parameters=("self", "resource_id", "event", "group_id")),
         Seam("moto.awslambda.models", "LambdaStorage.put_function",
              f"{lambda_roles}:_put_function", L,
              "a function's role must trust lambda.amazonaws.com", wraps=True, lazy=True,
@@ -285,6 +276,7 @@ def _rows() -> list[Seam]:
              "of the queue) for each message received",
              lazy=True, parameters=("self", "queue_name", "message")),
     ]
+    rows += _events_rows()
     rows += _step_functions_rows()
     rows += [
         Seam("moto.cloudwatch.models", "CloudWatchBackend.get_metric_statistics",
@@ -379,6 +371,52 @@ def _cloudformation_rows() -> list[Seam]:
              "the types SAM expands to that moto lacks (API Gateway stages, HTTP APIs, SNS "
              "subscriptions, queue and topic policies, schedules) and a RestApi's Body",
              wraps=True, lazy=True, parameters=()),
+    ]
+
+
+def _events_rows() -> list[Seam]:
+    """EventBridge and EventBridge Scheduler (sandbox/events, sandbox/scheduler)."""
+    M, R = "moto/events/models.py", "moto/events/responses.py"
+    bus = "sandbox.events.bus"
+    return [
+        Seam("moto.events.models", "EventsBackend.put_events", f"{bus}:put_events", M,
+             "PutEvents answers per entry and delivers in the background; moto delivers inside "
+             "the call, to disabled rules too, and its NotImplementedError for SNS and Step "
+             "Functions targets failed the call with HTTP 500, losing the other rules' events",
+             lazy=True, parameters=("self", "events")),
+        Seam("moto.events.models", "Rule.send_to_targets", f"{bus}:send_to_targets", M,
+             "a rule's targets (moto's replays call it) go through the sandbox's delivery",
+             lazy=True, parameters=("self", "original_event", "transform_input")),
+        Seam("moto.events.models", "EventPattern.matches_event",
+             "sandbox.events.patterns:matches_event", M,
+             "arrays of objects, true against 1, anything-but with wildcard or lists of "
+             "prefixes, matched as EventBridge matches them", lazy=True,
+             parameters=("self", "event")),
+        Seam("moto.events.models", "EventsBackend.put_targets", f"{bus}:put_targets", M,
+             "PutTargets refuses a Step Functions, Kinesis, API destination or cross-account "
+             "bus target without a RoleArn", wraps=True, lazy=True,
+             parameters=("self", "name", "event_bus_arn", "targets")),
+        Seam("moto.events.models", "EventsBackend.put_rule", f"{bus}:put_rule", M,
+             "PutRule refuses a pattern with an unknown operator or a malformed one",
+             wraps=True, lazy=True,
+             parameters=("self", "name", "description", "event_bus_arn", "event_pattern",
+                         "role_arn", "scheduled_expression", "state", "managed_by", "tags")),
+        Seam("moto.events.responses", "EventsHandler.put_events", f"{bus}:learner_put_events",
+             R, "a learner's PutEvents may not use an AWS source (aws.*)", wraps=True,
+             lazy=True, parameters=("self",)),
+        Seam("moto.events.responses", "EventsHandler.test_event_pattern",
+             f"{bus}:test_event_pattern", R, "TestEventPattern answers; moto's answers nothing",
+             lazy=True, parameters=("self",)),
+        *[Seam("moto.scheduler.models", f"EventBridgeSchedulerBackend.{name}",
+               f"sandbox.scheduler:{name}", "moto/scheduler/models.py",
+               "a schedule expression or time zone Scheduler refuses is refused; moto stores "
+               "anything", wraps=True, lazy=True,
+               parameters=("self", "description", "end_date", "flexible_time_window",
+                           "group_name", "kms_key_arn", "name", "schedule_expression",
+                           "schedule_expression_timezone", "start_date", "state", "target",
+                           *extra))
+          for name, extra in (("create_schedule", ("action_after_completion",)),
+                              ("update_schedule", ()))],
     ]
 
 

@@ -2,7 +2,7 @@
 
 AWS consults the resource's own policy alongside the caller's: a Lambda function policy
 (``AddPermission``), an S3 bucket policy, an SQS queue policy, an SNS topic policy, a REST
-API's resource policy, and for
+API's resource policy, an event bus's policy, and for
 ``sts:AssumeRole`` the role's trust policy. moto stores all of them and its enforcement reads
 none; only S3 reads a bucket policy, for object requests, whoever the caller
 (``docs/moto-gaps.md``).
@@ -46,6 +46,8 @@ def policy_of(arn: str, action: str) -> Policy | None:
             return _topic_policy(account, region, arn)
         if service == "execute-api":
             return _api_policy(account, region, rest.split("/", 1)[0])
+        if service == "events" and rest.startswith("event-bus/"):
+            return _bus_policy(account, region, rest.split("/", 1)[1])
         if service == "iam" and rest.startswith("role/") and action.lower().startswith("sts:"):
             return _trust_policy(account, arn)
     except KeyError:  # the resource does not exist: the service will say so itself
@@ -149,6 +151,16 @@ def _topic_policy(account: str, region: str, arn: str) -> Policy | None:
     topic = sns_backends[account][region].topics[arn]
     return Policy(topic._policy_json, "resource",
                   f"the topic policy of {arn.rsplit(':', 1)[1]}", "topic policy")
+
+
+def _bus_policy(account: str, region: str, name: str) -> Policy | None:
+    """An event bus's resource policy (PutPermission), which a sender in another account
+    needs (EventBridge User Guide, "Permissions for Amazon EventBridge event buses")."""
+    from moto.events.models import events_backends
+
+    found = events_backends[account][region].event_buses[name].policy
+    return Policy(found, "resource", f"the policy of event bus {name}",
+                  "event bus policy") if found else None
 
 
 def _api_policy(account: str, region: str, api_id: str) -> Policy | None:

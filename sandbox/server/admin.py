@@ -46,6 +46,7 @@ LEARNER_OPERATIONS = frozenset({
     "status", "reset", "clock", "iam.decisions", "iam.enforcing", "lambda.environments",
     "lambda.retire", "lambda.reap", "lambda.wait_idle", "lambda.concurrency", "threads", "log",
     "deliveries", "deliveries.trace", "deliveries.settle", "services.loaded",
+    "schedules", "schedules.automatic", "schedules.fire",
 })
 
 

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 # The service extensions: modules of this package, each with install(service) -> an Extension,
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
 # request.
-EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "sns"]
+EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "sns", "events",
+              "scheduler"]
 
 
 class Extension(Protocol):
@@ -51,10 +52,10 @@ class ExtensionModule(Protocol):
 
 
 if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
-    from .. import apigateway, awslambda, iam, logs, s3, stepfunctions
+    from .. import apigateway, awslambda, events, iam, logs, s3, scheduler, stepfunctions
 
     _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
-                                                       stepfunctions)
+                                                       stepfunctions, events, scheduler)
 
 
 def _extension(name: str) -> ExtensionModule:

@@ -158,13 +158,14 @@ def execution_start(original: Any) -> Any:
 
     @functools.wraps(original)
     def start(self: Any) -> None:
-        from . import running
+        from . import running, status_events
         from .logs import session_for
 
         self._sandbox_clock = ExecutionClock(running().sandbox.clock, self.start_date)
         if self._cloud_watch_logging_session is None:
             self._cloud_watch_logging_session = session_for(self)
         _registry().add(self)
+        status_events.emit(self, "RUNNING")  # before the worker can end it
         original(self)
 
     return start

@@ -410,9 +410,12 @@ def reflect_stop_date(original: Any) -> Any:
 
     @functools.wraps(original)
     def terminated(self: Any) -> None:
+        from .status_events import emit
+
         original(self)
         env = self.execution.exec_worker.env
         if env is not None:
             self.execution.stop_date = clock_of(env).now()
+        emit(self.execution)  # SUCCEEDED, FAILED, TIMED_OUT or ABORTED, on the default bus
 
     return terminated

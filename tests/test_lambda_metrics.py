@@ -64,3 +64,59 @@ def test_a_throttled_request_counts_as_a_throttle_and_not_an_invocation(sb):
     held = [{"Name": "FunctionName", "Value": "held"}]
     assert _sum("Throttles", held) == 1
     assert _sum("Invocations", held) == 0
+
+
+def test_asynchronous_invocations_publish_their_queue_metrics(sb):
+    """AsyncEventsReceived for each queued event, AsyncEventAge for each attempt (queued to
+    invoked), AsyncEventsDropped for an event that ends without success
+    (docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html, asynchronous invocation
+    metrics)."""
+    deploy("async-ok", OK)
+    deploy("async-bad", FAILS)
+    lam = boto3.client("lambda")
+    lam.put_function_event_invoke_config(FunctionName="async-bad", MaximumRetryAttempts=1)
+    for name in ("async-ok", "async-bad"):
+        lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    assert sb.settle(timeout=60)
+    ok = [{"Name": "FunctionName", "Value": "async-ok"}]
+    bad = [{"Name": "FunctionName", "Value": "async-bad"}]
+    assert _sum("AsyncEventsReceived", ok) == 1
+    assert _sum("AsyncEventsDropped", ok) == 0
+    assert _sum("AsyncEventsReceived", bad) == 1
+    assert _sum("AsyncEventsDropped", bad) == 1  # one try and one retry, both failed
+    assert _sum("Invocations", bad) == 2
+    # the retry waited about a minute on the sandbox clock before its attempt
+    assert _sum("AsyncEventAge", bad, "Maximum") >= 60_000
+
+
+def test_a_dead_letter_queue_that_refuses_counts_dead_letter_errors(sb):
+    # the role may not send to the queue: Lambda cannot write the failed event there
+    deploy("no-dlq-rights", FAILS, DeadLetterConfig={
+        "TargetArn": boto3.client("sqs").get_queue_attributes(
+            QueueUrl=boto3.client("sqs").create_queue(QueueName="dlq")["QueueUrl"],
+            AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]})
+    lam = boto3.client("lambda")
+    lam.put_function_event_invoke_config(FunctionName="no-dlq-rights", MaximumRetryAttempts=0)
+    lam.invoke(FunctionName="no-dlq-rights", InvocationType="Event", Payload=b"{}")
+    assert sb.settle(timeout=60)
+    assert _sum("DeadLetterErrors", [{"Name": "FunctionName", "Value": "no-dlq-rights"}]) == 1
+
+
+def test_a_stream_mapping_publishes_iterator_age(sb):
+    from sandbox.testing import execution_role
+
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    arn = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["StreamARN"]
+    role = execution_role("reader", "kinesis:GetRecords", "kinesis:GetShardIterator",
+                          "kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+                          "kinesis:ListShards", "kinesis:ListStreams")
+    deploy("reader", OK, Role=role)
+    boto3.client("lambda").create_event_source_mapping(
+        FunctionName="reader", EventSourceArn=arn, StartingPosition="TRIM_HORIZON")
+    kinesis.put_record(StreamName="clicks", Data=b"x", PartitionKey="k")
+    assert sb.settle(timeout=60)
+    reader = [{"Name": "FunctionName", "Value": "reader"}]
+    assert _sum("Invocations", reader) >= 1
+    assert _sum("IteratorAge", reader, "Maximum") >= 0
+    assert _sum("IteratorAge", reader, "SampleCount") >= 1

@@ -34,6 +34,7 @@ from moto.awslambda.models import lambda_backends
 from .. import sts
 from ..runtime.environments import EnvironmentAborted, Throttled
 from ..server import deliveries as hops
+from . import metrics
 
 if TYPE_CHECKING:
     from . import LambdaRuntime
@@ -75,6 +76,7 @@ class AsyncInvoker:
                source: str = "", parent: str = "") -> None:
         """Queue an event for ``fn``; ``source`` (a bucket's, a topic's ARN) and ``parent`` (the
         event that caused it) are what the record of deliveries shows."""
+        metrics.publish(fn, {"AsyncEventsReceived": (1.0, "Count")}, invoked_arn=invoked_arn)
         self._schedule(_Event(0.0, 0, fn, payload, request_id, invoked_arn, source=source,
                               parent=parent), 0.0)
 
@@ -163,6 +165,9 @@ class AsyncInvoker:
             self._finish(event, None, "EventAgeExceeded", config)
             return
         started = time.monotonic()
+        # from queued to this attempt, on the sandbox clock (the time a retry waited included)
+        metrics.publish(fn, {"AsyncEventAge": (round(event.age * 1000), "Milliseconds")},
+                        invoked_arn=event.invoked_arn)
         try:
             result = self.runtime.run(fn, event.payload, invoked_arn=event.invoked_arn,
                                       request_id=event.request_id)
@@ -205,6 +210,9 @@ class AsyncInvoker:
 
     # ---------------------------------------------------------------- where results go
     def _finish(self, event: _Event, result: Any, condition: str, config: dict[str, Any]) -> None:
+        if condition != "Success":  # sent on to a destination or DLQ first, if any
+            metrics.publish(event.fn, {"AsyncEventsDropped": (1.0, "Count")},
+                            invoked_arn=event.invoked_arn)
         destinations = config.get("DestinationConfig") or {}
         key = "OnSuccess" if condition == "Success" else "OnFailure"
         target = (destinations.get(key) or {}).get("Destination")
@@ -264,6 +272,8 @@ class AsyncInvoker:
                 raise ValueError(f"Lambda cannot deliver to {target}")
         except Exception as e:  # Lambda drops a record it cannot deliver (a metric counts it)
             self.delivery_failures.append(f"{target}: {e}")
+            metrics.publish(fn, {"DestinationDeliveryFailures": (1.0, "Count")},
+                            invoked_arn=event.invoked_arn)
             self._hop(event, _refusal(e), f"the record was not delivered: {e}", target=target,
                       source=_unqualified(event), parent=event.parent, kind="destination")
             return
@@ -304,6 +314,8 @@ class AsyncInvoker:
                     TopicArn=target, Message=body, MessageAttributes=attributes)["MessageId"]
         except Exception as e:
             self.delivery_failures.append(f"{target}: {e}")
+            metrics.publish(event.fn, {"DeadLetterErrors": (1.0, "Count")},
+                            invoked_arn=event.invoked_arn)
             self._hop(event, _refusal(e), f"the dead-letter queue did not take the event: {e}",
                       target=target, source=_unqualified(event), kind="dlq")
             return

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from .. import iam, sts
 from ..runtime.environments import EnvironmentAborted, Throttled
 from ..server import deliveries as hops
+from . import metrics
 
 if TYPE_CHECKING:
     from . import LambdaRuntime
@@ -848,6 +849,12 @@ class StreamPoller(Poller):
                 if too_old:
                     self._discard(shard, fn, part, "RecordAgeExceeded", attempts, None)
                     break
+                # IteratorAge: the age of the batch's last record as Lambda sends it (its real
+                # age, plus the simulated time its retries waited)
+                last = part[-1]
+                age = max(0.0, time.time() - last.arrival + last.waited)
+                metrics.publish(fn, {"IteratorAge": (round(age * 1000), "Milliseconds")},
+                                invoked_arn=self.esm.function_arn)
                 result, error = self.invoke(fn, {"Records": [self._shown(r) for r in part]})
                 attempts += 1
                 if not error and "ReportBatchItemFailures" in (

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .diagram import MermaidView
+
 # Mermaid node shapes per kind of resource, and the word shown before its name
 SHAPES: dict[str, tuple[str, str, str]] = {
     "function": ("(", ")", "λ"),
@@ -135,7 +137,7 @@ def base_arn(arn: str) -> str:
     return arn
 
 
-class Architecture:
+class Architecture(MermaidView):
     """Resources (nodes) and who hands events to whom (edges), drawn as a Mermaid flowchart;
     built by :func:`architecture`, or from nodes and edges for a test."""
 
@@ -289,14 +291,6 @@ class Architecture:
                 lines.append(f"      {arrow} {self.nodes[edge.target].label}{label}{mark}")
         return "\n".join(lines)
 
-    def _repr_markdown_(self) -> str:
-        return f"```mermaid\n{self.mermaid()}\n```"
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"text/markdown": self._repr_markdown_(), "text/plain": self.text()}
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def _escape(text: str) -> str:

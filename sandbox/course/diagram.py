@@ -215,7 +215,27 @@ def status_of(run: StateRun | None, finished: bool) -> str:
 
 
 # ---------------------------------------------------------------- the views
-class Diagram:
+class MermaidView:
+    """A drawing shown as Mermaid where the front end renders it (JupyterLab renders a
+    ``mermaid`` code block in Markdown) and as text elsewhere; subclasses give both."""
+
+    def mermaid(self) -> str:
+        raise NotImplementedError
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def _repr_markdown_(self) -> str:
+        return f"```mermaid\n{self.mermaid()}\n```"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/markdown": self._repr_markdown_(), "text/plain": self.text()}
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+class Diagram(MermaidView):
     """A state machine (and maybe an execution on it) as Mermaid, and as text."""
 
     def __init__(self, definition: dict[str, Any], name: str = "",
@@ -332,15 +352,6 @@ class Diagram:
                 lines += self._text_scope(child, indent + "        ")
         return lines
 
-    # ---------------------------------------------------------------- display
-    def _repr_markdown_(self) -> str:
-        return f"```mermaid\n{self.mermaid()}\n```"
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"text/markdown": self._repr_markdown_(), "text/plain": self.text()}
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 class History:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import threading
 import time
@@ -197,16 +198,26 @@ def test_four_shards_merged_equal_one_run(reference):
     assert again == [f"{notebooks} submission(s) already graded and unchanged: kept"]
 
 
-def _local_cluster(workers: int):
-    """Dask worker processes, one thread each, on this machine; the scheduler in this one."""
+def _local_cluster(workers: int, tmp: Path):
+    """Dask worker processes, one thread each, on this machine; the scheduler in this one. Their
+    temporary folders are under ``tmp``: a worker these tests kill mid-grading cannot remove its
+    workspace, and what it leaves goes with the test's own folder."""
     distributed = pytest.importorskip("distributed", reason="the [dask] extra is not installed")
-    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                    dashboard_address=":0")  # any free port
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(tmp)  # inherited by the nannies, and the workers they restart
+    try:
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=":0")  # any free port
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    with _local_cluster(2) as local:
+def cluster(tmp_path_factory):
+    with _local_cluster(2, tmp_path_factory.mktemp("dask-workers")) as local:
         yield local
 
 
@@ -295,7 +306,7 @@ def test_a_submission_lost_too_often_gets_a_row_and_is_graded_next_time(tmp_path
     out = tmp_path / "out"
     # Dask's limit made 0: the first death is the last (its default, 3, retries three times)
     with dask_core.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            _local_cluster(1) as strict:
+            _local_cluster(1, tmp_path) as strict:
         rows, orphan = _grade_while_killing(submissions, out, strict.scheduler_address)
         assert [r.status for r in rows] == ["error"] * 3
         assert all(r.message.startswith(LOST) and "run the same command again" in r.message

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .diagram import MermaidView
+from .diagram import MermaidView, left_table
 
 # Mermaid node shapes per kind of resource, and the word shown before its name
 SHAPES: dict[str, tuple[str, str, str]] = {
@@ -356,11 +356,7 @@ class Trace:
 
         if not self.hops:
             return f"<pre>{html.escape(self.text())}</pre>"
-        left = ' style="text-align: left; vertical-align: top"'
-        head = "".join(f"<th{left}>{name}</th>" for name in self.COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td{left}>{html.escape(cell)}</td>" for cell in row)
-                       + "</tr>" for row in self.rows())
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return left_table(self.COLUMNS, self.rows())
 
     def __repr__(self) -> str:
         return self.text()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -215,6 +216,18 @@ def status_of(run: StateRun | None, finished: bool) -> str:
 
 
 # ---------------------------------------------------------------- the views
+def left_table(columns: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    """An HTML table whose cells read from the left, like a log (JupyterLab right-aligns
+    table cells)."""
+    import html
+
+    left = ' style="text-align: left; vertical-align: top"'
+    head = "".join(f"<th{left}>{name}</th>" for name in columns)
+    body = "".join("<tr>" + "".join(f"<td{left}>{html.escape(cell)}</td>" for cell in row)
+                   + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 class MermaidView:
     """A drawing shown as Mermaid where the front end renders it (JupyterLab renders a
     ``mermaid`` code block in Markdown) and as text elsewhere; subclasses give both."""
@@ -376,14 +389,7 @@ class History:
             .rstrip() for row in rows)
 
     def _repr_html_(self) -> str:
-        import html
-
-        # JupyterLab right-aligns table cells; events read from the left, like a log
-        left = ' style="text-align: left; vertical-align: top"'
-        head = "".join(f"<th{left}>{name}</th>" for name in self.COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td{left}>{html.escape(cell)}</td>" for cell in row)
-                       + "</tr>" for row in self.rows())
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return left_table(self.COLUMNS, self.rows())
 
     def __repr__(self) -> str:
         return self.text()

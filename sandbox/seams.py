@@ -352,8 +352,10 @@ def _cloudformation_rows() -> list[Seam]:
              parameters=("logical_id", "resource_json", "resources_map", "account_id",
                          "region_name")),
         Seam("moto.cloudformation.parsing", "ResourceMap.update", f"{st}:resource_map_update",
-             P, "a changed resource a new one uses is updated before the new one is made (moto "
-             "makes every new resource first)", wraps=True, lazy=True,
+             P, "an update in CloudFormation's order (changed resources a new one uses, new "
+             "ones, the other changes, then the clean-up of dropped ones), undone when one "
+             "fails; moto deletes dropped resources first and cannot undo", wraps=True,
+             lazy=True,
              parameters=("self", "template", "parameters")),
         Seam("moto.cloudformation.parsing", "ResourceMap.build_resource_diff",
              f"{st}:build_resource_diff", P,

@@ -383,6 +383,8 @@ def test_a_local_code_uri_sent_to_cloudformation_is_refused_by_the_transform(sb)
 
 AUTHORIZED = """\
 Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.12, Handler: index.handler}
 Resources:
   Api:
     Type: AWS::Serverless::Api
@@ -391,24 +393,163 @@ Resources:
       Auth:
         DefaultAuthorizer: TokenCheck
         Authorizers:
-          TokenCheck: {FunctionArn: !GetAtt Check.Arn}
+          TokenCheck:
+            FunctionArn: !GetAtt Check.Arn
+            Identity: {ValidationExpression: "^Bearer .+$", ReauthorizeEvery: 0}
+          QueryCheck:
+            FunctionPayloadType: REQUEST
+            FunctionArn: !GetAtt Check.Arn
+            Identity: {QueryStrings: [token], ReauthorizeEvery: 0}
   Check:
     Type: AWS::Serverless::Function
     Properties:
-      Runtime: python3.12
-      Handler: index.handler
-      InlineCode: "def handler(event, context): return {}"
+      InlineCode: |
+        def handler(event, context):
+            token = event.get("authorizationToken") or event["queryStringParameters"]["token"]
+            effect = "Allow" if token.endswith("friend") else "Deny"
+            return {"principalId": "user-1", "context": {"kind": event["type"]},
+                    "policyDocument": {"Version": "2012-10-17", "Statement": [
+                        {"Action": "execute-api:Invoke", "Effect": effect,
+                         "Resource": event["methodArn"]}]}}
+  Secret:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: |
+        import json
+        def handler(event, context):
+            return {"statusCode": 200,
+                    "body": json.dumps(event["requestContext"].get("authorizer"))}
       Events:
-        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /secret, Method: get}}
+        Token: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /token, Method: get}}
+        Query:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /query, Method: get,
+                       Auth: {Authorizer: QueryCheck}}
+        Keyed:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /keyed, Method: get,
+                       Auth: {Authorizer: NONE, ApiKeyRequired: true}}
+        Signed:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /signed, Method: get,
+                       Auth: {Authorizer: AWS_IAM}}
+Outputs:
+  Url: {Value: !Sub "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/Prod"}
 """
 
 
-def test_an_api_with_authorizers_is_refused_rather_than_made_open(sb, tmp_path):
-    with pytest.raises(StackDeployError) as raised:
-        sandbox.deploy(_template(tmp_path, AUTHORIZED), stack_name="authorized")
-    assert raised.value.status == "ROLLBACK_COMPLETE"
-    assert "declares authorizers (TokenCheck)" in str(raised.value)
-    assert boto3.client("apigateway").get_rest_apis()["items"] == []
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_sam_api_s_authorizers_are_imported_and_enforced(sb, tmp_path):
+    """SAM writes an Api's Auth into its OpenAPI body (x-amazon-apigateway-authorizer,
+    x-amazon-apigateway-authtype, each operation's security); API Gateway's import makes the
+    authorizers and sets each method's authorization from them ("Use API Gateway extensions to
+    OpenAPI"). Each method then answers as API Gateway answers: 401 without the identity, 403
+    for a Deny, the integration for an Allow."""
+    outputs = sandbox.deploy(_template(tmp_path, AUTHORIZED), stack_name="authorized")
+    api_id = boto3.client("apigateway").get_rest_apis()["items"][0]["id"]
+    made = {a["name"]: a for a in
+            boto3.client("apigateway").get_authorizers(restApiId=api_id)["items"]}
+    assert made["TokenCheck"]["type"] == "TOKEN"
+    assert made["TokenCheck"]["identitySource"] == "method.request.header.Authorization"
+    assert made["QueryCheck"]["type"] == "REQUEST"
+    assert made["QueryCheck"]["identitySource"] == "method.request.querystring.token"
+    url = outputs["Url"].rstrip("/")  # deploy answers the local URL of an execute-api one
+    assert url == sb.api_url(api_id, "Prod")
+    # TOKEN: no header → 401; a token the expression refuses → 401; Deny → 403; Allow → 200
+    assert _get(url + "/token")[0] == 401
+    assert _get(url + "/token", {"Authorization": "friend"})[0] == 401
+    assert _get(url + "/token", {"Authorization": "Bearer stranger"})[0] == 403
+    status, body = _get(url + "/token", {"Authorization": "Bearer friend"})
+    assert (status, body["principalId"], body["kind"]) == (200, "user-1", "TOKEN")
+    # REQUEST, from the query string
+    assert _get(url + "/query")[0] == 401
+    status, body = _get(url + "/query?token=friend")
+    assert (status, body["kind"]) == (200, "REQUEST")
+    # ApiKeyRequired: no key → 403 Forbidden
+    assert _get(url + "/keyed") == (403, {"message": "Forbidden"})
+    # AWS_IAM: an unsigned request → 403 "Missing Authentication Token"
+    assert _get(url + "/signed")[0] == 403
+
+
+HTTP_AUTHORIZED = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.12, Handler: index.handler}
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Simple
+        Authorizers:
+          Simple:
+            FunctionArn: !GetAtt Check.Arn
+            AuthorizerPayloadFormatVersion: "2.0"
+            EnableSimpleResponses: true
+            EnableFunctionDefaultPermissions: true  # without it, API Gateway may not call it
+            Identity: {Headers: [Authorization], ReauthorizeEvery: 0}
+          Tokens:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration:
+              issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example
+              audience: [client-1]
+  Check:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: |
+        def handler(event, context):
+            return {"isAuthorized": event["headers"]["authorization"] == "friend",
+                    "context": {"who": "friend"}}
+  Handler:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: |
+        import json
+        def handler(event, context):
+            return {"statusCode": 200,
+                    "body": json.dumps(event["requestContext"].get("authorizer"))}
+      Events:
+        Simple: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /simple, Method: get}}
+        Jwt:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /jwt, Method: get, Auth: {Authorizer: Tokens}}
+        Open:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /open, Method: get, Auth: {Authorizer: NONE}}
+"""
+
+
+def test_a_sam_http_api_s_authorizers_are_imported_and_enforced(sb, tmp_path):
+    """An HttpApi's Auth, imported from its OpenAPI body: a Lambda authorizer with simple
+    responses, a JWT authorizer, and a route SAM leaves open (``NONE``)."""
+    sandbox.deploy(_template(tmp_path, HTTP_AUTHORIZED), stack_name="http-authorized")
+    v2 = boto3.client("apigatewayv2")
+    api_id = v2.get_apis()["Items"][0]["ApiId"]
+    routes = {r["RouteKey"]: r for r in v2.get_routes(ApiId=api_id)["Items"]}
+    assert routes["GET /simple"]["AuthorizationType"] == "CUSTOM"
+    assert routes["GET /jwt"]["AuthorizationType"] == "JWT"
+    simple, tokens = (v2.get_authorizer(ApiId=api_id, AuthorizerId=routes[key]["AuthorizerId"])
+                      for key in ("GET /simple", "GET /jwt"))
+    assert (simple["Name"], simple["AuthorizerType"]) == ("Simple", "REQUEST")
+    assert simple["IdentitySource"] == ["$request.header.Authorization"]
+    assert (tokens["Name"], tokens["AuthorizerType"]) == ("Tokens", "JWT")
+    assert tokens["JwtConfiguration"]["Audience"] == ["client-1"]
+    assert routes["GET /open"].get("AuthorizationType", "NONE") == "NONE"
+    url = sb.api_url(api_id, "$default")
+    assert _get(url + "/simple")[0] == 401  # no identity: the authorizer is not called
+    assert _get(url + "/simple", {"Authorization": "stranger"})[0] == 403
+    status, body = _get(url + "/simple", {"Authorization": "friend"})
+    assert (status, body) == (200, {"lambda": {"who": "friend"}})
+    assert _get(url + "/jwt")[0] == 401  # no token
+    assert _get(url + "/open")[0] == 200
 
 
 FAILING = """\
@@ -471,6 +612,100 @@ def test_a_failed_update_is_reported_with_the_resource_s_reason(sb, tmp_path):
     assert "Value '901' at 'timeout'" in failed[0]["ResourceStatusReason"]
     function = boto3.client("lambda").list_functions()["Functions"][0]
     assert function["Timeout"] == 30  # the update did not happen
+
+
+STABLE = """\
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {VisibilityTimeout: 30}
+  Old:
+    Type: AWS::SQS::Queue
+  Slow:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Timeout: 30
+      Role: !GetAtt Role.Arn
+      Code:
+        ZipFile: "def handler(event, context): return 1"
+Outputs:
+  JobsUrl: {Value: !Ref Jobs}
+"""
+# the next version: Jobs changed, Old dropped, New added, and Slow's update fails
+BROKEN = (STABLE.replace("VisibilityTimeout: 30", "VisibilityTimeout: 60")
+          .replace("  Old:\n    Type: AWS::SQS::Queue\n", "  New:\n    Type: AWS::SQS::Queue\n")
+          .replace("Timeout: 30\n", "Timeout: 901\n")
+          .replace("  JobsUrl: {Value: !Ref Jobs}\n", "  NewUrl: {Value: !Ref New}\n"))
+
+
+def test_a_failed_update_is_undone_resource_by_resource(sb, tmp_path):
+    """"Monitor stack progress": a failed update rolls back (UPDATE_ROLLBACK_IN_PROGRESS) to the
+    last known stable state: a resource the update changed is updated back, one it made is
+    deleted, one the new template dropped is still there (it would have gone in the clean-up,
+    after every update had succeeded), and the stack keeps its previous template and outputs."""
+    path = _template(tmp_path, STABLE)
+    sandbox.deploy(path, stack_name="undone")
+    sqs = boto3.client("sqs")
+    names = {url.rsplit("/", 1)[1].split("-")[1]: url for url in sqs.list_queues()["QueueUrls"]}
+    assert sorted(names) == ["Jobs", "Old"]
+    path.write_text(BROKEN)
+    with pytest.raises(StackDeployError) as raised:
+        sandbox.deploy(path, stack_name="undone")
+    assert raised.value.status == "UPDATE_ROLLBACK_COMPLETE"
+    after = {url.rsplit("/", 1)[1].split("-")[1]: url for url in sqs.list_queues()["QueueUrls"]}
+    assert sorted(after) == ["Jobs", "Old"]  # New deleted, Old kept
+    attributes = sqs.get_queue_attributes(QueueUrl=after["Jobs"],
+                                          AttributeNames=["VisibilityTimeout"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "30"  # changed to 60, then back
+    cfn = boto3.client("cloudformation")
+    (stack,) = cfn.describe_stacks(StackName="undone")["Stacks"]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert [o["OutputKey"] for o in stack["Outputs"]] == ["JobsUrl"]
+    assert "Old" in cfn.get_template(StackName="undone")["TemplateBody"]["Resources"]
+    events = [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason"))
+              for e in reversed(cfn.describe_stack_events(StackName="undone")["StackEvents"])]
+    statuses = [(logical_id, status) for logical_id, status, _ in events]
+    rollback = statuses.index(("undone", "UPDATE_ROLLBACK_IN_PROGRESS"))
+    assert events[rollback][2] == "The following resource(s) failed to update: [Slow]. "
+    assert statuses.index(("Slow", "UPDATE_FAILED")) < rollback
+    assert ("New", "DELETE_COMPLETE") in statuses[rollback:]
+    assert statuses[rollback:].count(("Jobs", "UPDATE_COMPLETE")) == 1  # put back
+    assert statuses[-2:] == [("undone", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"),
+                             ("undone", "UPDATE_ROLLBACK_COMPLETE")]
+    # the stack can be updated again, and then the dropped queue goes, in the clean-up
+    path.write_text(BROKEN.replace("Timeout: 901", "Timeout: 60"))
+    assert sandbox.deploy(path, stack_name="undone").status == "UPDATE_COMPLETE"
+    final = {url.rsplit("/", 1)[1].split("-")[1] for url in sqs.list_queues()["QueueUrls"]}
+    assert sorted(final) == ["Jobs", "New"]
+    events = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in reversed(
+        cfn.describe_stack_events(StackName="undone")["StackEvents"])]
+    assert events.index(("Old", "DELETE_COMPLETE")) > events.index(("New", "CREATE_COMPLETE"))
+
+
+def test_update_stack_rolls_back_the_same_way(sb, tmp_path):
+    """UpdateStack (without a change set) answers with the stack's id; the failure shows in the
+    stack's status, and the update is undone as with a change set."""
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="direct", TemplateBody=STABLE, Capabilities=["CAPABILITY_IAM"])
+    answer = cfn.update_stack(StackName="direct", TemplateBody=BROKEN,
+                              Capabilities=["CAPABILITY_IAM"])
+    assert answer["StackId"].startswith("arn:aws:cloudformation:")
+    (stack,) = cfn.describe_stacks(StackName="direct")["Stacks"]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    sqs = boto3.client("sqs")
+    names = sorted(url.rsplit("/", 1)[1].split("-")[1] for url in sqs.list_queues()["QueueUrls"])
+    assert names == ["Jobs", "Old"]
+    assert boto3.client("lambda").list_functions()["Functions"][0]["Timeout"] == 30
+    assert "  Old:\n" in cfn.get_template(StackName="direct")["TemplateBody"]  # the YAML given
 
 
 def test_a_function_without_the_policy_is_denied_by_iam(sb, tmp_path):

@@ -22,36 +22,17 @@ from moto.awslambda.models import LambdaFunction
 from moto.iam.models import Role, iam_backends
 from moto.s3.models import FakeBucket
 
+from ..apigateway import openapi
+
 
 def _json(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
-
-
-AUTHORIZERS_UNSUPPORTED = (
-    "The API's OpenAPI body declares authorizers ({names}): the sandbox cannot yet import "
-    "authorizers from an API definition (a SAM Api's or HttpApi's Auth), and will not make the "
-    "API without them, open to everyone. Create the API's authorizers with boto3 "
-    "(create_authorizer) instead, or deploy without Auth."
-)
-
-
-def _refuse_authorizers(body: dict[str, Any]) -> None:
-    """An OpenAPI body with authorizers is refused rather than imported open (moto's import
-    ignores ``x-amazon-apigateway-authorizer``)."""
-    schemes = dict(body.get("securityDefinitions") or {})
-    schemes.update((body.get("components") or {}).get("securitySchemes") or {})
-    names = sorted(name for name, scheme in schemes.items()
-                   if isinstance(scheme, dict) and ("x-amazon-apigateway-authorizer" in scheme
-                                                    or scheme.get("type") == "oauth2"))
-    if names:
-        raise ValueError(AUTHORIZERS_UNSUPPORTED.format(names=", ".join(names)))
 
 
 def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
     """An OpenAPI body with ``x-amazon-apigateway-any-method`` as ``ANY`` (how API Gateway reads
     the extension: "x-amazon-apigateway-any-method object") and swagger 2.0 read as OpenAPI 3
     (moto's import refuses swagger; the paths, methods and integrations read the same)."""
-    _refuse_authorizers(body)
     body = copy.deepcopy(body)
     for path_item in (body.get("paths") or {}).values():
         if isinstance(path_item, dict) and "x-amazon-apigateway-any-method" in path_item:
@@ -60,6 +41,9 @@ def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
             path_item.pop(key)
         for method, operation in path_item.items():
             integration = (operation or {}).get("x-amazon-apigateway-integration")
+            if integration is not None and integration.get("credentials") == \
+                    openapi.CALLER_CREDENTIALS:
+                integration.pop("credentials")  # moto refuses it; openapi.import_rest sets it
             if integration is not None:
                 # a MOCK integration (SAM's CORS preflight) has neither; moto requires both
                 integration.setdefault("uri", "")
@@ -124,7 +108,6 @@ class RestApiWithBody(RestAPI):
         body = properties.get("Body")
         if isinstance(body, str):
             body = json.loads(body)
-        _refuse_authorizers(body or {})  # before anything is made
         name = properties.get("Name") or (body or {}).get("info", {}).get("title") or resource_name
         backend = apigateway_backends[account_id][region_name]
         api = backend.create_rest_api(
@@ -161,6 +144,7 @@ class RestApiWithBody(RestAPI):
 
 def _import_rest_body(backend: Any, api_id: str, body: dict[str, Any]) -> None:
     backend.put_rest_api(api_id, _openapi_methods(body), fail_on_warnings=False, mode="merge")
+    openapi.import_rest(backend, api_id, body)
 
 
 class ApiDeployment(_Model):
@@ -268,7 +252,6 @@ class HttpApi(_Model):
         body = p.get("Body")
         if isinstance(body, str):
             body = json.loads(body)
-        _refuse_authorizers(body or {})  # before anything is made
         backend = apigatewayv2_backends[account_id][region_name]
         api = backend.create_api(
             api_key_selection_expression=p.get("ApiKeySelectionExpression"),
@@ -281,6 +264,7 @@ class HttpApi(_Model):
             version=p.get("Version"))
         if body:
             api.import_api(json.dumps(_openapi_methods(body)), False)
+            openapi.import_http(api, body)
         if p.get("Target"):  # quick create
             integration = api.create_integration(
                 connection_type="INTERNET", description="", integration_type="AWS_PROXY",
@@ -303,8 +287,9 @@ class HttpApi(_Model):
             api = apigatewayv2_backends[account_id][region_name].get_api(
                 original_resource.physical_id)
             stages = dict(api.stages)
-            api.import_api(json.dumps(_openapi_methods(
-                json.loads(body) if isinstance(body, str) else body)), False)
+            body = json.loads(body) if isinstance(body, str) else body
+            api.import_api(json.dumps(_openapi_methods(body)), False)
+            openapi.import_http(api, body)
             api.stages.update(stages)  # import_api clears the API; its stages stay
         return original_resource
 
@@ -541,14 +526,42 @@ class LambdaFunctionModel(LambdaFunction):
         p = cloudformation_json["Properties"]
         spec: dict[str, Any] = {key: value for key, value in p.items() if key not in cls.IGNORED}
         spec["FunctionName"] = resource_name
-        code = dict(p["Code"])
-        if "ZipFile" in code:  # inline code: index.py, as CloudFormation writes it
-            code["ZipFile"] = base64.b64encode(
-                LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"]))
-        spec["Code"] = code
+        spec["Code"] = cls._code(p)
         if p.get("Tags"):
             spec["Tags"] = {tag["Key"]: tag["Value"] for tag in p["Tags"]}
         function: LambdaFunction = lambda_backends[account_id][region_name].create_function(spec)
+        return function
+
+    @staticmethod
+    def _code(properties: dict[str, Any]) -> dict[str, Any]:
+        code = dict(properties["Code"])
+        if "ZipFile" in code:  # inline code: index.py, as CloudFormation writes it
+            code["ZipFile"] = base64.b64encode(
+                LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"]))
+        return code
+
+    @classmethod
+    def update_from_cloudformation_json(
+            cls, original_resource: LambdaFunction, new_resource_name: str,
+            cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> LambdaFunction:
+        """An update through the backend's UpdateFunctionConfiguration and UpdateFunctionCode,
+        inline code zipped as at creation (moto's model handed the ZipFile's text to
+        UpdateFunctionCode as if it were base64, and failed)."""
+        from moto.awslambda.models import lambda_backends
+
+        backend = lambda_backends[account_id][region_name]
+        p = cloudformation_json["Properties"]
+        name = original_resource.function_name
+        unchangeable = (*cls.IGNORED, "Architectures", "PackageType", "CodeSigningConfigArn")
+        backend.update_function_configuration(  # no qualifier: $LATEST (moto hints str)
+            name, None,  # type: ignore[arg-type]
+            {key: value for key, value in p.items() if key not in unchangeable})
+        code = cls._code(p)
+        if p.get("Architectures"):
+            code["Architectures"] = p["Architectures"]
+        backend.update_function_code(name, None, code)  # type: ignore[arg-type]
+        function: LambdaFunction = backend.get_function(name)
         return function
 
 

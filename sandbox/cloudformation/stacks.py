@@ -18,8 +18,7 @@ from .transform import SamTransformError, transform
 # CloudFormation's own words ("Troubleshooting CloudFormation", stack status codes:
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html)
 ROLLBACK_REASON = "The following resource(s) failed to create: [{ids}]. Rollback requested by user."
-UPDATE_ROLLBACK_REASON = ("The following resource(s) failed to update: [{ids}]. The sandbox "
-                          "does not undo the resources the update had already changed.")
+UPDATE_ROLLBACK_REASON = "The following resource(s) failed to {verb}: [{ids}]. "
 CANCELLED = "Resource creation cancelled"
 UNSUPPORTED = ("Template format error: Unrecognized resource types: [{types}]. (The sandbox's "
                "CloudFormation cannot create {these}; the README's section 'Bring your own "
@@ -195,14 +194,24 @@ def create_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def update_stack(original: Callable[..., Any]) -> Callable[..., Any]:
-    """UpdateStack: the new template is checked before anything changes."""
+    """UpdateStack: the new template is checked before anything changes; a resource that fails
+    rolls the update back, and the stack keeps its template (UpdateStack itself answers with
+    the stack's id, as on AWS: the failure is in the stack's status and events)."""
 
     def update_stack(self: Any, name: str, template: str, role_arn: str | None,
                      parameters: list[dict[str, Any]], tags: dict[str, str] | None) -> Any:
         given = {p["ParameterKey"]: p.get("ParameterValue") for p in parameters
                  if not p.get("UsePreviousValue")}
         _validate(template, given)
-        return original(self, name, template, role_arn, parameters, tags)
+        stack = self.get_stack(name)
+        previous = stack.template
+        try:
+            return original(self, name, template, role_arn, parameters, tags)
+        except Exception as error:  # noqa: BLE001  (any resource's update)
+            stack.template = previous
+            stack._parse_template()
+            _update_failed(stack, error)
+            return stack
 
     return update_stack
 
@@ -237,7 +246,7 @@ def execute_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
             if change_set.change_set_type == "CREATE":
                 _roll_back(stack, error)
             else:
-                _update_failed(stack, change_set, error)
+                _update_failed(stack, error)
 
     return execute_change_set
 
@@ -318,14 +327,34 @@ def _inert(stack: Any) -> None:
     stack.output_map = OutputMap(stack.resource_map, {}, stack.stack_id)
 
 
-def _update_failed(stack: Any, change_set: Any, error: Exception) -> None:
+def _update_failed(stack: Any, error: Exception) -> None:
+    """A failed update, as CloudFormation rolls it back: UPDATE_FAILED (or CREATE_FAILED for a
+    new resource) with the reason, UPDATE_ROLLBACK_IN_PROGRESS, each resource back as it was,
+    UPDATE_ROLLBACK_COMPLETE; the stack keeps its previous template and outputs. A resource
+    that cannot be put back leaves the stack UPDATE_ROLLBACK_FAILED."""
     for logical_id, (kind, reason) in getattr(stack, "_sandbox_update_failures", {}).items():
         _resource_event(stack, logical_id, kind, "UPDATE_FAILED", reason=reason)
     stack._sandbox_update_failures = {}
-    failed = _failed_ids(stack) or [stack.name]
+    since = max((i for i, event in enumerate(stack.events)
+                 if event.logical_resource_id == stack.name
+                 and event.resource_status == "UPDATE_IN_PROGRESS"), default=0)
+    events = stack.events[since:]
+    updates = [e.logical_resource_id for e in events if e.resource_status == "UPDATE_FAILED"]
+    creates = [e.logical_resource_id for e in events if e.resource_status == "CREATE_FAILED"
+               and e.resource_status_reason != CANCELLED]
+    reason = (UPDATE_ROLLBACK_REASON.format(verb="update", ids=", ".join(updates)) if updates
+              else UPDATE_ROLLBACK_REASON.format(verb="create", ids=", ".join(creates))
+              if creates else _reason(error))
+    stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+    try:
+        _undo_update(stack)
+    except Exception as problem:  # noqa: BLE001
+        stack.status = "UPDATE_ROLLBACK_FAILED"
+        stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=_reason(problem))
+        return
+    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
     stack.status = "UPDATE_ROLLBACK_COMPLETE"
-    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=(
-        UPDATE_ROLLBACK_REASON.format(ids=", ".join(failed)) + f" ({_reason(error)})"))
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
 
 
@@ -363,25 +392,147 @@ def build_resource_diff(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def resource_map_update(original: Callable[..., Any]) -> Callable[..., Any]:
-    """ResourceMap.update: a changed resource that a new one uses is updated before the new one
-    is made, as CloudFormation orders an update by dependencies (moto makes every new resource
-    first: SAM's new AWS::Lambda::Version then published the old code)."""
+    """ResourceMap.update in CloudFormation's order: changed resources that a new one uses are
+    updated first, then the new resources are made, then the rest updated; resources the new
+    template drops are deleted last, in the clean-up, once everything else has succeeded
+    ("Update behaviors of stack resources"; moto deletes them first and makes every new
+    resource before any update, so a failure could not be undone). A failure leaves what it
+    takes to undo the update on the map, for the rollback (``_update_failed``)."""
 
     def update(self: Any, template: dict[str, Any],
                parameters: dict[str, Any] | None = None) -> None:
         from moto.cloudformation import parsing
 
         actions = self.build_resource_diff(template, parameters)
+        before = _Before(self)
         new = template["Resources"]
         used = {name for added in actions["Add"] for name in _dependencies(new[added])}
-        for name in [name for name in actions["Modify"] if name in used]:
-            updated = parsing.parse_and_update_resource(name, new[name], self, self._account_id,
-                                                        self._region_name)
-            if updated is not None:
-                self._parsed_resources[name] = updated
-        original(self, template, parameters)
+        first = [name for name in actions["Modify"] if name in used]
+        pending = [name for name in actions["Modify"] if name not in used]
+        updated: list[str] = []
+        self._sandbox_undo = None
+        try:
+            self._template = template
+            if parameters:
+                self.input_parameters = parameters
+            self.load_mapping()
+            self.load_parameters()
+            self.load_conditions()
+            self._resource_json_map = new
+            for name in first:
+                _update_one(self, parsing, name, new[name])
+                updated.append(name)
+            for name in actions["Add"]:
+                self[name]  # moto's ResourceMap makes a resource when it is first read
+            failure: Exception | None = None
+            for _attempt in range(parsing.MAX_UPDATE_ATTEMPTS):
+                # moto's retry: one update may wait for another (a dependency in the same
+                # change)
+                for name in list(pending):
+                    try:
+                        _update_one(self, parsing, name, new[name])
+                    except Exception as error:  # noqa: BLE001
+                        failure = error
+                    else:
+                        updated.append(name)
+                        pending.remove(name)
+                if not pending:
+                    break
+            if pending and failure is not None:
+                raise failure
+        except Exception:
+            self._sandbox_undo = _Undo(before, actions["Add"], updated)
+            raise
+        _clean_up(self, before, actions["Remove"])
 
     return update
+
+
+def _update_one(resource_map: Any, parsing: Any, name: str, definition: dict[str, Any]) -> None:
+    changed = parsing.parse_and_update_resource(name, definition, resource_map,
+                                                resource_map._account_id,
+                                                resource_map._region_name)
+    if changed is not None:  # None: a type moto cannot update keeps its resource
+        resource_map._parsed_resources[name] = changed
+
+
+class _Before:
+    """A resource map's template, parameters and resources before an update."""
+
+    def __init__(self, resource_map: Any):
+        self.template = resource_map._template
+        self.input_parameters = dict(resource_map.input_parameters or {})
+        self.definitions = dict(resource_map._resource_json_map)
+        self.resources = dict(resource_map._parsed_resources)
+
+
+class _Undo:
+    """What undoing a failed update takes: the map as it was, the resources the update added,
+    and those it had changed, in order."""
+
+    def __init__(self, before: _Before, added: list[str], updated: list[str]):
+        self.before, self.added, self.updated = before, list(added), list(updated)
+
+
+def _clean_up(resource_map: Any, before: _Before, removed: list[str]) -> None:
+    """UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the resources the new template no longer has are
+    deleted. A resource that cannot be deleted is DELETE_FAILED, and the update still stands,
+    as on AWS."""
+    stack = _stack_of(resource_map, resource_map._account_id, resource_map._region_name)
+    pending = [name for name in removed if name in resource_map._parsed_resources]
+    reasons: dict[str, str] = {}
+    for _attempt in range(5):  # a resource another removed one uses goes after it
+        for name in list(pending):
+            resource = resource_map._parsed_resources[name]
+            try:
+                resource_map._delete_resource(resource, before.definitions[name])
+            except Exception as error:  # noqa: BLE001
+                reasons[name] = _reason(error)
+            else:
+                pending.remove(name)
+                del resource_map._parsed_resources[name]
+                if stack is not None:
+                    _resource_event(stack, name, before.definitions[name].get("Type", ""),
+                                    "DELETE_COMPLETE", physical_id=_physical_id(resource))
+        if not pending:
+            break
+    for name in pending:
+        if stack is not None:
+            _resource_event(stack, name, before.definitions[name].get("Type", ""),
+                            "DELETE_FAILED", reason=reasons.get(name))
+
+
+def _undo_update(stack: Any) -> None:
+    """UPDATE_ROLLBACK_IN_PROGRESS: the resources the update made are deleted and those it
+    changed are updated back to the previous template, which the stack keeps ("Monitor
+    progress of stack updates": a failed update rolls back to the last known stable state).
+    The map was left ready for it by ``resource_map_update``."""
+    from moto.cloudformation import parsing
+
+    resource_map = stack.resource_map
+    undo: _Undo | None = getattr(resource_map, "_sandbox_undo", None)
+    if undo is None:
+        return
+    resource_map._sandbox_undo = None
+    before = undo.before
+    for name in reversed(undo.added):
+        resource = resource_map._parsed_resources.get(name)
+        if resource is None or not hasattr(resource, "logical_resource_id"):
+            continue  # never made: the failed one, or one it never reached
+        resource_map._delete_resource(resource, resource_map._resource_json_map[name])
+        _resource_event(stack, name, resource_map._resource_json_map[name].get("Type", ""),
+                        "DELETE_COMPLETE", physical_id=_physical_id(resource))
+    current = resource_map._parsed_resources
+    resource_map._template = before.template
+    resource_map.input_parameters = before.input_parameters
+    resource_map._resource_json_map = before.definitions
+    resource_map._parsed_resources = dict(before.resources)
+    resource_map.load_mapping()
+    resource_map.load_parameters()
+    resource_map.load_conditions()
+    for name in reversed(undo.updated):
+        resource_map._parsed_resources[name] = current[name]
+        _update_one(resource_map, parsing, name, before.definitions[name])
 
 
 def _dependencies(resource: Any) -> set[str]:

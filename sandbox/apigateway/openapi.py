@@ -19,6 +19,7 @@ be open to everyone. What each line of a definition becomes:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 # an integration's credentials that mean "invoke with the caller's credentials" (SAM's
@@ -53,6 +54,21 @@ def _operations(body: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, li
     return found
 
 
+def _authorizers(schemes: dict[str, dict[str, Any]], types: dict[str, str], default: str
+                 ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any], str]]:
+    """Each scheme that declares an authorizer: its name, the scheme, its extension and the
+    authorizer's type; a type API Gateway does not know fails the import."""
+    for name, scheme in schemes.items():
+        extension = scheme.get("x-amazon-apigateway-authorizer")
+        if not isinstance(extension, dict):
+            continue
+        kind = types.get(str(extension.get("type", default)).lower())
+        if kind is None:
+            raise ValueError(f"Authorizer {name}: unknown type {extension.get('type')!r} (this "
+                             f"kind of API accepts {', '.join(types)})")
+        yield name, scheme, extension, kind
+
+
 def _integration(body: dict[str, Any], path: str, verb: str) -> dict[str, Any]:
     item = (body.get("paths") or {}).get(path) or {}
     operation = item.get("x-amazon-apigateway-any-method" if verb == "ANY" else verb.lower())
@@ -78,14 +94,7 @@ def import_rest(backend: Any, api_id: str, body: dict[str, Any]) -> None:
     """The authorizers of a REST API's definition, and its methods' authorization."""
     schemes = security_schemes(body)
     authorizers: dict[str, Any] = {}
-    for name, scheme in schemes.items():
-        extension = scheme.get("x-amazon-apigateway-authorizer")
-        if not isinstance(extension, dict):
-            continue
-        kind = REST_TYPES.get(str(extension.get("type", "token")).lower())
-        if kind is None:
-            raise ValueError(f"Authorizer {name}: unknown type {extension.get('type')!r} (API "
-                             "Gateway accepts token, request and cognito_user_pools)")
+    for name, scheme, extension, kind in _authorizers(schemes, REST_TYPES, "token"):
         source = extension.get("identitySource")
         if source is None and kind != "REQUEST" and scheme.get("in") == "header":
             source = f"method.request.header.{scheme.get('name', 'Authorization')}"
@@ -131,14 +140,7 @@ def import_http(api: Any, body: dict[str, Any]) -> None:
     """The authorizers of an HTTP API's definition, and its routes' authorization."""
     schemes = security_schemes(body)
     authorizers: dict[str, Any] = {}
-    for name, scheme in schemes.items():
-        extension = scheme.get("x-amazon-apigateway-authorizer")
-        if not isinstance(extension, dict):
-            continue
-        kind = HTTP_TYPES.get(str(extension.get("type", "")).lower())
-        if kind is None:
-            raise ValueError(f"Authorizer {name}: unknown type {extension.get('type')!r} (HTTP "
-                             "APIs accept request and jwt)")
+    for name, _scheme, extension, kind in _authorizers(schemes, HTTP_TYPES, ""):
         source = extension.get("identitySource")
         if isinstance(source, str):
             source = [part.strip() for part in source.split(",") if part.strip()]

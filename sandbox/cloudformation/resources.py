@@ -369,69 +369,67 @@ class SnsSubscription(_Model):
         sns_backends[account_id][region_name].unsubscribe(self.physical_id)
 
 
-class TopicPolicy(_Model):
+class _PolicyOfEach(_Model):
+    """A resource that sets the policy of each topic or queue it names, and clears it when
+    deleted (a target already gone is passed over)."""
+
+    TARGETS = ""
+
+    def __init__(self, targets: list[str]):
+        self.targets, self.physical_id = targets, "|".join(targets)
+
+    @classmethod
+    def set_policy(cls, account_id: str, region_name: str, target: str, policy: str) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> _PolicyOfEach:
+        p = cloudformation_json["Properties"]
+        for target in p[cls.TARGETS]:
+            cls.set_policy(account_id, region_name, target, _json(p["PolicyDocument"]))
+        return cls(list(p[cls.TARGETS]))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        for target in self.targets:
+            try:
+                self.set_policy(account_id, region_name, target, "")
+            except Exception:  # noqa: BLE001  (the topic or queue went first)
+                pass
+
+
+class TopicPolicy(_PolicyOfEach):
     """AWS::SNS::TopicPolicy: the policy of each topic it names."""
 
-    def __init__(self, topics: list[str]):
-        self.topics, self.physical_id = topics, "|".join(topics)
+    TARGETS = "Topics"
 
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SNS::TopicPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(
-            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-            region_name: str, **kwargs: Any) -> TopicPolicy:
+    def set_policy(cls, account_id: str, region_name: str, target: str, policy: str) -> None:
         from moto.sns.models import sns_backends
 
-        p = cloudformation_json["Properties"]
-        for topic in p["Topics"]:
-            sns_backends[account_id][region_name].set_topic_attribute(
-                topic, "Policy", _json(p["PolicyDocument"]))
-        return cls(list(p["Topics"]))
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        from moto.sns.models import sns_backends
-
-        for topic in self.topics:
-            try:
-                sns_backends[account_id][region_name].set_topic_attribute(topic, "Policy", "")
-            except Exception:  # noqa: BLE001  (the topic went first)
-                pass
+        sns_backends[account_id][region_name].set_topic_attribute(target, "Policy", policy)
 
 
-class QueuePolicy(_Model):
+class QueuePolicy(_PolicyOfEach):
     """AWS::SQS::QueuePolicy: the ``Policy`` attribute of each queue it names (by URL)."""
 
-    def __init__(self, queues: list[str]):
-        self.queues, self.physical_id = queues, "|".join(queues)
+    TARGETS = "Queues"
 
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SQS::QueuePolicy"
 
     @classmethod
-    def create_from_cloudformation_json(
-            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-            region_name: str, **kwargs: Any) -> QueuePolicy:
+    def set_policy(cls, account_id: str, region_name: str, target: str, policy: str) -> None:
         from moto.sqs.models import sqs_backends
 
-        p = cloudformation_json["Properties"]
-        for url in p["Queues"]:
-            sqs_backends[account_id][region_name].set_queue_attributes(
-                url.rstrip("/").rsplit("/", 1)[-1], {"Policy": _json(p["PolicyDocument"])})
-        return cls(list(p["Queues"]))
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        from moto.sqs.models import sqs_backends
-
-        for url in self.queues:
-            try:
-                sqs_backends[account_id][region_name].set_queue_attributes(
-                    url.rstrip("/").rsplit("/", 1)[-1], {"Policy": ""})
-            except Exception:  # noqa: BLE001  (the queue went first)
-                pass
+        sqs_backends[account_id][region_name].set_queue_attributes(
+            target.rstrip("/").rsplit("/", 1)[-1], {"Policy": policy})
 
 
 class BucketPolicy(_Model):

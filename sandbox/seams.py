@@ -239,6 +239,9 @@ def _rows() -> list[Seam]:
              f"{ag}:create_api", "moto/apigatewayv2/responses.py",
              "HTTP API quick create (Target, RouteKey, CredentialsArn); moto ignores them",
              wraps=True, lazy=True, parameters=("self",)),
+        Seam("moto.apigatewayv2.responses", "ApiGatewayV2Response.get_authorizers",
+             f"{ag}:get_authorizers", "moto/apigatewayv2/responses.py",
+             "moto lacks GetAuthorizers for HTTP APIs (it answered 500)", new=True, lazy=True),
     ]
     # ---------------------------------------------------------------------- SQS, Kinesis,
     # DynamoDB Streams: event source mappings are Lambda's pollers (sandbox/awslambda/mappings)

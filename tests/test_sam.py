@@ -542,6 +542,8 @@ def test_a_sam_http_api_s_authorizers_are_imported_and_enforced(sb, tmp_path):
     assert simple["IdentitySource"] == ["$request.header.Authorization"]
     assert (tokens["Name"], tokens["AuthorizerType"]) == ("Tokens", "JWT")
     assert tokens["JwtConfiguration"]["Audience"] == ["client-1"]
+    listed = v2.get_authorizers(ApiId=api_id)["Items"]
+    assert sorted(a["Name"] for a in listed) == ["Simple", "Tokens"]
     assert routes["GET /open"].get("AuthorizationType", "NONE") == "NONE"
     url = sb.api_url(api_id, "$default")
     assert _get(url + "/simple")[0] == 401  # no identity: the authorizer is not called

@@ -103,3 +103,10 @@ def _quick_create(self: Any, status: int, headers: Any, body: Any) -> Any:
                          target=f"integrations/{integration.id}")
         api.create_stage({"stageName": "$default", "autoDeploy": True})
     return status, headers, body
+
+
+def get_authorizers(self: Any) -> Any:
+    """``ApiGatewayV2Response.get_authorizers``: GetAuthorizers lists an HTTP API's authorizers
+    (moto has GetAuthorizer only, so listing them answered 500)."""
+    api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+    return 200, {}, json.dumps({"items": [a.to_json() for a in api.authorizers.values()]})

@@ -128,6 +128,11 @@ def _rows() -> list[Seam]:
              "UpdateFunctionCode changes Architectures and checks the package's size; moto "
              "does neither", wraps=True,
              parameters=("self", "updated_spec")),
+        Seam("moto.awslambda.models", "LambdaBackend.put_function_concurrency",
+             f"{conf}:put_function_concurrency", L,
+             "PutFunctionConcurrency keeps the account's unreserved minimum (100, or the limit "
+             "when it is lower); moto checks only under MOTO_LAMBDA_CONCURRENCY_QUOTA",
+             wraps=True, parameters=("self", "function_name", "reserved_concurrency")),
         Seam("moto.awslambda.models", "LambdaFunction.get_configuration",
              f"{conf}:get_configuration", L, "the configuration shows DeadLetterConfig",
              wraps=True, parameters=("self", "on_create")),

@@ -265,3 +265,27 @@ def test_a_direct_upload_over_50_mb_zipped_is_refused_with_413(sb):
     assert error["Error"]["Code"] == "RequestEntityTooLargeException"
     assert error["Error"]["Message"] == ("Request must be smaller than 69905067 bytes for the "
                                          "CreateFunction operation")
+
+
+# "You can reserve up to the Unreserved account concurrency value that is shown, minus 100 for
+# functions that don't have reserved concurrency"
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
+def test_reserved_concurrency_leaves_the_account_100_unreserved(sb, request):
+    deploy("first", "def handler(e, c):\n    pass\n")
+    deploy("second", "def handler(e, c):\n    pass\n")
+    lam = boto3.client("lambda")
+    lam.put_function_concurrency(FunctionName="first", ReservedConcurrentExecutions=600)
+    refused = "decreases account's UnreservedConcurrentExecution below its minimum value of"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match=f"{refused} \\[100\\]"):
+        lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=301)
+    lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=300)
+    # a function's own reservation is replaced, not added to the others
+    lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=250)
+    lam.delete_function_concurrency(FunctionName="first")
+    lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=900)
+    # an account whose limit is under 100 keeps all of it unreserved
+    sb.admin.call("lambda.concurrency", {"limit": 10})
+    request.addfinalizer(lambda: sb.admin.call("lambda.concurrency", {"limit": 1000}))
+    lam.delete_function_concurrency(FunctionName="second")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match=f"{refused} \\[10\\]"):
+        lam.put_function_concurrency(FunctionName="first", ReservedConcurrentExecutions=1)

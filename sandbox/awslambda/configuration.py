@@ -109,6 +109,36 @@ def validate_package(zip_file: str | bytes | None, operation: str) -> None:
             f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
 
 
+# "You can reserve up to the Unreserved account concurrency value that is shown, minus 100 for
+# functions that don't have reserved concurrency" (configuration-concurrency.html); an account
+# whose limit is under 100 (a new one, at 10 or 50) keeps all of it unreserved: the minimum in
+# Lambda's error is then the limit itself. moto checks this only under an environment variable.
+UNRESERVED_MINIMUM = 100
+
+
+def put_function_concurrency(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``LambdaBackend.put_function_concurrency``: the account keeps its unreserved
+    minimum."""
+
+    def put_function_concurrency(self: Any, function_name: str,
+                                 reserved_concurrency: str) -> Any:
+        from . import running
+
+        fn = self.get_function(function_name)  # ResourceNotFoundException first
+        limit = running().pool.account_concurrency
+        minimum = min(UNRESERVED_MINIMUM, limit)
+        others = sum(int(other.reserved_concurrency) for other in self.list_functions()
+                     if other.reserved_concurrency is not None
+                     and other.function_name != fn.function_name)
+        if limit - others - int(reserved_concurrency) < minimum:
+            raise InvalidParameterValueException(
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{minimum}].")
+        return original(self, function_name, reserved_concurrency)
+
+    return put_function_concurrency
+
+
 # moto's LambdaFunction methods that answer with the function's configuration
 _Configuring = Callable[..., dict[str, Any]]
 

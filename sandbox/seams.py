@@ -108,8 +108,9 @@ def _rows() -> list[Seam]:
              "moto wraps only service names and root ARNs", parameters=("self", "obj")),
         Seam("moto.awslambda.models", "LambdaBackend.create_function",
              f"{conf}:create_function", L,
-             "moto neither checks Timeout, MemorySize and the 4 KB environment limit nor "
-             "stores DeadLetterConfig", wraps=True, parameters=("self", "spec")),
+             "moto neither checks Timeout, MemorySize, the 4 KB environment limit and the "
+             "package's size nor stores DeadLetterConfig", wraps=True,
+             parameters=("self", "spec")),
         Seam("moto.awslambda.models", "LambdaBackend.put_function_event_invoke_config",
              f"{conf}:put_event_invoke_config", L,
              "Put replaces the function's event invoke config; moto appends one",
@@ -124,8 +125,14 @@ def _rows() -> list[Seam]:
              parameters=("self", "config_updates")),
         Seam("moto.awslambda.models", "LambdaFunction.update_function_code",
              f"{conf}:update_function_code", L,
-             "UpdateFunctionCode changes Architectures; moto ignores them", wraps=True,
+             "UpdateFunctionCode changes Architectures and checks the package's size; moto "
+             "does neither", wraps=True,
              parameters=("self", "updated_spec")),
+        Seam("moto.awslambda.models", "LambdaBackend.put_function_concurrency",
+             f"{conf}:put_function_concurrency", L,
+             "PutFunctionConcurrency keeps the account's unreserved minimum (100, or the limit "
+             "when it is lower); moto checks only under MOTO_LAMBDA_CONCURRENCY_QUOTA",
+             wraps=True, parameters=("self", "function_name", "reserved_concurrency")),
         Seam("moto.awslambda.models", "LambdaFunction.get_configuration",
              f"{conf}:get_configuration", L, "the configuration shows DeadLetterConfig",
              wraps=True, parameters=("self", "on_create")),

@@ -323,3 +323,20 @@ def test_an_s3_destination_needs_put_object_on_the_role(sb):
     assert sb.settle()
     assert "Contents" not in s3.list_objects_v2(Bucket="failed-events")
     assert _hops(request_id, sb)[-1][:2] == ("destination", "denied")
+
+
+def test_an_event_too_old_to_retry_sends_an_event_age_exceeded_record(sb):
+    """The invocation record's requestContext.condition is "EventAgeExceeded" when Lambda
+    discards an event for its age (invocation-async-retain-records.html), after the attempts
+    made so far: here one, since the first retry would come a minute later."""
+    _flaky("sqs:SendMessage")
+    url, queue_arn = _queue("too-old")
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="flaky", MaximumEventAgeInSeconds=60, MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    request_id = _event("flaky", {"id": 15, "fail": True})
+    assert sb.settle()
+    (message,) = _messages(url)
+    context = json.loads(message["Body"])["requestContext"]
+    assert (context["requestId"], context["condition"], context["approximateInvokeCount"]) == \
+        (request_id, "EventAgeExceeded", 1)

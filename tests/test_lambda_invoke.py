@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
+import zipfile
 
 import boto3
 import pytest
@@ -214,3 +216,76 @@ def test_update_function_code_can_move_a_function_to_arm64(sb):
     assert response["Architectures"] == ["arm64"]
     assert lam.get_function_configuration(FunctionName="portable")["Architectures"] == ["arm64"]
     assert invoke("portable")["Payload"] == 2
+
+
+# Lambda's quotas page: a deployment package is at most 50 MB zipped (direct upload) and 250 MB
+# unzipped (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). Lambda
+# measures the direct upload as its request, the zip in base64: 69,905,067 bytes.
+def _deflated(files: dict[str, str | bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_package_over_250_mb_unzipped_is_refused_on_create_and_on_update(sb):
+    lam = boto3.client("lambda")
+    # 250 MB of zeros deflates to a few hundred KB: only the unzipped size is over
+    too_big = _deflated({"app.py": "def handler(e, c):\n    pass\n",
+                         "zeros.bin": bytes(262144000)})
+    assert len(too_big) < 1024 * 1024
+    role = execution_role()
+    with pytest.raises(lam.exceptions.InvalidParameterValueException,
+                       match="Unzipped size must be smaller than 262144000 bytes"):
+        lam.create_function(FunctionName="huge", Runtime="python3.12", Role=role,
+                            Handler="app.handler", Code={"ZipFile": too_big})
+    deploy("small", "def handler(e, c):\n    return 1\n")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="Unzipped size"):
+        lam.update_function_code(FunctionName="small", ZipFile=too_big)
+    just_under = _deflated({"app.py": "def handler(e, c):\n    return 2\n",
+                            "zeros.bin": bytes(262144000 - 100)})
+    # accepted (not invoked: that would unpack 250 MB onto this machine's disk)
+    assert lam.update_function_code(FunctionName="small",
+                                    ZipFile=just_under)["CodeSize"] == len(just_under)
+
+
+def test_a_direct_upload_over_50_mb_zipped_is_refused_with_413(sb):
+    import os
+
+    lam = boto3.client("lambda", config=NO_RETRIES)
+    # random bytes do not compress: the zip is just over 50 MB, its base64 over 69,905,067
+    over = zip_files({"app.py": "def handler(e, c):\n    pass\n",
+                      "noise.bin": os.urandom(50 * 1024 * 1024 + 4096)})
+    with pytest.raises(lam.exceptions.ClientError) as refused:
+        lam.create_function(FunctionName="big", Runtime="python3.12", Role=execution_role(),
+                            Handler="app.handler", Code={"ZipFile": over})
+    error = refused.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert error["Error"]["Message"] == ("Request must be smaller than 69905067 bytes for the "
+                                         "CreateFunction operation")
+
+
+# "You can reserve up to the Unreserved account concurrency value that is shown, minus 100 for
+# functions that don't have reserved concurrency"
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
+def test_reserved_concurrency_leaves_the_account_100_unreserved(sb, request):
+    deploy("first", "def handler(e, c):\n    pass\n")
+    deploy("second", "def handler(e, c):\n    pass\n")
+    lam = boto3.client("lambda")
+    lam.put_function_concurrency(FunctionName="first", ReservedConcurrentExecutions=600)
+    refused = "decreases account's UnreservedConcurrentExecution below its minimum value of"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match=f"{refused} \\[100\\]"):
+        lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=301)
+    lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=300)
+    # a function's own reservation is replaced, not added to the others
+    lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=250)
+    lam.delete_function_concurrency(FunctionName="first")
+    lam.put_function_concurrency(FunctionName="second", ReservedConcurrentExecutions=900)
+    # an account whose limit is under 100 keeps all of it unreserved
+    sb.admin.call("lambda.concurrency", {"limit": 10})
+    request.addfinalizer(lambda: sb.admin.call("lambda.concurrency", {"limit": 1000}))
+    lam.delete_function_concurrency(FunctionName="second")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match=f"{refused} \\[10\\]"):
+        lam.put_function_concurrency(FunctionName="first", ReservedConcurrentExecutions=1)

@@ -3,14 +3,19 @@
 moto (``awslambda/models.py``) neither stores ``DeadLetterConfig`` nor checks ``Timeout``
 (1-900 s), ``MemorySize`` (128-10,240 MB) or the 4 KB limit on environment variables; its
 ``put_function_event_invoke_config`` appends a config where AWS replaces it, and its update does a
-put where AWS merges; its UpdateFunctionCode ignores ``Architectures``; and it accepts runtimes
+put where AWS merges; it takes a deployment package of any size (Lambda: 50 MB zipped for a direct
+upload, 250 MB unzipped); its UpdateFunctionCode ignores ``Architectures``; and it accepts runtimes
 Lambda no longer lets a function be created or updated with. Rows of
 ``sandbox/seams.py`` put these functions in place of moto's.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
@@ -67,6 +72,73 @@ def validate(spec: dict[str, Any], creating: bool = False) -> None:
                 f"measured: {json.dumps(variables, separators=(',', ':'))}")
 
 
+# A deployment package uploaded directly (ZipFile) travels base64-encoded in the request, which
+# Lambda caps at 69,905,067 bytes: 50 MB of zip, 4/3 larger in base64. Past it Lambda answers 413
+# RequestEntityTooLargeException "Request must be smaller than 69905067 bytes for the
+# CreateFunction operation". The files, unzipped, may take 250 MB (262,144,000 bytes), else 400
+# InvalidParameterValueException "Unzipped size must be smaller than 262144000 bytes".
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+MAX_ZIPFILE_REQUEST_BYTES = 69905067
+MAX_UNZIPPED_BYTES = 262144000
+
+
+class RequestEntityTooLarge(LambdaClientError):
+    code = 413
+
+    def __init__(self, operation: str):
+        super().__init__("RequestEntityTooLargeException",
+                         f"Request must be smaller than {MAX_ZIPFILE_REQUEST_BYTES} bytes for the "
+                         f"{operation} operation")
+
+
+def validate_package(zip_file: str | bytes | None, operation: str) -> None:
+    """Raise Lambda's error for a directly uploaded package over its limits (the sandbox measures
+    the package's base64 text, Lambda the whole request: a few hundred bytes more). A package
+    from S3 is not measured, and neither are layers (on AWS they count towards the 250 MB)."""
+    if not zip_file:
+        return
+    if len(zip_file) >= MAX_ZIPFILE_REQUEST_BYTES:
+        raise RequestEntityTooLarge(operation)
+    try:
+        with zipfile.ZipFile(io.BytesIO(base64.b64decode(zip_file))) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (binascii.Error, zipfile.BadZipFile, ValueError):
+        return  # not a zip: moto (and the runtime) say so as before
+    if unzipped >= MAX_UNZIPPED_BYTES:
+        raise InvalidParameterValueException(
+            f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
+
+
+# "You can reserve up to the Unreserved account concurrency value that is shown, minus 100 for
+# functions that don't have reserved concurrency" (configuration-concurrency.html); an account
+# whose limit is under 100 (a new one, at 10 or 50) keeps all of it unreserved: the minimum in
+# Lambda's error is then the limit itself. moto checks this only under an environment variable.
+UNRESERVED_MINIMUM = 100
+
+
+def put_function_concurrency(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``LambdaBackend.put_function_concurrency``: the account keeps its unreserved
+    minimum."""
+
+    def put_function_concurrency(self: Any, function_name: str,
+                                 reserved_concurrency: str) -> Any:
+        from . import running
+
+        fn = self.get_function(function_name)  # ResourceNotFoundException first
+        limit = running().pool.account_concurrency
+        minimum = min(UNRESERVED_MINIMUM, limit)
+        others = sum(int(other.reserved_concurrency) for other in self.list_functions()
+                     if other.reserved_concurrency is not None
+                     and other.function_name != fn.function_name)
+        if limit - others - int(reserved_concurrency) < minimum:
+            raise InvalidParameterValueException(
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{minimum}].")
+        return original(self, function_name, reserved_concurrency)
+
+    return put_function_concurrency
+
+
 # moto's LambdaFunction methods that answer with the function's configuration
 _Configuring = Callable[..., dict[str, Any]]
 
@@ -76,6 +148,7 @@ def create_function(original: Any) -> Any:
 
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         validate(spec, creating=True)
+        validate_package((spec.get("Code") or {}).get("ZipFile"), "CreateFunction")
         fn = original(self, spec)
         fn.dead_letter_config = spec.get("DeadLetterConfig") or None
         return fn
@@ -110,9 +183,11 @@ def get_configuration(original: _Configuring) -> _Configuring:
 
 
 def update_function_code(original: _Configuring) -> _Configuring:
-    """Wrap ``LambdaFunction.update_function_code``: Architectures change too."""
+    """Wrap ``LambdaFunction.update_function_code``: the package's size checked, Architectures
+    change too."""
 
     def update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
+        validate_package(updated_spec.get("ZipFile"), "UpdateFunctionCode")
         if updated_spec.get("Architectures") and not updated_spec.get("DryRun"):
             self.architectures = updated_spec["Architectures"]  # validated by moto's setter
         return original(self, updated_spec)

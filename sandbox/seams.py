@@ -286,6 +286,23 @@ def _rows() -> list[Seam]:
              wraps=True, lazy=True,
              parameters=("self", "namespace", "metric_name", "start_time", "end_time",
                          "period", "stats", "dimensions", "unit")),
+        Seam("moto.cloudwatch.models", "CloudWatchBackend.put_metric_alarm",
+             "sandbox.cloudwatch:creating", "moto/cloudwatch/models.py",
+             "a new alarm starts in INSUFFICIENT_DATA (moto: OK), an updated one keeps its "
+             "state, and the sandbox evaluates it (moto never does)",
+             wraps=True, lazy=True,
+             parameters=("self", "name", "namespace", "metric_name", "comparison_operator",
+                         "evaluation_periods", "period", "threshold", "statistic",
+                         "description", "dimensions", "alarm_actions", "metric_data_queries",
+                         "datapoints_to_alarm", "extended_statistic", "ok_actions",
+                         "insufficient_data_actions", "unit", "actions_enabled",
+                         "treat_missing_data", "evaluate_low_sample_count_percentile",
+                         "threshold_metric_id", "rule", "tags")),
+        Seam("moto.cloudwatch.models", "CloudWatchBackend.set_alarm_state",
+             "sandbox.cloudwatch:setting", "moto/cloudwatch/models.py",
+             "SetAlarmState runs the new state's actions when the state changes; moto only "
+             "sets it", wraps=True, lazy=True,
+             parameters=("self", "alarm_name", "reason", "reason_data", "state_value")),
         Seam("moto.s3.models", "S3Backend.create_bucket", "sandbox.s3.names:checks_names",
              "moto/s3/models.py", "CreateBucket refuses names S3's naming rules forbid "
              "(capitals, underscores, IP addresses, reserved prefixes); moto checks the length",

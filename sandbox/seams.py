@@ -303,6 +303,11 @@ def _rows() -> list[Seam]:
              "SetAlarmState runs the new state's actions when the state changes; moto only "
              "sets it", wraps=True, lazy=True,
              parameters=("self", "alarm_name", "reason", "reason_data", "state_value")),
+        Seam("moto.logs.utils", "EventMessageFilter.__init__",
+             "sandbox.cloudwatch.patterns:message_filter", "moto/logs/utils.py",
+             "JSON filter patterns ({ $.level = \"ERROR\" }) select JSON log events; moto "
+             "matches every event with them", wraps=True, lazy=True,
+             parameters=("self", "pattern")),
         Seam("moto.s3.models", "S3Backend.create_bucket", "sandbox.s3.names:checks_names",
              "moto/s3/models.py", "CreateBucket refuses names S3's naming rules forbid "
              "(capitals, underscores, IP addresses, reserved prefixes); moto checks the length",

@@ -114,3 +114,16 @@ def test_log_levels_need_the_json_format(sb):
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.update_function_configuration(FunctionName="texty", LoggingConfig={
             "LogFormat": "Text", "ApplicationLogLevel": "DEBUG"})
+
+
+def test_create_function_takes_the_logging_config(sb):
+    deploy("born-json", LOGS, LoggingConfig={"LogFormat": "JSON", "SystemLogLevel": "WARN",
+                                             "LogGroup": "/shop/born"})
+    config = boto3.client("lambda").get_function_configuration(FunctionName="born-json")
+    assert config["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": "INFO",
+                                       "SystemLogLevel": "WARN", "LogGroup": "/shop/born"}
+    # switching back to Text drops the levels, which only JSON logs have
+    boto3.client("lambda").update_function_configuration(
+        FunctionName="born-json", LoggingConfig={"LogFormat": "Text"})
+    config = boto3.client("lambda").get_function_configuration(FunctionName="born-json")
+    assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/shop/born"}

@@ -116,11 +116,12 @@ class Alarms:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            seen = _signature()
             try:
+                seen = _signature()
                 self.evaluate_all()
-            except Exception:  # one alarm's bug must not end the evaluator
+            except Exception:  # one alarm's bug must not end the evaluator (nor hang a settle)
                 logging.getLogger(__name__).exception("cloudwatch: an evaluation failed")
+                seen = _signature()
             self._seen = seen
             tick = max(MIN_TICK, self.service.clock.real_seconds(60))
             self._wake.wait(tick)

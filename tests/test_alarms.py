@@ -180,3 +180,62 @@ def test_disabled_actions_change_the_state_but_notify_no_one(sb):
     assert sb.settle(timeout=30)
     assert _state("muted")["StateValue"] == "ALARM"
     assert _messages(url) == []
+
+
+def test_a_state_change_is_an_eventbridge_event(sb):
+    """"CloudWatch sends events to Amazon EventBridge whenever a CloudWatch alarm ... changes
+    alarm state" (cloudwatch-and-eventbridge.html), actions enabled or not."""
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    url = sqs.create_queue(QueueName="alarm-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    rule = events.put_rule(Name="alarms", EventPattern=json.dumps({
+        "source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}))
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule["RuleArn"]}}}]})})
+    events.put_targets(Rule="alarms", Targets=[{"Id": "queue", "Arn": arn}])
+    _put(5)
+    _alarm("evented", ActionsEnabled=False, AlarmDescription="refunds pile up")
+    assert sb.settle(timeout=30)
+    found = _messages(url)
+    assert len(found) == 1
+    event = found[0]
+    assert event["source"] == "aws.cloudwatch"
+    assert event["resources"] == [_state("evented")["AlarmArn"]]
+    detail = event["detail"]
+    assert detail["alarmName"] == "evented"
+    assert detail["state"]["value"] == "ALARM"
+    assert detail["previousState"]["value"] == "INSUFFICIENT_DATA"
+    assert detail["configuration"]["description"] == "refunds pile up"
+    stat = detail["configuration"]["metrics"][0]["metricStat"]
+    assert stat == {"metric": {"namespace": "Shop", "name": "Refunds", "dimensions": {}},
+                    "period": DAY, "stat": "Sum"}
+
+
+def test_a_lambda_action_invokes_the_function_its_policy_admits(sb):
+    """A Lambda action needs the function's policy to admit
+    lambda.alarms.cloudwatch.amazonaws.com (alarms-and-actions-Lambda.html)."""
+    arn = deploy("on-alarm", "import json\ndef handler(event, context):\n"
+                             "    print(json.dumps(event))\n")
+    _put(5)
+    _alarm("refused", AlarmActions=[arn])
+    assert sb.settle(timeout=30)
+    hops = [h for h in sb.admin.deliveries(since=0) if h["kind"] == "cloudwatch-alarm"]
+    assert [h["outcome"] for h in hops] == ["denied"]
+    alarm_arn = _state("refused")["AlarmArn"].replace(":refused", ":admitted")
+    boto3.client("lambda").add_permission(
+        FunctionName="on-alarm", StatementId="alarm", Action="lambda:InvokeFunction",
+        Principal="lambda.alarms.cloudwatch.amazonaws.com", SourceArn=alarm_arn)
+    _alarm("admitted", AlarmActions=[arn])
+    assert sb.settle(timeout=30)
+    logs = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/on-alarm")
+    payloads = [json.loads(e["message"]) for e in logs["events"]
+                if e["message"].startswith("{")]
+    assert len(payloads) == 1
+    payload = payloads[0]
+    assert payload["source"] == "aws.cloudwatch" and payload["alarmArn"] == alarm_arn
+    assert payload["alarmData"]["alarmName"] == "admitted"
+    assert payload["alarmData"]["state"]["value"] == "ALARM"

@@ -21,7 +21,11 @@ AlarmThatSendsEmail.html, "Evaluating an alarm", and alarms-and-missing-data.htm
   ``ActionsEnabled``, runs the new state's actions (``AlarmActions``, ``OKActions``,
   ``InsufficientDataActions``): an SNS topic gets CloudWatch's alarm message (JSON with
   ``AlarmName``, ``NewStateValue``, ``NewStateReason``, ``OldStateValue``, ``Trigger``...) with
-  the subject ``ALARM: "name" in US East (N. Virginia)``; ``SetAlarmState`` runs them too;
+  the subject ``ALARM: "name" in US East (N. Virginia)``; a Lambda function is invoked
+  asynchronously with the alarm's event (``alarmData``) if its policy admits
+  ``lambda.alarms.cloudwatch.amazonaws.com``; ``SetAlarmState`` runs them too;
+- each state change puts a "CloudWatch Alarm State Change" event (source ``aws.cloudwatch``) on
+  the default event bus;
 - each action is a hop in the deliveries record, kind ``cloudwatch-alarm``.
 
 Time: the figures carry real timestamps (a handler runs in real time, and Lambda's figures are
@@ -34,7 +38,7 @@ to ``OK`` once its periods have really passed.
 
 Not evaluated (the sandbox says so in the alarm's ``StateReason``): metric math alarms
 (``Metrics``), percentile statistics (``ExtendedStatistic``), anomaly detection and composite
-alarms. Actions other than SNS topics are recorded as ``DROPPED`` hops.
+alarms. Actions other than SNS topics and Lambda functions are recorded as ``DROPPED`` hops.
 """
 
 from __future__ import annotations
@@ -323,12 +327,91 @@ def change(backend: Any, alarm: Any, state: str, reason: str, reason_data: str) 
 
 
 def act(backend: Any, alarm: Any, old: str) -> None:
+    """A state change: its event on the default bus (whatever ActionsEnabled says: "CloudWatch
+    sends events to Amazon EventBridge whenever a CloudWatch alarm ... changes alarm state",
+    cloudwatch-and-eventbridge.html), then the new state's actions."""
+    from ..events.bus import put_service_event
+
+    put_service_event(backend.account_id, backend.region_name, "aws.cloudwatch",
+                      "CloudWatch Alarm State Change", alarm_event_detail(alarm),
+                      [alarm.alarm_arn])
     if not alarm.actions_enabled:
         return
     actions = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions,
                "INSUFFICIENT_DATA": alarm.insufficient_data_actions}[alarm.state_value] or []
     for action in actions:
-        _notify(backend, alarm, old, action)
+        if action.startswith("arn:aws:lambda:"):
+            _invoke(backend, alarm, action)
+        else:
+            _notify(backend, alarm, old, action)
+
+
+def _state_record(value: str, reason: str, reason_data: str, when: datetime) -> dict[str, Any]:
+    record = {"value": value, "reason": reason, "timestamp": _iso(when)}
+    if reason_data and reason_data != "{}":
+        record["reasonData"] = reason_data
+    return record
+
+
+def alarm_event_detail(alarm: Any) -> dict[str, Any]:
+    """The alarm's state change as CloudWatch describes it to EventBridge and to a Lambda
+    action: name, configuration (the metric as a ``metricStat``), previous and new state."""
+    history = alarm.history[-1] if alarm.history else None
+    previous = (_state_record(history[3], history[1], history[2], history[4]) if history
+                else _state_record("INSUFFICIENT_DATA", UNCHECKED, "",
+                                   alarm.configuration_updated_timestamp))
+    metric: dict[str, Any] = {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, alarm.alarm_arn)),
+        "metricStat": {"metric": {"namespace": alarm.namespace, "name": alarm.metric_name,
+                                  "dimensions": {d.name: d.value for d in alarm.dimensions}},
+                       "period": int(alarm.period or 0), "stat": alarm.statistic},
+        "returnData": True}
+    configuration: dict[str, Any] = {"metrics": [metric]}
+    if alarm.description:
+        configuration["description"] = alarm.description
+    return {"alarmName": alarm.name, "state": _state_record(
+                alarm.state_value, alarm.state_reason, alarm.state_reason_data,
+                alarm.state_updated_timestamp),
+            "previousState": previous, "configuration": configuration}
+
+
+LAMBDA_ACTIONS = "lambda.alarms.cloudwatch.amazonaws.com"
+
+
+def _invoke(backend: Any, alarm: Any, action: str) -> None:
+    """A Lambda action: an asynchronous invocation with the alarm's event, if the function's
+    policy admits lambda.alarms.cloudwatch.amazonaws.com (alarms-and-actions-Lambda.html)."""
+    from moto.awslambda.models import lambda_backends
+
+    from .. import iam
+
+    service = _running.service if _running is not None else None
+    event_id = str(uuid.uuid4())
+    if service is None:
+        return
+    parts = action.split(":")
+    try:
+        fn = lambda_backends[parts[4]][parts[3]].get_function(
+            parts[6], parts[7] if len(parts) > 7 else None)
+    except Exception:  # moto's own not-found errors: AWS does not invoke either
+        service.deliveries.record(alarm.alarm_arn, action, event_id, FAILED, kind=KIND,
+                                  detail=f"Function not found: {action}")
+        return
+    if not iam.service_may(LAMBDA_ACTIONS, "lambda:InvokeFunction", action,
+                           source_arn=alarm.alarm_arn, source_account=backend.account_id,
+                           source=KIND):
+        service.deliveries.record(
+            alarm.alarm_arn, action, event_id, DENIED, kind=KIND,
+            detail=f"the policy of {action} does not allow {LAMBDA_ACTIONS} to invoke it "
+                   "(add_permission with that principal and the alarm as SourceArn)")
+        return
+    payload = {"source": "aws.cloudwatch", "alarmArn": alarm.alarm_arn,
+               "accountId": backend.account_id, "time": _iso(alarm.state_updated_timestamp),
+               "region": backend.region_name, "alarmData": alarm_event_detail(alarm)}
+    service.lambda_runtime.async_invoker.submit(fn, json.dumps(payload).encode(), event_id,
+                                                action)
+    service.deliveries.record(alarm.alarm_arn, action, event_id, DELIVERED, kind=KIND,
+                              detail=f"invoked asynchronously ({alarm.state_value})")
 
 
 def message(backend: Any, alarm: Any, old: str) -> dict[str, Any]:
@@ -376,7 +459,7 @@ def _notify(backend: Any, alarm: Any, old: str, action: str) -> None:
     event_id = str(uuid.uuid4())
     if not action.startswith("arn:aws:sns:"):
         record(alarm.alarm_arn, action, event_id, DROPPED, kind=KIND,
-               detail="the sandbox runs alarm actions on SNS topics only")
+               detail="the sandbox runs alarm actions on SNS topics and Lambda functions only")
         return
     _, _, _, region, account, _ = action.split(":", 5)
     topics = sns_backends[account][region].topics

@@ -303,6 +303,9 @@ def _rows() -> list[Seam]:
              "SetAlarmState runs the new state's actions when the state changes; moto only "
              "sets it", wraps=True, lazy=True,
              parameters=("self", "alarm_name", "reason", "reason_data", "state_value")),
+        Seam("moto.cloudwatch.responses", "CloudWatchResponse.describe_alarm_history",
+             "sandbox.cloudwatch:describe_alarm_history", "moto/cloudwatch/responses.py",
+             "DescribeAlarmHistory: moto has no such operation", new=True, lazy=True),
         Seam("moto.logs.utils", "EventMessageFilter.__init__",
              "sandbox.cloudwatch.patterns:message_filter", "moto/logs/utils.py",
              "JSON filter patterns ({ $.level = \"ERROR\" }) select JSON log events; moto "

@@ -239,3 +239,27 @@ def test_a_lambda_action_invokes_the_function_its_policy_admits(sb):
     assert payload["source"] == "aws.cloudwatch" and payload["alarmArn"] == alarm_arn
     assert payload["alarmData"]["alarmName"] == "admitted"
     assert payload["alarmData"]["state"]["value"] == "ALARM"
+
+
+def test_the_alarm_history_lists_creation_state_changes_and_actions(sb):
+    """DescribeAlarmHistory: ConfigurationUpdate, StateUpdate and Action items, newest first
+    (API_DescribeAlarmHistory.html)."""
+    topic, _ = _queue_on_topic("history")
+    _put(5)
+    _alarm("remembered", AlarmActions=[topic])
+    assert sb.settle(timeout=30)
+    cloudwatch = boto3.client("cloudwatch")
+    items = cloudwatch.describe_alarm_history(AlarmName="remembered")["AlarmHistoryItems"]
+    assert [i["HistoryItemType"] for i in items] == ["Action", "StateUpdate",
+                                                    "ConfigurationUpdate"]
+    assert items[0]["HistorySummary"] == f"Successfully executed action {topic}"
+    assert items[1]["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    data = json.loads(items[1]["HistoryData"])
+    assert data["oldState"]["stateValue"] == "INSUFFICIENT_DATA"
+    assert data["newState"]["stateValue"] == "ALARM"
+    assert data["newState"]["stateReasonData"]["recentDatapoints"] == [5.0]
+    assert items[2]["HistorySummary"] == 'Alarm "remembered" created'
+    updates = cloudwatch.describe_alarm_history(AlarmName="remembered",
+                                                HistoryItemType="StateUpdate",
+                                                ScanBy="TimestampAscending")
+    assert len(updates["AlarmHistoryItems"]) == 1

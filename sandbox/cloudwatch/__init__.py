@@ -318,12 +318,52 @@ def _unsupported(backend: Any, alarm: Any, what: str) -> None:
         alarm.state_reason = reason
 
 
+def _remember(backend: Any, alarm_name: str, kind: str, summary: str,
+              data: dict[str, Any]) -> None:
+    """One item of DescribeAlarmHistory (moto has no such API). Kept per Region, so that a
+    deleted alarm's history stays, as on AWS."""
+    items = backend.__dict__.setdefault("_sandbox_alarm_history", [])  # gone with a reset
+    items.append({"AlarmName": alarm_name, "AlarmType": "MetricAlarm",
+                  "Timestamp": datetime.now(timezone.utc), "HistoryItemType": kind,
+                  "HistorySummary": summary, "HistoryData": json.dumps(data)})
+
+
+def _reason_data(text: str) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return text
+
+
+def _state_updated(backend: Any, alarm: Any, old: tuple[str, str, str]) -> None:
+    _remember(backend, alarm.name, "StateUpdate",
+              f"Alarm updated from {old[0]} to {alarm.state_value}",
+              {"version": "1.0",
+               "oldState": {"stateValue": old[0], "stateReason": old[1],
+                            "stateReasonData": _reason_data(old[2])},
+               "newState": {"stateValue": alarm.state_value, "stateReason": alarm.state_reason,
+                            "stateReasonData": _reason_data(alarm.state_reason_data)}})
+
+
+def _action_done(backend: Any, alarm: Any, action: str, error: str | None = None) -> None:
+    if error is None:
+        _remember(backend, alarm.name, "Action", f"Successfully executed action {action}",
+                  {"actionState": "Succeeded", "notificationResource": action,
+                   "stateUpdateTimestamp": _iso(alarm.state_updated_timestamp)})
+    else:
+        _remember(backend, alarm.name, "Action",
+                  f"Failed to execute action {action}. Received error: \"{error}\"",
+                  {"actionState": "Failed", "notificationResource": action, "error": error,
+                   "stateUpdateTimestamp": _iso(alarm.state_updated_timestamp)})
+
+
 def change(backend: Any, alarm: Any, state: str, reason: str, reason_data: str) -> None:
     """Move ``alarm`` to ``state`` and run that state's actions."""
-    old = alarm.state_value
+    old = (alarm.state_value, alarm.state_reason, alarm.state_reason_data)
     alarm.update_state(reason, reason_data, state)
-    if old != state:
-        act(backend, alarm, old)
+    if old[0] != state:
+        _state_updated(backend, alarm, old)
+        act(backend, alarm, old[0])
 
 
 def act(backend: Any, alarm: Any, old: str) -> None:
@@ -396,6 +436,7 @@ def _invoke(backend: Any, alarm: Any, action: str) -> None:
     except Exception:  # moto's own not-found errors: AWS does not invoke either
         service.deliveries.record(alarm.alarm_arn, action, event_id, FAILED, kind=KIND,
                                   detail=f"Function not found: {action}")
+        _action_done(backend, alarm, action, "Function not found")
         return
     if not iam.service_may(LAMBDA_ACTIONS, "lambda:InvokeFunction", action,
                            source_arn=alarm.alarm_arn, source_account=backend.account_id,
@@ -404,6 +445,8 @@ def _invoke(backend: Any, alarm: Any, action: str) -> None:
             alarm.alarm_arn, action, event_id, DENIED, kind=KIND,
             detail=f"the policy of {action} does not allow {LAMBDA_ACTIONS} to invoke it "
                    "(add_permission with that principal and the alarm as SourceArn)")
+        _action_done(backend, alarm, action, "CloudWatch Alarms is not authorized to invoke "
+                     "this function")
         return
     payload = {"source": "aws.cloudwatch", "alarmArn": alarm.alarm_arn,
                "accountId": backend.account_id, "time": _iso(alarm.state_updated_timestamp),
@@ -412,6 +455,7 @@ def _invoke(backend: Any, alarm: Any, action: str) -> None:
                                                 action)
     service.deliveries.record(alarm.alarm_arn, action, event_id, DELIVERED, kind=KIND,
                               detail=f"invoked asynchronously ({alarm.state_value})")
+    _action_done(backend, alarm, action)
 
 
 def message(backend: Any, alarm: Any, old: str) -> dict[str, Any]:
@@ -460,12 +504,14 @@ def _notify(backend: Any, alarm: Any, old: str, action: str) -> None:
     if not action.startswith("arn:aws:sns:"):
         record(alarm.alarm_arn, action, event_id, DROPPED, kind=KIND,
                detail="the sandbox runs alarm actions on SNS topics and Lambda functions only")
+        _action_done(backend, alarm, action, "the sandbox does not run this kind of action")
         return
     _, _, _, region, account, _ = action.split(":", 5)
     topics = sns_backends[account][region].topics
     if action not in topics:
         record(alarm.alarm_arn, action, event_id, FAILED, kind=KIND,
                detail=f"Topic does not exist: {action}")
+        _action_done(backend, alarm, action, "Topic does not exist")
         return
     # An alarm notifies a topic of its own account under the topic's default policy (the
     # console's alarm wizard makes such a topic); another account's topic must admit
@@ -475,6 +521,8 @@ def _notify(backend: Any, alarm: Any, old: str, action: str) -> None:
             source_account=backend.account_id, source=KIND):
         record(alarm.alarm_arn, action, event_id, DENIED, kind=KIND,
                detail=f"the policy of {action} does not allow {CLOUDWATCH} to sns:Publish")
+        _action_done(backend, alarm, action, "CloudWatch Alarms is not authorized to publish "
+                     "to this topic")
         return
     region_name = REGION_NAMES.get(backend.region_name, backend.region_name)
     subject = f'{alarm.state_value}: "{alarm.name}" in {region_name}'[:100]
@@ -483,9 +531,11 @@ def _notify(backend: Any, alarm: Any, old: str, action: str) -> None:
             json.dumps(message(backend, alarm, old)), arn=action, subject=subject)
     except Exception as error:  # a FIFO topic, a deleted topic meanwhile
         record(alarm.alarm_arn, action, event_id, FAILED, kind=KIND, detail=str(error))
+        _action_done(backend, alarm, action, str(error))
         return
     record(alarm.alarm_arn, action, str(message_id), DELIVERED, kind=KIND,
            detail=f"{old} -> {alarm.state_value}")
+    _action_done(backend, alarm, action)
 
 
 # ---------------------------------------------------------------- seams (sandbox/seams.py)
@@ -502,6 +552,9 @@ def creating(original: Callable[..., Any]) -> Callable[..., Any]:
             alarm.history = before.history
         else:
             alarm.state_value, alarm.state_reason = "INSUFFICIENT_DATA", UNCHECKED
+        _remember(self, name, "ConfigurationUpdate",
+                  f'Alarm "{name}" {"updated" if before is not None else "created"}',
+                  {"version": "1.0", "type": "Update" if before is not None else "Create"})
         if _running is not None:
             _running.wake()
         return alarm
@@ -516,10 +569,40 @@ def setting(original: Callable[..., Any]) -> Callable[..., Any]:
     def set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str,
                         state_value: str) -> None:
         alarm = self.alarms.get(alarm_name)
-        old = alarm.state_value if alarm is not None else None
+        old = (alarm.state_value, alarm.state_reason, alarm.state_reason_data) \
+            if alarm is not None else None
         original(self, alarm_name, reason, reason_data, state_value)
-        if alarm is not None and old != state_value:
-            act(self, alarm, str(old))
+        if alarm is not None and old is not None and old[0] != state_value:
+            _state_updated(self, alarm, old)
+            act(self, alarm, old[0])
 
     return set_alarm_state
 
+
+
+def describe_alarm_history(self: Any) -> Any:
+    """DescribeAlarmHistory (moto has none): the items the sandbox remembered, newest first
+    unless ``ScanBy=TimestampAscending``, filtered by ``AlarmName``, ``AlarmTypes``,
+    ``HistoryItemType``, ``StartDate`` and ``EndDate``, at most ``MaxRecords`` (100)."""
+    from moto.core.responses import ActionResult
+
+    backend = self.cloudwatch_backend
+    items = list(backend.__dict__.get("_sandbox_alarm_history", []))
+    name = self._get_param("AlarmName")
+    kind = self._get_param("HistoryItemType")
+    types = self._get_param("AlarmTypes", [])
+    start, end = _naive(self._get_param("StartDate")), _naive(self._get_param("EndDate"))
+    found = []
+    for item in items:
+        stamp = _naive(item["Timestamp"])
+        if name and item["AlarmName"] != name or kind and item["HistoryItemType"] != kind:
+            continue
+        if types and item["AlarmType"] not in types:
+            continue
+        if stamp is not None and (start and stamp < start or end and stamp > end):
+            continue
+        found.append(item)
+    if self._get_param("ScanBy") != "TimestampAscending":
+        found.reverse()
+    limit = int(self._get_param("MaxRecords") or 100)
+    return ActionResult({"AlarmHistoryItems": found[:limit]})

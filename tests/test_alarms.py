@@ -263,3 +263,16 @@ def test_the_alarm_history_lists_creation_state_changes_and_actions(sb):
                                                 HistoryItemType="StateUpdate",
                                                 ScanBy="TimestampAscending")
     assert len(updates["AlarmHistoryItems"]) == 1
+
+
+def test_a_period_just_begun_is_not_yet_missing(sb):
+    """The period under way has no figure yet: the range ends with the last period that has
+    one, so a figure from the end of the previous period still alarms (and an alarm does not
+    flap to OK the moment a period begins)."""
+    _put(5, days_ago=1)  # yesterday's period has the figure; today's has none yet
+    _alarm("yesterday", TreatMissingData="notBreaching")
+    assert sb.settle(timeout=30)
+    assert _state("yesterday")["StateValue"] == "ALARM"
+    _put(0)  # today's first figure: today's period is evaluated now
+    assert sb.settle(timeout=30)
+    assert _state("yesterday")["StateValue"] == "OK"

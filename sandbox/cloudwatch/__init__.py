@@ -206,11 +206,18 @@ def _statistic(name: str, figures: list[Any]) -> float:
 
 def datapoints(backend: Any, alarm: Any, now: datetime) -> list[tuple[datetime, float | None]]:
     """The alarm's last ``EvaluationPeriods`` datapoints, newest first: (period start, value or
-    None when the period had no figure). Periods are aligned on multiples of ``Period``."""
+    None when the period had no figure). Periods are aligned on multiples of ``Period``.
+
+    The newest period is the one under way: its figures count as soon as they arrive. While it
+    has none yet and the period before it has some, the range ends with that one instead: a
+    period just begun is not yet a missing datapoint (CloudWatch evaluates over a range of
+    recent datapoints and does not count data not yet due as missing, "Evaluating an alarm");
+    so an error in a period's last moment still reaches the alarm."""
     period = int(alarm.period)
+    count = int(alarm.evaluation_periods)
     epoch = datetime(1970, 1, 1)
     latest = epoch + timedelta(seconds=(int((now - epoch).total_seconds()) // period) * period)
-    starts = [latest - timedelta(seconds=period * i) for i in range(int(alarm.evaluation_periods))]
+    starts = [latest - timedelta(seconds=period * i) for i in range(count + 1)]
     wanted = {(d.name, d.value) for d in alarm.dimensions}
     buckets: dict[datetime, list[Any]] = {start: [] for start in starts}
     oldest = starts[-1]
@@ -228,6 +235,10 @@ def datapoints(backend: Any, alarm: Any, now: datetime) -> list[tuple[datetime, 
                                   * period)
         if start in buckets:
             buckets[start].append(datum)
+    if not buckets[starts[0]] and buckets[starts[1]]:
+        starts = starts[1:]  # the period under way has no figure yet: not due
+    else:
+        starts = starts[:count]
     return [(start, _statistic(alarm.statistic, buckets[start]) if buckets[start] else None)
             for start in starts]
 

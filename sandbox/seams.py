@@ -306,6 +306,11 @@ def _rows() -> list[Seam]:
         Seam("moto.cloudwatch.responses", "CloudWatchResponse.describe_alarm_history",
              "sandbox.cloudwatch:describe_alarm_history", "moto/cloudwatch/responses.py",
              "DescribeAlarmHistory: moto has no such operation", new=True, lazy=True),
+        Seam("moto.logs.models", "execute_query", "sandbox.cloudwatch.insights:execute_query",
+             "moto/logs/logs_query/__init__.py",
+             "Logs Insights: moto skips filter and stats (every event came back); the sandbox "
+             "runs fields, display, filter, stats, sort and limit and refuses the rest",
+             lazy=True, parameters=("log_groups", "query", "start_time", "end_time")),
         Seam("moto.logs.utils", "EventMessageFilter.__init__",
              "sandbox.cloudwatch.patterns:message_filter", "moto/logs/utils.py",
              "JSON filter patterns ({ $.level = \"ERROR\" }) select JSON log events; moto "

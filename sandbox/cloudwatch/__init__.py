@@ -26,15 +26,18 @@ AlarmThatSendsEmail.html, "Evaluating an alarm", and alarms-and-missing-data.htm
   ``lambda.alarms.cloudwatch.amazonaws.com``; ``SetAlarmState`` runs them too;
 - each state change puts a "CloudWatch Alarm State Change" event (source ``aws.cloudwatch``) on
   the default event bus;
-- each action is a hop in the deliveries record, kind ``cloudwatch-alarm``.
+- each action is a hop in the deliveries record, kind ``cloudwatch-alarm``;
+- ``DescribeAlarmHistory`` (moto has none) lists creations and updates, state changes and
+  actions.
 
 Time: the figures carry real timestamps (a handler runs in real time, and Lambda's figures are
 the minutes they happened in), so a period is a real ``Period`` seconds. What the sandbox clock
 speeds up is CloudWatch's cadence: CloudWatch evaluates an alarm about once a minute and a
 while after the data arrives; the sandbox evaluates every simulated minute
-(``clock.real_seconds(60)``, at least every ``MIN_TICK`` real seconds), and at once after a
-``PutMetricAlarm``. So an alarm goes to ``ALARM`` moments after a failing invocation, and back
-to ``OK`` once its periods have really passed.
+(``clock.real_seconds(60)``, but no more often than every ``MIN_TICK`` real seconds), at once
+after a ``PutMetricAlarm``, and when ``sb.settle()`` finds figures it has not evaluated yet.
+So an alarm goes to ``ALARM`` moments after a failing invocation, and back to ``OK`` once its
+periods have really passed.
 
 Not evaluated (the sandbox says so in the alarm's ``StateReason``): metric math alarms
 (``Metrics``), percentile statistics (``ExtendedStatistic``), anomaly detection and composite

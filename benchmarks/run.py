@@ -1100,6 +1100,44 @@ def bench_eventbridge(sb, count: int = 1000) -> None:
     sb.reset()
 
 
+def bench_alarms(sb, lam, alarms: int = 50) -> None:
+    """What evaluating CloudWatch alarms costs a notebook: an invoke and the settle after it,
+    with ``alarms`` alarms watching the function's metrics (each evaluated on every change),
+    against the same without alarms, interleaved so that both see the same machine."""
+    import boto3
+
+    from sandbox.testing import deploy
+
+    deploy("bench-alarms", TRIVIAL)
+    cloudwatch = boto3.client("cloudwatch")
+    names = [f"bench-alarm-{n}" for n in range(alarms)]
+
+    def watch() -> None:
+        for n, name in enumerate(names):
+            cloudwatch.put_metric_alarm(
+                AlarmName=name, Namespace="AWS/Lambda",
+                MetricName=["Errors", "Invocations", "Duration"][n % 3],
+                Dimensions=[{"Name": "FunctionName", "Value": "bench-alarms"}],
+                Statistic="Sum", Period=60, EvaluationPeriods=3, Threshold=1e9,
+                ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching")
+
+    def invoke_and_settle() -> None:
+        lam.invoke(FunctionName="bench-alarms", Payload=b"{}")
+        sb.settle()
+
+    timed(invoke_and_settle, 20)
+    watched: list[float] = []
+    unwatched: list[float] = []
+    for _ in range(5):
+        watch()
+        sb.settle()
+        watched += timed(invoke_and_settle, 20)
+        cloudwatch.delete_alarms(AlarmNames=names)
+        unwatched += timed(invoke_and_settle, 20)
+    median_row(f"an invoke and its settle, {alarms} alarms on the function's metrics, median",
+               watched, "no alarms", unwatched, 1.5)
+
+
 def main() -> int:
     import boto3
 
@@ -1129,6 +1167,7 @@ def main() -> int:
         bench_sqs_mapping(sb)
         bench_apigateway_sqs(sb)
         bench_eventbridge(sb)
+        bench_alarms(sb, lam)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -137,6 +137,41 @@ def put_function_concurrency(original: Callable[..., Any]) -> Callable[..., Any]
         return original(self, function_name, reserved_concurrency)
 
     return put_function_concurrency
+LOG_FORMATS = ("JSON", "Text")
+APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
+
+
+def logging_configuration(given: dict[str, Any] | None, name: str,
+                          current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A function's ``LoggingConfig`` as Lambda answers it (API_LoggingConfig.html): the
+    ``LogFormat`` (``Text`` by default), for ``JSON`` the ``ApplicationLogLevel`` and
+    ``SystemLogLevel`` (``INFO`` unless given), and the ``LogGroup`` (``/aws/lambda/<name>``
+    unless given). An update changes the settings it names; switching to ``Text`` drops the
+    levels, which only JSON logs have (monitoring-cloudwatchlogs-log-level.html)."""
+    merged = dict(current or {})
+    merged.update({key: value for key, value in (given or {}).items() if value is not None})
+    log_format = merged.get("LogFormat") or "Text"
+    if log_format not in LOG_FORMATS:
+        raise _validation_error(log_format, "loggingConfig.logFormat",
+                                "Member must satisfy enum value set: [JSON, Text]")
+    found: dict[str, Any] = {"LogFormat": log_format}
+    for key, levels, member in (("ApplicationLogLevel", APPLICATION_LOG_LEVELS,
+                                 "loggingConfig.applicationLogLevel"),
+                                ("SystemLogLevel", SYSTEM_LOG_LEVELS,
+                                 "loggingConfig.systemLogLevel")):
+        level = merged.get(key)
+        if level is not None and level not in levels:
+            raise _validation_error(level, member, "Member must satisfy enum value set: "
+                                    f"[{', '.join(levels)}]")
+        if log_format == "JSON":
+            found[key] = level or "INFO"
+        elif key in (given or {}):
+            raise InvalidParameterValueException(
+                f"{key} can only be set with LogFormat JSON: the plain text format has no log "
+                "levels. Set LoggingConfig={'LogFormat': 'JSON', ...} to filter by level.")
+    found["LogGroup"] = merged.get("LogGroup") or f"/aws/lambda/{name}"
+    return found
 
 
 # moto's LambdaFunction methods that answer with the function's configuration
@@ -149,8 +184,10 @@ def create_function(original: Any) -> Any:
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         validate(spec, creating=True)
         validate_package((spec.get("Code") or {}).get("ZipFile"), "CreateFunction")
+        logging_config = logging_configuration(spec.get("LoggingConfig"), spec["FunctionName"])
         fn = original(self, spec)
         fn.dead_letter_config = spec.get("DeadLetterConfig") or None
+        fn.logging_config = logging_config
         return fn
 
     return create_function
@@ -164,6 +201,10 @@ def update_configuration(original: _Configuring) -> _Configuring:
         validate({**config_updates, "Runtime": config_updates.get("Runtime") or self.run_time})
         if "DeadLetterConfig" in config_updates:
             self.dead_letter_config = config_updates["DeadLetterConfig"] or None
+        if config_updates.get("LoggingConfig") is not None:
+            self.logging_config = logging_configuration(
+                config_updates["LoggingConfig"], self.function_name,
+                getattr(self, "logging_config", None))
         return original(self, config_updates)
 
     return update_configuration
@@ -177,6 +218,8 @@ def get_configuration(original: _Configuring) -> _Configuring:
         dead_letter = getattr(self, "dead_letter_config", None)
         if dead_letter and dead_letter.get("TargetArn"):
             config["DeadLetterConfig"] = {"TargetArn": dead_letter["TargetArn"]}
+        config["LoggingConfig"] = dict(getattr(self, "logging_config", None)
+                                       or logging_configuration(None, self.function_name))
         return config
 
     return get_configuration

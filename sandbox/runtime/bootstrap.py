@@ -297,7 +297,47 @@ def log_event(message: str) -> None:
     sys.stdout.write(FRAME + json.dumps({"lines": [message]}) + "\n")
 
 
+def _json_logs() -> bool:
+    """The function's LoggingConfig says LogFormat JSON: Lambda sets AWS_LAMBDA_LOG_FORMAT (and
+    AWS_LAMBDA_LOG_LEVEL, its ApplicationLogLevel), which the Python runtime reads."""
+    return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+
+
+class _JsonFormatter(logging.Formatter):
+    """The Python runtime's JSON log line (awslambdaric's JsonFormatter, as
+    python-logging.html shows it): timestamp, level, message, logger, requestId; for a record
+    with an exception stackTrace, errorType, errorMessage and location; ``extra=`` fields
+    join the object; a dict message stays an object."""
+
+    _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+        "aws_request_id", "tenant_id", "message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        info = record.exc_info
+        result: dict[str, Any] = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": logging.getLevelName(level),
+            "message": record.msg if isinstance(record.msg, dict) and not record.args
+            else record.getMessage(),
+            "logger": record.name,
+            "stackTrace": traceback.format_tb(info[2]) if info else None,
+            "errorType": info[0].__name__ if info and info[0] else None,
+            "errorMessage": str(info[1]) if info else None,
+            "requestId": getattr(record, "aws_request_id", None) or None,
+            "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if info else None,
+        }
+        result.update((key, value) for key, value in record.__dict__.items()
+                      if key not in self._RESERVED and key not in result)
+        return json.dumps({k: v for k, v in result.items() if v is not None},
+                          ensure_ascii=False, default=str) + "\n"
+
+
 def log_error(error: ErrorDocument) -> None:
+    if _json_logs():  # the runtime's JSON error line
+        log_event(json.dumps({"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                              "level": "ERROR", **error}) + "\n")
+        return
     line = "[ERROR]"
     if error.get("errorType"):
         line += " " + error["errorType"]
@@ -422,7 +462,15 @@ def setup_logging() -> None:
     logging.Formatter.converter = time.gmtime
     logging.getLogger("botocore.configprovider").addFilter(_DropSandboxEndpointNotice())
     handler = _LambdaLogHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    if _json_logs():
+        handler.setFormatter(_JsonFormatter())
+        # ApplicationLogLevel: TRACE is logging's DEBUG, FATAL its CRITICAL, WARN its WARNING
+        level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+        level = {"TRACE": "DEBUG", "FATAL": "CRITICAL", "WARN": "WARNING"}.get(level, level)
+        if isinstance(logging.getLevelName(level), int):  # a name logging knows
+            logging.getLogger().setLevel(level)
+    else:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
     handler.addFilter(_RequestIdFilter())
     logging.getLogger().addHandler(handler)
 

@@ -92,6 +92,57 @@ class Invocation:
     init_error: bytes | None = None
 
 
+_SYSTEM_LEVELS = {"DEBUG": 0, "INFO": 1, "WARN": 2}
+
+
+def json_platform_line(line: str, system_level: str = "INFO") -> str:
+    """A platform line as Lambda writes it with LogFormat JSON
+    (monitoring-cloudwatchlogs-logformat.html, the Telemetry API's event schema):
+    ``{"time": ..., "type": "platform.start", "record": {...}}``; ``platform.initStart``,
+    ``platform.start`` and ``platform.report`` are INFO events, dropped below a
+    ``SystemLogLevel`` of WARN; the END line has no JSON event. Other lines (the sandbox's
+    notes) pass through."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    info = _SYSTEM_LEVELS.get(system_level, 1) <= _SYSTEM_LEVELS["INFO"]
+    event: dict[str, Any] | None = None
+    if line.startswith("INIT_START "):
+        fields = dict(part.split(": ", 1) for part in line[len("INIT_START "):].strip().split("\t")
+                      if ": " in part)
+        event = {"type": "platform.initStart", "record": {
+            "initializationType": "on-demand", "phase": "init",
+            "runtimeVersion": fields.get("Runtime Version", ""),
+            "runtimeVersionArn": fields.get("Runtime Version ARN", "")}}
+    elif line.startswith("START RequestId: "):
+        request_id, _, version = line[len("START RequestId: "):].strip().partition(" Version: ")
+        event = {"type": "platform.start", "record": {"requestId": request_id,
+                                                      "version": version}}
+    elif line.startswith("END RequestId: "):
+        return ""
+    elif line.startswith("REPORT RequestId: "):
+        parts = line[len("REPORT RequestId: "):].rstrip("\n").split("\t")
+        fields = dict(part.split(": ", 1) for part in parts[1:] if ": " in part)
+
+        def number(key: str) -> float:
+            return float(fields[key].split()[0])
+
+        metrics: dict[str, Any] = {"durationMs": number("Duration"),
+                                   "billedDurationMs": int(number("Billed Duration")),
+                                   "memorySizeMB": int(number("Memory Size")),
+                                   "maxMemoryUsedMB": int(number("Max Memory Used"))}
+        if "Init Duration" in fields:
+            metrics["initDurationMs"] = number("Init Duration")
+        record: dict[str, Any] = {"requestId": parts[0], "metrics": metrics,
+                                  "status": fields.get("Status", "success")}
+        if "Error Type" in fields:
+            record["errorType"] = fields["Error Type"]
+        event = {"type": "platform.report", "record": record}
+    else:
+        return line
+    if not info:
+        return ""
+    return json.dumps({"time": stamp, **event}) + "\n"
+
+
 class FunctionSpec:
     """What an environment needs to know of a function, read once from moto's model."""
 
@@ -115,11 +166,17 @@ class FunctionSpec:
         self.layers = layers
         self.role: str = fn.role
         self.credentials = credentials
-        self.log_group = f"/aws/lambda/{self.name}"
+        # LoggingConfig (sandbox/awslambda/configuration.py): the format, levels and log group
+        logging_config = getattr(fn, "logging_config", None) or {}
+        self.log_group = logging_config.get("LogGroup") or f"/aws/lambda/{self.name}"
+        self.log_format: str = logging_config.get("LogFormat") or "Text"
+        self.application_log_level: str = logging_config.get("ApplicationLogLevel") or "INFO"
+        self.system_log_level: str = logging_config.get("SystemLogLevel") or "INFO"
         self.signature = (
             self.code_sha, self.runtime, self.handler, self.memory_size, self.timeout,
             tuple(sorted(self.environment.items())), tuple(sha for sha, _ in layers), self.role,
-            self.tmp_mb,
+            self.tmp_mb, self.log_group, self.log_format, self.application_log_level,
+            self.system_log_level,
         )
 
     @property
@@ -265,6 +322,9 @@ class ExecutionEnvironment:
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
         })
+        if spec.log_format == "JSON":  # the runtime writes its logging records as JSON
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            env["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level
         if spec.runtime in CUSTOM_RUNTIMES:
             del env["AWS_EXECUTION_ENV"]  # custom runtimes have none
         return env
@@ -272,6 +332,10 @@ class ExecutionEnvironment:
     # ---------------------------------------------------------------- the log
     def platform(self, *lines: str, mark: str | None = None) -> threading.Event | None:
         """Write log events into the worker's own output pipe, so they keep their order."""
+        if self.spec.log_format == "JSON":
+            lines = tuple(json_platform_line(line, self.spec.system_log_level)
+                          for line in lines)
+            lines = tuple(line for line in lines if line)
         event = None
         if mark:
             event = self._marks[mark] = threading.Event()

@@ -87,8 +87,9 @@ def invocation_log(lines: list[tuple[int, str]], request_id: str) -> str:
     """This invocation's log from START on, as the Invoke API's log tail shows it."""
     texts = [text for _, text in lines]
     start = f"START RequestId: {request_id} "
+    json_start = f'"type": "platform.start", "record": {{"requestId": "{request_id}"'
     for index, text in enumerate(texts):
-        if text.startswith(start):
+        if text.startswith(start) or json_start in text:  # LogFormat Text, or JSON
             texts = texts[index:]
             break
     return "".join(texts)

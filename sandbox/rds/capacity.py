@@ -143,7 +143,7 @@ class Capacity:
     # ------------------------------------------------------------------ the model
     def sample(self, cluster: Cluster) -> float:
         """Read the load and move the capacity; the capacity now."""
-        if not cluster.prepared.is_set() or cluster.error or cluster.deleted:
+        if not cluster.prepared.is_set() or cluster.error or cluster.deleted or cluster.stopped:
             return 0.0
         load = self.load_of(cluster)
         connections = established(cluster.port)

@@ -272,6 +272,28 @@ class Postgres:
         raise PostgresError(f"PostgreSQL for {server.name} did not answer within "
                             f"{READY_TIMEOUT:.0f} s:\n" + server.log_tail())
 
+    def restart(self, server: Server, max_connections: int | None = None) -> None:
+        """Stop ``server`` and start it again on its port and data (a reboot: static
+        parameters such as ``max_connections`` take effect); returns once it answers. Runs on
+        the launcher thread, which the server's life is tied to."""
+        with self._lock:
+            launcher = self._launcher
+        if launcher is None or self._closed:
+            raise PostgresError("the sandbox is stopping: no database server restarts")
+
+        def again() -> None:
+            _stop(server)
+            if max_connections is not None:
+                server.max_connections = max_connections
+            server.error = ""
+            self._launch(server)
+
+        launcher.submit(again).result(READY_TIMEOUT + 10)
+
+    def halt(self, server: Server) -> None:
+        """Stop ``server``, keeping its data (StopDBCluster)."""
+        _stop(server)
+
     def wait(self, server: Server, timeout: float = READY_TIMEOUT) -> None:
         """Until ``server`` answers; raises PostgresError if it failed to start."""
         if not server.ready.wait(timeout):

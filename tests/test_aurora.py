@@ -415,6 +415,46 @@ def test_a_function_needs_rds_data_and_get_secret_value(sb):
     assert invoke("both")["Payload"] == 42
 
 
+def test_rds_data_is_authorized_on_the_cluster_s_arn(sb):
+    """A policy naming one cluster's ARN allows the Data API on that cluster only (the
+    Service Authorization Reference: rds-data:ExecuteStatement, resource type "cluster")."""
+    from sandbox.testing import role
+
+    make_cluster("one")
+    make_cluster("two")
+    one, two = describe("one"), describe("two")
+    arn = role("one-only", {"Effect": "Allow", "Action": "rds-data:ExecuteStatement",
+                            "Resource": one["DBClusterArn"]},
+               {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*"})
+    source = (
+        "import boto3\n"
+        "def handler(event, context):\n"
+        "    try:\n"
+        "        boto3.client('rds-data').execute_statement(\n"
+        "            resourceArn=event['cluster'], secretArn=event['secret'], sql='SELECT 1')\n"
+        "        return 'allowed'\n"
+        "    except Exception as error:\n"
+        "        return error.response['Error']['Code']\n")
+    deploy("one-only", source, Role=arn)
+    assert invoke("one-only", {"cluster": one["DBClusterArn"],
+                               "secret": one["MasterUserSecret"]["SecretArn"]})["Payload"] \
+        == "allowed"
+    assert invoke("one-only", {"cluster": two["DBClusterArn"],
+                               "secret": two["MasterUserSecret"]["SecretArn"]})["Payload"] \
+        == "AccessDeniedException"
+
+
+def test_a_secret_that_is_missing_or_not_credentials_is_a_secrets_error(sb):
+    make_cluster()
+    data, arns = _data_api(describe())
+    other = boto3.client("secretsmanager").create_secret(Name="not-credentials",
+                                                         SecretString="just text")["ARN"]
+    with pytest.raises(data.exceptions.SecretsErrorException):
+        data.execute_statement(sql="SELECT 1", resourceArn=arns["resourceArn"],
+                               secretArn=other)
+
+
 # ---------------------------------------------------------------------- capacity
 # "Scaling to Zero ACUs with automatic pause and resume for Aurora Serverless v2" and
 # "Monitoring Aurora Serverless v2" (ServerlessDatabaseCapacity), Aurora User Guide.

@@ -230,13 +230,25 @@ class Postgres:
 
     def _make(self, server: Server) -> None:
         try:
-            if server.name not in self.servers:  # deleted meanwhile
+            if self._gone(server):
                 return
             self._data_folder(server)
+            if self._gone(server):
+                return
             self._launch(server)
         except (OSError, subprocess.SubprocessError, PostgresError) as error:
             server.error = str(error)
             server.ready.set()
+
+    def _gone(self, server: Server) -> bool:
+        """Was ``server``'s cluster deleted (or the sandbox stopped) while it was being made?
+        Then it is not started, and whoever waits for it hears so at once."""
+        with self._lock:
+            gone = self._closed or self.servers.get(server.name) is not server
+        if gone:
+            server.error = "the cluster was deleted while its server was being made"
+            server.ready.set()
+        return gone
 
     def _launch(self, server: Server) -> None:
         server.log_path = os.path.join(self.root, f"{server.name}.log")

@@ -1137,6 +1137,18 @@ def bench_aurora(sb) -> None:
     row("first Aurora cluster: CreateDBCluster to the first Data API answer",
         f"{first:.2f} s = {first / baseline:.1f}x; a second cluster {second:.2f} s",
         f"Lambda create + first invoke {baseline:.2f} s", "<= 20x", first / baseline <= 20)
+    # a statement through the Data API (it logs in for each call, as the secret's user)
+    cluster_arn = rds.describe_db_clusters(DBClusterIdentifier="bench-first")["DBClusters"][0]
+    arns = {"resourceArn": cluster_arn["DBClusterArn"],
+            "secretArn": cluster_arn["MasterUserSecret"]["SecretArn"]}
+    statements: list[float] = []
+    describes: list[float] = []
+    for _ in range(50):  # interleaved, so that both see the same machine load
+        statements += timed(lambda: data.execute_statement(sql="SELECT 1", **arns), 1)
+        describes += timed(lambda: rds.describe_db_clusters(DBClusterIdentifier="bench-first"),
+                           1)
+    median_row("Data API ExecuteStatement (SELECT 1), median", statements,
+               "DescribeDBClusters", describes, 6)
     sb.reset()
 
 

@@ -355,6 +355,27 @@ def test_transactions_commit_and_roll_back(sb):
         data.commit_transaction(transactionId=dropped, **arns)
 
 
+def test_an_idle_transaction_is_rolled_back(monkeypatch):
+    """"A transaction times out if there are no calls that use its transaction ID in three
+    minutes ... rolled back" (Data API, "Running SQL statements"). Three real minutes, made
+    half a second here, in a sandbox whose server side runs in this process."""
+    from sandbox.rds import data as data_api
+    from sandbox.testing import in_process_service
+
+    monkeypatch.setattr(data_api, "TRANSACTION_IDLE_SECONDS", 0.5)
+    with in_process_service():
+        make_cluster()
+        data, arns = _data_api(describe())
+        data.execute_statement(sql="CREATE TABLE t (n int)", **arns)
+        idle = data.begin_transaction(**arns)["transactionId"]
+        data.execute_statement(sql="INSERT INTO t VALUES (1)", transactionId=idle, **arns)
+        time.sleep(1)
+        with pytest.raises(data.exceptions.TransactionNotFoundException):
+            data.execute_statement(sql="SELECT 1", transactionId=idle, **arns)
+        assert data.execute_statement(sql="SELECT count(*) FROM t", **arns)["records"] == \
+            [[{"longValue": 0}]]
+
+
 def test_batch_execute_statement_runs_once_per_parameter_set_all_or_nothing(sb):
     make_cluster()
     data, arns = _data_api(describe())

@@ -76,11 +76,26 @@ def connect(cluster: dict, user: str, password: str, database: str = "postgres")
 
 # ---------------------------------------------------------------------- the cluster
 def test_a_cluster_is_creating_then_available_with_a_real_endpoint(sb):
+    # a cluster is creating for 60 s of the sandbox clock at least: 0.6 s at this speed,
+    # time enough to see it creating, whatever the machine's load
+    default, sb.clock.speed = sb.clock.speed, 100
+    try:
+        _creating_then_available()
+    finally:
+        sb.clock.speed = default
+
+
+def _creating_then_available() -> None:
     created = make_cluster(wait=False)
-    # CreateDBCluster answers before the cluster can be used (AWS: minutes of "creating")
+    # CreateDBCluster answers before the cluster can be used (AWS: minutes of "creating"), and
+    # its instance is creating with it
     assert created["Status"] == "creating"
+    assert boto3.client("rds").describe_db_instances(
+        DBInstanceIdentifier="shop-1")["DBInstances"][0]["DBInstanceStatus"] == "creating"
     boto3.client("rds").get_waiter("db_cluster_available").wait(
         DBClusterIdentifier="shop", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    boto3.client("rds").get_waiter("db_instance_available").wait(
+        DBInstanceIdentifier="shop-1", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
     cluster = describe()
     assert cluster["Status"] == "available"
     # the address a handler can reach on this machine, and the server's real port

@@ -306,3 +306,164 @@ def test_subscriptions_say_they_are_not_modelled(sb):
     body = gql(sb, api_id, key, "subscription { onNote { id } }").json()
     assert body["errors"][0]["errorType"] == "Sandbox.UnsupportedOperation"
     assert "WebSocket" in body["errors"][0]["message"]
+
+
+# ---------------------------------------------------------------------- APPSYNC_JS
+JS_GET_PUT = """
+import { util } from '@aws-appsync/utils';
+import * as ddb from '@aws-appsync/utils/dynamodb';
+
+export function request(ctx) {
+  if (ctx.info.fieldName === 'addNote') {
+    return ddb.put({ key: { id: ctx.args.id }, item: { title: ctx.args.title } });
+  }
+  return ddb.get({ key: { id: ctx.args.id } });
+}
+
+export function response(ctx) {
+  if (ctx.error) {
+    util.error(ctx.error.message, ctx.error.type);
+  }
+  return ctx.result;
+}
+"""
+JS_RUNTIME = {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
+
+
+def test_js_resolver_with_dynamodb_helpers(sb):
+    """"JavaScript resolvers overview" and the @aws-appsync/utils/dynamodb helpers (put, get):
+    an APPSYNC_JS unit resolver writes and reads the table."""
+    api_id, key = make_api()
+    table()
+    dynamodb_source(api_id, ["dynamodb:GetItem", "dynamodb:PutItem"])
+    client = boto3.client("appsync")
+    for type_name, field in (("Mutation", "addNote"), ("Query", "getNote")):
+        client.create_resolver(apiId=api_id, typeName=type_name, fieldName=field,
+                               dataSourceName="notesTable", runtime=JS_RUNTIME, code=JS_GET_PUT)
+    added = gql(sb, api_id, key, 'mutation { addNote(id: "j1", title: "From JS") { id } }')
+    assert added.json() == {"data": {"addNote": {"id": "j1"}}}
+    got = gql(sb, api_id, key, '{ getNote(id: "j1") { id title } }')
+    assert got.json() == {"data": {"getNote": {"id": "j1", "title": "From JS"}}}
+
+
+def test_js_util_error_append_error_and_auto_id(sb):
+    """"Built-in utilities" (util.autoId, util.appendError, util.error): appendError adds an
+    error and keeps the value; util.error nulls the field with its errorType."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    code = """
+export function request(ctx) {
+  if (ctx.args.name === 'bad') { util.error('Bad name', 'NameError', null, { n: 1 }); }
+  return { payload: util.autoId() };
+}
+export function response(ctx) {
+  util.appendError('just so you know', 'Notice');
+  return ctx.result;
+}
+"""
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code=code)
+    body = gql(sb, api_id, key, '{ hello(name: "ok") }').json()
+    assert len(body["data"]["hello"]) == 36  # a UUID
+    assert body["errors"][0]["errorType"] == "Notice"
+    assert body["errors"][0]["path"] == ["hello"]
+    bad = gql(sb, api_id, key, '{ hello(name: "bad") }').json()
+    assert bad["data"] == {"hello": None}
+    assert bad["errors"][0]["errorType"] == "NameError"
+    assert bad["errors"][0]["errorInfo"] == {"n": 1}
+
+
+def test_js_early_return_skips_the_data_source(sb):
+    """runtime.earlyReturn (JavaScript runtime utilities): the data source and the response
+    handler are skipped; the value is the field's."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    code = """
+import { runtime } from '@aws-appsync/utils';
+export function request(ctx) { runtime.earlyReturn('early ' + ctx.args.name); }
+export function response(ctx) { return 'never'; }
+"""
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code=code)
+    assert gql(sb, api_id, key, '{ hello(name: "x") }').json() == {"data": {"hello": "early x"}}
+
+
+@pytest.mark.parametrize("statement", [
+    "try { x(); } catch (e) { }", "throw new Error('x');", "while (true) { }",
+    "for (let i = 0; i < 3; i++) { }", "let i = 0; i++;"])
+def test_js_unsupported_statements_are_refused_at_creation(sb, statement):
+    """"Supported runtime features": try, catch, throw, while, C-style for and ++ are not
+    supported; CreateResolver refuses the code (BadRequestException)."""
+    api_id, _ = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    code = ("export function request(ctx) { " + statement + " return {}; }\n"
+            "export function response(ctx) { return ctx.result; }")
+    with pytest.raises(client.exceptions.BadRequestException, match="does not support"):
+        client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                               dataSourceName="nothing", runtime=JS_RUNTIME, code=code)
+
+
+def test_js_syntax_error_is_refused_at_creation(sb):
+    """CreateResolver refuses code that does not parse ("The code contains one or more
+    errors")."""
+    api_id, _ = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    with pytest.raises(client.exceptions.BadRequestException, match="one or more errors"):
+        client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                               dataSourceName="nothing", runtime=JS_RUNTIME,
+                               code="export function request(ctx) { return { ; }")
+
+
+# ---------------------------------------------------------------------- pipelines
+def test_js_pipeline_passes_prev_result_and_stash(sb):
+    """"Pipeline resolvers": the functions run in order, each sees ctx.prev.result and the
+    shared ctx.stash; the resolver's response handler sees the last result."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    first = client.create_function(apiId=api_id, name="first", dataSourceName="nothing",
+                                   runtime=JS_RUNTIME, code="""
+export function request(ctx) { ctx.stash.seen = ['first']; return { payload: ctx.args.name }; }
+export function response(ctx) { return ctx.result.toUpperCase(); }
+""")["functionConfiguration"]["functionId"]
+    second = client.create_function(apiId=api_id, name="second", dataSourceName="nothing",
+                                    runtime=JS_RUNTIME, code="""
+export function request(ctx) {
+  ctx.stash.seen.push('second');
+  return { payload: ctx.prev.result + '!' };
+}
+export function response(ctx) { return ctx.result; }
+""")["functionConfiguration"]["functionId"]
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello", kind="PIPELINE",
+                           pipelineConfig={"functions": [first, second]}, runtime=JS_RUNTIME,
+                           code="""
+export function request(ctx) { return {}; }
+export function response(ctx) { return ctx.prev.result + ' ' + ctx.stash.seen.join(','); }
+""")
+    body = gql(sb, api_id, key, '{ hello(name: "ada") }').json()
+    assert body == {"data": {"hello": "ADA! first,second"}}
+    used = client.list_resolvers_by_function(apiId=api_id, functionId=first)["resolvers"]
+    assert [r["fieldName"] for r in used] == ["hello"]
+
+
+def test_vtl_pipeline(sb):
+    """Pipeline resolvers with VTL: the before template, the functions' templates with
+    $ctx.prev.result, the after template."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    function_id = client.create_function(
+        apiId=api_id, name="shout", dataSourceName="nothing", functionVersion="2018-05-29",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": '
+                               '"$ctx.args.name.toUpperCase()"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")["functionConfiguration"][
+            "functionId"]
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello", kind="PIPELINE",
+                           pipelineConfig={"functions": [function_id]},
+                           requestMappingTemplate="{}",
+                           responseMappingTemplate='$util.toJson("$ctx.prev.result!")')
+    assert gql(sb, api_id, key, '{ hello(name: "bo") }').json() == {"data": {"hello": "BO!"}}

@@ -6,6 +6,7 @@ Driven as a learner drives AppSync: boto3's ``appsync`` client for the managemen
 
 from __future__ import annotations
 
+import json
 import time
 
 import boto3
@@ -467,3 +468,127 @@ def test_vtl_pipeline(sb):
                            requestMappingTemplate="{}",
                            responseMappingTemplate='$util.toJson("$ctx.prev.result!")')
     assert gql(sb, api_id, key, '{ hello(name: "bo") }').json() == {"data": {"hello": "BO!"}}
+
+
+# ---------------------------------------------------------------------- authorization
+def signed_gql(sb, api_id: str, keys: dict, query: str) -> requests.Response:
+    """A SigV4-signed GraphQL request (service appsync), as an IAM caller sends it."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = sb.appsync_url(api_id)
+    request = AWSRequest(method="POST", url=url, data=json.dumps({"query": query}),
+                         headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(keys["AccessKeyId"], keys["SecretAccessKey"]), "appsync",
+              "us-east-1").add_auth(request)
+    return requests.post(url, data=request.body, headers=dict(request.headers), timeout=30)
+
+
+def iam_user(name: str, *statements: dict) -> dict:
+    iam = boto3.client("iam")
+    iam.create_user(UserName=name)
+    if statements:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": list(statements)}))
+    return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def test_aws_iam_authorization_decides_each_field_with_iam(sb):
+    """"AWS_IAM authorization": the caller's policy must allow appsync:GraphQL on
+    arn:aws:appsync:<region>:<account>:apis/<id>/types/<Type>/fields/<field>; a field it does
+    not allow is null with an Unauthorized error (HTTP 200); an unknown key is HTTP 401."""
+    api_id, _ = make_api(authenticationType="AWS_IAM")
+    none_resolver(api_id)
+    none_resolver_now = boto3.client("appsync")
+    none_resolver_now.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="now", dataSourceName="nothing",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": "2026-01-01T00:00:00Z"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    api_arn = boto3.client("appsync").get_graphql_api(apiId=api_id)["graphqlApi"]["arn"]
+    keys = iam_user("reader", {"Effect": "Allow", "Action": "appsync:GraphQL",
+                               "Resource": f"{api_arn}/types/Query/fields/hello"})
+    answer = signed_gql(sb, api_id, keys, '{ hello(name: "iam") now }')
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["data"] == {"hello": "Hello, iam", "now": None}
+    assert body["errors"][0]["errorType"] == "Unauthorized"
+    assert body["errors"][0]["message"] == "Not Authorized to access now on type Query"
+    unknown = signed_gql(sb, api_id, {"AccessKeyId": "AKIAUNKNOWN0000000000",
+                                      "SecretAccessKey": "x"}, "{ hello }")
+    assert unknown.status_code == 401
+    # an API key is no credential for an AWS_IAM API
+    assert gql(sb, api_id, "da2-anything", "{ hello }").status_code == 401
+
+
+def test_directives_choose_the_modes_a_field_admits(sb):
+    """"Using additional authorization modes": with API_KEY default and AWS_IAM additional,
+    a field marked @aws_iam admits IAM callers only; unmarked fields the default mode only."""
+    schema = ("type Query { hello(name: String): String\n"
+              "  secret: String @aws_iam }")
+    api_id, key = make_api(schema, additionalAuthenticationProviders=[
+        {"authenticationType": "AWS_IAM"}])
+    none_resolver(api_id)
+    boto3.client("appsync").create_resolver(
+        apiId=api_id, typeName="Query", fieldName="secret", dataSourceName="nothing",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": "s3cret"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    with_key = gql(sb, api_id, key, '{ hello(name: "k") secret }').json()
+    assert with_key["data"] == {"hello": "Hello, k", "secret": None}
+    assert with_key["errors"][0]["errorType"] == "Unauthorized"
+    keys = iam_user("admin", {"Effect": "Allow", "Action": "appsync:GraphQL",
+                              "Resource": "*"})
+    with_iam = signed_gql(sb, api_id, keys, '{ hello(name: "i") secret }').json()
+    assert with_iam["data"] == {"hello": None, "secret": "s3cret"}
+
+
+AUTHORIZER = """
+def handler(event, context):
+    token = event["authorizationToken"]
+    return {"isAuthorized": token.startswith("ok-"),
+            "resolverContext": {"user": token[3:],
+                                "api": event["requestContext"]["apiId"]},
+            "deniedFields": ["Query.now"], "ttlOverride": 0}
+"""
+
+
+def test_lambda_authorizer_decides_and_passes_its_context(sb):
+    """"AWS_LAMBDA authorization": the authorizer gets authorizationToken and requestContext,
+    answers isAuthorized, resolverContext (ctx.identity.resolverContext) and deniedFields;
+    isAuthorized false is HTTP 401. AppSync must be allowed to invoke it (its function
+    policy)."""
+    function_arn = deploy("authorizer", AUTHORIZER)
+    boto3.client("lambda").add_permission(
+        FunctionName="authorizer", StatementId="appsync", Action="lambda:InvokeFunction",
+        Principal="appsync.amazonaws.com")
+    api_id, _ = make_api(authenticationType="AWS_LAMBDA", lambdaAuthorizerConfig={
+        "authorizerUri": function_arn, "authorizerResultTtlInSeconds": 0})
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) { return { payload: ctx.identity.resolverContext }; }
+export function response(ctx) { return ctx.result.user + '@' + ctx.result.api; }
+""")
+    answer = requests.post(sb.appsync_url(api_id), json={"query": "{ hello now }"},
+                           headers={"Authorization": "ok-ada"}, timeout=30)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["data"] == {"hello": f"ada@{api_id}", "now": None}
+    assert body["errors"][0]["errorType"] == "Unauthorized"
+    refused = requests.post(sb.appsync_url(api_id), json={"query": "{ hello }"},
+                            headers={"Authorization": "nope"}, timeout=30)
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["errorType"] == "UnauthorizedException"
+
+
+def test_lambda_authorizer_without_permission_refuses(sb):
+    """AppSync invokes the authorizer as appsync.amazonaws.com: without a function policy
+    allowing it, IAM refuses and every request is 401."""
+    function_arn = deploy("authorizer", AUTHORIZER)
+    api_id, _ = make_api(authenticationType="AWS_LAMBDA", lambdaAuthorizerConfig={
+        "authorizerUri": function_arn, "authorizerResultTtlInSeconds": 0})
+    none_resolver(api_id)
+    answer = requests.post(sb.appsync_url(api_id), json={"query": "{ hello }"},
+                           headers={"Authorization": "ok-ada"}, timeout=30)
+    assert answer.status_code == 401

@@ -592,3 +592,130 @@ def test_lambda_authorizer_without_permission_refuses(sb):
     answer = requests.post(sb.appsync_url(api_id), json={"query": "{ hello }"},
                            headers={"Authorization": "ok-ada"}, timeout=30)
     assert answer.status_code == 401
+
+
+# ---------------------------------------------------------------------- more data sources
+def test_management_calls_are_decided_by_iam(sb):
+    """CreateDataSource is appsync:CreateDataSource for IAM ("Actions, resources, and
+    condition keys for AWS AppSync"): a user without it is refused."""
+    api_id, _ = make_api()
+    keys = iam_user("nobody")
+    client = boto3.client("appsync", aws_access_key_id=keys["AccessKeyId"],
+                          aws_secret_access_key=keys["SecretAccessKey"])
+    with pytest.raises(client.exceptions.ClientError, match="AccessDenied"):
+        client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+
+
+def test_lambda_data_source_with_vtl_invoke(sb):
+    """"Resolver mapping template reference for Lambda": the Invoke request's payload is the
+    function's event; the response template reads $ctx.result."""
+    api_id, key = make_api()
+    function_arn = deploy("echo", "def handler(event, context):\n"
+                                  "    return {'said': event['name'] * 2}\n")
+    service_role = role("appsync-echo", {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                         "Resource": function_arn}, service=APPSYNC_TRUST)
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="echo", type="AWS_LAMBDA",
+                              serviceRoleArn=service_role,
+                              lambdaConfig={"lambdaFunctionArn": function_arn})
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="echo",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "Invoke", '
+                               '"payload": {"name": $util.toJson($ctx.args.name)}}',
+        responseMappingTemplate="$util.toJson($ctx.result.said)")
+    assert gql(sb, api_id, key, '{ hello(name: "ab") }').json() == {"data": {"hello": "abab"}}
+
+
+def test_http_data_source_calls_a_loopback_endpoint(sb):
+    """"Resolver mapping template reference for HTTP": method, resourcePath and params go to
+    the endpoint; the result is {statusCode, headers, body}."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = json.dumps({"path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api_id, key = make_api()
+        client = boto3.client("appsync")
+        client.create_data_source(apiId=api_id, name="web", type="HTTP", httpConfig={
+            "endpoint": f"http://127.0.0.1:{server.server_port}"})
+        client.create_resolver(
+            apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="web",
+            requestMappingTemplate='{"version": "2018-05-29", "method": "GET", '
+                                   '"resourcePath": "/greet", '
+                                   '"params": {"query": {"name": "$ctx.args.name"}}}',
+            responseMappingTemplate="$util.toJson($util.parseJson($ctx.result.body).path)")
+        body = gql(sb, api_id, key, '{ hello(name: "zoe") }').json()
+        assert body == {"data": {"hello": "/greet?name=zoe"}}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_dynamodb_query_scan_batch_and_transactions(sb):
+    """The DynamoDB resolver reference's Query (items, nextToken, scannedCount),
+    BatchGetItem (data per table, in key order, null for a missing key) and
+    TransactWriteItems (keys), through APPSYNC_JS ddb.query and JSON requests."""
+    schema = """
+type Note { id: ID! title: String }
+type Page { items: [Note] scannedCount: Int }
+type Query { byId(id: ID!): Page  many(ids: [ID!]!): [Note]  all: Page }
+type Mutation { two(a: ID!, b: ID!): [ID] }
+"""
+    api_id, key = make_api(schema)
+    table()
+    dynamodb_source(api_id, ["dynamodb:*"])
+    client = boto3.client("appsync")
+    resolvers = {
+        ("Query", "byId"): """
+import * as ddb from '@aws-appsync/utils/dynamodb';
+export function request(ctx) { return ddb.query({ query: { id: { eq: ctx.args.id } } }); }
+export function response(ctx) { return ctx.result; }
+""",
+        ("Query", "all"): """
+import { scan } from '@aws-appsync/utils/dynamodb';
+export function request(ctx) { return scan({ filter: { title: { beginsWith: 'T' } } }); }
+export function response(ctx) { return ctx.result; }
+""",
+        ("Query", "many"): """
+import { util } from '@aws-appsync/utils';
+export function request(ctx) {
+  return { operation: 'BatchGetItem', tables: { notes: {
+    keys: ctx.args.ids.map((id) => util.dynamodb.toMapValues({ id })) } } };
+}
+export function response(ctx) { return ctx.result.data.notes; }
+""",
+        ("Mutation", "two"): """
+import { util } from '@aws-appsync/utils';
+export function request(ctx) {
+  return { operation: 'TransactWriteItems', transactItems: [ctx.args.a, ctx.args.b].map((id) => ({
+    table: 'notes', operation: 'PutItem', key: util.dynamodb.toMapValues({ id }),
+    attributeValues: util.dynamodb.toMapValues({ title: 'T' + id }) })) };
+}
+export function response(ctx) { return ctx.result.keys.map((k) => k.id); }
+""",
+    }
+    for (type_name, field), code in resolvers.items():
+        client.create_resolver(apiId=api_id, typeName=type_name, fieldName=field,
+                               dataSourceName="notesTable", runtime=JS_RUNTIME, code=code)
+    assert gql(sb, api_id, key, 'mutation { two(a: "x", b: "y") }').json() == {
+        "data": {"two": ["x", "y"]}}
+    assert gql(sb, api_id, key, '{ byId(id: "x") { items { id title } scannedCount } }'
+               ).json() == {"data": {"byId": {"items": [{"id": "x", "title": "Tx"}],
+                                              "scannedCount": 1}}}
+    assert gql(sb, api_id, key, '{ many(ids: ["y", "missing", "x"]) { id } }').json() == {
+        "data": {"many": [{"id": "y"}, None, {"id": "x"}]}}
+    found = gql(sb, api_id, key, "{ all { items { id } } }").json()
+    assert sorted(i["id"] for i in found["data"]["all"]["items"]) == ["x", "y"]

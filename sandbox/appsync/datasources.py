@@ -110,7 +110,8 @@ def _lambda(source: dict[str, Any], request: dict[str, Any], api_arn: str, regio
 
 
 # ---------------------------------------------------------------------- DynamoDB
-_clients = threading.local()
+_clients: dict[tuple[str, str], Any] = {}  # boto3 clients are thread-safe: one per region
+_clients_lock = threading.Lock()
 
 
 def _client(region: str) -> Any:
@@ -125,18 +126,84 @@ def _client(region: str) -> Any:
     if service is None:
         raise ResolverError("The sandbox has stopped.", "Sandbox.Stopped")
     key = (service.endpoint_url, region)
-    cache = getattr(_clients, "cache", None)
-    if cache is None:
-        cache = _clients.cache = {}
-    client = cache.get(key)
-    if client is None:
-        admin = service.admin_keys[service.account_id]
-        client = cache[key] = boto3.session.Session().client(
-            "dynamodb", region_name=region, endpoint_url=service.endpoint_url,
-            aws_access_key_id=admin.access_key_id,
-            aws_secret_access_key=admin.secret_access_key,
-            config=Config(retries={"max_attempts": 1}))
-    return client
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            admin = service.admin_keys[service.account_id]
+            client = _clients[key] = boto3.session.Session().client(
+                "dynamodb", region_name=region, endpoint_url=service.endpoint_url,
+                aws_access_key_id=admin.access_key_id,
+                aws_secret_access_key=admin.secret_access_key,
+                config=Config(retries={"max_attempts": 1}))
+            # AppSync's calls are the server's own: handed to its router in this process
+            # (IAM decides them there as it decides any call), not over a loopback socket
+            client._endpoint.http_session = _InProcess(service.router)
+        return client
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return iter([self._body])
+
+
+class _InProcess:
+    """botocore's HTTP session, replaced: a request goes straight to the sandbox's router
+    (a WSGI application) in this process."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    def send(self, request: Any) -> Any:
+        import io
+        from urllib.parse import urlsplit
+
+        from botocore.awsrequest import AWSResponse
+
+        parts = urlsplit(request.url)
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        elif not isinstance(body, bytes):
+            body = body.read()
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method, "PATH_INFO": parts.path or "/",
+            "QUERY_STRING": parts.query, "SERVER_NAME": parts.hostname or "127.0.0.1",
+            "SERVER_PORT": str(parts.port or 80), "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": parts.scheme or "http",
+            "wsgi.errors": io.StringIO(), "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.version": (1, 0),
+            "HTTP_HOST": parts.netloc}
+        for name, value in request.headers.items():
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = text
+            elif key != "CONTENT_LENGTH":
+                environ[f"HTTP_{key}"] = text
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> None:
+            answer["status"], answer["headers"] = int(status.split()[0]), headers
+
+        chunks = self.app(environ, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        from botocore.awsrequest import HeadersDict
+
+        return AWSResponse(request.url, answer["status"], HeadersDict(answer["headers"]),
+                           _Raw(data))
+
+    def close(self) -> None:
+        pass
 
 
 def _table_arn(region: str, table: str) -> str:

@@ -139,11 +139,24 @@ def test_the_aws_url_reaches_the_api(sb):
     (GetGraphqlApi uris.GRAPHQL): requests from the notebook reach the sandbox there."""
     api_id, key = make_api()
     none_resolver(api_id)
-    uris = boto3.client("appsync").get_graphql_api(apiId=api_id)["graphqlApi"]
+    uris = boto3.client("appsync").get_graphql_api(apiId=api_id)["graphqlApi"]["uris"]
     url = f"https://{api_id}.appsync-api.us-east-1.amazonaws.com/graphql"
+    assert uris["GRAPHQL"] == url
     answer = requests.post(url, json={"query": '{ hello(name: "Bo") }'},
                            headers={"x-api-key": key}, timeout=30)
-    assert answer.json() == {"data": {"hello": "Hello, Bo"}}, uris
+    assert answer.json() == {"data": {"hello": "Hello, Bo"}}
+
+
+def test_ids_and_keys_look_like_appsync_s(sb):
+    """AppSync API ids are 26 lowercase letters and digits, API keys da2-... (GraphqlApi and
+    ApiKey, AppSync API Reference; the id names the endpoint's host)."""
+    import re
+
+    api_id, key = make_api()
+    assert re.fullmatch(r"[a-z0-9]{26}", api_id)
+    assert re.fullmatch(r"da2-[a-z0-9]{26}", key)
+    listed = boto3.client("appsync").list_graphql_apis()["graphqlApis"]
+    assert listed[0]["uris"]["GRAPHQL"].startswith(f"https://{api_id}.appsync-api.")
 
 
 def test_a_wrong_api_key_is_401_unauthorized(sb):

@@ -125,7 +125,7 @@ def _client(region: str) -> Any:
     service = current()
     if service is None:
         raise ResolverError("The sandbox has stopped.", "Sandbox.Stopped")
-    key = (service.endpoint_url, region)
+    key = (f"{id(service)}:{service.endpoint_url}", region)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
@@ -139,6 +139,12 @@ def _client(region: str) -> Any:
             # (IAM decides them there as it decides any call), not over a loopback socket
             client._endpoint.http_session = _InProcess(service.router)
         return client
+
+
+def forget_clients() -> None:
+    """The sandbox stopped: its clients go (each holds the stopped server's router)."""
+    with _clients_lock:
+        _clients.clear()
 
 
 class _Raw:

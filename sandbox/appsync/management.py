@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import string
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -106,11 +104,6 @@ def find_api(api_id: str) -> Any:
             if api is not None:
                 return api
     return None
-
-
-def _new_id() -> str:
-    alphabet = string.ascii_lowercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(26))
 
 
 # ---------------------------------------------------------------------- the HTTP side
@@ -286,7 +279,9 @@ def _check_function(api: ApiConfig, body: dict[str, Any], function_id: str) -> d
 
 
 def create_function(api: ApiConfig, params: dict[str, str], body: dict[str, Any]) -> Any:
-    function_id = _new_id()
+    from .configuration import new_id
+
+    function_id = new_id()
     api.functions[function_id] = _check_function(api, body, function_id)
     return {"functionConfiguration": api.functions[function_id]}
 

@@ -1156,7 +1156,7 @@ def bench_appsync(sb, repeat: int = 300) -> None:
     median_row("AppSync GraphQL query, VTL DynamoDB resolver", timed(lambda: query("vtl"), repeat),
                "boto3 GetItem", baseline, 2.0)
     median_row("AppSync GraphQL query, APPSYNC_JS DynamoDB resolver",
-               timed(lambda: query("js"), repeat), "boto3 GetItem", baseline, 2.5)
+               timed(lambda: query("js"), repeat), "boto3 GetItem", baseline, 2.0)
     sb.reset()
 
 

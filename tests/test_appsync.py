@@ -732,3 +732,28 @@ export function response(ctx) { return ctx.result.keys.map((k) => k.id); }
         "data": {"many": [{"id": "y"}, None, {"id": "x"}]}}
     found = gql(sb, api_id, key, "{ all { items { id } } }").json()
     assert sorted(i["id"] for i in found["data"]["all"]["items"]) == ["x", "y"]
+
+
+def test_js_module_state_does_not_survive_between_requests(sb):
+    """Each request evaluates the code afresh: a module-level variable starts over, and the
+    runtime's util cannot be changed by one request for the next (AppSync gives no shared
+    state between requests; "JavaScript resolvers overview")."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+let calls = 0;
+export function request(ctx) { calls = calls + 1; return { payload: String(calls) }; }
+export function response(ctx) { return ctx.result; }
+""")
+    for _ in range(3):
+        assert gql(sb, api_id, key, "{ hello }").json() == {"data": {"hello": "1"}}
+    client.update_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) { util.autoId = () => 'mine'; return { payload: 'x' }; }
+export function response(ctx) { return ctx.result; }
+""")
+    changed = gql(sb, api_id, key, "{ hello }").json()
+    assert changed["data"] == {"hello": None}
+    assert "read-only" in changed["errors"][0]["message"]

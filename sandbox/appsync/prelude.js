@@ -169,7 +169,16 @@ const __ddb = {
     replace: (value) => ({ __op: 'replace', value }),
   },
 };
+// what a resolver's code may reach is frozen: nothing one request does is seen by the next
+function __deepFreeze(o) {
+  for (const k of Object.keys(o)) {
+    if (o[k] !== null && typeof o[k] === 'object') __deepFreeze(o[k]);
+  }
+  return Object.freeze(o);
+}
+__deepFreeze(util); __deepFreeze(runtime); __deepFreeze(extensions); __deepFreeze(__ddb);
 function __run(handler, text) {
+  __errors = [];
   const ctx = JSON.parse(text);
   let outcome;
   try {

@@ -307,7 +307,8 @@ def test_direct_lambda_resolver_gets_the_context_event(sb):
     assert hops and hops[-1]["outcome"] == "delivered"
     failed = gql(sb, api_id, key, '{ hello(name: "boom") }').json()
     assert failed["data"] == {"hello": None}
-    assert failed["errors"][0]["errorType"] == "ValueError"
+    # AppSync names a function's failure by Lambda's X-Amz-Function-Error
+    assert failed["errors"][0]["errorType"] == "Lambda:Unhandled"
     assert failed["errors"][0]["message"] == "no booms"
 
 
@@ -757,3 +758,44 @@ export function response(ctx) { return ctx.result; }
     changed = gql(sb, api_id, key, "{ hello }").json()
     assert changed["data"] == {"hello": None}
     assert "read-only" in changed["errors"][0]["message"]
+
+
+def test_mapping_template_without_operation_is_a_mapping_template_error(sb):
+    """"Troubleshooting and common mistakes": a request template without an operation fails
+    the field with errorType MappingTemplate, "Value for field '$[operation]' not found."."""
+    api_id, key = make_api()
+    table()
+    dynamodb_source(api_id, ["dynamodb:GetItem"])
+    boto3.client("appsync").create_resolver(
+        apiId=api_id, typeName="Query", fieldName="getNote", dataSourceName="notesTable",
+        requestMappingTemplate='{"version": "2018-05-29", "key": {"id": {"S": "x"}}}',
+        responseMappingTemplate='#if($ctx.error)$util.error($ctx.error.message, '
+                                '$ctx.error.type)#end$util.toJson($ctx.result)')
+    body = gql(sb, api_id, key, '{ getNote(id: "x") { id } }').json()
+    assert body["errors"][0]["errorType"] == "MappingTemplate"
+    assert body["errors"][0]["message"] == "Value for field '$[operation]' not found."
+
+
+def test_lambda_event_invocation_type_queues_the_event(sb):
+    """"Resolver mapping template reference for Lambda": invocationType Event invokes the
+    function asynchronously; the field's result is null, the function still runs."""
+    api_id, key = make_api()
+    function_arn = deploy("later", "def handler(event, context):\n"
+                                   "    print('GOT', event['name'])\n")
+    service_role = role("appsync-later", {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                          "Resource": function_arn}, service=APPSYNC_TRUST)
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="later", type="AWS_LAMBDA",
+                              serviceRoleArn=service_role,
+                              lambdaConfig={"lambdaFunctionArn": function_arn})
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="later",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "Invoke", '
+                               '"invocationType": "Event", '
+                               '"payload": {"name": $util.toJson($ctx.args.name)}}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    assert gql(sb, api_id, key, '{ hello(name: "async") }').json() == {
+        "data": {"hello": None}}
+    assert sb.settle()
+    logs = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/later")
+    assert any("GOT async" in e["message"] for e in logs["events"])

@@ -83,11 +83,21 @@ def _lambda(source: dict[str, Any], request: dict[str, Any], api_arn: str, regio
                                   detail=denied.message, parent=parent, kind="appsync")
         raise
     payload = request.get("payload")
-    operation = request.get("operation", "Invoke")
+    operation = request.get("operation")
     if operation not in ("Invoke", "BatchInvoke"):
-        raise ResolverError(f"Unsupported operation {operation!r}: Invoke or BatchInvoke.",
+        raise ResolverError("Value for field '$[operation]' not found." if operation is None
+                            else f"Unsupported operation {operation!r}: Invoke or BatchInvoke.",
                             "MappingTemplate")
     data = json.dumps(payload).encode()
+    if request.get("invocationType") == "Event":
+        # "invocationType": "Event": Lambda's asynchronous queue; the field's result is null
+        service.lambda_runtime.async_invoker.submit(target.fn, data, event_id,
+                                                    target.invoked_arn, source=api_arn,
+                                                    parent=parent)
+        service.deliveries.record(api_arn, target.invoked_arn, event_id, DELIVERED,
+                                  detail="queued (invocationType Event)", parent=parent,
+                                  kind="appsync")
+        return None
     try:
         result = service.lambda_runtime.run(target.fn, data, invoked_arn=target.invoked_arn,
                                             request_id=event_id)
@@ -101,9 +111,11 @@ def _lambda(source: dict[str, Any], request: dict[str, Any], api_arn: str, regio
         service.deliveries.record(api_arn, target.invoked_arn, event_id, FAILED,
                                   detail=result.payload.decode("utf-8", "replace")[:500],
                                   parent=parent, kind="appsync")
+        # AppSync names the failure by Lambda's X-Amz-Function-Error ("Lambda:Unhandled")
+        # and passes the function's errorMessage on
         reported = answer if isinstance(answer, dict) else {}
         raise ResolverError(str(reported.get("errorMessage", "Lambda function failed")),
-                            str(reported.get("errorType", "Lambda:Unhandled")))
+                            f"Lambda:{result.function_error}")
     service.deliveries.record(api_arn, target.invoked_arn, event_id, DELIVERED,
                               parent=parent, kind="appsync")
     return answer
@@ -254,6 +266,8 @@ def _dynamodb(source: dict[str, Any], request: dict[str, Any], region: str) -> A
                "BatchGetItem": "BatchGetItem", "BatchPutItem": "BatchWriteItem",
                "BatchDeleteItem": "BatchWriteItem", "TransactGetItems": "GetItem",
                "TransactWriteItems": "PutItem", "Sync": "Scan"}
+    if operation is None:  # "Troubleshooting and common mistakes", AppSync Developer Guide
+        raise ResolverError("Value for field '$[operation]' not found.", "MappingTemplate")
     if operation not in actions:
         raise ResolverError(f"Unsupported operation {operation!r}: one of "
                             f"{', '.join(actions)}.", "MappingTemplate")

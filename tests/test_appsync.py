@@ -799,3 +799,61 @@ def test_lambda_event_invocation_type_queues_the_event(sb):
     assert sb.settle()
     logs = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/later")
     assert any("GOT async" in e["message"] for e in logs["events"])
+
+
+def test_nested_resolver_reads_its_parent_as_source(sb):
+    """"Resolver context reference": a resolver on a type's field gets the parent object as
+    ctx.source; fields without a resolver read the parent's value of the same name."""
+    schema = """
+type Note { id: ID! title: String shout: String meta: AWSJSON }
+type Query { getNote(id: ID!): Note }
+"""
+    api_id, key = make_api(schema)
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="getNote",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) {
+  return { payload: { id: ctx.args.id, title: 'quiet', meta: { tags: ['a'] } } };
+}
+export function response(ctx) { return ctx.result; }
+""")
+    client.create_resolver(
+        apiId=api_id, typeName="Note", fieldName="shout", dataSourceName="nothing",
+        requestMappingTemplate='{"version": "2018-05-29", '
+                               '"payload": "${ctx.source.title.toUpperCase()}!"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    body = gql(sb, api_id, key, '{ getNote(id: "1") { id title shout meta } }').json()
+    # AWSJSON is sent as a JSON string ("Scalar types in AWS AppSync")
+    assert body == {"data": {"getNote": {"id": "1", "title": "quiet", "shout": "QUIET!",
+                                         "meta": '{"tags":["a"]}'}}}
+
+
+def test_get_with_query_parameters_is_served(sb):
+    """graphql/graphql-over-http#81: AppSync serves queries by GET too, the query and
+    variables as query parameters."""
+    api_id, key = make_api()
+    none_resolver(api_id)
+    answer = requests.get(sb.appsync_url(api_id), params={
+        "query": "query Q($n: String) { hello(name: $n) }", "variables": '{"n": "get"}'},
+        headers={"x-api-key": key}, timeout=30)
+    assert answer.json() == {"data": {"hello": "Hello, get"}}
+
+
+def test_invalid_awsemail_variable_is_refused(sb):
+    """"Scalar types in AWS AppSync": AWSEmail must be an email address; a variable that is
+    not one fails validation (data null, HTTP 200)."""
+    api_id, key = make_api("type Query { echo(to: AWSEmail): String }")
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="echo",
+                           dataSourceName="nothing",
+                           requestMappingTemplate='{"version": "2018-05-29", '
+                                                  '"payload": $util.toJson($ctx.args.to)}',
+                           responseMappingTemplate="$util.toJson($ctx.result)")
+    query = "query Q($to: AWSEmail) { echo(to: $to) }"
+    ok = gql(sb, api_id, key, query, {"to": "ada@example.com"}).json()
+    assert ok == {"data": {"echo": "ada@example.com"}}
+    bad = gql(sb, api_id, key, query, {"to": "not-an-email"})
+    assert bad.status_code == 200
+    assert bad.json()["data"] is None and "AWSEmail" in bad.json()["errors"][0]["message"]

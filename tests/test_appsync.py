@@ -857,3 +857,24 @@ def test_invalid_awsemail_variable_is_refused(sb):
     bad = gql(sb, api_id, key, query, {"to": "not-an-email"})
     assert bad.status_code == 200
     assert bad.json()["data"] is None and "AWSEmail" in bad.json()["errors"][0]["message"]
+
+
+def test_evaluate_mapping_template_and_code(sb):
+    """EvaluateMappingTemplate and EvaluateCode (AppSync API Reference): a template or a JS
+    handler run against a given context, without an API; util.error is reported in error."""
+    client = boto3.client("appsync")
+    context = json.dumps({"arguments": {"id": "n1"}, "info": {"fieldName": "getNote"}})
+    template = client.evaluate_mapping_template(
+        template='{"operation": "GetItem", "key": {"id": '
+                 '$util.dynamodb.toDynamoDBJson($ctx.args.id)}}', context=context)
+    assert json.loads(template["evaluationResult"]) == {"operation": "GetItem",
+                                                        "key": {"id": {"S": "n1"}}}
+    code = client.evaluate_code(runtime=JS_RUNTIME, function="request", context=context,
+                                code=JS_GET_PUT)
+    assert json.loads(code["evaluationResult"]) == {"operation": "GetItem",
+                                                    "key": {"id": {"S": "n1"}}}
+    failing = client.evaluate_code(
+        runtime=JS_RUNTIME, function="request", context=context,
+        code="export function request(ctx) { util.error('nope', 'E'); }\n"
+             "export function response(ctx) { return ctx.result; }")
+    assert failing["error"]["message"] == "nope"

@@ -878,3 +878,25 @@ def test_evaluate_mapping_template_and_code(sb):
         code="export function request(ctx) { util.error('nope', 'E'); }\n"
              "export function response(ctx) { return ctx.result; }")
     assert failing["error"]["message"] == "nope"
+
+
+def test_a_service_role_that_does_not_trust_appsync_is_refused(sb):
+    """AppSync assumes the data source's service role ("Attaching a data source"; the role's
+    trust policy names appsync.amazonaws.com): a role trusting only Lambda fails the field."""
+    api_id, key = make_api()
+    table()
+    lambda_role = role("lambda-only", {"Effect": "Allow", "Action": "dynamodb:*",
+                                       "Resource": "*"})  # trusts lambda.amazonaws.com
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="notesTable", type="AMAZON_DYNAMODB",
+                              serviceRoleArn=lambda_role,
+                              dynamodbConfig={"tableName": "notes", "awsRegion": "us-east-1"})
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="getNote", dataSourceName="notesTable",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "GetItem", '
+                               '"key": {"id": {"S": "n1"}}}',
+        responseMappingTemplate='#if($ctx.error)$util.error($ctx.error.message, '
+                                '$ctx.error.type)#end$util.toJson($ctx.result)')
+    body = gql(sb, api_id, key, '{ getNote(id: "n1") { id } }').json()
+    assert body["data"] == {"getNote": None}
+    assert "appsync.amazonaws.com" in body["errors"][0]["message"]

@@ -52,6 +52,15 @@ def _role_check(source: dict[str, Any], action: str, resource: str, region: str)
     from .. import iam
 
     role = source.get("serviceRoleArn")
+    # AppSync assumes the role first: its trust policy must admit appsync.amazonaws.com
+    if role and iam.role_exists(str(role)) and not iam.service_may(
+            APPSYNC_PRINCIPAL, "sts:AssumeRole", str(role),
+            source_arn=str(source["dataSourceArn"]).split("/datasources/")[0],
+            source=f"AppSync assuming the role of data source {source['name']}"):
+        raise ResolverError(
+            f"AppSync could not assume {role} for the data source {source['name']}: its trust "
+            "policy must allow the service principal appsync.amazonaws.com to call "
+            "sts:AssumeRole.", "AccessDeniedException")
     if role and not iam.role_may(str(role), action, resource, region=region,
                                  source=f"AppSync data source {source['name']}"):
         raise ResolverError(

@@ -900,3 +900,19 @@ def test_a_service_role_that_does_not_trust_appsync_is_refused(sb):
     body = gql(sb, api_id, key, '{ getNote(id: "n1") { id } }').json()
     assert body["data"] == {"getNote": None}
     assert "appsync.amazonaws.com" in body["errors"][0]["message"]
+
+
+def test_deleted_api_and_reset_leave_nothing_behind(sb):
+    """DeleteGraphqlApi removes the API and what it ran: its endpoint answers 404; after
+    sb.reset() no API, data source or resolver is left."""
+    api_id, key = make_api()
+    none_resolver(api_id)
+    client = boto3.client("appsync")
+    client.delete_graphql_api(apiId=api_id)
+    gone = gql(sb, api_id, key, "{ hello }")
+    assert gone.status_code == 404
+    assert gone.json()["errors"][0]["errorType"] == "NotFoundException"
+    other, _ = make_api()
+    none_resolver(other)
+    sb.reset()
+    assert boto3.client("appsync").list_graphql_apis()["graphqlApis"] == []

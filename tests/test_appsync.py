@@ -875,9 +875,11 @@ def test_evaluate_mapping_template_and_code(sb):
                                                     "key": {"id": {"S": "n1"}}}
     failing = client.evaluate_code(
         runtime=JS_RUNTIME, function="request", context=context,
-        code="export function request(ctx) { util.error('nope', 'E'); }\n"
+        code="export function request(ctx) { console.log('about to', { id: ctx.args.id });\n"
+             "  util.error('nope', 'E'); }\n"
              "export function response(ctx) { return ctx.result; }")
     assert failing["error"]["message"] == "nope"
+    assert failing["logs"] == ['about to {"id":"n1"}']
 
 
 def test_a_service_role_that_does_not_trust_appsync_is_refused(sb):

@@ -22,7 +22,8 @@ reference", AppSync Developer Guide), within this subset:
   ``isString``, ``isNumber``, ``isBoolean``, ``isList``, ``isMap``, ``urlEncode``,
   ``urlDecode``, ``base64Encode``, ``base64Decode``, ``escapeJavaScript``,
   ``util.time.nowISO8601/nowEpochSeconds/nowEpochMilliSeconds``, ``util.dynamodb.toDynamoDB,
-  toMapValues, toString, toNumber, toList, toStringSet, toNumberSet``; ``runtime.earlyReturn``.
+  toMapValues, toString, toNumber, toList, toStringSet, toNumberSet``; ``runtime.earlyReturn``;
+  ``console.log`` and its kin (kept for EvaluateCode's ``logs``; there is no API log group).
 
 Each handler call evaluates the code afresh, in a function scope of its own, so no module state
 survives between calls; the runtime's objects are frozen. QuickJS contexts holding the runtime
@@ -139,7 +140,7 @@ def _scoped(script: str, name: str) -> str:
 
 
 def run_handler(code: str, name: str, context: dict[str, Any],
-                errors: list[dict[str, Any]]) -> Any:
+                errors: list[dict[str, Any]], logs: list[str] | None = None) -> Any:
     """Call the code's ``request`` or ``response`` with ``ctx``; its value. Raises
     EarlyReturn, or ResolverError for ``util.error`` and for a failing handler."""
     import quickjs
@@ -158,6 +159,8 @@ def run_handler(code: str, name: str, context: dict[str, Any],
             _pool.append(js)
     outcome = json.loads(text)
     errors.extend(outcome.get("errors") or [])
+    if logs is not None:
+        logs.extend(str(line) for line in outcome.get("logs") or [])
     if isinstance(outcome.get("stash"), dict):
         context["stash"] = outcome["stash"]
     if outcome.get("missing"):

@@ -205,7 +205,7 @@ def evaluate(body: dict[str, Any], code: bool) -> dict[str, Any]:
                 return answer
             try:
                 value = run_handler(str(body["code"]), str(body.get("function") or "request"),
-                                    context, errors)
+                                    context, errors, answer["logs"])
             except EarlyReturn as early:
                 value = early.value
             answer["evaluationResult"] = json.dumps(value)

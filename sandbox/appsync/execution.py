@@ -236,13 +236,14 @@ def _format(result: ExecutionResult, execution: Execution) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     for error in result.errors or []:
         original = error.original_error
-        entry: dict[str, Any] = {"path": error.path, "locations": _location(error.nodes, None)}
-        if isinstance(original, ResolverError):
-            entry.update({"data": original.data, "errorType": original.error_type,
-                          "errorInfo": original.info, "message": original.message})
+        locations = _location(error.nodes, None)
+        if isinstance(original, ResolverError):  # in AppSync's order (aws-appsync-community#209)
+            errors.append({"path": error.path, "data": original.data,
+                           "errorType": original.error_type, "errorInfo": original.info,
+                           "locations": locations, "message": original.message})
         else:
-            entry["message"] = error.message
-        errors.append(entry)
+            errors.append({"path": error.path, "locations": locations,
+                           "message": error.message})
     errors.extend(execution.appended)
     body: dict[str, Any] = {"data": result.data}
     if errors:

@@ -920,3 +920,43 @@ def test_deleted_api_and_reset_leave_nothing_behind(sb):
     none_resolver(other)
     sb.reset()
     assert boto3.client("appsync").list_graphql_apis()["graphqlApis"] == []
+
+
+def test_dynamodb_batch_put_delete_and_transact_get(sb):
+    """The DynamoDB resolver reference's BatchPutItem (data per table), BatchDeleteItem and
+    TransactGetItems (items in the order of the request, null for a missing key), through VTL
+    request templates."""
+    schema = """
+type Note { id: ID! title: String }
+type Query { pair(a: ID!, b: ID!): [Note] }
+type Mutation { putTwo: [Note]  dropOne(id: ID!): [Note] }
+"""
+    api_id, key = make_api(schema)
+    table()
+    dynamodb_source(api_id, ["dynamodb:*"])
+    client = boto3.client("appsync")
+    templates = {
+        ("Mutation", "putTwo"): ('{"version": "2018-05-29", "operation": "BatchPutItem", '
+                                 '"tables": {"notes": [{"id": {"S": "p"}, "title": {"S": "P"}}, '
+                                 '{"id": {"S": "q"}, "title": {"S": "Q"}}]}}',
+                                 "$util.toJson($ctx.result.data.notes)"),
+        ("Mutation", "dropOne"): ('{"version": "2018-05-29", "operation": "BatchDeleteItem", '
+                                  '"tables": {"notes": [{"id": '
+                                  '$util.dynamodb.toDynamoDBJson($ctx.args.id)}]}}',
+                                  "$util.toJson($ctx.result.data.notes)"),
+        ("Query", "pair"): ('{"version": "2018-05-29", "operation": "TransactGetItems", '
+                            '"transactItems": [{"table": "notes", "key": {"id": '
+                            '$util.dynamodb.toDynamoDBJson($ctx.args.a)}}, {"table": "notes", '
+                            '"key": {"id": $util.dynamodb.toDynamoDBJson($ctx.args.b)}}]}',
+                            "$util.toJson($ctx.result.items)"),
+    }
+    for (type_name, field), (request, response) in templates.items():
+        client.create_resolver(apiId=api_id, typeName=type_name, fieldName=field,
+                               dataSourceName="notesTable", requestMappingTemplate=request,
+                               responseMappingTemplate=response)
+    put = gql(sb, api_id, key, "mutation { putTwo { id title } }").json()
+    assert put == {"data": {"putTwo": [{"id": "p", "title": "P"}, {"id": "q", "title": "Q"}]}}
+    assert gql(sb, api_id, key, 'mutation { dropOne(id: "p") { id } }').json() == {
+        "data": {"dropOne": [{"id": "p"}]}}
+    pair = gql(sb, api_id, key, '{ pair(a: "q", b: "p") { id title } }').json()
+    assert pair == {"data": {"pair": [{"id": "q", "title": "Q"}, None]}}

@@ -960,3 +960,27 @@ type Mutation { putTwo: [Note]  dropOne(id: ID!): [Note] }
         "data": {"dropOne": [{"id": "p"}]}}
     pair = gql(sb, api_id, key, '{ pair(a: "q", b: "p") { id title } }').json()
     assert pair == {"data": {"pair": [{"id": "q", "title": "Q"}, None]}}
+
+
+def test_concurrent_requests_each_get_their_own_answer(sb):
+    """AppSync serves requests concurrently: twenty at once through an APPSYNC_JS resolver
+    each get the answer for their own arguments (the engine's contexts are not shared by two
+    requests at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) { return { payload: 'hi ' + ctx.args.name }; }
+export function response(ctx) { return ctx.result; }
+""")
+
+    def ask(n: int) -> dict:
+        return gql(sb, api_id, key, "query Q($n: String) { hello(name: $n) }",
+                   {"n": str(n)}).json()
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(ask, range(20)))
+    assert answers == [{"data": {"hello": f"hi {n}"}} for n in range(20)]

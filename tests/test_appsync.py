@@ -203,6 +203,29 @@ def test_validation_error_is_200_with_appsync_wording(sb):
     assert body["errors"][0]["locations"] == [{"line": 1, "column": 3, "sourceName": None}]
 
 
+def test_other_validation_errors_use_appsync_s_wording(sb):
+    """AppSync words validation errors as graphql-java does ("Validation error of type <kind>:
+    ... @ '<field path>'", graphql/graphql-over-http#81): a missing argument, a missing or a
+    forbidden sub-selection, an undefined field below the top."""
+    api_id, key = make_api()
+    cases = {
+        "{ getNote { id } }": "Validation error of type MissingFieldArgument: Missing field "
+                              "argument id @ 'getNote'",
+        '{ getNote(id: "1") }': "Validation error of type SubSelectionRequired: Sub selection "
+                                "required for type Note of field getNote @ 'getNote'",
+        '{ getNote(id: "1") { title { x } } }': "Validation error of type "
+                                                "SubSelectionNotAllowed: Sub selection not "
+                                                "allowed on leaf type String of field title @ "
+                                                "'getNote/title'",
+        '{ getNote(id: "1") { nope } }': "Validation error of type FieldUndefined: Field "
+                                         "'nope' in type 'Note' is undefined @ 'getNote/nope'",
+    }
+    for query, message in cases.items():
+        body = gql(sb, api_id, key, query).json()
+        assert body["data"] is None
+        assert [e["message"] for e in body["errors"]] == [message], query
+
+
 def test_empty_body_is_400_malformed(sb):
     """graphql/graphql-over-http#81: an empty body is 400 MalformedHttpRequestException."""
     api_id, key = make_api()

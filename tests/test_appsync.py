@@ -1007,3 +1007,36 @@ export function response(ctx) { return ctx.result; }
     with ThreadPoolExecutor(20) as pool:
         answers = list(pool.map(ask, range(20)))
     assert answers == [{"data": {"hello": f"hi {n}"}} for n in range(20)]
+
+
+def test_vtl_return_directive(sb):
+    """"Resolver mapping template programming guide", #return(data): a request template
+    returns at once (the data source is skipped); in a pipeline function it ends that function
+    and the pipeline goes on."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="nothing",
+        requestMappingTemplate='#if($ctx.args.name == "cached")#return("from cache")#end\n'
+                               '{"version": "2018-05-29", "payload": "fresh"}',
+        responseMappingTemplate='$util.toJson("$ctx.result!")')
+    assert gql(sb, api_id, key, '{ hello(name: "cached") }').json() == {
+        "data": {"hello": "from cache"}}
+    assert gql(sb, api_id, key, '{ hello(name: "x") }').json() == {"data": {"hello": "fresh!"}}
+    skipper = client.create_function(
+        apiId=api_id, name="skipper", dataSourceName="nothing", functionVersion="2018-05-29",
+        requestMappingTemplate='#return("skipped")',
+        responseMappingTemplate="$util.toJson($ctx.result)")["functionConfiguration"][
+            "functionId"]
+    shout = client.create_function(
+        apiId=api_id, name="shout", dataSourceName="nothing", functionVersion="2018-05-29",
+        requestMappingTemplate='{"version": "2018-05-29", '
+                               '"payload": "${ctx.prev.result.toUpperCase()}"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")["functionConfiguration"][
+            "functionId"]
+    client.update_resolver(apiId=api_id, typeName="Query", fieldName="hello", kind="PIPELINE",
+                           pipelineConfig={"functions": [skipper, shout]},
+                           requestMappingTemplate="{}",
+                           responseMappingTemplate="$util.toJson($ctx.prev.result)")
+    assert gql(sb, api_id, key, "{ hello }").json() == {"data": {"hello": "SKIPPED"}}

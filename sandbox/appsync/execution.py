@@ -189,7 +189,7 @@ class Execution:
                 request = run_handler(code_holder["code"], "request", context, errors)
             else:
                 request = run_template(code_holder.get("requestMappingTemplate", "{}"),
-                                       context, errors)
+                                       context, errors, request=True)
         except EarlyReturn as early:
             return early.value
         try:
@@ -219,7 +219,7 @@ class Execution:
                 before = run_handler(resolver["code"], "request", context, errors)
             else:
                 before = run_template(resolver.get("requestMappingTemplate", "{}"), context,
-                                      errors)
+                                      errors, request=True)
         except EarlyReturn as early:
             return early.value
         context["prev"] = {"result": before}

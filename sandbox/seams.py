@@ -321,6 +321,14 @@ def _ecs_rows() -> list[Seam]:
              "a container of a task with task-level memory may omit its own (ECS API "
              "Reference, ContainerDefinition memory); moto adds None and fails RunTask",
              static=True, parameters=("task_definition",)),
+        Seam("moto.ecs.models", f"{backend}.create_service", "sandbox.ecs:create_service", M,
+             "a Fargate service needs a network configuration whose securityGroups are "
+             "optional (moto fails without them), and its tasks start", wraps=True, lazy=True,
+             parameters=("self", "cluster_str", "service_name", "desired_count",
+                         "task_definition_str", "load_balancers", "scheduling_strategy",
+                         "tags", "deployment_controller", "launch_type", "service_registries",
+                         "platform_version", "propagate_tags", "network_configuration",
+                         "role_arn")),
         Seam("moto.ecs.models", f"{backend}.stop_task", "sandbox.ecs:stop_task", M,
              "StopTask stops a task through its lifecycle (UserInitiated); moto marks it "
              "STOPPED at once and fails with a bare Exception on an unknown task", wraps=True,

@@ -268,3 +268,78 @@ def test_run_task_refuses_what_aws_refuses(sb: Any) -> None:
         ecs.run_task(cluster="jobs", taskDefinition=definition, launchType="FARGATE",
                      networkConfiguration={"awsvpcConfiguration": {"subnets": []}})
     assert caught.value.response["Error"]["Message"] == "subnets can not be empty."
+
+
+# ---------------------------------------------------------------------- services
+def _service_tasks(service: str, status: str = "RUNNING") -> list[dict[str, Any]]:
+    ecs = boto3.client("ecs")
+    arns = ecs.list_tasks(cluster="jobs", serviceName=service, desiredStatus=status)["taskArns"]
+    return list(ecs.describe_tasks(cluster="jobs", tasks=arns)["tasks"]) if arns else []
+
+
+def _wait(condition: Any, limit: float = 60.0) -> Any:
+    deadline = time.monotonic() + limit
+    while True:
+        found = condition()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.01)
+
+
+def test_a_service_keeps_its_desired_count_running_and_replaces_a_stopped_task(sb: Any) -> None:
+    """"Amazon ECS services": the scheduler runs desiredCount tasks and replaces one that
+    stops."""
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    definition = _register("worker", ["python", "-c", "import time\nwhile True: time.sleep(5)"])
+    ecs.create_service(cluster="jobs", serviceName="workers", taskDefinition=definition,
+                       desiredCount=2, launchType="FARGATE", networkConfiguration=_network())
+    running = _wait(lambda: [t for t in _service_tasks("workers")
+                             if t["lastStatus"] == "RUNNING"] if len(
+        _service_tasks("workers")) == 2 and all(
+        t["lastStatus"] == "RUNNING" for t in _service_tasks("workers")) else [])
+    assert len(running) == 2
+    assert all(t["group"] == "service:workers" for t in running)
+    service = _wait(lambda: [s for s in ecs.describe_services(
+        cluster="jobs", services=["workers"])["services"] if s["runningCount"] == 2])
+    assert service and service[0]["pendingCount"] == 0
+    gone = running[0]["taskArn"]
+    ecs.stop_task(cluster="jobs", task=gone)
+    assert _until(gone, "STOPPED")["stopCode"] == "UserInitiated"
+    replaced = _wait(lambda: len([t for t in _service_tasks("workers")
+                                  if t["taskArn"] != gone]) == 2)
+    assert replaced
+    events = ecs.describe_services(cluster="jobs", services=["workers"])["services"][0]["events"]
+    assert any("has started 1 tasks" in e["message"] for e in events)
+
+
+def test_update_service_scales_in_and_delete_service_stops_the_rest(sb: Any) -> None:
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    definition = _register("web", None, image="nginx:latest")
+    ecs.create_service(cluster="jobs", serviceName="web", taskDefinition=definition,
+                       desiredCount=3, launchType="FARGATE", networkConfiguration=_network())
+    assert _wait(lambda: len(_service_tasks("web")) == 3)
+    ecs.update_service(cluster="jobs", service="web", desiredCount=1)
+    assert _wait(lambda: len(_service_tasks("web")) == 1)
+    stopped = _wait(lambda: [t for t in _service_tasks("web", "STOPPED")
+                             if t["lastStatus"] == "STOPPED"] if len(
+        _service_tasks("web", "STOPPED")) == 2 else [])
+    assert {t["stopCode"] for t in stopped} == {"ServiceSchedulerInitiated"}
+    ecs.update_service(cluster="jobs", service="web", desiredCount=0)
+    ecs.delete_service(cluster="jobs", service="web")
+    assert _wait(lambda: not _service_tasks("web"))
+
+
+def test_reset_ends_every_running_container(sb: Any) -> None:
+    import psutil
+
+    arn = _run(_register("server", ["python", "-c", "import time\nwhile True: time.sleep(1)"]))
+    _until(arn, "RUNNING")
+    code = "ecs-container.py"
+    before = [p for p in psutil.process_iter(["cmdline"])
+              if any(code in part for part in p.info["cmdline"] or [])]
+    assert before  # the container's process, started by the sandbox's server
+    sb.reset()
+    assert _wait(lambda: not [p for p in psutil.process_iter(["cmdline"])
+                              if any(code in part for part in p.info["cmdline"] or [])], 10)

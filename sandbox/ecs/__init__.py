@@ -273,6 +273,32 @@ def task_resource_requirements(task_definition: Any) -> dict[str, Any]:
     return found
 
 
+def create_service(original: Any) -> Any:
+    """``EC2ContainerServiceBackend.create_service``: a Fargate service needs a network
+    configuration, whose securityGroups are optional (moto's needs them), and its scheduler
+    starts its tasks at once."""
+    def create(self: Any, cluster_str: str, service_name: str, desired_count: int,
+               *args: Any, **kwargs: Any) -> Any:
+        from moto.ecs.exceptions import InvalidParameterException
+
+        network = kwargs.get("network_configuration")
+        launch_type = kwargs.get("launch_type") or (args[5] if len(args) > 5 else None)
+        if launch_type == "FARGATE":
+            if not network:
+                raise InvalidParameterException(
+                    "Network Configuration must be provided when networkMode 'awsvpc' is "
+                    "specified.")
+            vpc = dict(network.get("awsvpcConfiguration") or {})
+            vpc.setdefault("securityGroups", [])
+            vpc.setdefault("subnets", [])
+            kwargs["network_configuration"] = dict(network, awsvpcConfiguration=vpc)
+        service = original(self, cluster_str, service_name, desired_count, *args, **kwargs)
+        running().scheduler.wake()
+        return service
+
+    return create
+
+
 def stop_task(original: Any) -> Any:
     """``EC2ContainerServiceBackend.stop_task``: a running Fargate task stops through its
     lifecycle (SIGTERM, then SIGKILL after stopTimeout), stopCode UserInitiated; moto marks it

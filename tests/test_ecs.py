@@ -174,6 +174,25 @@ def test_a_python_task_runs_through_the_lifecycle_and_its_exit_code_is_kept(sb: 
     assert stamps == sorted(stamps)
 
 
+def test_a_script_on_this_machine_runs_with_its_arguments(sb: Any, tmp_path: Any) -> None:
+    """Code may reach a container as a file the command names (the container sees this
+    machine's files, read-only), run as python runs a script, or as a module (-m) of its
+    workingDirectory."""
+    (tmp_path / "job.py").write_text("import sys\nprint('args', sys.argv[1:])\nsys.exit(7)\n")
+    (tmp_path / "report.py").write_text("print('module', __name__)\n")
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/ecs/scripts")
+    role = _role("execution", "logs:CreateLogStream", "logs:PutLogEvents")
+    script = _run(_register("script", ["python3", str(tmp_path / "job.py"), "a", "b"],
+                            log_group="/ecs/scripts", execution_role=role))
+    module = _run(_register("module", ["python", "-m", "report"], workingDirectory=str(tmp_path),
+                            log_group="/ecs/scripts", execution_role=role))
+    assert _until(script, "STOPPED")["containers"][0]["exitCode"] == 7
+    assert _until(module, "STOPPED")["containers"][0]["exitCode"] == 0
+    messages = [e["message"] for e in logs.filter_log_events(logGroupName="/ecs/scripts")["events"]]
+    assert sorted(messages) == ["args ['a', 'b']", "module __main__"]
+
+
 def test_a_job_sleeping_20_minutes_takes_20_minutes_of_task_time(sb: Any) -> None:
     """Longer than Lambda's 15-minute limit: the container's time.sleep runs on the sandbox
     clock, and startedAt..stoppingAt shows the time the job took."""

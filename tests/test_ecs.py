@@ -193,6 +193,23 @@ def test_a_script_on_this_machine_runs_with_its_arguments(sb: Any, tmp_path: Any
     assert sorted(messages) == ["args ['a', 'b']", "module __main__"]
 
 
+def test_run_task_answers_provisioning_and_a_stop_before_running_ends_it(sb: Any) -> None:
+    """RunTask's answer is the task as created (lastStatus PROVISIONING, desired RUNNING); a
+    task stopped before it runs never starts (no startedAt)."""
+    sb.clock.speed = 1  # real time: the task stays PROVISIONING for 10 s
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    task = ecs.run_task(cluster="jobs", taskDefinition=_register("job", ["python", "-c", "1"]),
+                        launchType="FARGATE", networkConfiguration=_network())["tasks"][0]
+    assert (task["lastStatus"], task["desiredStatus"]) == ("PROVISIONING", "RUNNING")
+    assert task["containers"][0]["lastStatus"] == "PENDING"
+    sb.clock.speed = 10000
+    ecs.stop_task(cluster="jobs", task=task["taskArn"])
+    stopped = _until(task["taskArn"], "STOPPED")
+    assert stopped["stopCode"] == "UserInitiated"
+    assert "startedAt" not in stopped and "exitCode" not in stopped["containers"][0]
+
+
 def test_a_job_sleeping_20_minutes_takes_20_minutes_of_task_time(sb: Any) -> None:
     """Longer than Lambda's 15-minute limit: the container's time.sleep runs on the sandbox
     clock, and startedAt..stoppingAt shows the time the job took."""

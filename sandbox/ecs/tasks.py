@@ -314,13 +314,20 @@ class TaskRun:
                 c.skipped for c in self.containers)
         return self.created + timedelta(seconds=seconds)
 
-    def _step(self, status: str) -> bool:
-        """Enter ``status`` and wait its modelled time; False if the sandbox stopped."""
+    def _step(self, status: str, *, until_stopped: bool = False) -> bool:
+        """Enter ``status`` and wait its modelled time; False if the sandbox stopped or, with
+        ``until_stopped`` (the steps before RUNNING), StopTask cut the wait short."""
         self.task.last_status = status
         self.task.version = int(getattr(self.task, "version", 1)) + 1
         seconds = PHASE_SECONDS.get(status, 0.0)
-        self.elapsed += seconds
-        return self.ecs.clock.sleep(seconds)
+        if not until_stopped:
+            self.elapsed += seconds
+            return self.ecs.clock.sleep(seconds)
+        began = time.monotonic()
+        cut = self.stop_requested.wait(self.ecs.clock.real_seconds(seconds))
+        self.elapsed += min(seconds, (time.monotonic() - began) * self.ecs.clock.speed) \
+            if cut else seconds
+        return not cut
 
     def _stamp(self) -> datetime:
         return self.created + timedelta(seconds=self.elapsed)
@@ -360,11 +367,11 @@ class TaskRun:
 
     def _lifecycle(self) -> None:
         task = self.task
-        if not self._step("PROVISIONING") or self.stop_requested.is_set():
+        if not self._step("PROVISIONING", until_stopped=True):
             return self._stop_before_start()
         task.pull_started_at = self._stamp()
-        if not self._step("PENDING"):
-            return self._finish()
+        if not self._step("PENDING", until_stopped=True):
+            return self._stop_before_start()
         task.pull_stopped_at = self._stamp()
         problem = self.ecs.start_problem(self)
         if problem:
@@ -373,8 +380,8 @@ class TaskRun:
             return self._stop_before_start()
         if self.stop_requested.is_set():
             return self._stop_before_start()
-        if not self._step("ACTIVATING"):
-            return self._finish()
+        if not self._step("ACTIVATING", until_stopped=True):
+            return self._stop_before_start()
         os.makedirs(self.scratch, exist_ok=True)
         for container in self.containers:
             if container.runs:

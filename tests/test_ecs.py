@@ -446,3 +446,38 @@ def test_reset_ends_every_running_container(sb: Any) -> None:
     sb.reset()
     assert _wait(lambda: not [p for p in psutil.process_iter(["cmdline"])
                               if any(code in part for part in p.info["cmdline"] or [])], 10)
+
+
+def test_step_functions_runs_a_fargate_task_to_its_end(sb: Any) -> None:
+    """"Manage Amazon ECS or Fargate tasks with Step Functions": ecs:runTask.sync takes its
+    parameters in PascalCase, waits for the task to stop and outputs its description."""
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="machine", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="machine", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Resource": "*",
+            "Action": ["ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole"]}]}))
+    boto3.client("ecs").create_cluster(clusterName="jobs")
+    definition = _register("job", ["python", "-c", "import time; time.sleep(1200)"])
+    machine = boto3.client("stepfunctions").create_state_machine(
+        name="long-job", roleArn=role, definition=json.dumps({
+            "StartAt": "Run", "States": {"Run": {
+                "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
+                "Parameters": {"Cluster": "jobs", "TaskDefinition": definition,
+                               "LaunchType": "FARGATE",
+                               "NetworkConfiguration": {
+                                   "AwsvpcConfiguration": _network()["awsvpcConfiguration"]}},
+            }}}))["stateMachineArn"]
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    found = _wait(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
+        sfn.describe_execution(executionArn=execution)), 60)
+    assert found and found["status"] == "SUCCEEDED", (found.get("error"), found.get("cause"))
+    output = json.loads(found["output"])
+    assert output["LastStatus"] == "STOPPED"
+    assert output["Containers"][0]["ExitCode"] == 0
+    assert output["StartedBy"] == "AWS Step Functions"
+    assert output["StoppedAt"] - output["StartedAt"] >= 1200 * 1000  # epoch milliseconds

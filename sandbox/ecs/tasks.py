@@ -301,8 +301,11 @@ class TaskRun:
         task.connectivity = "CONNECTED"
         task.health_status = "UNKNOWN"
         task.version = 1
-        task.ephemeral_storage = {"sizeInGiB": 20}
-        task.fargate_ephemeral_storage = {"sizeInGiB": 20}
+        # 20 GiB unless the task definition asks for more (21 to 200 GiB); the worker's /tmp
+        # stays 512 MB here (README)
+        size = int((self.definition.ephemeral_storage or {}).get("sizeInGiB") or 20)
+        task.ephemeral_storage = {"sizeInGiB": size}
+        task.fargate_ephemeral_storage = {"sizeInGiB": size}
 
     def now(self) -> datetime:
         """The task's clock: createdAt plus the simulated time its steps took, plus, while it

@@ -194,10 +194,14 @@ class ContainerRun:
         out-of-memory killer kills it on Fargate (exit code 137, reason "OutOfMemoryError:
         Container killed due to memory usage")."""
         worker = self.worker
-        assert worker is not None
+        if worker is None:
+            return None
         limit_kb = self.memory_limit_mib * 1024
         while not stop.is_set():
-            status = worker.runtime_status(timeout=0.05)
+            try:
+                status = worker.runtime_status(timeout=0.05)
+            except (OSError, ValueError):  # a reset closed the worker meanwhile
+                return None
             if status is not None:
                 return self._ended(status)
             if limit_kb and worker.memory_kb() > limit_kb:
@@ -452,7 +456,8 @@ class TaskRun:
         """SIGTERM, then SIGKILL after the container's stopTimeout (on the sandbox clock)."""
         container.signal_stop()
         worker = container.worker
-        assert worker is not None
+        if worker is None:  # a reset ended it meanwhile
+            return
         began = time.monotonic()
         # a process answers SIGTERM in real time: it gets at least STOP_GRACE real seconds
         # (or its whole stopTimeout, if shorter), however fast the clock runs

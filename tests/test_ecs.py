@@ -360,6 +360,17 @@ def test_list_tasks_lists_running_tasks_by_default(sb: Any) -> None:
     assert ecs.list_tasks(cluster="jobs", desiredStatus="STOPPED")["taskArns"] == [done]
 
 
+def test_describe_tasks_reports_a_missing_task(sb: Any) -> None:
+    """DescribeTasks: a task it does not find is a failure, reason MISSING."""
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    answer = ecs.describe_tasks(cluster="jobs", tasks=["0123456789abcdef"])
+    assert answer["tasks"] == []
+    assert answer["failures"] == [{
+        "arn": "arn:aws:ecs:us-east-1:123456789012:task/jobs/0123456789abcdef",
+        "reason": "MISSING"}]
+
+
 def test_run_task_refuses_what_aws_refuses(sb: Any) -> None:
     ecs = boto3.client("ecs")
     ecs.create_cluster(clusterName="jobs")

@@ -354,6 +354,29 @@ def stop_task(original: Any) -> Any:
     return stop
 
 
+def describe_tasks_response(original: Any) -> Any:
+    """``EC2ContainerServiceResponse.describe_tasks``: a task not found is a failure with reason
+    MISSING (DescribeTasks, ECS API Reference; the tasks_stopped waiter fails on it); moto
+    answers an empty list and no failure."""
+    def describe(self: Any) -> Any:
+        answer = original(self)
+        result = getattr(answer, "result", None)
+        if not isinstance(result, dict):
+            return answer
+        cluster = str(self._get_param("cluster", "default")).split("/")[-1]
+        found = {task.task_arn.split("/")[-1] for task in result.get("tasks") or []}
+        for wanted in self._get_param("tasks", []) or []:
+            task_id = str(wanted).split("/")[-1]
+            if task_id not in found:
+                arn = wanted if str(wanted).startswith("arn:") else (
+                    f"arn:aws:ecs:{self.region}:{self.current_account}:task/{cluster}/"
+                    f"{task_id}")
+                result.setdefault("failures", []).append({"arn": arn, "reason": "MISSING"})
+        return answer
+
+    return describe
+
+
 def list_tasks(original: Any) -> Any:
     """``EC2ContainerServiceBackend.list_tasks``: the default desiredStatus filter is RUNNING
     and serviceName filters by the service's tasks (ListTasks, ECS API Reference); moto lists

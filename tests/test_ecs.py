@@ -210,6 +210,20 @@ def test_run_task_answers_provisioning_and_a_stop_before_running_ends_it(sb: Any
     assert "startedAt" not in stopped and "exitCode" not in stopped["containers"][0]
 
 
+def test_run_task_overrides_replace_the_command_and_add_environment(sb: Any) -> None:
+    """RunTask's containerOverrides (ContainerOverride, ECS API Reference): the command
+    replaces the definition's; environment variables are added to (and win over) its own."""
+    definition = _register("job", ["python", "-c", "raise SystemExit(1)"],
+                           environment=[{"name": "MODE", "value": "default"},
+                                        {"name": "KEEP", "value": "kept"}])
+    code = ("import os, sys; sys.exit(0 if (os.environ['MODE'], os.environ['KEEP']) == "
+            "('override', 'kept') else 4)")
+    arn = _run(definition, overrides={"containerOverrides": [{
+        "name": "app", "command": ["python", "-c", code],
+        "environment": [{"name": "MODE", "value": "override"}]}]})
+    assert _until(arn, "STOPPED")["containers"][0]["exitCode"] == 0
+
+
 def test_a_job_sleeping_20_minutes_takes_20_minutes_of_task_time(sb: Any) -> None:
     """Longer than Lambda's 15-minute limit: the container's time.sleep runs on the sandbox
     clock, and startedAt..stoppingAt shows the time the job took."""

@@ -128,7 +128,11 @@ class ContainerRun:
         pool = self.task.ecs.service.lambda_runtime.pool
         interpreter = sys.executable
         if self.runtime:
-            interpreter = interpreters.for_runtime(self.runtime).path
+            found = interpreters.for_runtime(self.runtime)
+            interpreter = found.path
+            if found.note():  # its log says, first, that the image's Python is not this one
+                self._line(found.note().rstrip("\n").replace(
+                    f"{self.runtime} runs", f"the image {self.image!r} runs", 1))
         arguments = self.command[1:] if self.command else []
         cwd = "/tmp" if pool.sandboxed else self.task.scratch
         working = self.definition.get("workingDirectory")

@@ -5,12 +5,13 @@ processes (``tasks.py``), sends their output to CloudWatch Logs with ``awslogs``
 service's desired count of tasks running (``services.py``).
 
 What a container sees: its task definition's environment (and RunTask's overrides), the task
-role's credentials as ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and
-``AWS_SESSION_TOKEN`` (a session ``arn:aws:sts::<account>:assumed-role/<role>/<task id>``; on
-AWS the SDK gets the same from the container credentials endpoint, which the sandbox does not
-serve), ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``AWS_EXECUTION_ENV=AWS_ECS_FARGATE``, and, not
-on AWS, ``AWS_ENDPOINT_URL`` naming the sandbox and ``SANDBOX_CLOCK_SPEED`` (its
-``time.sleep`` runs on the sandbox clock: ``container.py``).
+role's credentials at a container credentials endpoint (``AWS_CONTAINER_CREDENTIALS_FULL_URI``
+and ``AWS_CONTAINER_AUTHORIZATION_TOKEN``: ``credentials.py``; a session
+``arn:aws:sts::<account>:assumed-role/<role>/<task id>``), ``AWS_REGION``,
+``AWS_DEFAULT_REGION``, ``AWS_EXECUTION_ENV=AWS_ECS_FARGATE``, and, not on AWS,
+``AWS_ENDPOINT_URL`` naming the sandbox and ``SANDBOX_CLOCK_SPEED`` (its ``time.sleep`` runs
+on the sandbox clock: ``container.py``). Step Functions' ``ecs:runTask`` integration is
+``stepfunctions.py``.
 """
 
 from __future__ import annotations

@@ -12,12 +12,12 @@ future of the machine's clock).
 
 A container runs when its image is a Python image (:func:`python_runtime`) and its command
 (``entryPoint`` + ``command``) starts with ``python``: that command runs as a local process, in
-a worker of the Lambda runtime's kind (bubblewrap where the machine allows: a PID namespace, the
-machine's files read-only, a private /tmp of 512 MB; else a process group of its own), on the
-interpreter of the tag's Python version where the machine has it (``sandbox/runtime/
-interpreters.py``), with the task's environment, the task role's credentials as
-``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN`` (the container
-credentials endpoint is not served) and ``AWS_ENDPOINT_URL`` naming the sandbox. Its exit code
+a worker of its own of the Lambda runtime's kind (bubblewrap where the machine allows: a PID
+namespace, the machine's files read-only, a private /tmp of 512 MB; else a process group of its
+own), on the interpreter of the tag's Python version where the machine has it
+(``sandbox/runtime/interpreters.py``), with the task's environment, the task role's
+credentials endpoint (``credentials.py``) and ``AWS_ENDPOINT_URL`` naming the sandbox; its
+memory is watched against the container's (or the task's) limit. Its exit code
 is the container's ``exitCode``; an essential container's exit stops the task
 (``EssentialContainerExited``). Any other container is accepted, moves through the lifecycle
 without running, and says so in its ``reason``: the task stays RUNNING until it is stopped.

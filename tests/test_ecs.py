@@ -317,6 +317,42 @@ def test_a_missing_log_group_fails_the_task_to_start(sb: Any) -> None:
     assert "startedAt" not in task
 
 
+def test_awslogs_create_group_makes_the_group_with_the_execution_roles_permission(
+        sb: Any) -> None:
+    """"awslogs-create-group": "true" creates the log group; the execution role needs
+    logs:CreateLogGroup for it ("Using the awslogs log driver")."""
+    role = _role("execution", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+    definition = boto3.client("ecs").register_task_definition(
+        family="made", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+        memory="512", executionRoleArn=role, containerDefinitions=[{
+            "name": "app", "image": "python:3.12", "command": ["python", "-c", "print('hi')"],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/made", "awslogs-region": REGION,
+                "awslogs-stream-prefix": "ecs", "awslogs-create-group": "true"}}}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    arn = _run(definition)
+    assert _until(arn, "STOPPED")["containers"][0]["exitCode"] == 0
+    events = boto3.client("logs").filter_log_events(logGroupName="/ecs/made")["events"]
+    assert [e["message"] for e in events] == ["hi"]
+
+
+def test_an_essential_containers_exit_stops_its_sidecar(sb: Any) -> None:
+    """A task stops when an essential container exits; the others are stopped (SIGTERM)."""
+    ecs = boto3.client("ecs")
+    definition = ecs.register_task_definition(
+        family="pair", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+        memory="512", containerDefinitions=[
+            {"name": "main", "image": "python:3.12", "essential": True,
+             "command": ["python", "-c", "import time; time.sleep(30)"]},
+            {"name": "sidecar", "image": "python:3.12", "essential": False,
+             "command": ["python", "-c", "import time\nwhile True: time.sleep(1)"]}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    task = _until(_run(definition), "STOPPED")
+    codes = {c["name"]: c.get("exitCode") for c in task["containers"]}
+    assert codes == {"main": 0, "sidecar": 143}
+    assert task["stopCode"] == "EssentialContainerExited"
+
+
 def test_stop_task_stops_a_running_container_with_sigterm(sb: Any) -> None:
     arn = _run(_register("server", ["python", "-c", "import time\nwhile True: time.sleep(1)"]))
     _until(arn, "RUNNING")

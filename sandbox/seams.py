@@ -129,6 +129,11 @@ def _rows() -> list[Seam]:
         Seam("moto.awslambda.models", "LambdaFunction.get_configuration",
              f"{conf}:get_configuration", L, "the configuration shows DeadLetterConfig",
              wraps=True, parameters=("self", "on_create")),
+        Seam("moto.awslambda.models", "LambdaBackend.layers_versions_by_arn",
+             "sandbox.awslambda.layers:layers_versions_by_arn", L,
+             "moto finds a layer by name whatever account its ARN names and knows no public "
+             "layer: AWS's Powertools layers are built from PyPI, other accounts' refused",
+             wraps=True, parameters=("self", "layer_version_arn")),
         # ------------------------------------------------------------------ CloudWatch Logs
         Seam("moto.logs.models", "LogsBackend.filter_log_events",
              "sandbox.logs:filter_log_events", "moto/logs/models.py",

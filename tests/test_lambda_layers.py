@@ -116,3 +116,53 @@ def test_powertools_public_layer_runs_the_same_package_version(sb):
     version, pydantic_major = invoke("tooled")["Payload"]
     assert version == "3.2.0"  # layer version 3 holds aws-lambda-powertools 3.2.0
     assert pydantic_major == "2"  # the parser extra, bundled as the public layer bundles it
+
+
+# ---------------------------------------------------------------- in a SAM template
+SAM_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Tooled:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.11
+      Layers:
+        - {layer}
+"""
+
+
+def _sam_folder(tmp_path, layer: str, source: str):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(source)
+    (tmp_path / "template.yaml").write_text(SAM_TEMPLATE.format(layer=layer))
+    return tmp_path
+
+
+def test_a_template_naming_another_accounts_layer_fails_with_lambdas_reason(sb, tmp_path):
+    import sandbox
+    from sandbox.errors import DeployError
+
+    arn = f"arn:aws:lambda:{REGION}:111122223333:layer:someone-elses:4"
+    folder = _sam_folder(tmp_path, arn, "def handler(e, c):\n    return 1\n")
+    with pytest.raises(DeployError) as raised:
+        sandbox.deploy(folder, stack_name="borrowed")
+    assert "not authorized to perform: lambda:GetLayerVersion" in str(raised.value)
+
+
+@pytest.mark.slow
+@needs_pypi
+def test_a_template_naming_the_powertools_layer_runs(sb, tmp_path):
+    import sandbox
+
+    folder = _sam_folder(tmp_path, "!Sub arn:aws:lambda:${AWS::Region}:017000801446:layer:"
+                                   "AWSLambdaPowertoolsPythonV3-python311-x86_64:3",
+                         "from aws_lambda_powertools.utilities.typing import LambdaContext\n"
+                         "from aws_lambda_powertools.shared.version import VERSION\n"
+                         "def handler(event, context: LambdaContext):\n"
+                         "    return VERSION\n")
+    sandbox.deploy(folder, stack_name="tooled")
+    [name] = [f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]]
+    assert invoke(name)["Payload"] == "3.2.0"

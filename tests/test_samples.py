@@ -1,0 +1,94 @@
+"""``course samples``: folders deployed unchanged and driven by a drive file's steps.
+
+The samples here are the project's own sample-shaped templates (tests/templates/, written for
+these tests), copied into a temporary folder with a samples.json beside them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from sandbox import cli
+from sandbox.samples import find_samples, run_samples, table
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _samples(tmp_path: Path, names: list[str], drive: dict | None = None) -> Path:
+    for name in names:
+        shutil.copytree(TEMPLATES / name, tmp_path / name)
+    if drive is not None:
+        (tmp_path / "samples.json").write_text(json.dumps(drive))
+    return tmp_path
+
+
+def test_samples_are_the_folders_holding_a_template(tmp_path):
+    root = _samples(tmp_path, ["sqs-worker", "state-machine"])
+    (root / "notes").mkdir()
+    (root / "notes" / "README.md").write_text("not a sample")
+    assert [p.name for p in find_samples(root)] == ["sqs-worker", "state-machine"]
+    assert find_samples(root / "sqs-worker") == [root / "sqs-worker"]
+
+
+def test_steps_drive_a_sample_as_its_readme_does(sb, tmp_path):
+    root = _samples(tmp_path, ["sqs-worker", "state-machine"], {
+        "sqs-worker": {"parameters": {"MaxReceiveCount": 3}, "steps": [
+            {"send_message": "WorkQueue", "body": {"id": "job-1"}},
+            {"settle": True},
+            {"expect_items": "ResultsTable", "min": 1},
+            {"expect_logs": "WorkerFunction", "contains": "REPORT RequestId"},
+        ]},
+        "state-machine": {"steps": [
+            {"start_execution": "${Output:StateMachineArn}", "input": {"quantity": 2}},
+            {"start_execution": "OrderStateMachine", "input": {"quantity": 0},
+             "expect_status": "FAILED"},
+        ]},
+    })
+    results = run_samples(root)
+    assert [(r.name, r.status) for r in results] == [("sqs-worker", "passed"),
+                                                      ("state-machine", "passed")], \
+        table(results)
+    assert [s.ok for s in results[0].steps] == [True] * 4
+
+
+def test_a_failing_step_makes_the_sample_partly_and_says_why(sb, tmp_path):
+    root = _samples(tmp_path, ["state-machine"], {"state-machine": {"steps": [
+        {"start_execution": "OrderStateMachine", "input": {"quantity": 0}},
+        {"invoke": "NoSuchFunction", "event": {}},
+    ]}})
+    [result] = run_samples(root)
+    assert result.status == "partly"
+    first, second = result.steps
+    assert not first.ok and "FAILED" in first.detail and "InvalidOrder" in first.detail
+    assert not second.ok and "ResourceNotFoundException" in second.detail
+    assert "| state-machine | partly |" in table([result])
+
+
+def test_a_sample_that_does_not_deploy_failed_with_the_stacks_reason(sb, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "template.yaml").write_text(
+        "Resources:\n  Thing:\n    Type: AWS::Nonexistent::Thing\n")
+    [result] = run_samples(tmp_path)
+    assert result.status == "failed"
+    assert result.detail.startswith("deploy:") and "AWS::Nonexistent::Thing" in result.detail
+
+
+def test_without_steps_state_machines_run_and_api_urls_answer(sb, tmp_path):
+    root = _samples(tmp_path, ["api-table"])
+    [result] = run_samples(root)
+    # GET on the items URL answers (the function's own 4xx for a missing id is an answer)
+    assert result.status == "passed", table([result])
+    assert any(step.name == "http GET" and step.ok for step in result.steps)
+
+
+def test_the_command_prints_the_table_and_writes_json(sb, tmp_path, capsys):
+    root = _samples(tmp_path / "samples", ["sqs-worker"], {"sqs-worker": {"steps": [
+        {"invoke": "WorkerFunction", "event": {"Records": []}}]}})
+    out = tmp_path / "results.json"
+    assert cli.main(["samples", str(root), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| sqs-worker | passed |" in printed and "1 passed, 0 partly, 0 failed" in printed
+    assert json.loads(out.read_text())[0]["status"] == "passed"

@@ -14,13 +14,15 @@ Without a drive file's entry, every state machine of the stack is started with `
 succeed, and every output that is an API URL is fetched with GET and must answer below 500.
 
 Steps (strings may name ``${Ref:LogicalId}`` for a resource's physical ID, ``${Arn:LogicalId}``
-for its ARN where the sandbox can tell it, and ``${Output:Key}`` for a stack output):
+for its ARN where the sandbox can tell it, ``${Output:Key}`` for a stack output (an API's URL as
+the sandbox serves it), ``${ApiUrl:Api:stage}`` for an API stage's base URL):
 
 - ``{"invoke": "Fn", "event": {...} | "event_file": "events/x.json", "expect": {...}}``: a
   synchronous invocation must not raise (``FunctionError``); ``expect`` is a subset of the
   payload;
 - ``{"http": "GET", "url": "...", "body": ..., "headers": {...}, "expect_status": 200}``;
-- ``{"start_execution": "StateMachine", "input": {...}, "expect_status": "SUCCEEDED"}``;
+- ``{"start_execution": "StateMachine", "input": {...}, "expect_status": "SUCCEEDED",
+  "expect": {...}}`` (``expect``: a subset of the output);
 - ``{"put_object": "Bucket", "key": "...", "body": "..."}``, ``{"send_message": "Queue",
   "body": "..."}``, ``{"publish": "Topic", "message": "..."}``, ``{"put_events": [entries]}``,
   ``{"put_item": "Table", "item": {...}}`` (plain JSON, typed as DynamoDB's resource API types);
@@ -46,7 +48,7 @@ from typing import Any
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
 DRIVE_FILE = "samples.json"
-_REFERENCE = re.compile(r"\$\{(Ref|Arn|Output):([A-Za-z0-9_.-]+)\}")
+_REFERENCE = re.compile(r"\$\{(Ref|Arn|Output|ApiUrl):([^}]+)\}")
 
 
 @dataclass
@@ -143,6 +145,9 @@ class Driver:
                 kind, key = found.group(1), found.group(2)
                 if kind == "Output":
                     return self.outputs[key]
+                if kind == "ApiUrl":  # ${ApiUrl:Api:stage}: the stage's base URL, no slash
+                    api, _, stage = key.partition(":")
+                    return str(self.sb.api_url(self.physical(api), stage or "$default"))
                 return self.arn(key) if kind == "Arn" else self.physical(key)
             return _REFERENCE.sub(replace, value)
         if isinstance(value, list):
@@ -171,8 +176,14 @@ class Driver:
             event = json.loads((self.folder / step["event_file"]).read_text())
         else:
             event = step.get("event", {})
-        response = boto3.client("lambda").invoke(
-            FunctionName=self.physical(step["invoke"]), Payload=json.dumps(event).encode())
+        target = step["invoke"]
+        if not target.startswith("arn:") and ":" in target:  # "Function:alias" or ":version"
+            logical, _, qualifier = target.partition(":")
+            target = f"{self.physical(logical)}:{qualifier}"
+        else:
+            target = self.physical(target)
+        response = boto3.client("lambda").invoke(FunctionName=target,
+                                                 Payload=json.dumps(event).encode())
         payload: str = response["Payload"].read().decode()
         if response.get("FunctionError"):
             raise AssertionError(f"the function failed: {payload[:300]}")
@@ -180,6 +191,10 @@ class Driver:
         return payload[:120]
 
     def http(self, step: dict[str, Any]) -> str:
+        if not _local(step["url"]):
+            raise AssertionError(f"{step['url']} is not the sandbox's: the harness calls only "
+                                 "URLs on this machine (an API's output URL, as sandbox.deploy "
+                                 "gives it), never the network")
         body = step.get("body")
         data = None if body is None else (body if isinstance(body, str)
                                           else json.dumps(body)).encode()
@@ -215,6 +230,8 @@ class Driver:
             raise AssertionError(f"execution {described['status']} (expected {wanted}): "
                                  f"{described.get('error', '')} {described.get('cause', '')}"
                                  [:400])
+        if "expect" in step:
+            _expect_subset(step["expect"], json.loads(described.get("output") or "null"))
         return str(described["status"])
 
     def put_object(self, step: dict[str, Any]) -> str:
@@ -317,6 +334,13 @@ STEP_KINDS: dict[str, Callable[[Driver, dict[str, Any]], str]] = {
 }
 
 
+def _local(url: str) -> bool:
+    """A URL of this machine's loopback (where sandbox.deploy puts an API's output URL)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def _region() -> str:
     import boto3
 
@@ -361,7 +385,7 @@ def default_steps(driver: Driver) -> list[dict[str, Any]]:
         {"start_execution": logical} for logical, resource in driver.resources.items()
         if resource["ResourceType"] == "AWS::StepFunctions::StateMachine"]
     steps += [{"http": "GET", "url": url} for url in driver.outputs.values()
-              if isinstance(url, str) and url.startswith("http")]
+              if isinstance(url, str) and _local(url)]
     return steps
 
 

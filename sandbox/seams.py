@@ -372,6 +372,10 @@ def _cloudformation_rows() -> list[Seam]:
         Seam("moto.cloudformation.models", "ChangeSet.diff", f"{st}:change_set_diff", M,
              "a change set lists the resources a new parameter value changes; moto's diff "
              "ignores parameters", lazy=True, parameters=("self",)),
+        Seam("moto.events.models", "EventBus.physical_resource_id",
+             "sandbox.events.bus:event_bus_name", "moto/events/models.py",
+             "Ref of an AWS::Events::EventBus is its name; moto's model has none, so a rule's "
+             "EventBusName: !Ref Bus got the model object", new=True, lazy=True),
         Seam("moto.cloudformation.parsing", "get_model_map", f"{res}:model_map", P,
              "the types SAM expands to that moto lacks (API Gateway stages, HTTP APIs, SNS "
              "subscriptions, queue and topic policies, schedules) and a RestApi's Body",

@@ -92,3 +92,43 @@ def test_the_command_prints_the_table_and_writes_json(sb, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| sqs-worker | passed |" in printed and "1 passed, 0 partly, 0 failed" in printed
     assert json.loads(out.read_text())[0]["status"] == "passed"
+
+
+# ---------------------------------------------------------------- what running public samples fixed
+def test_an_aws_include_of_a_local_file_is_put_in_place(sb, tmp_path):
+    # CloudFormation User Guide, "AWS::Include transform": the snippet at Location replaces the
+    # Fn::Transform; sam package uploads a local Location first
+    import sandbox
+
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.0.1\ninfo: {title: included, version: '1'}\npaths:\n  /:\n    get:\n"
+        "      x-amazon-apigateway-integration:\n        type: mock\n"
+        "        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n"
+        "        responses: {default: {statusCode: '200'}}\n")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Api:\n"
+        "    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n"
+        "      DefinitionBody:\n        Fn::Transform:\n          Name: AWS::Include\n"
+        "          Parameters: {Location: ./api.yaml}\n")
+    sandbox.deploy(tmp_path, stack_name="included")
+    import boto3
+
+    [api] = boto3.client("apigateway").get_rest_apis()["items"]
+    assert api["name"] == "included"
+
+
+def test_a_rules_event_bus_name_may_be_a_ref_to_the_bus(sb, tmp_path):
+    # AWS::Events::EventBus, "Return values": Ref returns the bus's name
+    import boto3
+
+    import sandbox
+
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Bus:\n    Type: AWS::Events::EventBus\n    Properties: {Name: bank}\n"
+        "  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      EventBusName: !Ref Bus\n"
+        "      EventPattern: {source: [atm.events]}\n"
+        "Outputs:\n  BusName:\n    Value: !Ref Bus\n")
+    deployment = sandbox.deploy(tmp_path, stack_name="bus")
+    assert deployment["BusName"] == "bank"
+    [rule] = boto3.client("events").list_rules(EventBusName="bank")["Rules"]
+    assert rule["EventBusName"] == "bank"

@@ -474,6 +474,10 @@ def _step_functions_rows() -> list[Seam]:
             f"{ex}:describe_execution_output",
             "DescribeExecution shows the output of a finished execution", wraps=True,
             parameters=("self",)),
+        row("moto.stepfunctions.responses", "StepFunctionResponse.get_execution_history",
+            "sandbox.stepfunctions.history:get_execution_history",
+            "GetExecutionHistory honours reverseOrder, maxResults and nextToken; moto answers "
+            "every event oldest first", wraps=True, parameters=("self",)),
         row("moto.stepfunctions.responses", "StepFunctionResponse.start_sync_execution",
             f"{ex}:start_sync_execution_response",
             "StartSyncExecution runs an Express workflow to its end; moto lacks the action",

@@ -120,7 +120,7 @@ class Driver:
     # ------------------------------------------------------------------ references
     def physical(self, logical: str) -> str:
         if logical in self.resources:
-            return str(self.resources[logical]["PhysicalResourceId"])
+            return str(self.resources[logical].get("PhysicalResourceId", logical))
         return logical  # a name given directly
 
     def arn(self, logical: str) -> str:

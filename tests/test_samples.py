@@ -132,3 +132,26 @@ def test_a_rules_event_bus_name_may_be_a_ref_to_the_bus(sb, tmp_path):
     assert deployment["BusName"] == "bank"
     [rule] = boto3.client("events").list_rules(EventBusName="bank")["Rules"]
     assert rule["EventBusName"] == "bank"
+
+
+def test_an_http_api_event_without_path_is_the_default_route(sb, tmp_path):
+    # SAM, "HttpApi" event: without Path and Method the route is $default, which API Gateway
+    # matches for any request no other route matches ("Working with routes for HTTP APIs")
+    import urllib.request
+
+    import boto3
+
+    import sandbox
+
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      Handler: index.handler\n"
+        "      Runtime: python3.12\n      InlineCode: |\n        def handler(event, context):\n"
+        "            return {'statusCode': 200, 'body': event['routeKey']}\n"
+        "      Events:\n        Any:\n          Type: HttpApi\n")
+    sandbox.deploy(tmp_path, stack_name="catchall")
+    [api] = boto3.client("apigatewayv2").get_apis()["Items"]
+    [route] = boto3.client("apigatewayv2").get_routes(ApiId=api["ApiId"])["Items"]
+    assert route["RouteKey"] == "$default"
+    with urllib.request.urlopen(sb.api_url(api["ApiId"], "$default") + "/any/path") as answer:
+        assert (answer.status, answer.read()) == (200, b"$default")

@@ -70,6 +70,16 @@ def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _default_route(api: Any) -> None:
+    """The OpenAPI path ``$default`` with ``x-amazon-apigateway-any-method`` (SAM writes it for
+    an HttpApi event without Path and Method) is the API's ``$default`` route, the catch-all
+    ("Working with routes for HTTP APIs"); moto's import names it ``ANY $default``, a route
+    no request matches."""
+    for route in api.routes.values():
+        if route.route_key == "ANY $default":
+            route.route_key = "$default"
+
+
 class _Model:
     """The protocol's parts every model here shares."""
 
@@ -281,6 +291,7 @@ class HttpApi(_Model):
             version=p.get("Version"))
         if body:
             api.import_api(json.dumps(_openapi_methods(body)), False)
+            _default_route(api)
         if p.get("Target"):  # quick create
             integration = api.create_integration(
                 connection_type="INTERNET", description="", integration_type="AWS_PROXY",
@@ -305,6 +316,7 @@ class HttpApi(_Model):
             stages = dict(api.stages)
             api.import_api(json.dumps(_openapi_methods(
                 json.loads(body) if isinstance(body, str) else body)), False)
+            _default_route(api)
             api.stages.update(stages)  # import_api clears the API; its stages stay
         return original_resource
 

@@ -155,3 +155,61 @@ def test_an_http_api_event_without_path_is_the_default_route(sb, tmp_path):
     assert route["RouteKey"] == "$default"
     with urllib.request.urlopen(sb.api_url(api["ApiId"], "$default") + "/any/path") as answer:
         assert (answer.status, answer.read()) == (200, b"$default")
+
+
+def test_an_openapi_sqs_send_message_integration_keeps_its_subtype_and_parameters(sb, tmp_path):
+    # "x-amazon-apigateway-integration object": integrationSubtype, credentials and
+    # requestParameters make a first-class SQS-SendMessage integration
+    import urllib.request
+
+    import boto3
+
+    import sandbox
+
+    (tmp_path / "template.yaml").write_text("""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  ApiRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: apigateway.amazonaws.com},
+                     Action: sts:AssumeRole}]
+      Policies:
+        - PolicyName: send
+          PolicyDocument:
+            Statement: [{Effect: Allow, Action: sqs:SendMessage, Resource: !GetAtt Queue.Arn}]
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      DefinitionBody:
+        openapi: 3.0.1
+        info: {title: storage-first}
+        paths:
+          /:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                integrationSubtype: SQS-SendMessage
+                credentials: !GetAtt ApiRole.Arn
+                payloadFormatVersion: '1.0'
+                requestParameters:
+                  MessageBody: $request.body
+                  QueueUrl: !Ref Queue
+Outputs:
+  QueueUrl:
+    Value: !Ref Queue
+""")
+    deployment = sandbox.deploy(tmp_path, stack_name="storage-first")
+    [api] = boto3.client("apigatewayv2").get_apis()["Items"]
+    [integration] = boto3.client("apigatewayv2").get_integrations(ApiId=api["ApiId"])["Items"]
+    assert (integration["IntegrationType"], integration["IntegrationSubtype"]) == \
+        ("AWS_PROXY", "SQS-SendMessage")
+    request = urllib.request.Request(sb.api_url(api["ApiId"], "$default") + "/",
+                                     data=b'{"order": 1}', method="POST")
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200
+    [message] = boto3.client("sqs").receive_message(QueueUrl=deployment["QueueUrl"])["Messages"]
+    assert message["Body"] == '{"order": 1}'

@@ -70,6 +70,37 @@ def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _integration_details(api: Any, body: dict[str, Any]) -> None:
+    """What moto's OpenAPI import drops from ``x-amazon-apigateway-integration``
+    (moto/apigatewayv2/models.py Api.import_api keeps type, httpMethod, uri and
+    payloadFormatVersion): the subtype of a first-class integration (``SQS-SendMessage``), its
+    credentials, request parameters and timeout ("x-amazon-apigateway-integration object",
+    API Gateway Developer Guide). The type is AWS's upper case (``aws_proxy`` is AWS_PROXY)."""
+    integrations = {}
+    for route in api.routes.values():
+        target = route.target or ""
+        if target.startswith("integrations/"):
+            integrations[route.route_key] = api.integrations.get(target.split("/", 1)[1])
+    for path, path_item in (body.get("paths") or {}).items():
+        for method, operation in (path_item or {}).items():
+            details = (operation or {}).get("x-amazon-apigateway-integration")
+            integration = integrations.get(f"{method.upper()} {path}")
+            if not isinstance(details, dict) or integration is None:
+                continue
+            if isinstance(integration.integration_type, str):
+                integration.integration_type = integration.integration_type.upper()
+            for key, attribute in (("integrationSubtype", "integration_subtype"),
+                                   ("credentials", "credentials_arn"),
+                                   ("requestParameters", "request_parameters"),
+                                   ("connectionType", "connection_type"),
+                                   ("connectionId", "connection_id"),
+                                   ("tlsConfig", "tls_config")):
+                if details.get(key) is not None:
+                    setattr(integration, attribute, details[key])
+            if details.get("timeoutInMillis") is not None:
+                integration.timeout_in_millis = int(details["timeoutInMillis"])
+
+
 def _default_route(api: Any) -> None:
     """The OpenAPI path ``$default`` with ``x-amazon-apigateway-any-method`` (SAM writes it for
     an HttpApi event without Path and Method) is the API's ``$default`` route, the catch-all
@@ -290,7 +321,9 @@ class HttpApi(_Model):
             route_selection_expression=p.get("RouteSelectionExpression"), tags=p.get("Tags"),
             version=p.get("Version"))
         if body:
-            api.import_api(json.dumps(_openapi_methods(body)), False)
+            imported = _openapi_methods(body)
+            api.import_api(json.dumps(imported), False)
+            _integration_details(api, imported)
             _default_route(api)
         if p.get("Target"):  # quick create
             integration = api.create_integration(
@@ -314,8 +347,9 @@ class HttpApi(_Model):
             api = apigatewayv2_backends[account_id][region_name].get_api(
                 original_resource.physical_id)
             stages = dict(api.stages)
-            api.import_api(json.dumps(_openapi_methods(
-                json.loads(body) if isinstance(body, str) else body)), False)
+            imported = _openapi_methods(json.loads(body) if isinstance(body, str) else body)
+            api.import_api(json.dumps(imported), False)
+            _integration_details(api, imported)
             _default_route(api)
             api.stages.update(stages)  # import_api clears the API; its stages stay
         return original_resource

@@ -592,6 +592,12 @@ def _step_functions_rows() -> list[Seam]:
             "an S3 listing's items are AWS's (LastModified in epoch seconds, every page); "
             "moto's datetimes broke DescribeExecution", static=True,
             parameters=("env", "resource_runtime_part", "state_credentials")),
+        row(f"{P}.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+            "ResourceEvalS3._handle_get_object",
+            "sandbox.stepfunctions.distributed:handle_get_object",
+            "an ItemReader of InputType MANIFEST reads the S3 inventory's data files; moto's "
+            "readers know CSV and JSON only", static=True, wraps=True,
+            parameters=("env", "resource_runtime_part", "state_credentials")),
         row(f"{P}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
             "DistributedIterationComponent._map_run",
             "sandbox.stepfunctions.distributed:map_run",

@@ -213,3 +213,19 @@ Outputs:
         assert answer.status == 200
     [message] = boto3.client("sqs").receive_message(QueueUrl=deployment["QueueUrl"])["Messages"]
     assert message["Body"] == '{"order": 1}'
+
+
+def test_a_templates_boolean_environment_variable_reaches_the_function_as_text(sb, tmp_path):
+    # CloudFormation passes YAML scalars to string properties as strings: `false` is "false"
+    import sandbox
+    from sandbox.testing import invoke
+
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      Handler: index.handler\n"
+        "      Runtime: python3.12\n      FunctionName: flags\n"
+        "      Environment: {Variables: {SIMULATE_FAILURE: false, RETRIES: 3}}\n"
+        "      InlineCode: |\n        import os\n        def handler(event, context):\n"
+        "            return [os.environ['SIMULATE_FAILURE'], os.environ['RETRIES']]\n")
+    sandbox.deploy(tmp_path, stack_name="flags")
+    assert invoke("flags")["Payload"] == ["false", "3"]

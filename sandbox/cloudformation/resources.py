@@ -594,8 +594,23 @@ class LambdaFunctionModel(LambdaFunction):
         spec["Code"] = code
         if p.get("Tags"):
             spec["Tags"] = {tag["Key"]: tag["Value"] for tag in p["Tags"]}
+        variables = (p.get("Environment") or {}).get("Variables")
+        if isinstance(variables, dict):
+            # CloudFormation passes a template's scalars as strings (YAML's false is "false"):
+            # an environment variable that stayed a boolean ended the runtime at start
+            spec["Environment"] = {**p["Environment"], "Variables": {
+                name: _template_string(value) for name, value in variables.items()}}
         function: LambdaFunction = lambda_backends[account_id][region_name].create_function(spec)
         return function
+
+
+def _template_string(value: Any) -> Any:
+    """A template's scalar as CloudFormation passes it to a string property."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
 
 
 class LayerVersionModel(_Model):

@@ -22,7 +22,7 @@ the sandbox serves it), ``${ApiUrl:Api:stage}`` for an API stage's base URL):
   payload;
 - ``{"http": "GET", "url": "...", "body": ..., "headers": {...}, "expect_status": 200}``;
 - ``{"start_execution": "StateMachine", "input": {...}, "expect_status": "SUCCEEDED",
-  "expect": {...}}`` (``expect``: a subset of the output);
+  "expect": {...}}`` (``expect_status`` may list several; ``expect``: a subset of the output);
 - ``{"put_object": "Bucket", "key": "...", "body": "..."}``, ``{"send_message": "Queue",
   "body": "..."}``, ``{"publish": "Topic", "message": "..."}``, ``{"put_events": [entries]}``,
   ``{"put_item": "Table", "item": {...}}`` (plain JSON, typed as DynamoDB's resource API types);
@@ -225,8 +225,8 @@ class Driver:
             if described["status"] != "RUNNING" or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        wanted = step.get("expect_status", "SUCCEEDED")
-        if described["status"] != wanted:
+        wanted = step.get("expect_status", "SUCCEEDED")  # or a list of the statuses allowed
+        if described["status"] not in (wanted if isinstance(wanted, list) else [wanted]):
             raise AssertionError(f"execution {described['status']} (expected {wanted}): "
                                  f"{described.get('error', '')} {described.get('cause', '')}"
                                  [:400])

@@ -229,3 +229,82 @@ def test_a_templates_boolean_environment_variable_reaches_the_function_as_text(s
         "            return [os.environ['SIMULATE_FAILURE'], os.environ['RETRIES']]\n")
     sandbox.deploy(tmp_path, stack_name="flags")
     assert invoke("flags")["Payload"] == ["false", "3"]
+
+
+def test_a_method_resource_keeps_its_integration_responses_and_a_mock_needs_no_verb(sb, tmp_path):
+    # AWS::ApiGateway::Method: Integration.IntegrationResponses (a response without
+    # SelectionPattern is the default) and MethodResponses; a MOCK integration has no
+    # IntegrationHttpMethod
+    import urllib.request
+
+    import sandbox
+
+    (tmp_path / "template.yaml").write_text("""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: plain}
+  Hello:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: hello}
+  Get:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Hello
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: AWS
+        IntegrationHttpMethod: POST
+        Uri: !Sub
+          - arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${F}/invocations
+          - {F: !GetAtt Fn.Arn}
+        IntegrationResponses:
+          - StatusCode: '200'
+            ResponseParameters: {method.response.header.Access-Control-Allow-Origin: "'*'"}
+      MethodResponses:
+        - StatusCode: '200'
+          ResponseParameters: {method.response.header.Access-Control-Allow-Origin: true}
+  Options:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Hello
+      HttpMethod: OPTIONS
+      AuthorizationType: NONE
+      Integration:
+        Type: MOCK
+        RequestTemplates: {application/json: '{"statusCode": 200}'}
+        IntegrationResponses: [{StatusCode: '204'}]
+      MethodResponses: [{StatusCode: '204'}]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: python3.12
+      InlineCode: |
+        def handler(event, context):
+            return {"message": "hello"}
+  Permission:
+    Type: AWS::Lambda::Permission
+    Properties: {Action: lambda:InvokeFunction, FunctionName: !Ref Fn,
+                 Principal: apigateway.amazonaws.com}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: [Get, Options]
+    Properties: {RestApiId: !Ref Api, StageName: prod}
+""")
+    sandbox.deploy(tmp_path, stack_name="plain")
+    import boto3
+
+    [api] = boto3.client("apigateway").get_rest_apis()["items"]
+    with urllib.request.urlopen(sb.api_url(api["id"], "prod") + "/hello") as answer:
+        assert answer.status == 200
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+        assert answer.read() == b'{"message": "hello"}'
+    preflight = urllib.request.Request(sb.api_url(api["id"], "prod") + "/hello",
+                                       method="OPTIONS")
+    with urllib.request.urlopen(preflight) as answer:
+        assert answer.status == 204

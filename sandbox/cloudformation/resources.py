@@ -17,7 +17,7 @@ import copy
 import json
 from typing import Any
 
-from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.apigateway.models import Method, RestAPI, apigateway_backends
 from moto.awslambda.models import LambdaFunction
 from moto.iam.models import Role, iam_backends
 from moto.s3.models import FakeBucket
@@ -202,6 +202,59 @@ class RestApiWithBody(RestAPI):
 
 def _import_rest_body(backend: Any, api_id: str, body: dict[str, Any]) -> None:
     backend.put_rest_api(api_id, _openapi_methods(body), fail_on_warnings=False, mode="merge")
+
+
+class ApiMethod(Method):
+    """AWS::ApiGateway::Method with its whole Integration (credentials, request templates and
+    parameters, passthrough, IntegrationResponses) and MethodResponses; moto's model passes only
+    the integration's type, URI and HTTP method (and requires that method, which a MOCK
+    integration need not have), so a non-proxy method answered "No match for output mapping"."""
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> Method:
+        p = cloudformation_json["Properties"]
+        backend = apigateway_backends[account_id][region_name]
+        api, resource, verb = p["RestApiId"], p["ResourceId"], p["HttpMethod"]
+        method: Method = backend.put_method(
+            function_id=api, resource_id=resource, method_type=verb,
+            authorization_type=p.get("AuthorizationType", "NONE"),
+            api_key_required=p.get("ApiKeyRequired"),
+            request_parameters=p.get("RequestParameters"),
+            request_models=p.get("RequestModels"), operation_name=p.get("OperationName"),
+            authorizer_id=p.get("AuthorizerId"),
+            authorization_scopes=p.get("AuthorizationScopes"),
+            request_validator_id=p.get("RequestValidatorId"))
+        for response in p.get("MethodResponses") or []:
+            backend.put_method_response(
+                function_id=api, resource_id=resource, method_type=verb,
+                response_code=str(response["StatusCode"]),
+                response_models=response.get("ResponseModels") or {},
+                response_parameters=response.get("ResponseParameters") or {})
+        integration = p.get("Integration")
+        if not integration:
+            return method
+        backend.put_integration(
+            function_id=api, resource_id=resource, method_type=verb,
+            integration_type=integration["Type"], uri=integration.get("Uri", ""),
+            integration_method=integration.get("IntegrationHttpMethod") or verb,
+            credentials=integration.get("Credentials"),
+            request_templates=integration.get("RequestTemplates"),
+            passthrough_behavior=integration.get("PassthroughBehavior"),
+            timeout_in_millis=integration.get("TimeoutInMillis"),
+            request_parameters=integration.get("RequestParameters"),
+            content_handling=integration.get("ContentHandling"),
+            connection_type=integration.get("ConnectionType"))
+        for response in integration.get("IntegrationResponses") or []:
+            backend.put_integration_response(
+                function_id=api, resource_id=resource, method_type=verb,
+                status_code=str(response["StatusCode"]),
+                selection_pattern=response.get("SelectionPattern"),
+                response_templates=response.get("ResponseTemplates") or {},
+                response_parameters=response.get("ResponseParameters") or {},
+                content_handling=response.get("ContentHandling"))
+        return method
 
 
 class ApiDeployment(_Model):
@@ -1024,6 +1077,7 @@ MODELS: dict[str, type[Any]] = {
     "AWS::S3::Bucket": BucketWithNotifications,
     "AWS::StepFunctions::StateMachine": StateMachine,
     "AWS::ApiGateway::RestApi": RestApiWithBody,
+    "AWS::ApiGateway::Method": ApiMethod,
     "AWS::ApiGateway::Deployment": ApiDeployment,
     "AWS::ApiGateway::Stage": ApiStage,
     "AWS::ApiGatewayV2::Api": HttpApi,

@@ -27,6 +27,8 @@ the sandbox serves it), ``${ApiUrl:Api:stage}`` for an API stage's base URL):
   "body": "..."}``, ``{"publish": "Topic", "message": "..."}``, ``{"put_events": [entries]}``,
   ``{"put_item": "Table", "item": {...}}`` (plain JSON, typed as DynamoDB's resource API types);
 - ``{"settle": true}``: wait until every event has been delivered;
+  ``{"wait_executions": "StateMachine"}``: until an event has started it and no execution of it
+  is running;
 - ``{"expect_logs": "Fn", "contains": "..."}``, ``{"expect_objects": "Bucket", "min": 1}``,
   ``{"expect_items": "Table", "min": 1}``, ``{"expect_messages": "Queue", "min": 1}``.
 
@@ -234,6 +236,22 @@ class Driver:
             _expect_subset(step["expect"], json.loads(described.get("output") or "null"))
         return str(described["status"])
 
+    def wait_executions(self, step: dict[str, Any]) -> str:
+        """Until the state machine has executions and none is RUNNING (an event started them)."""
+        import boto3
+
+        sfn = boto3.client("stepfunctions")
+        arn = self.physical(step["wait_executions"])
+        deadline = time.monotonic() + float(step.get("timeout", 60))
+        while True:
+            listed = sfn.list_executions(stateMachineArn=arn)["executions"]
+            if listed and all(e["status"] != "RUNNING" for e in listed):
+                return ", ".join(sorted(e["status"] for e in listed))
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(listed)} execution(s), still running or none "
+                                     "started, after the timeout")
+            time.sleep(0.1)
+
     def put_object(self, step: dict[str, Any]) -> str:
         import boto3
 
@@ -328,7 +346,8 @@ STEP_KINDS: dict[str, Callable[[Driver, dict[str, Any]], str]] = {
     "invoke": Driver.invoke, "http": Driver.http, "start_execution": Driver.start_execution,
     "put_object": Driver.put_object, "send_message": Driver.send_message,
     "publish": Driver.publish, "put_events": Driver.put_events, "put_item": Driver.put_item,
-    "settle": Driver.settle, "expect_logs": Driver.expect_logs,
+    "settle": Driver.settle, "wait_executions": Driver.wait_executions,
+    "expect_logs": Driver.expect_logs,
     "expect_objects": Driver.expect_objects, "expect_items": Driver.expect_items,
     "expect_messages": Driver.expect_messages,
 }

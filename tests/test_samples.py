@@ -44,6 +44,7 @@ def test_steps_drive_a_sample_as_its_readme_does(sb, tmp_path):
             {"start_execution": "${Output:StateMachineArn}", "input": {"quantity": 2}},
             {"start_execution": "OrderStateMachine", "input": {"quantity": 0},
              "expect_status": "FAILED"},
+            {"wait_executions": "OrderStateMachine"},
         ]},
     })
     results = run_samples(root)

@@ -305,6 +305,31 @@ def grade(args: argparse.Namespace) -> int:
     return 1 if lost else 0
 
 
+def samples(root: str, only: list[str], as_json: str | None) -> int:
+    """Deploy each sample folder under ``root`` unchanged, drive it, print a table."""
+    import json
+
+    from .samples import SampleResult, find_samples, run_samples, table
+
+    folder = Path(root)
+    if not folder.is_dir() or not find_samples(folder):
+        print(f"course samples: no folder under {folder} holds a template.yaml",
+              file=sys.stderr)
+        return 2
+
+    def progress(result: SampleResult) -> None:
+        print(result.row(), flush=True)
+
+    results = run_samples(folder, only=only or None, progress=progress)
+    print()
+    print(table(results))
+    if as_json:
+        from dataclasses import asdict
+
+        Path(as_json).write_text(json.dumps([asdict(r) for r in results], indent=1))
+    return 0 if all(r.status == "passed" for r in results) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course", description="Serverless Sandbox's tools.")
     parser.add_argument("--version", action="version",
@@ -370,7 +395,17 @@ def main(argv: list[str] | None = None) -> int:
                                help="a template parameter (repeatable)")
     deploy_parser.add_argument("--stack-name", default=None,
                                help="the stack's name (default: the template's folder name)")
+    samples_parser = commands.add_parser(
+        "samples", help="deploy folders of SAM samples unchanged and drive them (a table)")
+    samples_parser.add_argument("dir", help="a sample folder, or a folder of them; an optional "
+                                            "samples.json there says how to drive each")
+    samples_parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                                help="run only this sample (repeatable)")
+    samples_parser.add_argument("--json", default=None, metavar="FILE",
+                                help="also write the results as JSON")
     args = parser.parse_args(argv)
+    if args.command == "samples":
+        return samples(args.dir, args.only, args.json)
     if args.command == "deploy":
         return deploy_template(args.template, args.param, args.stack_name)
     if args.command == "doctor":

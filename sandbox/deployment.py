@@ -219,8 +219,27 @@ class Packager:
                                    layer_prefix))
         return self._upload(zip_folders(*folders))
 
+    def include(self, value: Any) -> Any:
+        """``Fn::Transform: {Name: AWS::Include, Parameters: {Location: ./file}}`` with a local
+        Location: ``sam package`` uploads the file and CloudFormation's AWS::Include transform
+        puts its contents in place ("AWS::Include transform", CloudFormation User Guide); the
+        sandbox puts them in place at once."""
+        if isinstance(value, list):
+            return [self.include(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        transform = value.get("Fn::Transform")
+        if len(value) == 1 and isinstance(transform, dict) \
+                and transform.get("Name") == "AWS::Include":
+            location = (transform.get("Parameters") or {}).get("Location")
+            path = self._local(location, "AWS::Include Location", "Fn::Transform")
+            if path is not None:
+                return self.include(templates.loads(path.read_text(), str(path)))
+        return {key: self.include(item) for key, item in value.items()}
+
     def package(self, document: dict[str, Any]) -> dict[str, Any]:
         """The template as ``sam package`` writes it, the artifacts collected on the way."""
+        document = self.include(document)
         globals_function = (document.get("Globals") or {}).get("Function") or {}
         for logical_id, resource in (document.get("Resources") or {}).items():
             if not isinstance(resource, dict):

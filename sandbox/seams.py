@@ -136,6 +136,11 @@ def _rows() -> list[Seam]:
         Seam("moto.awslambda.models", "LambdaFunction.get_configuration",
              f"{conf}:get_configuration", L, "the configuration shows DeadLetterConfig",
              wraps=True, parameters=("self", "on_create")),
+        Seam("moto.awslambda.models", "LambdaBackend.layers_versions_by_arn",
+             "sandbox.awslambda.layers:layers_versions_by_arn", L,
+             "moto finds a layer by name whatever account its ARN names and knows no public "
+             "layer: AWS's Powertools layers are built from PyPI, other accounts' refused",
+             wraps=True, parameters=("self", "layer_version_arn")),
         # ------------------------------------------------------------------ CloudWatch Logs
         Seam("moto.logs.models", "LogsBackend.filter_log_events",
              "sandbox.logs:filter_log_events", "moto/logs/models.py",
@@ -478,6 +483,10 @@ def _cloudformation_rows() -> list[Seam]:
         Seam("moto.cloudformation.models", "ChangeSet.diff", f"{st}:change_set_diff", M,
              "a change set lists the resources a new parameter value changes; moto's diff "
              "ignores parameters", lazy=True, parameters=("self",)),
+        Seam("moto.events.models", "EventBus.physical_resource_id",
+             "sandbox.events.bus:event_bus_name", "moto/events/models.py",
+             "Ref of an AWS::Events::EventBus is its name; moto's model has none, so a rule's "
+             "EventBusName: !Ref Bus got the model object", new=True, lazy=True),
         Seam("moto.cloudformation.parsing", "get_model_map", f"{res}:model_map", P,
              "the types SAM expands to that moto lacks (API Gateway stages, HTTP APIs, SNS "
              "subscriptions, queue and topic policies, schedules) and a RestApi's Body",
@@ -670,6 +679,10 @@ def _step_functions_rows() -> list[Seam]:
             f"{ex}:describe_execution_output",
             "DescribeExecution shows the output of a finished execution", wraps=True,
             parameters=("self",)),
+        row("moto.stepfunctions.responses", "StepFunctionResponse.get_execution_history",
+            "sandbox.stepfunctions.history:get_execution_history",
+            "GetExecutionHistory honours reverseOrder, maxResults and nextToken; moto answers "
+            "every event oldest first", wraps=True, parameters=("self",)),
         row("moto.stepfunctions.responses", "StepFunctionResponse.start_sync_execution",
             f"{ex}:start_sync_execution_response",
             "StartSyncExecution runs an Express workflow to its end; moto lacks the action",
@@ -783,6 +796,12 @@ def _step_functions_rows() -> list[Seam]:
             "sandbox.stepfunctions.distributed:handle_list_objects_v2",
             "an S3 listing's items are AWS's (LastModified in epoch seconds, every page); "
             "moto's datetimes broke DescribeExecution", static=True,
+            parameters=("env", "resource_runtime_part", "state_credentials")),
+        row(f"{P}.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+            "ResourceEvalS3._handle_get_object",
+            "sandbox.stepfunctions.distributed:handle_get_object",
+            "an ItemReader of InputType MANIFEST reads the S3 inventory's data files; moto's "
+            "readers know CSV and JSON only", static=True, wraps=True,
             parameters=("env", "resource_runtime_part", "state_credentials")),
         row(f"{P}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
             "DistributedIterationComponent._map_run",

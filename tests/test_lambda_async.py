@@ -6,6 +6,7 @@ import json
 import re
 
 import boto3
+import pytest
 
 from sandbox.testing import deploy, execution_role
 
@@ -292,8 +293,9 @@ def test_a_destination_the_role_may_not_write_is_a_denied_hop(sb):
 def test_an_s3_bucket_is_an_on_failure_destination(sb):
     """Lambda Developer Guide, "Capturing records of Lambda asynchronous invocations": an S3
     bucket may be an on-failure destination; the record is one JSON object under
-    aws/lambda/async/<function>/YYYY/MM/DD/, written with the execution role (s3:PutObject)."""
-    arn = _flaky("s3:PutObject")
+    aws/lambda/async/<function>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>, written with
+    the execution role, which needs s3:PutObject and s3:ListBucket."""
+    arn = _flaky("s3:PutObject", "s3:ListBucket")
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="failed-events")
     boto3.client("lambda").put_function_event_invoke_config(
@@ -312,8 +314,10 @@ def test_an_s3_bucket_is_an_on_failure_destination(sb):
     assert _hops(request_id, sb)[-1][:2] == ("destination", "dead-lettered")
 
 
-def test_an_s3_destination_needs_put_object_on_the_role(sb):
-    _flaky()
+@pytest.mark.parametrize("granted", [(), ("s3:PutObject",), ("s3:ListBucket",)])
+def test_an_s3_destination_needs_put_object_and_list_bucket_on_the_role(sb, granted):
+    # the guide's "Required permissions" for an S3 destination: s3:PutObject and s3:ListBucket
+    _flaky(*granted)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="failed-events")
     boto3.client("lambda").put_function_event_invoke_config(

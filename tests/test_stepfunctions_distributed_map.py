@@ -137,11 +137,7 @@ def test_the_parser_reads_the_learners_definition_unchanged_otherwise():
     ({"ItemReader": JSON_READER, "ItemBatcher": {"MaxItemsPerBatchPath": "$.n"}},
      "an ItemBatcher with paths"),
     ({"ItemReader": JSON_READER, "ItemBatcher": {"MaxItemsPerBatch": 2},
-      "ItemSelector": {"v.$": "$$.Map.Item.Value"}}, "an ItemBatcher with paths"),
-    ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
-                     "ReaderConfig": {"InputType": "MANIFEST"},
-                     "Parameters": {"Bucket": "data", "Key": "manifest.json"}}},
-     "an S3 inventory manifest as ItemReader")])
+      "ItemSelector": {"v.$": "$$.Map.Item.Value"}}, "an ItemBatcher with paths")])
 def test_what_the_sandbox_does_not_run_is_refused_saying_so(data, fields, named):
     with pytest.raises(ClientError) as refused:
         machine(_map(fields), may=MAY)
@@ -222,3 +218,38 @@ def test_a_map_run_that_ended_has_no_running_children(data):
     described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
     assert described["executionCounts"]["running"] == 0
     assert (described["executionCounts"]["failed"], described["itemCounts"]["failed"]) == (4, 4)
+
+
+def test_an_s3_inventory_manifest_gives_one_item_per_row_of_its_data_files(data):
+    # "ItemReader (Map)", developer guide, S3 inventory manifest: the manifest lists the
+    # inventory's gzipped CSV files; each row is an item with the fields of fileSchema, as
+    # strings ({"LastModifiedDate": ..., "Bucket": ..., "Size": "3399671", "Key": ...})
+    import gzip
+
+    rows = ['"source","csvDataset/titles.csv","3399671","2022-11-16T00:29:32.000Z"',
+            '"source","imageDataset/pic.jpg","17","2022-11-16T00:30:00.000Z"']
+    data.put_object(Bucket="data", Key="inventory/data/one.csv.gz",
+                    Body=gzip.compress((rows[0] + "\n").encode()))
+    data.put_object(Bucket="data", Key="inventory/data/two.csv.gz",
+                    Body=gzip.compress((rows[1] + "\n").encode()))
+    data.put_object(Bucket="data", Key="inventory/manifest.json", Body=json.dumps({
+        "sourceBucket": "source", "destinationBucket": "arn:aws:s3:::data",
+        "version": "2016-11-30", "creationTimestamp": "1668560400000", "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size, LastModifiedDate",
+        "files": [{"key": "inventory/data/one.csv.gz", "size": 1, "MD5checksum": "x"},
+                  {"key": "inventory/data/two.csv.gz", "size": 1, "MD5checksum": "y"}]}))
+    reader = {"Resource": "arn:aws:states:::s3:getObject",
+              "ReaderConfig": {"InputType": "MANIFEST"},
+              "Parameters": {"Bucket": "data", "Key.$": "$.manifest"}}
+    definition = _map({"ItemReader": reader})
+    output = _output(definition, {"manifest": "inventory/manifest.json"})
+    assert output == [
+        {"Bucket": "source", "Key": "csvDataset/titles.csv", "Size": "3399671",
+         "LastModifiedDate": "2022-11-16T00:29:32.000Z"},
+        {"Bucket": "source", "Key": "imageDataset/pic.jpg", "Size": "17",
+         "LastModifiedDate": "2022-11-16T00:30:00.000Z"}]
+    # the state machine shows the definition as written (the marker is the parser's only)
+    [listed] = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    shown = json.loads(boto3.client("stepfunctions").describe_state_machine(
+        stateMachineArn=listed["stateMachineArn"])["definition"])
+    assert shown["States"]["Fan"]["ItemReader"] == reader

@@ -288,14 +288,16 @@ class AsyncInvoker:
 
         The Lambda Developer Guide ("Capturing records of Lambda asynchronous invocations",
         Amazon S3 destinations) names the object aws/lambda/async/<function name>/YYYY/MM/DD/
-        YYYY-MM-DDTHH.MM.SS-<random UUID> and has the execution role need s3:PutObject (the
-        sandbox checks that one; AWS also lists s3:ListBucket)."""
+        YYYY-MM-DDTHH.MM.SS-<random UUID> and has the execution role need s3:PutObject and
+        s3:ListBucket: the sandbox lists the prefix, then writes, both as the role."""
         now = datetime.now(timezone.utc)
         key = (f"aws/lambda/async/{event.fn.function_name}/{now:%Y/%m/%d}/"
                f"{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}")
         bucket = bucket_arn.split(":")[-1]
-        self._client(event.fn, "s3").put_object(Bucket=bucket, Key=key, Body=body.encode(),
-                                                ContentType="application/json")
+        s3 = self._client(event.fn, "s3")
+        s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode(),
+                      ContentType="application/json")
         return f"{bucket_arn}/{key}"
 
     def _dead_letter(self, event: _Event, result: Any, target: str) -> None:

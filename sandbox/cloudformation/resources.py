@@ -17,7 +17,7 @@ import copy
 import json
 from typing import Any
 
-from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.apigateway.models import Method, RestAPI, apigateway_backends
 from moto.awslambda.models import LambdaFunction
 from moto.iam.models import Role, iam_backends
 from moto.s3.models import FakeBucket
@@ -52,6 +52,47 @@ def _openapi_methods(body: dict[str, Any]) -> dict[str, Any]:
         body.pop("swagger")
         body["openapi"] = "3.0.1"
     return body
+
+
+def _integration_details(api: Any, body: dict[str, Any]) -> None:
+    """What moto's OpenAPI import drops from ``x-amazon-apigateway-integration``
+    (moto/apigatewayv2/models.py Api.import_api keeps type, httpMethod, uri and
+    payloadFormatVersion): the subtype of a first-class integration (``SQS-SendMessage``), its
+    credentials, request parameters and timeout ("x-amazon-apigateway-integration object",
+    API Gateway Developer Guide). The type is AWS's upper case (``aws_proxy`` is AWS_PROXY)."""
+    integrations = {}
+    for route in api.routes.values():
+        target = route.target or ""
+        if target.startswith("integrations/"):
+            integrations[route.route_key] = api.integrations.get(target.split("/", 1)[1])
+    for path, path_item in (body.get("paths") or {}).items():
+        for method, operation in (path_item or {}).items():
+            details = (operation or {}).get("x-amazon-apigateway-integration")
+            integration = integrations.get(f"{method.upper()} {path}")
+            if not isinstance(details, dict) or integration is None:
+                continue
+            if isinstance(integration.integration_type, str):
+                integration.integration_type = integration.integration_type.upper()
+            for key, attribute in (("integrationSubtype", "integration_subtype"),
+                                   ("credentials", "credentials_arn"),
+                                   ("requestParameters", "request_parameters"),
+                                   ("connectionType", "connection_type"),
+                                   ("connectionId", "connection_id"),
+                                   ("tlsConfig", "tls_config")):
+                if details.get(key) is not None:
+                    setattr(integration, attribute, details[key])
+            if details.get("timeoutInMillis") is not None:
+                integration.timeout_in_millis = int(details["timeoutInMillis"])
+
+
+def _default_route(api: Any) -> None:
+    """The OpenAPI path ``$default`` with ``x-amazon-apigateway-any-method`` (SAM writes it for
+    an HttpApi event without Path and Method) is the API's ``$default`` route, the catch-all
+    ("Working with routes for HTTP APIs"); moto's import names it ``ANY $default``, a route
+    no request matches."""
+    for route in api.routes.values():
+        if route.route_key == "ANY $default":
+            route.route_key = "$default"
 
 
 class _Model:
@@ -145,6 +186,59 @@ class RestApiWithBody(RestAPI):
 def _import_rest_body(backend: Any, api_id: str, body: dict[str, Any]) -> None:
     backend.put_rest_api(api_id, _openapi_methods(body), fail_on_warnings=False, mode="merge")
     openapi.import_rest(backend, api_id, body)
+
+
+class ApiMethod(Method):
+    """AWS::ApiGateway::Method with its whole Integration (credentials, request templates and
+    parameters, passthrough, IntegrationResponses) and MethodResponses; moto's model passes only
+    the integration's type, URI and HTTP method (and requires that method, which a MOCK
+    integration need not have), so a non-proxy method answered "No match for output mapping"."""
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> Method:
+        p = cloudformation_json["Properties"]
+        backend = apigateway_backends[account_id][region_name]
+        api, resource, verb = p["RestApiId"], p["ResourceId"], p["HttpMethod"]
+        method: Method = backend.put_method(
+            function_id=api, resource_id=resource, method_type=verb,
+            authorization_type=p.get("AuthorizationType", "NONE"),
+            api_key_required=p.get("ApiKeyRequired"),
+            request_parameters=p.get("RequestParameters"),
+            request_models=p.get("RequestModels"), operation_name=p.get("OperationName"),
+            authorizer_id=p.get("AuthorizerId"),
+            authorization_scopes=p.get("AuthorizationScopes"),
+            request_validator_id=p.get("RequestValidatorId"))
+        for response in p.get("MethodResponses") or []:
+            backend.put_method_response(
+                function_id=api, resource_id=resource, method_type=verb,
+                response_code=str(response["StatusCode"]),
+                response_models=response.get("ResponseModels") or {},
+                response_parameters=response.get("ResponseParameters") or {})
+        integration = p.get("Integration")
+        if not integration:
+            return method
+        backend.put_integration(
+            function_id=api, resource_id=resource, method_type=verb,
+            integration_type=integration["Type"], uri=integration.get("Uri", ""),
+            integration_method=integration.get("IntegrationHttpMethod") or verb,
+            credentials=integration.get("Credentials"),
+            request_templates=integration.get("RequestTemplates"),
+            passthrough_behavior=integration.get("PassthroughBehavior"),
+            timeout_in_millis=integration.get("TimeoutInMillis"),
+            request_parameters=integration.get("RequestParameters"),
+            content_handling=integration.get("ContentHandling"),
+            connection_type=integration.get("ConnectionType"))
+        for response in integration.get("IntegrationResponses") or []:
+            backend.put_integration_response(
+                function_id=api, resource_id=resource, method_type=verb,
+                status_code=str(response["StatusCode"]),
+                selection_pattern=response.get("SelectionPattern"),
+                response_templates=response.get("ResponseTemplates") or {},
+                response_parameters=response.get("ResponseParameters") or {},
+                content_handling=response.get("ContentHandling"))
+        return method
 
 
 class ApiDeployment(_Model):
@@ -265,6 +359,10 @@ class HttpApi(_Model):
         if body:
             api.import_api(json.dumps(_openapi_methods(body)), False)
             openapi.import_http(api, body)
+            imported = _openapi_methods(body)
+            api.import_api(json.dumps(imported), False)
+            _integration_details(api, imported)
+            _default_route(api)
         if p.get("Target"):  # quick create
             integration = api.create_integration(
                 connection_type="INTERNET", description="", integration_type="AWS_PROXY",
@@ -290,6 +388,10 @@ class HttpApi(_Model):
             body = json.loads(body) if isinstance(body, str) else body
             api.import_api(json.dumps(_openapi_methods(body)), False)
             openapi.import_http(api, body)
+            imported = _openapi_methods(json.loads(body) if isinstance(body, str) else body)
+            api.import_api(json.dumps(imported), False)
+            _integration_details(api, imported)
+            _default_route(api)
             api.stages.update(stages)  # import_api clears the API; its stages stay
         return original_resource
 
@@ -527,6 +629,12 @@ class LambdaFunctionModel(LambdaFunction):
         spec["Code"] = cls._code(p)
         if p.get("Tags"):
             spec["Tags"] = {tag["Key"]: tag["Value"] for tag in p["Tags"]}
+        variables = (p.get("Environment") or {}).get("Variables")
+        if isinstance(variables, dict):
+            # CloudFormation passes a template's scalars as strings (YAML's false is "false"):
+            # an environment variable that stayed a boolean ended the runtime at start
+            spec["Environment"] = {**p["Environment"], "Variables": {
+                name: _template_string(value) for name, value in variables.items()}}
         function: LambdaFunction = lambda_backends[account_id][region_name].create_function(spec)
         return function
 
@@ -561,6 +669,15 @@ class LambdaFunctionModel(LambdaFunction):
         backend.update_function_code(name, None, code)  # type: ignore[arg-type]
         function: LambdaFunction = backend.get_function(name)
         return function
+
+
+def _template_string(value: Any) -> Any:
+    """A template's scalar as CloudFormation passes it to a string property."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
 
 
 class LayerVersionModel(_Model):
@@ -974,6 +1091,7 @@ MODELS: dict[str, type[Any]] = {
     "AWS::S3::Bucket": BucketWithNotifications,
     "AWS::StepFunctions::StateMachine": StateMachine,
     "AWS::ApiGateway::RestApi": RestApiWithBody,
+    "AWS::ApiGateway::Method": ApiMethod,
     "AWS::ApiGateway::Deployment": ApiDeployment,
     "AWS::ApiGateway::Stage": ApiStage,
     "AWS::ApiGatewayV2::Api": HttpApi,

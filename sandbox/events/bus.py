@@ -276,3 +276,8 @@ def _needs_role(arn: str, account: str, region: str) -> bool:
         return True
     return service == "events" and rest.startswith("event-bus/") and (
         parts[4] != account or parts[3] != region)
+
+
+# CloudFormation's Ref of an AWS::Events::EventBus answers its name (a row of sandbox.seams adds
+# this to moto's EventBus, which has no physical_resource_id)
+event_bus_name = property(lambda self: self.name)

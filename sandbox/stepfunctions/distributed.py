@@ -24,17 +24,25 @@ short of AWS in these places, fixed here:
   (MaxItemsPerBatch, MaxInputBytesPerBatch, BatchInput), each child getting
   ``{"BatchInput": ..., "Items": [...]}``; the map run's item counts then count batches.
 
+- ``"InputType": "MANIFEST"`` (an S3 inventory's ``manifest.json``) is not in moto's readers:
+  the parser's copy of the definition reads it as JSON, with a marker in its Parameters, and
+  :func:`handle_get_object` reads the manifest, then each data file it lists (gzip-compressed
+  CSV, as S3 Inventory writes them), each row an item whose fields are the manifest's
+  ``fileSchema`` ("ItemReader (Map)", Step Functions developer guide: S3 inventory manifest).
+
 Not run (refused at CreateStateMachine with a message saying so): an ItemBatcher with ``*Path``
-fields, JSONata expressions or an ItemSelector beside it, and an ``ItemReader`` of
-``"InputType": "MANIFEST"``.
+fields, JSONata expressions or an ItemSelector beside it.
 """
 
 from __future__ import annotations
 
 import base64
 import contextvars
+import csv
 import datetime
 import functools
+import gzip
+import io
 import json
 import threading
 from typing import Any
@@ -45,8 +53,6 @@ UNSUPPORTED = {
     "ItemBatcher": ("an ItemBatcher with paths, expressions or an ItemSelector beside it",
                     "give MaxItemsPerBatch, MaxInputBytesPerBatch and BatchInput as values, "
                     "and select fields in the child workflow"),
-    "MANIFEST": ("an S3 inventory manifest as ItemReader",
-                 "read a JSON or CSV file, or list the objects with s3:listObjectsV2"),
 }
 
 
@@ -57,11 +63,6 @@ def not_run(state: dict[str, Any], at: str) -> list[str]:
     if batcher is not None and not _runs(batcher, state):
         what, hint = UNSUPPORTED["ItemBatcher"]
         found.append(NOT_RUN.format(what=what, hint=hint, at=f"{at}/ItemBatcher"))
-    reader = state.get("ItemReader")
-    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
-    if isinstance(config, dict) and config.get("InputType") == "MANIFEST":
-        what, hint = UNSUPPORTED["MANIFEST"]
-        found.append(NOT_RUN.format(what=what, hint=hint, at=f"{at}/ItemReader/ReaderConfig"))
     return found
 
 
@@ -105,6 +106,13 @@ def _normalise(node: Any) -> bool:
             node["Comment"] = _BATCHER_MARK + base64.urlsafe_b64encode(json.dumps(
                 {"ItemBatcher": node.pop("ItemBatcher"), "Comment": node.get("Comment")})
                 .encode("utf-8")).decode("ascii")
+            changed = True
+        config = node.get("ReaderConfig")
+        if isinstance(config, dict) and config.get("InputType") == "MANIFEST":
+            config["InputType"] = "JSON"
+            arguments = "Arguments" if "Arguments" in node else "Parameters"
+            if isinstance(node.get(arguments), dict):
+                node[arguments][MANIFEST_MARK] = "MANIFEST"
             changed = True
         percentage = node.get("ToleratedFailurePercentage")
         if isinstance(percentage, int) and not isinstance(percentage, bool):
@@ -155,6 +163,60 @@ def handle_list_objects_v2(env: Any, resource_runtime_part: Any, state_credentia
             break
         parameters["ContinuationToken"] = page["NextContinuationToken"]
     env.stack.append(items)
+
+
+# ---------------------------------------------------------------- ItemReader: an S3 inventory
+MANIFEST_MARK = "SandboxInputType"  # put in the parser's copy of a MANIFEST reader's Parameters
+
+
+def inventory_items(manifest: dict[str, Any], read: Any) -> list[dict[str, str]]:
+    """The items of an S3 inventory: each row of each data file the manifest lists, as
+    ``{field: value}`` with the fields of its ``fileSchema`` (values as the CSV has them, so
+    ``Size`` is a string, as in the developer guide's example). ``read(bucket, key)`` gives a
+    file's bytes."""
+    if str(manifest.get("fileFormat", "CSV")).upper() != "CSV":
+        raise ValueError(f"the sandbox reads CSV inventories; this one is "
+                         f"{manifest.get('fileFormat')} (ORC and Parquet need a reader it lacks)")
+    fields = [field.strip() for field in str(manifest.get("fileSchema", "")).split(",")]
+    bucket = str(manifest.get("destinationBucket", "")).split(":")[-1]
+    items: list[dict[str, str]] = []
+    for listed_file in manifest.get("files") or []:
+        data = read(bucket, listed_file["key"])
+        if data[:2] == b"\x1f\x8b":  # S3 Inventory gzips its CSV files
+            data = gzip.decompress(data)
+        for row in csv.reader(io.StringIO(data.decode("utf-8"))):
+            if row:
+                items.append(dict(zip(fields, row, strict=False)))
+    return items
+
+
+def handle_get_object(original: Any) -> Any:
+    """Wrap ``ResourceEvalS3._handle_get_object``: a MANIFEST reader (marked by
+    :func:`for_the_parser`) gives the inventory's items, as JSON text for moto's JSON reader."""
+
+    @functools.wraps(original)
+    def _handle_get_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        parameters = env.stack[-1]
+        if not (isinstance(parameters, dict) and parameters.get(MANIFEST_MARK) == "MANIFEST"):
+            original(env, resource_runtime_part, state_credentials)
+            return
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (  # noqa: E501
+            resource_eval_s3,
+        )
+
+        parameters = dict(env.stack.pop())
+        parameters.pop(MANIFEST_MARK)
+        s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+            resource_runtime_part=resource_runtime_part, state_credentials=state_credentials)
+        manifest = json.loads(s3.get_object(**parameters)["Body"].read())
+
+        def read(bucket: str, key: str) -> bytes:
+            body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return body
+
+        env.stack.append(json.dumps(inventory_items(manifest, read)))
+
+    return _handle_get_object
 
 
 # ---------------------------------------------------------------- tolerated failures

@@ -1104,11 +1104,6 @@ def bench_alarms(sb, lam, alarms: int = 50) -> None:
     """What evaluating CloudWatch alarms costs a notebook: an invoke and the settle after it,
     with ``alarms`` alarms watching the function's metrics (each evaluated on every change),
     against the same without alarms, interleaved so that both see the same machine."""
-def bench_aurora(sb) -> None:
-    """The first Aurora PostgreSQL cluster: from CreateDBCluster to the first Data API answer
-    (its PostgreSQL server initialised and started, its master user made), against a Lambda
-    function's create and first invoke in the same sandbox; then a second cluster (the
-    server's template is made once per sandbox)."""
     import boto3
 
     from sandbox.testing import deploy
@@ -1141,6 +1136,17 @@ def bench_aurora(sb) -> None:
         unwatched += timed(invoke_and_settle, 20)
     median_row(f"an invoke and its settle, {alarms} alarms on the function's metrics, median",
                watched, "no alarms", unwatched, 1.5)
+
+
+def bench_aurora(sb) -> None:
+    """The first Aurora PostgreSQL cluster: from CreateDBCluster to the first Data API answer
+    (its PostgreSQL server initialised and started, its master user made), against a Lambda
+    function's create and first invoke in the same sandbox; then a second cluster (the
+    server's template is made once per sandbox)."""
+    import boto3
+
+    from sandbox.testing import deploy
+
     rds, data = boto3.client("rds"), boto3.client("rds-data")
 
     def cluster(name: str) -> float:
@@ -1181,6 +1187,9 @@ def bench_aurora(sb) -> None:
                            1)
     median_row("Data API ExecuteStatement (SELECT 1), median", statements,
                "DescribeDBClusters", describes, 6)
+    sb.reset()
+
+
 def bench_appsync(sb, repeat: int = 300) -> None:
     """A GraphQL query through an AppSync DynamoDB resolver (VTL GetItem; then the same through
     an APPSYNC_JS resolver), over HTTP with an API key, against the equivalent GetItem through

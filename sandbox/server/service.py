@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
 # request.
 EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "sns", "events",
-              "scheduler", "cloudwatch"]
+              "scheduler", "cloudwatch", "rds", "appsync", "ecs"]
 
 
 class Extension(Protocol):
@@ -54,11 +54,14 @@ class ExtensionModule(Protocol):
 if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
     from .. import (
         apigateway,
+        appsync,
         awslambda,
         cloudwatch,
+        ecs,
         events,
         iam,
         logs,
+        rds,
         s3,
         scheduler,
         stepfunctions,
@@ -66,7 +69,7 @@ if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
 
     _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
                                                        stepfunctions, events, scheduler,
-                                                       cloudwatch)
+                                                       cloudwatch, rds, appsync, ecs)
 
 
 def _extension(name: str) -> ExtensionModule:

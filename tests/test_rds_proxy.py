@@ -10,6 +10,7 @@ Each behaviour cites the RDS User Guide page it follows:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import pwd
@@ -340,3 +341,164 @@ def test_stop_drops_clients_and_closes_the_listener(make_proxy: Any) -> None:
         client.close()  # its socket; the proxy has already gone
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect((proxy.host, proxy.port))
+
+
+# ---------------------------------------------------------------------- the RDS Proxy API
+# Until Aurora clusters run their own PostgreSQL (branch h-aurora), a cluster's endpoint is made
+# to be this module's server: moto keeps the Port the request gives, the endpoint is patched.
+
+@pytest.fixture
+def service(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from moto.rds.models import DBCluster
+
+    from sandbox.testing import in_process_service
+
+    monkeypatch.setattr(DBCluster, "endpoint", property(lambda self: postgres.host))
+    with in_process_service() as running:
+        yield running
+
+
+def _aws(name: str) -> Any:
+    import boto3
+
+    return boto3.client(name)
+
+
+def _proxy_setup(postgres: Postgres, *, allow_secret: bool = True,
+                 name: str = "orders-proxy") -> dict[str, str]:
+    """A cluster, its master secret, a role for the proxy, and the proxy; their names."""
+    from sandbox.testing import role
+
+    rds, secrets_manager = _aws("rds"), _aws("secretsmanager")
+    rds.create_db_cluster(DBClusterIdentifier="orders", Engine="aurora-postgresql",
+                          MasterUsername="postgres", MasterUserPassword=PASSWORD,
+                          Port=postgres.port)
+    secret_arn = secrets_manager.create_secret(Name="orders-master", SecretString=json.dumps(
+        {"username": "postgres", "password": PASSWORD}))["ARN"]
+    statements = [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                   "Resource": secret_arn}] if allow_secret else []
+    role_arn = role("orders-proxy-role", *statements, service="rds.amazonaws.com")
+    subnets = [s["SubnetId"] for s in _aws("ec2").describe_subnets()["Subnets"][:2]]
+    proxy = rds.create_db_proxy(
+        DBProxyName=name, EngineFamily="POSTGRESQL", RoleArn=role_arn, VpcSubnetIds=subnets,
+        Auth=[{"AuthScheme": "SECRETS", "SecretArn": secret_arn, "IAMAuth": "DISABLED"}])
+    return {"secret": secret_arn, "role": role_arn, "endpoint": proxy["DBProxy"]["Endpoint"],
+            "name": name}
+
+
+def _through(endpoint: str, password: str = PASSWORD) -> Any:
+    return pg8000_native.Connection("postgres", password=password, host=endpoint, port=5432)
+
+
+def test_create_db_proxy_answers_on_its_endpoint(service: Any, postgres: Postgres) -> None:
+    # describe_db_proxies' Endpoint is where clients connect, on the engine's port (5432);
+    # register_db_proxy_targets points the proxy at the cluster's endpoint ("Getting started
+    # with RDS Proxy").
+    made = _proxy_setup(postgres)
+    rds = _aws("rds")
+    described = rds.describe_db_proxies(DBProxyName="orders-proxy")["DBProxies"][0]
+    assert described["Endpoint"] == made["endpoint"]
+    assert described["Endpoint"].startswith("127.")
+    rds.register_db_proxy_targets(DBProxyName="orders-proxy", DBClusterIdentifiers=["orders"])
+    targets = rds.describe_db_proxy_targets(DBProxyName="orders-proxy")["Targets"]
+    assert [(t["RdsResourceId"], t["Port"], t["TargetHealth"]["State"]) for t in targets] == [
+        ("orders", postgres.port, "AVAILABLE")]
+    connection = _through(made["endpoint"])
+    try:
+        assert connection.run("SELECT current_user") == [["postgres"]]
+    finally:
+        connection.close()
+
+
+def test_a_proxy_without_targets_says_so(service: Any, postgres: Postgres) -> None:
+    made = _proxy_setup(postgres)
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _through(made["endpoint"])
+    assert "register_db_proxy_targets" in failure.value.args[0]["M"]
+
+
+def test_the_proxy_reads_its_secret_as_its_role(service: Any, postgres: Postgres) -> None:
+    # The proxy's IAM role needs secretsmanager:GetSecretValue on each Auth secret ("Setting up
+    # AWS Identity and Access Management (IAM) policies" for RDS Proxy); IAM decides.
+    made = _proxy_setup(postgres, allow_secret=False)
+    _aws("rds").register_db_proxy_targets(DBProxyName="orders-proxy",
+                                          DBClusterIdentifiers=["orders"])
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _through(made["endpoint"])
+    assert failure.value.args[0]["C"] == "28P01"
+    assert "secretsmanager:GetSecretValue" in failure.value.args[0]["M"]
+
+
+def test_a_wrong_password_is_refused(service: Any, postgres: Postgres) -> None:
+    made = _proxy_setup(postgres)
+    _aws("rds").register_db_proxy_targets(DBProxyName="orders-proxy",
+                                          DBClusterIdentifiers=["orders"])
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _through(made["endpoint"], password="guess")
+    assert failure.value.args[0]["C"] == "28P01"
+
+
+def test_create_db_proxy_refuses_what_rds_refuses(service: Any, postgres: Postgres) -> None:
+    from botocore.exceptions import ClientError
+
+    from sandbox.testing import role
+
+    rds = _aws("rds")
+    subnets = [s["SubnetId"] for s in _aws("ec2").describe_subnets()["Subnets"][:2]]
+    secret = _aws("secretsmanager").create_secret(Name="s", SecretString="{}")["ARN"]
+    lambda_role = role("not-for-rds", service="lambda.amazonaws.com")
+    auth = [{"AuthScheme": "SECRETS", "SecretArn": secret}]
+    with pytest.raises(ClientError) as failure:  # the role must trust rds.amazonaws.com
+        rds.create_db_proxy(DBProxyName="p1", EngineFamily="POSTGRESQL", RoleArn=lambda_role,
+                            VpcSubnetIds=subnets, Auth=auth)
+    assert failure.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "rds.amazonaws.com" in failure.value.response["Error"]["Message"]
+    rds_role = role("for-rds", service="rds.amazonaws.com")
+    with pytest.raises(ClientError) as failure:  # the sandbox runs PostgreSQL only: said so
+        rds.create_db_proxy(DBProxyName="p2", EngineFamily="MYSQL", RoleArn=rds_role,
+                            VpcSubnetIds=subnets, Auth=auth)
+    assert "POSTGRESQL" in failure.value.response["Error"]["Message"]
+
+
+def test_modify_db_proxy_target_group_changes_the_running_pool(service: Any,
+                                                               postgres: Postgres) -> None:
+    from botocore.exceptions import ClientError
+
+    made = _proxy_setup(postgres)
+    rds = _aws("rds")
+    rds.register_db_proxy_targets(DBProxyName="orders-proxy", DBClusterIdentifiers=["orders"])
+    group = rds.modify_db_proxy_target_group(
+        DBProxyName="orders-proxy", TargetGroupName="default",
+        ConnectionPoolConfig={"MaxConnectionsPercent": 5, "MaxIdleConnectionsPercent": 5,
+                              "ConnectionBorrowTimeout": 1})["DBProxyTargetGroup"]
+    assert group["ConnectionPoolConfig"]["MaxConnectionsPercent"] == 5
+    holder, waiter = _through(made["endpoint"]), _through(made["endpoint"])
+    try:
+        holder.run("BEGIN")
+        holder.run("SELECT 1")
+        with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+            waiter.run("SELECT 2")  # one connection (5 % of 20), held by the transaction
+        assert BORROW_TIMEOUT_MESSAGE in failure.value.args[0]["M"]
+        holder.run("COMMIT")
+    finally:
+        holder.close()
+        waiter.close()
+    with pytest.raises(ClientError) as refused:
+        rds.modify_db_proxy_target_group(DBProxyName="orders-proxy", TargetGroupName="default",
+                                         ConnectionPoolConfig={"MaxConnectionsPercent": 101})
+    assert "between 1 and 100" in refused.value.response["Error"]["Message"]
+
+
+def test_delete_db_proxy_and_reset_stop_the_listener(service: Any, postgres: Postgres) -> None:
+    made = _proxy_setup(postgres)
+    rds = _aws("rds")
+    rds.register_db_proxy_targets(DBProxyName="orders-proxy", DBClusterIdentifiers=["orders"])
+    _through(made["endpoint"]).close()
+    rds.delete_db_proxy(DBProxyName="orders-proxy")
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((made["endpoint"], 5432))
+    service.reset()  # moto's resources go, and with them the sandbox's listeners
+    again = _proxy_setup(postgres)
+    service.reset()
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((again["endpoint"], 5432))

@@ -28,6 +28,7 @@ import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import wire
 from .pool import BorrowTimeout, Key, Pool, ServerConnection
@@ -94,8 +95,8 @@ class ProxyEndpoint:
     """One proxy's listener on 127.0.0.1 and the sessions of its clients."""
 
     def __init__(self, name: str, target: Callable[[], tuple[str, int]],
-                 authenticate: Authenticator, pool_settings: Callable[[], dict[str, float]],
-                 port: int = 0):
+                 authenticate: Authenticator, pool_settings: Callable[[], dict[str, Any]],
+                 listener: socket.socket | None = None):
         self.name = name
         self.target = target
         self.authenticate = authenticate
@@ -107,9 +108,10 @@ class ProxyEndpoint:
         self.sessions: dict[tuple[int, int], _Session] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", port))
+        if listener is None:
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+        self.listener = listener
         self.listener.listen(512)
         self.host, self.port = self.listener.getsockname()[:2]
         self._stopping = False

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
 # request.
 EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "sns", "events",
-              "scheduler", "rdsproxy"]
+              "scheduler", "rds", "rdsproxy"]
 
 
 class Extension(Protocol):
@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
         events,
         iam,
         logs,
+        rds,
         rdsproxy,
         s3,
         scheduler,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
     )
 
     _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
-                                                       stepfunctions, events, scheduler,
+                                                       stepfunctions, events, scheduler, rds,
                                                        rdsproxy)
 
 

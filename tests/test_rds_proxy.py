@@ -393,7 +393,7 @@ def _cluster(name: str = "orders", max_connections: int = MAX_CONNECTIONS) -> di
 
 
 def _proxy_setup(*, allow_secret: bool = True, name: str = "orders-proxy",
-                 register: bool = True) -> dict[str, Any]:
+                 register: bool = True, iam_auth: str = "DISABLED") -> dict[str, Any]:
     """A cluster, a role for the proxy (allowed to read the cluster's master secret), and the
     proxy; what a test needs of them."""
     from sandbox.testing import role
@@ -409,12 +409,12 @@ def _proxy_setup(*, allow_secret: bool = True, name: str = "orders-proxy",
     subnets = [s["SubnetId"] for s in _aws("ec2").describe_subnets()["Subnets"][:2]]
     proxy = rds.create_db_proxy(
         DBProxyName=name, EngineFamily="POSTGRESQL", RoleArn=role_arn, VpcSubnetIds=subnets,
-        Auth=[{"AuthScheme": "SECRETS", "SecretArn": secret_arn, "IAMAuth": "DISABLED"}])
+        Auth=[{"AuthScheme": "SECRETS", "SecretArn": secret_arn, "IAMAuth": iam_auth}])
     if register:
         rds.register_db_proxy_targets(DBProxyName=name, DBClusterIdentifiers=["orders"])
     return {"secret": secret_arn, "role": role_arn, "endpoint": proxy["DBProxy"]["Endpoint"],
-            "name": name, "cluster": cluster, "user": secret["username"],
-            "password": secret["password"]}
+            "arn": proxy["DBProxy"]["DBProxyArn"], "name": name, "cluster": cluster,
+            "user": secret["username"], "password": secret["password"]}
 
 
 def _through(made: dict[str, Any], password: str | None = None) -> Any:
@@ -531,6 +531,56 @@ def test_delete_db_proxy_and_reset_stop_the_listener(sb: Any) -> None:
     sb.reset()
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect((again["endpoint"], 5432))
+
+
+def _session_of_role(name: str, *statements: dict[str, Any]) -> Any:
+    """A boto3 session with the temporary credentials of a new role holding ``statements``."""
+    import boto3
+
+    iam_client = _aws("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "sts:AssumeRole"}]}
+    arn = iam_client.create_role(RoleName=name,
+                                 AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if statements:
+        iam_client.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": list(statements)}))
+    credentials = _aws("sts").assume_role(RoleArn=arn, RoleSessionName="app")["Credentials"]
+    return boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                 aws_secret_access_key=credentials["SecretAccessKey"],
+                                 aws_session_token=credentials["SessionToken"])
+
+
+def test_iam_database_authentication_through_the_proxy(sb: Any) -> None:
+    # "IAM database authentication for RDS Proxy": with IAMAuth REQUIRED a client connects with
+    # generate_db_auth_token's token as its password, and its principal needs rds-db:connect on
+    # arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>; the proxy still
+    # reaches the database with the secret's credentials.
+    made = _proxy_setup(iam_auth="REQUIRED")
+    user, resource_id = made["user"], made["arn"].rsplit(":", 1)[1]
+    resource = f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/{user}"
+    allowed = _session_of_role("app-allowed", {"Effect": "Allow", "Action": "rds-db:connect",
+                                               "Resource": resource})
+    token = allowed.client("rds").generate_db_auth_token(
+        DBHostname=made["endpoint"], Port=5432, DBUsername=user)
+    connection = _through(made, password=token)
+    try:
+        assert connection.run("SELECT current_user") == [[user]]
+    finally:
+        connection.close()
+
+    refused = _session_of_role("app-refused")
+    token = refused.client("rds").generate_db_auth_token(
+        DBHostname=made["endpoint"], Port=5432, DBUsername=user)
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _through(made, password=token)
+    assert failure.value.args[0]["C"] == "28P01"
+    assert "rds-db:connect" in failure.value.args[0]["M"]
+
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:  # the password no longer
+        _through(made)
+    assert "generate_db_auth_token" in failure.value.args[0]["M"]
 
 
 # ---------------------------------------------------------------------- the lesson's demonstration

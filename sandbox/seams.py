@@ -433,6 +433,16 @@ def _rds_rows() -> list[Seam]:
         Seam("moto.rds.models", "RDSBackend.delete_db_cluster", f"{cl}:delete_db_cluster", M,
              "deleting a cluster ends its server and deletes its data", wraps=True, lazy=True,
              parameters=("self", "cluster_identifier", "snapshot_name")),
+        Seam("moto.rds.models", "RDSBackend.modify_db_cluster", f"{cl}:modify_db_cluster", M,
+             "a new master password and scaling configuration reach PostgreSQL and the "
+             "capacity model", wraps=True, lazy=True, parameters=("self", "kwargs")),
+        Seam("moto.rds.models", "RDSBackend.reboot_db_instance", f"{cl}:reboot_db_instance",
+             M, "rebooting restarts the cluster's server: a new max_connections takes effect",
+             wraps=True, lazy=True, parameters=("self", "db_instance_identifier")),
+        *[Seam("moto.rds.models", f"RDSBackend.{name}", f"{cl}:{name}", M,
+               f"{name} stops or starts the cluster's server (its data kept)", wraps=True,
+               lazy=True, parameters=("self", "cluster_identifier"))
+          for name in ("stop_db_cluster", "start_db_cluster")],
         Seam("moto.rds.models", "RDSBackend.create_db_instance", f"{cl}:create_db_instance", M,
              "a backed cluster's instance answers on the cluster's port", wraps=True,
              lazy=True, parameters=("self", "db_kwargs")),
@@ -447,6 +457,9 @@ def _rds_rows() -> list[Seam]:
         Seam("moto.rds.models", "DBCluster.status", f"{cl}:cluster_status", M,
              "a backed cluster is creating until its server answers; moto's flips to "
              "available on the first read", wraps=True, lazy=True),
+        Seam("moto.rds.models", "DBInstanceClustered.status", f"{cl}:INSTANCE_STATUS", M,
+             "a backed cluster's instance is creating until the server answers; moto's is "
+             "available at once", new=True, lazy=True),
         Seam("moto.rds.models", "DBCluster.enable_http_endpoint", f"{cl}:enable_http_endpoint",
              M, "the Data API is available for Aurora PostgreSQL Serverless v2 and "
              "provisioned; moto kept EnableHttpEndpoint for Serverless v1 versions only",
@@ -456,6 +469,19 @@ def _rds_rows() -> list[Seam]:
              "RDS's managed secret holds the master username and a generated password; moto "
              "wrote admin/P@55w0rd! for every cluster", wraps=True, lazy=True,
              parameters=("self",)),
+        # the Data API (sandbox/rds/data.py)
+        Seam("moto.rdsdata.urls", "url_paths", "sandbox.rds.data:url_paths",
+             "moto/rdsdata/urls.py", "every Data API operation has its path; moto routes "
+             "/Execute only", wraps=True, lazy=True),
+        Seam("moto.rdsdata.responses", "RDSDataServiceResponse.execute_statement",
+             "sandbox.rds.data:execute_statement", "moto/rdsdata/responses.py",
+             "ExecuteStatement runs the SQL on the cluster's PostgreSQL; moto answers a queue "
+             "of canned results, or nothing", lazy=True, parameters=("self",)),
+        *[Seam("moto.rdsdata.responses", f"RDSDataServiceResponse.{name}",
+               f"sandbox.rds.data:{name}", "moto/rdsdata/responses.py",
+               f"{name} is missing from moto", new=True, lazy=True)
+          for name in ("batch_execute_statement", "begin_transaction", "commit_transaction",
+                       "rollback_transaction")],
     ]
 
 

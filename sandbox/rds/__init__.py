@@ -19,7 +19,9 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .capacity import Capacity
 from .clusters import Cluster, max_connections_for, prepare
+from .data import DataApi
 from .postgres import Postgres
 
 if TYPE_CHECKING:
@@ -49,6 +51,8 @@ class Aurora:
         # the sandbox's work folder, removed at stop(): the servers' data lives there
         self.postgres = Postgres(service._work_dir)
         self.clusters: dict[str, Cluster] = {}  # by cluster ARN
+        self.data = DataApi(self)
+        self.capacity = Capacity(self)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ clusters
@@ -59,12 +63,14 @@ class Aurora:
         min_capacity = _float(scaling.get("MinCapacity"), 0.5)
         password, secret_arn = self._master_password(backend, cluster)
         name = f"{cluster.account_id}-{cluster.region}-{cluster.db_cluster_identifier}"
-        max_connections = self._max_connections(backend, cluster, max_capacity)
+        max_connections = self.max_connections(backend, cluster, max_capacity)
         state: Cluster | None = None
 
         def then() -> None:
             if state is not None:
                 prepare(self, state)
+                if not state.error:
+                    self.capacity.load_of(state)  # its capacity is watched from now on
 
         server = self.postgres.create(name, max_connections, then)
         state = Cluster(
@@ -84,6 +90,7 @@ class Aurora:
             state = self.clusters.pop(arn, None)
         if state is not None:
             state.deleted = True
+            self.capacity.forget(arn)
             self.postgres.delete(state.server.name)
 
     @staticmethod
@@ -94,7 +101,8 @@ class Aurora:
         return str(getattr(cluster, "_master_user_password", "")), None
 
     @staticmethod
-    def _max_connections(backend: Any, cluster: Any, max_capacity: float) -> int:
+    def max_connections(backend: Any, cluster: Any, max_capacity: float) -> int:
+        """The cluster parameter group's ``max_connections``, else Aurora's default."""
         group = backend.db_cluster_parameter_groups.get(cluster.parameter_group)
         if group is not None:
             value = (group.parameters.get("max_connections") or {}).get("ParameterValue")
@@ -112,11 +120,15 @@ class Aurora:
     def reset(self) -> None:
         with self._lock:
             self.clusters.clear()
+        self.data.reset()
+        self.capacity.reset()
         self.postgres.reset()
 
     def close(self) -> None:
         with self._lock:
             self.clusters.clear()
+        self.capacity.close()
+        self.data.reset()
         self.postgres.close()
 
 

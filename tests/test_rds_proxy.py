@@ -565,6 +565,38 @@ def test_modify_db_proxy_target_group_changes_the_running_pool(sb: Any) -> None:
     assert "between 1 and 100" in refused.value.response["Error"]["Message"]
 
 
+def _proxy_maximum(metric: str, name: str = "orders-proxy") -> float:
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    points = _aws("cloudwatch").get_metric_statistics(
+        Namespace="AWS/RDS", MetricName=metric, Dimensions=[{"Name": "ProxyName", "Value": name}],
+        StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=1),
+        Period=60, Statistics=["Maximum"])["Datapoints"]
+    return max((p["Maximum"] for p in points), default=0.0)
+
+
+def test_the_proxy_publishes_its_cloudwatch_metrics(sb: Any) -> None:
+    # "Monitoring RDS Proxy metrics with Amazon CloudWatch": AWS/RDS, dimension ProxyName.
+    # Two clients on one database connection (5 % of 20): multiplexing, in the figures.
+    made = _proxy_setup()
+    _aws("rds").modify_db_proxy_target_group(
+        DBProxyName="orders-proxy", TargetGroupName="default",
+        ConnectionPoolConfig={"MaxConnectionsPercent": 5, "MaxIdleConnectionsPercent": 5})
+    first, second = _through(made), _through(made)
+    try:
+        first.run("SELECT 1")
+        second.run("SELECT 1")
+        second.run("SET search_path TO public")  # pins second's session to the connection
+    finally:
+        first.close()
+        second.close()
+    assert _proxy_maximum("ClientConnections") == 2
+    assert _proxy_maximum("DatabaseConnections") == 1
+    assert _proxy_maximum("MaxDatabaseConnectionsAllowed") == 1
+    assert _proxy_maximum("DatabaseConnectionsCurrentlySessionPinned") == 1
+
+
 def test_delete_db_proxy_and_reset_stop_the_listener(sb: Any) -> None:
     made = _proxy_setup()
     _through(made).close()
@@ -702,3 +734,6 @@ def test_fifty_lambda_invocations_need_the_proxy(sb: Any) -> None:
 
     proxied = invoke_all(arn, [{**event, "host": made["endpoint"], "port": 5432}] * 50)
     assert proxied == [{"ok": True}] * 50
+    # More clients than database connections at once: the proxy multiplexed them.
+    assert _proxy_maximum("DatabaseConnections") <= MAX_CONNECTIONS
+    assert _proxy_maximum("ClientConnections") > _proxy_maximum("DatabaseConnections")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import socket
+import threading
 import urllib.parse
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -191,6 +192,36 @@ def _settings(account: str, region: str, name: str) -> Any:
     return settings
 
 
+_UNITS = {"DatabaseConnectionsBorrowLatency": "Microseconds"}
+_metric_lock = threading.Lock()
+
+
+def _publisher(account: str, region: str, name: str) -> Any:
+    """CloudWatch metrics of the proxy (namespace ``AWS/RDS``, dimension ``ProxyName``), one
+    statistic set per metric and minute, a sample at each change (so Maximum is exact)."""
+    dimensions = [{"Name": "ProxyName", "Value": name}]
+
+    def publish(metric: str, value: float) -> None:
+        from moto.cloudwatch.models import MetricAggregatedDatum, cloudwatch_backends
+
+        backend = cloudwatch_backends[account][region]
+        minute = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+        with _metric_lock:
+            minutes: dict[Any, Any] = backend.__dict__.setdefault("_sandbox_proxy_minutes", {})
+            key = (minute, name, metric)
+            found = minutes.get(key)
+            if found is None:
+                found = minutes[key] = MetricAggregatedDatum(
+                    "AWS/RDS", metric, value, value, 0, 0.0, dimensions, minute,
+                    _UNITS.get(metric, "Count"))
+                backend.metric_data.append(found)
+            found.sample_count += 1
+            found.sum += value
+            found.min, found.max = min(found.min, value), max(found.max, value)
+
+    return publish
+
+
 # ---------------------------------------------------------------------- the seams
 
 def create_db_proxy(original: Any) -> Any:
@@ -213,7 +244,8 @@ def create_db_proxy(original: Any) -> Any:
             endpoint = ProxyEndpoint(
                 db_proxy_name, lambda: _target(account, region, db_proxy_name),
                 _authenticator(account, region, db_proxy_name),
-                _settings(account, region, db_proxy_name), listener=_bind())
+                _settings(account, region, db_proxy_name), listener=_bind(),
+                metrics=_publisher(account, region, db_proxy_name))
             extension.add(_key(proxy), endpoint)
             proxy.endpoint = endpoint.host
         return proxy

@@ -26,6 +26,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +97,7 @@ class Stats:
 
     clients: int = 0
     client_total: int = 0
+    pinned_now: int = 0
     pinned_total: int = 0
     pin_reasons: list[str] = field(default_factory=list)
 
@@ -105,8 +107,10 @@ class ProxyEndpoint:
 
     def __init__(self, name: str, target: Callable[[], tuple[str, int]],
                  authenticate: Authenticator, pool_settings: Callable[[], dict[str, Any]],
-                 listener: socket.socket | None = None):
+                 listener: socket.socket | None = None,
+                 metrics: Callable[[str, float], None] | None = None):
         self.name = name
+        self.metrics = metrics  # (CloudWatch metric name, sample), on each change
         self.target = target
         self.authenticate = authenticate
         self.pool_settings = pool_settings
@@ -138,6 +142,19 @@ class ProxyEndpoint:
     def _idle_limit(self) -> int:
         settings = self.pool_settings()
         return int((self.max_connections or 100) * settings["MaxIdleConnectionsPercent"] // 100)
+
+    def sample(self, borrowed_after: float | None = None) -> None:
+        """Report the proxy's figures as RDS Proxy's CloudWatch metrics name them ("Monitoring
+        RDS Proxy metrics with Amazon CloudWatch"): each a sample when it may have changed."""
+        if self.metrics is None:
+            return
+        self.metrics("ClientConnections", self.stats.clients)
+        self.metrics("DatabaseConnections", self.pool.open)
+        self.metrics("DatabaseConnectionsCurrentlySessionPinned", self.stats.pinned_now)
+        if self.max_connections is not None:
+            self.metrics("MaxDatabaseConnectionsAllowed", self._limit())
+        if borrowed_after is not None:  # microseconds, as AWS reports it
+            self.metrics("DatabaseConnectionsBorrowLatency", borrowed_after * 1e6)
 
     def _borrow_timeout(self) -> float:
         return float(self.pool_settings()["ConnectionBorrowTimeout"])
@@ -276,6 +293,7 @@ class _Session:
             self.proxy.stats.client_total += 1
             self.counted = True
         out += wire.backend_key_data(*self.ident) + wire.ready_for_query()
+        self.proxy.sample()
         self.client.sendall(out)
         self._relay()
 
@@ -325,6 +343,7 @@ class _Session:
             return True
         if self.server is None:
             assert self.key is not None
+            started = time.monotonic()
             try:
                 self.server = self.proxy.pool.borrow(self.key, self.password)
             except (BorrowTimeout, wire.PgError) as error:
@@ -345,6 +364,7 @@ class _Session:
                 return True
             self.server_reader = wire.Reader(self.server.sock)
             self.unnamed_here = False
+            self.proxy.sample(borrowed_after=time.monotonic() - started)
         if kind == b"P" and raw[5:6] == b"\0":
             self.unnamed_parse = raw
             self.unnamed_here = True
@@ -360,8 +380,11 @@ class _Session:
             reason = pinning_reason(*wire.query_text(kind, raw))
             if reason:
                 self.pinned = reason
-                self.proxy.stats.pinned_total += 1
-                self.proxy.stats.pin_reasons.append(reason)
+                with self.proxy._lock:
+                    self.proxy.stats.pinned_now += 1
+                    self.proxy.stats.pinned_total += 1
+                    self.proxy.stats.pin_reasons.append(reason)
+                self.proxy.sample()
         if kind in (b"Q", b"S", b"F"):
             self.in_flight += 1
             self.unsynced = False
@@ -398,6 +421,7 @@ class _Session:
             self.proxy.pool.give_back(self.server, reusable=True)
             self.server = None
             self.server_reader = None
+            self.proxy.sample()
         self.client.sendall(out)
         return True
 
@@ -422,5 +446,9 @@ class _Session:
             if self.counted:
                 self.proxy.stats.clients -= 1
                 self.counted = False
+                if self.pinned is not None:
+                    self.proxy.stats.pinned_now -= 1
             self.proxy.sessions.pop(self.ident, None)
         self.client.close()
+        if self.counted is False and self.ident != (0, 0):
+            self.proxy.sample()

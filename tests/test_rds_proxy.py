@@ -250,6 +250,23 @@ def test_a_statement_parsed_before_a_sync_is_found_after_it(make_proxy: Any) -> 
         client.close()
 
 
+def test_an_idle_client_is_disconnected_after_idle_client_timeout(make_proxy: Any) -> None:
+    # IdleClientTimeout: a client that sends nothing for that long (here 1 s) is disconnected.
+    proxy = make_proxy(IdleClientTimeout=1)
+    client = _connect(proxy)
+    try:
+        assert client.run("SELECT 1") == [[1]]
+        deadline = time.monotonic() + 30
+        while proxy.stats.clients and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert proxy.stats.clients == 0
+        with pytest.raises((pg8000.exceptions.InterfaceError, OSError)):
+            client.run("SELECT 1")
+    finally:
+        with contextlib.suppress(pg8000.exceptions.InterfaceError, OSError):
+            client.close()
+
+
 def test_set_local_does_not_pin(make_proxy: Any) -> None:
     proxy = make_proxy(MaxConnectionsPercent=5)
     client = _connect(proxy)

@@ -187,7 +187,8 @@ def _settings(account: str, region: str, name: str) -> Any:
         return {"MaxConnectionsPercent": int(group.max_connections),
                 "MaxIdleConnectionsPercent": int(group.max_idle_connections),
                 "ConnectionBorrowTimeout": int(group.borrow_timeout),
-                "InitQuery": getattr(group, "init_query", None)}
+                "InitQuery": getattr(group, "init_query", None),
+                "IdleClientTimeout": int(proxy.idle_client_timeout)}
 
     return settings
 

@@ -320,7 +320,14 @@ class _Session:
     def _relay(self) -> None:
         while True:
             sockets = [self.client] if self.server is None else [self.client, self.server.sock]
-            readable, _, _ = select.select(sockets, [], [])
+            # IdleClientTimeout ("RDS Proxy connection considerations"): a client with nothing
+            # in progress for that long is disconnected. Real seconds: the client's own pace.
+            idle = self.proxy.pool_settings().get("IdleClientTimeout")
+            readable, _, _ = select.select(sockets, [], [], float(idle) if idle else None)
+            if not readable:
+                if self.server is None:
+                    return
+                continue
             if self.server is not None and self.server.sock in readable:
                 if not self._from_server():
                     return

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
 # request.
 EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "sns", "events",
-              "scheduler", "cloudwatch", "rds", "appsync", "ecs"]
+              "scheduler", "cloudwatch", "rds", "rdsproxy", "appsync", "ecs"]
 
 
 class Extension(Protocol):
@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
         iam,
         logs,
         rds,
+        rdsproxy,
         s3,
         scheduler,
         stepfunctions,
@@ -69,7 +70,7 @@ if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
 
     _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
                                                        stepfunctions, events, scheduler,
-                                                       cloudwatch, rds, appsync, ecs)
+                                                       cloudwatch, rds, rdsproxy, appsync, ecs)
 
 
 def _extension(name: str) -> ExtensionModule:

@@ -157,7 +157,7 @@ def import_http(api: Any, body: dict[str, Any]) -> None:
             name=name)
     routes = {route.route_key: route for route in api.routes.values()}
     for path, verb, named in _operations(body):
-        route = routes.get(f"{verb} {path}")
+        route = routes.get("$default" if path == "$default" else f"{verb} {path}")
         if route is None or not named:
             continue
         for name, scopes in named:

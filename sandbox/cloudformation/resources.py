@@ -357,12 +357,11 @@ class HttpApi(_Model):
             route_selection_expression=p.get("RouteSelectionExpression"), tags=p.get("Tags"),
             version=p.get("Version"))
         if body:
-            api.import_api(json.dumps(_openapi_methods(body)), False)
-            openapi.import_http(api, body)
             imported = _openapi_methods(body)
             api.import_api(json.dumps(imported), False)
             _integration_details(api, imported)
             _default_route(api)
+            openapi.import_http(api, body)
         if p.get("Target"):  # quick create
             integration = api.create_integration(
                 connection_type="INTERNET", description="", integration_type="AWS_PROXY",
@@ -386,12 +385,11 @@ class HttpApi(_Model):
                 original_resource.physical_id)
             stages = dict(api.stages)
             body = json.loads(body) if isinstance(body, str) else body
-            api.import_api(json.dumps(_openapi_methods(body)), False)
-            openapi.import_http(api, body)
-            imported = _openapi_methods(json.loads(body) if isinstance(body, str) else body)
+            imported = _openapi_methods(body)
             api.import_api(json.dumps(imported), False)
             _integration_details(api, imported)
             _default_route(api)
+            openapi.import_http(api, body)
             api.stages.update(stages)  # import_api clears the API; its stages stay
         return original_resource
 

@@ -1,5 +1,6 @@
 """``requests`` to ``https://<api_id>.execute-api.<region>.amazonaws.com/...`` (and to S3
-website endpoints, ``http://<bucket>.s3-website-<region>.amazonaws.com/``) reach the sandbox.
+website endpoints, ``http://<bucket>.s3-website-<region>.amazonaws.com/``, and to GraphQL
+endpoints, ``https://<api_id>.appsync-api.<region>.amazonaws.com/graphql``) reach the sandbox.
 
 While the sandbox runs, every ``requests`` session hands URLs on those hosts to an adapter that
 sends them to the sandbox's loopback server, keeping the ``Host`` header, which is how the
@@ -14,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 EXECUTE_API_URL = re.compile(
-    r"^https?://(?:[a-z0-9]+\.execute-api\.[a-z0-9-]+|[a-z0-9.-]+\.s3-website[-.][a-z0-9-]+)"
+    r"^https?://(?:[a-z0-9]+\.execute-api\.[a-z0-9-]+|[a-z0-9.-]+\.s3-website[-.][a-z0-9-]+"
+    r"|[a-z0-9-]+\.appsync-api\.[a-z0-9-]+)"
     r"\.amazonaws\.com(:\d+)?(/|$|\?)", re.IGNORECASE)
 
 

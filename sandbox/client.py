@@ -389,6 +389,15 @@ class Sandbox:
         self._require_running()
         return f"{self.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
 
+    def appsync_url(self, api_id: str) -> str:
+        """The GraphQL endpoint of an AppSync API, served by the sandbox over real HTTP:
+        ``<endpoint>/_appsync/<api_id>/graphql`` (POST ``{"query": ..., "variables": ...}``
+        with the ``x-api-key`` or ``Authorization`` header its authorization mode wants). While
+        the sandbox runs, ``requests`` also reaches it at its AWS URL,
+        ``https://<api_id>.appsync-api.<region>.amazonaws.com/graphql``."""
+        self._require_running()
+        return f"{self.endpoint_url}/_appsync/{api_id}/graphql"
+
     def website_url(self, bucket: str) -> str:
         """The URL of an S3 bucket's static website (website hosting configured), served by
         the sandbox on loopback, for a browser on this machine:

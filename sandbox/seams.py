@@ -292,6 +292,7 @@ def _rows() -> list[Seam]:
              wraps=True, parameters=("self", "bucket_name", "region_name", "bucket_namespace")),
     ]
     rows += _cloudformation_rows()
+    rows += _appsync_rows()
     return rows
 
 
@@ -371,6 +372,18 @@ def _cloudformation_rows() -> list[Seam]:
              "the types SAM expands to that moto lacks (API Gateway stages, HTTP APIs, SNS "
              "subscriptions, queue and topic policies, schedules) and a RestApi's Body",
              wraps=True, lazy=True, parameters=()),
+    ]
+
+
+def _appsync_rows() -> list[Seam]:
+    """AppSync (sandbox/appsync): data sources, functions, resolvers and the GraphQL endpoint
+    are the router's; moto is patched only where it judges a schema."""
+    return [
+        Seam("moto.appsync.models", "GraphqlSchema._parse_graphql_definition",
+             "sandbox.appsync.schema:parse_graphql_definition", "moto/appsync/models.py",
+             "a schema is built with AppSync's scalars and directives, and FAILED with the "
+             "reason when it does not build; moto only parsed it (an undefined type was a "
+             "SUCCESS)", lazy=True, parameters=("self",)),
     ]
 
 

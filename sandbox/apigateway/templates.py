@@ -26,6 +26,11 @@ class TemplateError(SandboxError):
     """The template cannot be parsed or run (API Gateway answers 500 for it)."""
 
 
+class Namespace:
+    """An object whose public attributes and methods a template may use (AppSync's ``$util``
+    and ``$context`` build on it, sandbox/appsync/vtl.py)."""
+
+
 # ---------------------------------------------------------------------------------- $input, $util
 class Input:
     def __init__(self, body: bytes, params: dict[str, dict[str, str]]):
@@ -636,8 +641,8 @@ def _operate(op: str, left_node: Expression, right_node: Expression,
 def _member(obj: Any, name: str) -> Any:
     if isinstance(obj, dict):
         return obj.get(name)
-    if isinstance(obj, (Input, Util)):
-        value = getattr(obj, name, None)
+    if isinstance(obj, (Input, Util, Namespace)):
+        value = getattr(obj, name, None) if not name.startswith("_") else None
         return None if callable(value) else value
     return None
 
@@ -674,7 +679,7 @@ def _add(items: list[Any], item: Any) -> bool:
 
 def _method(obj: Any, name: str) -> Any:
     """What ``obj.name(...)`` calls; None for a method the object does not have."""
-    if isinstance(obj, (Input, Util)):
+    if isinstance(obj, (Input, Util, Namespace)):
         method = getattr(obj, name, None)
         return method if callable(method) and not name.startswith("_") else None
     if isinstance(obj, dict):

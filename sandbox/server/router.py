@@ -7,6 +7,7 @@ path, and handed to the one part of the sandbox that serves it.
 - a deployed API (``/restapis/<id>/<stage>/_user_request_/...`` or an ``execute-api`` host):
   API Gateway's invoke endpoint (``sandbox/apigateway``);
 - an S3 website (``/_website/<bucket>/...`` or an ``s3-website`` host): ``sandbox/s3/website.py``;
+- a GraphQL API (``/_appsync/<api_id>/graphql`` or an ``appsync-api`` host): ``sandbox/appsync``;
 - everything else is an AWS API call: IAM decides it (``sandbox/iam``), then moto serves it.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..apigateway.gateway import EXECUTE_API_HOST, USER_REQUEST
+from ..appsync.endpoint import is_graphql_request
 from ..s3.website import WEBSITE_HOST
 
 Environ = dict[str, Any]
@@ -27,6 +29,7 @@ ADMIN = "admin"
 MOTO_API = "moto-api"
 API_GATEWAY = "api-gateway"
 WEBSITE = "website"  # sandbox/s3/__init__.py serves them
+APPSYNC = "appsync"  # GraphQL endpoints, sandbox/appsync
 AWS = "aws"
 
 
@@ -43,6 +46,8 @@ def classify(environ: Environ) -> str:
         return API_GATEWAY
     if path.startswith("/_website/") or (".s3-website" in host and WEBSITE_HOST.match(host)):
         return WEBSITE
+    if is_graphql_request(path, host):
+        return APPSYNC
     return AWS
 
 
@@ -66,6 +71,8 @@ class Router:
     def __init__(self, aws: WSGIApp):
         self._aws = aws
         self._routes: dict[str, Route] = {}
+        # AWS API calls an extension answers itself (after IAM), where moto has no operation
+        self._aws_overrides: dict[str, Route] = {}
         self._authorize: Route = lambda environ: None
 
     def serve(self, kind: str, route: Route) -> None:
@@ -81,14 +88,27 @@ class Router:
     def authorizer(self) -> Route:
         return self._authorize
 
+    def serve_aws(self, name: str, route: Route) -> None:
+        """Let ``route`` answer AWS API calls moto lacks (None passes the call on to moto);
+        IAM decides each call first, as it does moto's."""
+        self._aws_overrides[name] = route
+
     def withdraw(self, kind: str) -> None:
         self._routes.pop(kind, None)
+        self._aws_overrides.pop(kind, None)
+
+    def _override(self, environ: Environ) -> WSGIApp | None:
+        for route in list(self._aws_overrides.values()):
+            app = route(environ)
+            if app is not None:
+                return app
+        return None
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
         kind = classify(environ)
         app: WSGIApp | None
         if kind == AWS:
-            app = self._authorize(environ) or self._aws
+            app = self._authorize(environ) or self._override(environ) or self._aws
         elif kind == MOTO_API:
             app = MOTO_API_REFUSED
         else:

@@ -293,6 +293,7 @@ def _rows() -> list[Seam]:
     ]
     rows += _cloudformation_rows()
     rows += _appsync_rows()
+    rows += _rds_rows()
     return rows
 
 
@@ -430,6 +431,43 @@ def _events_rows() -> list[Seam]:
                            *extra))
           for name, extra in (("create_schedule", ("action_after_completion",)),
                               ("update_schedule", ()))],
+    ]
+
+
+def _rds_rows() -> list[Seam]:
+    """Aurora PostgreSQL on real servers and the Data API (sandbox/rds)."""
+    M = "moto/rds/models.py"
+    cl = "sandbox.rds.clusters"
+    return [
+        Seam("moto.rds.models", "RDSBackend.create_db_cluster", f"{cl}:create_db_cluster", M,
+             "an aurora-postgresql cluster gets a real PostgreSQL server; moto stores a record",
+             wraps=True, lazy=True, parameters=("self", "kwargs")),
+        Seam("moto.rds.models", "RDSBackend.delete_db_cluster", f"{cl}:delete_db_cluster", M,
+             "deleting a cluster ends its server and deletes its data", wraps=True, lazy=True,
+             parameters=("self", "cluster_identifier", "snapshot_name")),
+        Seam("moto.rds.models", "RDSBackend.create_db_instance", f"{cl}:create_db_instance", M,
+             "a backed cluster's instance answers on the cluster's port", wraps=True,
+             lazy=True, parameters=("self", "db_kwargs")),
+        Seam("moto.rds.models", "DBCluster.endpoint", f"{cl}:cluster_endpoint", M,
+             "a backed cluster's endpoint is the loopback address a handler can reach; moto's "
+             "DNS name resolves nowhere", wraps=True, lazy=True),
+        Seam("moto.rds.models", "DBCluster.reader_endpoint", f"{cl}:cluster_endpoint", M,
+             "the reader endpoint too (the one server plays writer and reader)", wraps=True,
+             lazy=True),
+        Seam("moto.rds.models", "DBInstance.address", f"{cl}:instance_address", M,
+             "a backed cluster's instance has the loopback address", wraps=True, lazy=True),
+        Seam("moto.rds.models", "DBCluster.status", f"{cl}:cluster_status", M,
+             "a backed cluster is creating until its server answers; moto's flips to "
+             "available on the first read", wraps=True, lazy=True),
+        Seam("moto.rds.models", "DBCluster.enable_http_endpoint", f"{cl}:enable_http_endpoint",
+             M, "the Data API is available for Aurora PostgreSQL Serverless v2 and "
+             "provisioned; moto kept EnableHttpEndpoint for Serverless v1 versions only",
+             wraps=True, lazy=True),
+        Seam("moto.rds.models", "MasterUserSecret._generate_secret_string",
+             f"{cl}:secret_string", M,
+             "RDS's managed secret holds the master username and a generated password; moto "
+             "wrote admin/P@55w0rd! for every cluster", wraps=True, lazy=True,
+             parameters=("self",)),
     ]
 
 

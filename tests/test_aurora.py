@@ -1,0 +1,237 @@
+"""Aurora Serverless v2 (PostgreSQL) on real PostgreSQL servers, and the RDS Data API.
+
+AWS documents what is pinned here:
+- CreateDBCluster / DescribeDBClusters / ServerlessV2ScalingConfiguration:
+  docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html
+- the managed master secret: "Password management with Amazon Aurora and AWS Secrets Manager",
+  docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+- connecting from Lambda with a driver in the deployment package:
+  docs.aws.amazon.com/lambda/latest/dg/services-rds.html
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import boto3
+import psutil
+import pytest
+
+from sandbox.rds.packaging import driver_files
+from sandbox.testing import deploy, execution_role, invoke
+
+pytestmark = pytest.mark.slow  # each test starts a PostgreSQL server
+
+
+def _postgres_processes() -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if "pginstall/bin/postgres" in command and " -D " in command:
+            found.append(process)
+    return found
+
+
+def make_cluster(name: str = "shop", *, managed: bool = True, wait: bool = True,
+                 **options: object) -> dict:
+    rds = boto3.client("rds")
+    credentials: dict[str, object] = (
+        {"ManageMasterUserPassword": True} if managed
+        else {"MasterUserPassword": "correct-horse-battery"})
+    options.setdefault("ServerlessV2ScalingConfiguration", {"MinCapacity": 0.5, "MaxCapacity": 2})
+    created = rds.create_db_cluster(
+        DBClusterIdentifier=name, Engine="aurora-postgresql", EngineVersion="16.4",
+        MasterUsername="shopadmin", EnableHttpEndpoint=True, **credentials,
+        **options)["DBCluster"]
+    rds.create_db_instance(DBInstanceIdentifier=f"{name}-1", DBInstanceClass="db.serverless",
+                           Engine="aurora-postgresql", DBClusterIdentifier=name)
+    if wait:
+        rds.get_waiter("db_cluster_available").wait(
+            DBClusterIdentifier=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    return created
+
+
+def describe(name: str = "shop") -> dict:
+    cluster: dict = boto3.client("rds").describe_db_clusters(
+        DBClusterIdentifier=name)["DBClusters"][0]
+    return cluster
+
+
+def master_secret(cluster: dict) -> dict:
+    value = boto3.client("secretsmanager").get_secret_value(
+        SecretId=cluster["MasterUserSecret"]["SecretArn"])["SecretString"]
+    secret: dict = json.loads(value)
+    return secret
+
+
+def connect(cluster: dict, user: str, password: str, database: str = "postgres"):
+    import pg8000.native
+
+    return pg8000.native.Connection(user, host=cluster["Endpoint"], port=cluster["Port"],
+                                    password=password, database=database, timeout=10)
+
+
+# ---------------------------------------------------------------------- the cluster
+def test_a_cluster_is_creating_then_available_with_a_real_endpoint(sb):
+    created = make_cluster(wait=False)
+    # CreateDBCluster answers before the cluster can be used (AWS: minutes of "creating")
+    assert created["Status"] == "creating"
+    boto3.client("rds").get_waiter("db_cluster_available").wait(
+        DBClusterIdentifier="shop", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    cluster = describe()
+    assert cluster["Status"] == "available"
+    # the address a handler can reach on this machine, and the server's real port
+    assert cluster["Endpoint"] == "127.0.0.1"
+    assert cluster["Port"] == created["Port"]
+    assert cluster["ServerlessV2ScalingConfiguration"]["MaxCapacity"] == 2
+    assert cluster["HttpEndpointEnabled"] is True
+    instance = boto3.client("rds").describe_db_instances(
+        DBInstanceIdentifier="shop-1")["DBInstances"][0]
+    assert instance["Endpoint"] == {"Address": "127.0.0.1", "Port": cluster["Port"]}
+    secret = master_secret(cluster)
+    with connect(cluster, secret["username"], secret["password"]) as connection:
+        assert connection.run("SELECT current_user, 40 + 2") == [["shopadmin", 42]]
+
+
+def test_the_managed_secret_holds_the_master_username_and_a_generated_password(sb):
+    make_cluster()
+    cluster = describe()
+    secret = master_secret(cluster)
+    # RDS stores {"username", "password"} in a secret named rds!cluster-<id>
+    assert secret["username"] == "shopadmin"
+    assert len(secret["password"]) >= 20 and secret["password"] != "P@55w0rd!"
+    name = boto3.client("secretsmanager").describe_secret(
+        SecretId=cluster["MasterUserSecret"]["SecretArn"])["Name"]
+    assert name.startswith("rds!cluster-")
+
+
+def test_the_master_password_given_is_the_one_postgres_checks(sb):
+    import pg8000.exceptions
+
+    make_cluster(managed=False, DatabaseName="orders")
+    cluster = describe()
+    with connect(cluster, "shopadmin", "correct-horse-battery", "orders") as connection:
+        # the master user owns DatabaseName's database: it may create tables there
+        connection.run("CREATE TABLE items (id int)")
+        assert connection.run("SELECT current_database()") == [["orders"]]
+    with pytest.raises(pg8000.exceptions.DatabaseError) as refused:
+        connect(cluster, "shopadmin", "wrong-password-here")
+    assert refused.value.args[0]["C"] == "28P01"  # invalid_password, as PostgreSQL says it
+
+
+def test_each_cluster_is_its_own_server(sb):
+    make_cluster("one")
+    make_cluster("two")
+    one, two = describe("one"), describe("two")
+    assert one["Port"] != two["Port"]
+    secret = master_secret(one)
+    with connect(one, secret["username"], secret["password"]) as connection:
+        connection.run("CREATE TABLE only_in_one (id int)")
+    secret = master_secret(two)
+    with connect(two, secret["username"], secret["password"]) as connection:
+        assert connection.run("SELECT to_regclass('only_in_one')") == [[None]]
+
+
+def test_max_connections_comes_from_the_cluster_parameter_group(sb):
+    rds = boto3.client("rds")
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName="few", DBParameterGroupFamily="aurora-postgresql16",
+        Description="few connections")
+    rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="few", Parameters=[
+        {"ParameterName": "max_connections", "ParameterValue": "20",
+         "ApplyMethod": "pending-reboot"}])
+    make_cluster(DBClusterParameterGroupName="few")
+    cluster = describe()
+    secret = master_secret(cluster)
+    with connect(cluster, secret["username"], secret["password"]) as connection:
+        assert connection.run("SHOW max_connections") == [["20"]]
+
+
+def test_a_handler_connects_with_pg8000_packaged_with_it(sb):
+    make_cluster()
+    cluster = describe()
+    source = (
+        "import json, os, boto3, pg8000.native\n"
+        "def handler(event, context):\n"
+        "    secret = json.loads(boto3.client('secretsmanager').get_secret_value(\n"
+        "        SecretId=os.environ['SECRET'])['SecretString'])\n"
+        "    connection = pg8000.native.Connection(\n"
+        "        secret['username'], password=secret['password'], host=os.environ['HOST'],\n"
+        "        port=int(os.environ['PORT']), database='postgres')\n"
+        "    connection.run('CREATE TABLE IF NOT EXISTS visits (n int)')\n"
+        "    connection.run('INSERT INTO visits VALUES (1)')\n"
+        "    [[count]] = connection.run('SELECT count(*) FROM visits')\n"
+        "    connection.close()\n"
+        "    return count\n")
+    deploy("visits", {"app.py": source, **driver_files("pg8000")}, Timeout=30,
+           Role=execution_role("db-role", "secretsmanager:GetSecretValue"),
+           Environment={"Variables": {"SECRET": cluster["MasterUserSecret"]["SecretArn"],
+                                      "HOST": cluster["Endpoint"],
+                                      "PORT": str(cluster["Port"])}})
+    first, second = invoke("visits"), invoke("visits")
+    assert first.get("FunctionError") is None, first["Payload"]
+    assert (first["Payload"], second["Payload"]) == (1, 2)
+
+
+def test_deleting_a_cluster_ends_its_server_and_reset_ends_them_all(sb):
+    make_cluster("gone")
+    make_cluster("kept")
+    gone, kept = describe("gone"), describe("kept")
+    rds = boto3.client("rds")
+    rds.delete_db_instance(DBInstanceIdentifier="gone-1")
+    rds.delete_db_cluster(DBClusterIdentifier="gone", SkipFinalSnapshot=True)
+    ports = {p.cmdline()[p.cmdline().index("-p") + 1] for p in _postgres_processes()}
+    assert str(gone["Port"]) not in ports
+    assert str(kept["Port"]) in ports
+    sb.reset()
+    ports = {p.cmdline()[p.cmdline().index("-p") + 1] for p in _postgres_processes()}
+    assert str(kept["Port"]) not in ports
+
+
+ORPHAN_SCRIPT = """
+import sys, time, boto3, sandbox
+sb = sandbox.start()
+boto3.client("rds").create_db_cluster(
+    DBClusterIdentifier="orphan", Engine="aurora-postgresql", MasterUsername="shopadmin",
+    MasterUserPassword="correct-horse-battery")
+boto3.client("rds").get_waiter("db_cluster_available").wait(
+    DBClusterIdentifier="orphan", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+port = boto3.client("rds").describe_db_clusters()["DBClusters"][0]["Port"]
+print(sb.pid, port, flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" not in status.read()
+    except FileNotFoundError:
+        return False
+
+
+def test_no_postgres_outlives_a_killed_sandbox_server():
+    """A cluster's server is a child of the sandbox's server, tied to it by the kernel
+    (PR_SET_PDEATHSIG): a sandbox server killed with SIGKILL leaves no PostgreSQL behind."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+    script = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], stdout=subprocess.PIPE,
+                              text=True, env=env)
+    try:
+        server_pid, port = script.stdout.readline().split()
+        servers = [p.pid for p in _postgres_processes() if port in p.cmdline()]
+        assert servers and all(_alive(pid) for pid in servers)
+        os.kill(int(server_pid), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in servers):
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in servers)
+    finally:
+        script.kill()
+        script.wait(30)
+        script.stdout.close()

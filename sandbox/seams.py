@@ -294,6 +294,7 @@ def _rows() -> list[Seam]:
     rows += _cloudformation_rows()
     rows += _appsync_rows()
     rows += _rds_rows()
+    rows += _rdsproxy_rows()
     return rows
 
 
@@ -666,6 +667,37 @@ def _step_functions_rows() -> list[Seam]:
               None, f"moto declares {name} as a stub; jsonata-python's own is used",
               key=name, remove=True)
           for name in ("$hash", "$uuid")],
+    ]
+
+
+def _rdsproxy_rows() -> list[Seam]:
+    """RDS Proxy (sandbox/rdsproxy): a proxy's endpoint answered by a real pooling proxy."""
+    M, px = "moto/rds/models.py", "sandbox.rdsproxy.proxies"
+    return [
+        Seam("moto.rds.models", "RDSBackend.create_db_proxy", f"{px}:create_db_proxy", M,
+             "CreateDBProxy starts a real proxy on loopback (PostgreSQL only) and refuses a role "
+             "RDS cannot assume; moto's endpoint is a name that answers nothing", wraps=True,
+             lazy=True, parameters=("self", "db_proxy_name", "engine_family", "auth",
+                                    "role_arn", "vpc_subnet_ids", "vpc_security_group_ids",
+                                    "require_tls", "idle_client_timeout", "debug_logging",
+                                    "tags")),
+        Seam("moto.rds.models", "RDSBackend.delete_db_proxy", f"{px}:delete_db_proxy", M,
+             "DeleteDBProxy stops the proxy's listener; moto answers an unknown name with a "
+             "KeyError (HTTP 500)", wraps=True, lazy=True,
+             parameters=("self", "proxy_name")),
+        Seam("moto.rds.models", "RDSBackend.register_db_proxy_targets",
+             f"{px}:register_db_proxy_targets", M,
+             "a target gets its cluster's real endpoint and port (moto: always 5432); an unknown "
+             "proxy or cluster is refused as RDS refuses it (moto: KeyError)", wraps=True,
+             lazy=True, parameters=("self", "db_proxy_name", "target_group_name",
+                                    "db_cluster_identifiers", "db_instance_identifiers")),
+        Seam("moto.rds.models", "RDSBackend.modify_db_proxy_target_group",
+             f"{px}:modify_db_proxy_target_group", M,
+             "ConnectionPoolConfig's ranges are checked and InitQuery kept; moto stores any "
+             "value", wraps=True, lazy=True, parameters=("self", "proxy_name", "config")),
+        Seam("moto.rds.models", "DBProxyTarget.target_health", f"{px}:target_health", M,
+             "a target's health is whether the proxy reaches it; moto's turns AVAILABLE on the "
+             "second look whatever the database does", lazy=True),
     ]
 
 

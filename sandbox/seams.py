@@ -295,7 +295,53 @@ def _rows() -> list[Seam]:
     rows += _appsync_rows()
     rows += _rds_rows()
     rows += _rdsproxy_rows()
+    rows += _ecs_rows()
     return rows
+
+
+def _ecs_rows() -> list[Seam]:
+    """Amazon ECS on Fargate (sandbox/ecs)."""
+    M = "moto/ecs/models.py"
+    backend = "EC2ContainerServiceBackend"
+    return [
+        Seam("moto.ecs.models", f"{backend}.register_task_definition",
+             "sandbox.ecs.taskdefs:register_task_definition", M,
+             "a Fargate task definition needs awsvpc, a supported task cpu/memory pair and an "
+             "execution role for awslogs; moto checks none of it", wraps=True, lazy=True,
+             parameters=("self", "family", "container_definitions", "volumes", "network_mode",
+                         "tags", "placement_constraints", "requires_compatibilities", "cpu",
+                         "memory", "task_role_arn", "execution_role_arn",
+                         "proxy_configuration", "inference_accelerators", "runtime_platform",
+                         "ipc_mode", "pid_mode", "ephemeral_storage")),
+        Seam("moto.ecs.models", f"{backend}.run_task", "sandbox.ecs:run_task", M,
+             "a Fargate task goes through its lifecycle and its Python containers run; moto "
+             "stores it RUNNING, runs nothing, and needs securityGroups", wraps=True, lazy=True,
+             parameters=("self", "cluster_str", "task_definition_str", "count", "overrides",
+                         "started_by", "tags", "launch_type", "networking_configuration",
+                         "group", "platform_version", "capacity_provider_strategy")),
+        Seam("moto.ecs.models", f"{backend}._calculate_task_resource_requirements",
+             "sandbox.ecs:task_resource_requirements", M,
+             "a container of a task with task-level memory may omit its own (ECS API "
+             "Reference, ContainerDefinition memory); moto adds None and fails RunTask",
+             static=True, parameters=("task_definition",)),
+        Seam("moto.ecs.models", f"{backend}.create_service", "sandbox.ecs:create_service", M,
+             "a Fargate service needs a network configuration whose securityGroups are "
+             "optional (moto fails without them), and its tasks start", wraps=True, lazy=True,
+             parameters=("self", "cluster_str", "service_name", "desired_count",
+                         "task_definition_str", "load_balancers", "scheduling_strategy",
+                         "tags", "deployment_controller", "launch_type", "service_registries",
+                         "platform_version", "propagate_tags", "network_configuration",
+                         "role_arn")),
+        Seam("moto.ecs.models", f"{backend}.stop_task", "sandbox.ecs:stop_task", M,
+             "StopTask stops a task through its lifecycle (UserInitiated); moto marks it "
+             "STOPPED at once and fails with a bare Exception on an unknown task", wraps=True,
+             lazy=True, parameters=("self", "cluster_str", "task_str", "reason")),
+        Seam("moto.ecs.models", f"{backend}.list_tasks", "sandbox.ecs:list_tasks", M,
+             "ListTasks lists RUNNING tasks by default and filters by serviceName; moto lists "
+             "all and ignores serviceName", wraps=True, lazy=True,
+             parameters=("self", "cluster_str", "container_instance", "family", "started_by",
+                         "service_name", "desiredStatus")),
+    ]
 
 
 def _cloudformation_rows() -> list[Seam]:

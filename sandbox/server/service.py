@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # and uninstall(); they hook moto by rows of sandbox/seams.py. IAM first: it decides every
 # request.
 EXTENSIONS = ["iam", "awslambda", "logs", "s3", "apigateway", "stepfunctions", "sns", "events",
-              "scheduler", "appsync", "rds", "rdsproxy"]
+              "scheduler", "appsync", "rds", "rdsproxy", "ecs"]
 
 
 class Extension(Protocol):
@@ -52,12 +52,12 @@ class ExtensionModule(Protocol):
 
 
 if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
-    from .. import apigateway, appsync, awslambda, events, iam, logs, rds, rdsproxy, s3, \
+    from .. import apigateway, appsync, awslambda, ecs, events, iam, logs, rds, rdsproxy, s3, \
         scheduler, stepfunctions
 
     _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
                                                        stepfunctions, events, scheduler,
-                                                       appsync, rds, rdsproxy)
+                                                       appsync, rds, rdsproxy, ecs)
 
 
 def _extension(name: str) -> ExtensionModule:

@@ -1,0 +1,108 @@
+"""What starts a Python container's command in the sandbox: ``python [options] -c code | -m
+module | script [args]``, as the image's ``python`` would run it. Standard library only: it runs
+as ``python -I -S container.py <the command's arguments>``.
+
+Before it runs the command it puts the AWS SDK (``SANDBOX_ECS_PATH``) on the import path and
+puts the container on the sandbox clock (``SANDBOX_CLOCK_SPEED``): ``time.sleep(s)`` waits
+``s / speed`` real seconds, and ``time.time``, ``time.monotonic`` and ``time.perf_counter``
+(and their ``_ns`` forms) move on by the whole ``s``, so a job that sleeps 20 minutes sleeps 20
+minutes of the task's time. Each sleep is reported on stderr in one line the sandbox reads and
+keeps out of the container's log, so that the task's timestamps include it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+MARK = "\x1eSANDBOX_CLOCK "  # a line the sandbox takes out of the log: simulated seconds slept
+
+
+def _clocked(speed: float) -> None:
+    real_sleep, real_time, real_monotonic, real_perf = (
+        time.sleep, time.time, time.monotonic, time.perf_counter)
+    skipped = [0.0]  # simulated seconds not waited for in real time
+
+    def sleep(seconds: float) -> None:
+        if seconds < 0:
+            real_sleep(seconds)  # the ValueError Python gives
+        real_sleep(seconds / speed)
+        skipped[0] += seconds - seconds / speed
+        try:
+            os.write(2, f"{MARK}{seconds - seconds / speed!r}\n".encode())
+        except OSError:
+            pass
+
+    time.sleep = sleep  # type: ignore[assignment]  # a float is what a sleep takes
+    time.time = lambda: real_time() + skipped[0]
+    time.monotonic = lambda: real_monotonic() + skipped[0]
+    time.perf_counter = lambda: real_perf() + skipped[0]
+    time.time_ns = lambda: int(time.time() * 1e9)
+    time.monotonic_ns = lambda: int(time.monotonic() * 1e9)
+    time.perf_counter_ns = lambda: int(time.perf_counter() * 1e9)
+
+
+def _trimmed(error: BaseException) -> None:
+    """Print the traceback as python does, without this module's and runpy's frames."""
+    import traceback
+
+    tb = error.__traceback__
+    here = os.path.abspath(__file__)
+    while tb is not None and (os.path.abspath(tb.tb_frame.f_code.co_filename) == here
+                              or "runpy" in tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb)
+
+
+def main(argv: list[str]) -> None:
+    import runpy
+
+    for path in filter(None, os.environ.pop("SANDBOX_ECS_PATH", "").split(os.pathsep)):
+        sys.path.append(path)
+    speed = float(os.environ.pop("SANDBOX_CLOCK_SPEED", "1") or 1)
+    if speed != 1:
+        _clocked(speed)
+    args = list(argv)
+    while args and args[0].startswith("-") and args[0] not in ("-c", "-m", "-"):
+        option = args.pop(0)
+        if option in ("-W", "-X") and args:  # options with a value: not used here
+            args.pop(0)
+    try:
+        if not args or args[0] == "-":
+            sys.argv = args or [""]
+            sys.path.insert(0, "")
+            code = sys.stdin.read() if not sys.stdin.isatty() else ""
+            exec(compile(code, "<stdin>", "exec"), {"__name__": "__main__"})
+        elif args[0] == "-c":
+            if len(args) < 2:
+                print("Argument expected for the -c option", file=sys.stderr)
+                sys.exit(2)
+            sys.argv = ["-c", *args[2:]]
+            sys.path.insert(0, "")
+            exec(compile(args[1], "<string>", "exec"), {"__name__": "__main__"})
+        elif args[0] == "-m":
+            if len(args) < 2:
+                print("Argument expected for the -m option", file=sys.stderr)
+                sys.exit(2)
+            sys.argv = [args[1], *args[2:]]
+            sys.path.insert(0, os.getcwd())
+            runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = args
+            sys.path.insert(0, os.path.dirname(os.path.abspath(args[0])))
+            if not os.path.exists(args[0]):
+                print(f"{sys.executable}: can't open file {os.path.abspath(args[0])!r}: "
+                      "[Errno 2] No such file or directory", file=sys.stderr)
+                sys.exit(2)
+            runpy.run_path(args[0], run_name="__main__")
+    except SystemExit:
+        raise
+    except BaseException as error:  # as python reports an uncaught exception: exit status 1
+        _trimmed(error)
+        sys.stderr.flush()
+        os._exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -244,7 +244,8 @@ def report_job() -> None:
         raise CheckFailed(NO_TASK_ROLE)
     container = definition["containerDefinitions"][0]
     image = str(container.get("image", ""))
-    if "python" not in image.rsplit("/", 1)[-1].split(":")[0]:
+    # the images the sandbox runs: python:3.X (Docker Hub, or its ECR Public mirror)
+    if image.rsplit("/", 1)[-1].split(":")[0].split("@")[0] != "python":
         raise CheckFailed(NOT_PYTHON.format(image=image))
     ecs = _client("ecs")
     if not ecs.describe_clusters(clusters=[CLUSTER])["clusters"]:

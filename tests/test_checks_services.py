@@ -42,6 +42,9 @@ export function request(ctx) {
 }
 
 export function response(ctx) {
+  if (ctx.error) {
+    util.error(ctx.error.message, ctx.error.type);
+  }
   return ctx.result;
 }
 """
@@ -53,6 +56,9 @@ export function request(ctx) {
 }
 
 export function response(ctx) {
+  if (ctx.error) {
+    util.error(ctx.error.message, ctx.error.type);
+  }
   return ctx.result;
 }
 """
@@ -155,6 +161,15 @@ def test_task1_without_the_query_resolver(sb):
 def test_task1_a_response_that_does_not_return_the_result(sb):
     library(first_cell(), add_book=ADD_BOOK.replace("return ctx.result;", "return null;"))
     check_fails("services.graphql_books", "did not return it")
+
+
+def test_task1_a_response_that_hides_the_data_sources_error(sb):
+    # AppSync raises a data source's error only if the response does (util.error); without it,
+    # the field is null and errors[] is empty
+    hides = ADD_BOOK.replace("toMapValues({ id })", "toMapValues({ bookId: id })").replace(
+        "if (ctx.error) {", "if (false) {")
+    library(first_cell(), add_book=hides)
+    check_fails("services.graphql_books", r"ctx\.error")
 
 
 def test_task1_a_key_under_another_name(sb):

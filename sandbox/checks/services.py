@@ -94,6 +94,16 @@ def _graphql(url: str, key: str | None, query: str, variables: dict[str, Any]) -
     return cast("dict[str, Any]", body)
 
 
+def _graphql_url(api: dict[str, Any]) -> str:
+    """Where the API answers: the sandbox's endpoint for it (on AWS, ``uris["GRAPHQL"]``)."""
+    from ..client import current
+
+    running = current()
+    if running is None:
+        return cast(str, api["uris"]["GRAPHQL"])
+    return running.appsync_url(api["apiId"])
+
+
 def _errors(body: dict[str, Any]) -> str:
     return "; ".join(f"{error.get('errorType', 'error')}: {error.get('message', '')}"
                      for error in body.get("errors") or [])
@@ -142,7 +152,7 @@ def graphql_books() -> None:
         if not _has_resolver(api_id, type_name, field):
             raise CheckFailed(NO_RESOLVER.format(type=type_name, field=field))
 
-    url = api["uris"]["GRAPHQL"]
+    url = _graphql_url(api)
     book = {"id": unique("book"), "title": random.choice(TITLES),
             "pages": random.randint(40, 900)}
     try:
@@ -158,9 +168,12 @@ def graphql_books() -> None:
             "the arguments?); an authorization error from the data source's role.",
             found=added)
     if stored is None:
-        raise CheckFailed(f"addBook answered, but {TABLE!r} has no item with the book's id: does "
-                          "Mutation.addBook's resolver put an item (PutItem) keyed by 'id'?",
-                          expected=book, found=added.get("data"))
+        raise CheckFailed(
+            f"addBook answered without an error, but {TABLE!r} has no item with the book's id: "
+            "does Mutation.addBook's resolver put an item (PutItem) keyed by 'id'? If it did "
+            "and DynamoDB refused it, AppSync tells the client only if the response says so: "
+            "begin it with if (ctx.error) { util.error(ctx.error.message, ctx.error.type); }.",
+            expected=book, found=added.get("data"))
     found = {name: (int(value) if name == "pages" else value)
              for name, value in stored.items() if name in book}
     if found != book:

@@ -6,6 +6,7 @@ Driven as a learner drives AppSync: boto3's ``appsync`` client for the managemen
 
 from __future__ import annotations
 
+import json
 import time
 
 import boto3
@@ -306,3 +307,415 @@ def test_subscriptions_say_they_are_not_modelled(sb):
     body = gql(sb, api_id, key, "subscription { onNote { id } }").json()
     assert body["errors"][0]["errorType"] == "Sandbox.UnsupportedOperation"
     assert "WebSocket" in body["errors"][0]["message"]
+
+
+# ---------------------------------------------------------------------- APPSYNC_JS
+JS_GET_PUT = """
+import { util } from '@aws-appsync/utils';
+import * as ddb from '@aws-appsync/utils/dynamodb';
+
+export function request(ctx) {
+  if (ctx.info.fieldName === 'addNote') {
+    return ddb.put({ key: { id: ctx.args.id }, item: { title: ctx.args.title } });
+  }
+  return ddb.get({ key: { id: ctx.args.id } });
+}
+
+export function response(ctx) {
+  if (ctx.error) {
+    util.error(ctx.error.message, ctx.error.type);
+  }
+  return ctx.result;
+}
+"""
+JS_RUNTIME = {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
+
+
+def test_js_resolver_with_dynamodb_helpers(sb):
+    """"JavaScript resolvers overview" and the @aws-appsync/utils/dynamodb helpers (put, get):
+    an APPSYNC_JS unit resolver writes and reads the table."""
+    api_id, key = make_api()
+    table()
+    dynamodb_source(api_id, ["dynamodb:GetItem", "dynamodb:PutItem"])
+    client = boto3.client("appsync")
+    for type_name, field in (("Mutation", "addNote"), ("Query", "getNote")):
+        client.create_resolver(apiId=api_id, typeName=type_name, fieldName=field,
+                               dataSourceName="notesTable", runtime=JS_RUNTIME, code=JS_GET_PUT)
+    added = gql(sb, api_id, key, 'mutation { addNote(id: "j1", title: "From JS") { id } }')
+    assert added.json() == {"data": {"addNote": {"id": "j1"}}}
+    got = gql(sb, api_id, key, '{ getNote(id: "j1") { id title } }')
+    assert got.json() == {"data": {"getNote": {"id": "j1", "title": "From JS"}}}
+
+
+def test_js_util_error_append_error_and_auto_id(sb):
+    """"Built-in utilities" (util.autoId, util.appendError, util.error): appendError adds an
+    error and keeps the value; util.error nulls the field with its errorType."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    code = """
+export function request(ctx) {
+  if (ctx.args.name === 'bad') { util.error('Bad name', 'NameError', null, { n: 1 }); }
+  return { payload: util.autoId() };
+}
+export function response(ctx) {
+  util.appendError('just so you know', 'Notice');
+  return ctx.result;
+}
+"""
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code=code)
+    body = gql(sb, api_id, key, '{ hello(name: "ok") }').json()
+    assert len(body["data"]["hello"]) == 36  # a UUID
+    assert body["errors"][0]["errorType"] == "Notice"
+    assert body["errors"][0]["path"] == ["hello"]
+    bad = gql(sb, api_id, key, '{ hello(name: "bad") }').json()
+    assert bad["data"] == {"hello": None}
+    assert bad["errors"][0]["errorType"] == "NameError"
+    assert bad["errors"][0]["errorInfo"] == {"n": 1}
+
+
+def test_js_early_return_skips_the_data_source(sb):
+    """runtime.earlyReturn (JavaScript runtime utilities): the data source and the response
+    handler are skipped; the value is the field's."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    code = """
+import { runtime } from '@aws-appsync/utils';
+export function request(ctx) { runtime.earlyReturn('early ' + ctx.args.name); }
+export function response(ctx) { return 'never'; }
+"""
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code=code)
+    assert gql(sb, api_id, key, '{ hello(name: "x") }').json() == {"data": {"hello": "early x"}}
+
+
+@pytest.mark.parametrize("statement", [
+    "try { x(); } catch (e) { }", "throw new Error('x');", "while (true) { }",
+    "for (let i = 0; i < 3; i++) { }", "let i = 0; i++;"])
+def test_js_unsupported_statements_are_refused_at_creation(sb, statement):
+    """"Supported runtime features": try, catch, throw, while, C-style for and ++ are not
+    supported; CreateResolver refuses the code (BadRequestException)."""
+    api_id, _ = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    code = ("export function request(ctx) { " + statement + " return {}; }\n"
+            "export function response(ctx) { return ctx.result; }")
+    with pytest.raises(client.exceptions.BadRequestException, match="does not support"):
+        client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                               dataSourceName="nothing", runtime=JS_RUNTIME, code=code)
+
+
+def test_js_syntax_error_is_refused_at_creation(sb):
+    """CreateResolver refuses code that does not parse ("The code contains one or more
+    errors")."""
+    api_id, _ = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    with pytest.raises(client.exceptions.BadRequestException, match="one or more errors"):
+        client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                               dataSourceName="nothing", runtime=JS_RUNTIME,
+                               code="export function request(ctx) { return { ; }")
+
+
+# ---------------------------------------------------------------------- pipelines
+def test_js_pipeline_passes_prev_result_and_stash(sb):
+    """"Pipeline resolvers": the functions run in order, each sees ctx.prev.result and the
+    shared ctx.stash; the resolver's response handler sees the last result."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    first = client.create_function(apiId=api_id, name="first", dataSourceName="nothing",
+                                   runtime=JS_RUNTIME, code="""
+export function request(ctx) { ctx.stash.seen = ['first']; return { payload: ctx.args.name }; }
+export function response(ctx) { return ctx.result.toUpperCase(); }
+""")["functionConfiguration"]["functionId"]
+    second = client.create_function(apiId=api_id, name="second", dataSourceName="nothing",
+                                    runtime=JS_RUNTIME, code="""
+export function request(ctx) {
+  ctx.stash.seen.push('second');
+  return { payload: ctx.prev.result + '!' };
+}
+export function response(ctx) { return ctx.result; }
+""")["functionConfiguration"]["functionId"]
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello", kind="PIPELINE",
+                           pipelineConfig={"functions": [first, second]}, runtime=JS_RUNTIME,
+                           code="""
+export function request(ctx) { return {}; }
+export function response(ctx) { return ctx.prev.result + ' ' + ctx.stash.seen.join(','); }
+""")
+    body = gql(sb, api_id, key, '{ hello(name: "ada") }').json()
+    assert body == {"data": {"hello": "ADA! first,second"}}
+    used = client.list_resolvers_by_function(apiId=api_id, functionId=first)["resolvers"]
+    assert [r["fieldName"] for r in used] == ["hello"]
+
+
+def test_vtl_pipeline(sb):
+    """Pipeline resolvers with VTL: the before template, the functions' templates with
+    $ctx.prev.result, the after template."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    function_id = client.create_function(
+        apiId=api_id, name="shout", dataSourceName="nothing", functionVersion="2018-05-29",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": '
+                               '"$ctx.args.name.toUpperCase()"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")["functionConfiguration"][
+            "functionId"]
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello", kind="PIPELINE",
+                           pipelineConfig={"functions": [function_id]},
+                           requestMappingTemplate="{}",
+                           responseMappingTemplate='$util.toJson("$ctx.prev.result!")')
+    assert gql(sb, api_id, key, '{ hello(name: "bo") }').json() == {"data": {"hello": "BO!"}}
+
+
+# ---------------------------------------------------------------------- authorization
+def signed_gql(sb, api_id: str, keys: dict, query: str) -> requests.Response:
+    """A SigV4-signed GraphQL request (service appsync), as an IAM caller sends it."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = sb.appsync_url(api_id)
+    request = AWSRequest(method="POST", url=url, data=json.dumps({"query": query}),
+                         headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(keys["AccessKeyId"], keys["SecretAccessKey"]), "appsync",
+              "us-east-1").add_auth(request)
+    return requests.post(url, data=request.body, headers=dict(request.headers), timeout=30)
+
+
+def iam_user(name: str, *statements: dict) -> dict:
+    iam = boto3.client("iam")
+    iam.create_user(UserName=name)
+    if statements:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": list(statements)}))
+    return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def test_aws_iam_authorization_decides_each_field_with_iam(sb):
+    """"AWS_IAM authorization": the caller's policy must allow appsync:GraphQL on
+    arn:aws:appsync:<region>:<account>:apis/<id>/types/<Type>/fields/<field>; a field it does
+    not allow is null with an Unauthorized error (HTTP 200); an unknown key is HTTP 401."""
+    api_id, _ = make_api(authenticationType="AWS_IAM")
+    none_resolver(api_id)
+    none_resolver_now = boto3.client("appsync")
+    none_resolver_now.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="now", dataSourceName="nothing",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": "2026-01-01T00:00:00Z"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    api_arn = boto3.client("appsync").get_graphql_api(apiId=api_id)["graphqlApi"]["arn"]
+    keys = iam_user("reader", {"Effect": "Allow", "Action": "appsync:GraphQL",
+                               "Resource": f"{api_arn}/types/Query/fields/hello"})
+    answer = signed_gql(sb, api_id, keys, '{ hello(name: "iam") now }')
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["data"] == {"hello": "Hello, iam", "now": None}
+    assert body["errors"][0]["errorType"] == "Unauthorized"
+    assert body["errors"][0]["message"] == "Not Authorized to access now on type Query"
+    unknown = signed_gql(sb, api_id, {"AccessKeyId": "AKIAUNKNOWN0000000000",
+                                      "SecretAccessKey": "x"}, "{ hello }")
+    assert unknown.status_code == 401
+    # an API key is no credential for an AWS_IAM API
+    assert gql(sb, api_id, "da2-anything", "{ hello }").status_code == 401
+
+
+def test_directives_choose_the_modes_a_field_admits(sb):
+    """"Using additional authorization modes": with API_KEY default and AWS_IAM additional,
+    a field marked @aws_iam admits IAM callers only; unmarked fields the default mode only."""
+    schema = ("type Query { hello(name: String): String\n"
+              "  secret: String @aws_iam }")
+    api_id, key = make_api(schema, additionalAuthenticationProviders=[
+        {"authenticationType": "AWS_IAM"}])
+    none_resolver(api_id)
+    boto3.client("appsync").create_resolver(
+        apiId=api_id, typeName="Query", fieldName="secret", dataSourceName="nothing",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": "s3cret"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    with_key = gql(sb, api_id, key, '{ hello(name: "k") secret }').json()
+    assert with_key["data"] == {"hello": "Hello, k", "secret": None}
+    assert with_key["errors"][0]["errorType"] == "Unauthorized"
+    keys = iam_user("admin", {"Effect": "Allow", "Action": "appsync:GraphQL",
+                              "Resource": "*"})
+    with_iam = signed_gql(sb, api_id, keys, '{ hello(name: "i") secret }').json()
+    assert with_iam["data"] == {"hello": None, "secret": "s3cret"}
+
+
+AUTHORIZER = """
+def handler(event, context):
+    token = event["authorizationToken"]
+    return {"isAuthorized": token.startswith("ok-"),
+            "resolverContext": {"user": token[3:],
+                                "api": event["requestContext"]["apiId"]},
+            "deniedFields": ["Query.now"], "ttlOverride": 0}
+"""
+
+
+def test_lambda_authorizer_decides_and_passes_its_context(sb):
+    """"AWS_LAMBDA authorization": the authorizer gets authorizationToken and requestContext,
+    answers isAuthorized, resolverContext (ctx.identity.resolverContext) and deniedFields;
+    isAuthorized false is HTTP 401. AppSync must be allowed to invoke it (its function
+    policy)."""
+    function_arn = deploy("authorizer", AUTHORIZER)
+    boto3.client("lambda").add_permission(
+        FunctionName="authorizer", StatementId="appsync", Action="lambda:InvokeFunction",
+        Principal="appsync.amazonaws.com")
+    api_id, _ = make_api(authenticationType="AWS_LAMBDA", lambdaAuthorizerConfig={
+        "authorizerUri": function_arn, "authorizerResultTtlInSeconds": 0})
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) { return { payload: ctx.identity.resolverContext }; }
+export function response(ctx) { return ctx.result.user + '@' + ctx.result.api; }
+""")
+    answer = requests.post(sb.appsync_url(api_id), json={"query": "{ hello now }"},
+                           headers={"Authorization": "ok-ada"}, timeout=30)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["data"] == {"hello": f"ada@{api_id}", "now": None}
+    assert body["errors"][0]["errorType"] == "Unauthorized"
+    refused = requests.post(sb.appsync_url(api_id), json={"query": "{ hello }"},
+                            headers={"Authorization": "nope"}, timeout=30)
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["errorType"] == "UnauthorizedException"
+
+
+def test_lambda_authorizer_without_permission_refuses(sb):
+    """AppSync invokes the authorizer as appsync.amazonaws.com: without a function policy
+    allowing it, IAM refuses and every request is 401."""
+    function_arn = deploy("authorizer", AUTHORIZER)
+    api_id, _ = make_api(authenticationType="AWS_LAMBDA", lambdaAuthorizerConfig={
+        "authorizerUri": function_arn, "authorizerResultTtlInSeconds": 0})
+    none_resolver(api_id)
+    answer = requests.post(sb.appsync_url(api_id), json={"query": "{ hello }"},
+                           headers={"Authorization": "ok-ada"}, timeout=30)
+    assert answer.status_code == 401
+
+
+# ---------------------------------------------------------------------- more data sources
+def test_management_calls_are_decided_by_iam(sb):
+    """CreateDataSource is appsync:CreateDataSource for IAM ("Actions, resources, and
+    condition keys for AWS AppSync"): a user without it is refused."""
+    api_id, _ = make_api()
+    keys = iam_user("nobody")
+    client = boto3.client("appsync", aws_access_key_id=keys["AccessKeyId"],
+                          aws_secret_access_key=keys["SecretAccessKey"])
+    with pytest.raises(client.exceptions.ClientError, match="AccessDenied"):
+        client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+
+
+def test_lambda_data_source_with_vtl_invoke(sb):
+    """"Resolver mapping template reference for Lambda": the Invoke request's payload is the
+    function's event; the response template reads $ctx.result."""
+    api_id, key = make_api()
+    function_arn = deploy("echo", "def handler(event, context):\n"
+                                  "    return {'said': event['name'] * 2}\n")
+    service_role = role("appsync-echo", {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                         "Resource": function_arn}, service=APPSYNC_TRUST)
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="echo", type="AWS_LAMBDA",
+                              serviceRoleArn=service_role,
+                              lambdaConfig={"lambdaFunctionArn": function_arn})
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="echo",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "Invoke", '
+                               '"payload": {"name": $util.toJson($ctx.args.name)}}',
+        responseMappingTemplate="$util.toJson($ctx.result.said)")
+    assert gql(sb, api_id, key, '{ hello(name: "ab") }').json() == {"data": {"hello": "abab"}}
+
+
+def test_http_data_source_calls_a_loopback_endpoint(sb):
+    """"Resolver mapping template reference for HTTP": method, resourcePath and params go to
+    the endpoint; the result is {statusCode, headers, body}."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = json.dumps({"path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api_id, key = make_api()
+        client = boto3.client("appsync")
+        client.create_data_source(apiId=api_id, name="web", type="HTTP", httpConfig={
+            "endpoint": f"http://127.0.0.1:{server.server_port}"})
+        client.create_resolver(
+            apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="web",
+            requestMappingTemplate='{"version": "2018-05-29", "method": "GET", '
+                                   '"resourcePath": "/greet", '
+                                   '"params": {"query": {"name": "$ctx.args.name"}}}',
+            responseMappingTemplate="$util.toJson($util.parseJson($ctx.result.body).path)")
+        body = gql(sb, api_id, key, '{ hello(name: "zoe") }').json()
+        assert body == {"data": {"hello": "/greet?name=zoe"}}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_dynamodb_query_scan_batch_and_transactions(sb):
+    """The DynamoDB resolver reference's Query (items, nextToken, scannedCount),
+    BatchGetItem (data per table, in key order, null for a missing key) and
+    TransactWriteItems (keys), through APPSYNC_JS ddb.query and JSON requests."""
+    schema = """
+type Note { id: ID! title: String }
+type Page { items: [Note] scannedCount: Int }
+type Query { byId(id: ID!): Page  many(ids: [ID!]!): [Note]  all: Page }
+type Mutation { two(a: ID!, b: ID!): [ID] }
+"""
+    api_id, key = make_api(schema)
+    table()
+    dynamodb_source(api_id, ["dynamodb:*"])
+    client = boto3.client("appsync")
+    resolvers = {
+        ("Query", "byId"): """
+import * as ddb from '@aws-appsync/utils/dynamodb';
+export function request(ctx) { return ddb.query({ query: { id: { eq: ctx.args.id } } }); }
+export function response(ctx) { return ctx.result; }
+""",
+        ("Query", "all"): """
+import { scan } from '@aws-appsync/utils/dynamodb';
+export function request(ctx) { return scan({ filter: { title: { beginsWith: 'T' } } }); }
+export function response(ctx) { return ctx.result; }
+""",
+        ("Query", "many"): """
+import { util } from '@aws-appsync/utils';
+export function request(ctx) {
+  return { operation: 'BatchGetItem', tables: { notes: {
+    keys: ctx.args.ids.map((id) => util.dynamodb.toMapValues({ id })) } } };
+}
+export function response(ctx) { return ctx.result.data.notes; }
+""",
+        ("Mutation", "two"): """
+import { util } from '@aws-appsync/utils';
+export function request(ctx) {
+  return { operation: 'TransactWriteItems', transactItems: [ctx.args.a, ctx.args.b].map((id) => ({
+    table: 'notes', operation: 'PutItem', key: util.dynamodb.toMapValues({ id }),
+    attributeValues: util.dynamodb.toMapValues({ title: 'T' + id }) })) };
+}
+export function response(ctx) { return ctx.result.keys.map((k) => k.id); }
+""",
+    }
+    for (type_name, field), code in resolvers.items():
+        client.create_resolver(apiId=api_id, typeName=type_name, fieldName=field,
+                               dataSourceName="notesTable", runtime=JS_RUNTIME, code=code)
+    assert gql(sb, api_id, key, 'mutation { two(a: "x", b: "y") }').json() == {
+        "data": {"two": ["x", "y"]}}
+    assert gql(sb, api_id, key, '{ byId(id: "x") { items { id title } scannedCount } }'
+               ).json() == {"data": {"byId": {"items": [{"id": "x", "title": "Tx"}],
+                                              "scannedCount": 1}}}
+    assert gql(sb, api_id, key, '{ many(ids: ["y", "missing", "x"]) { id } }').json() == {
+        "data": {"many": [{"id": "y"}, None, {"id": "x"}]}}
+    found = gql(sb, api_id, key, "{ all { items { id } } }").json()
+    assert sorted(i["id"] for i in found["data"]["all"]["items"]) == ["x", "y"]

@@ -30,10 +30,8 @@ AppSync), with a memory limit and a time limit.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +96,6 @@ def _context() -> Any:
     context = quickjs.Context()
     context.set_memory_limit(32 * 1024 * 1024)
     context.set_time_limit(5)  # seconds of CPU: AppSync stops code after its own limits
-    context.add_callable("__py_uuid", lambda: str(uuid.uuid4()))
-    context.add_callable("__py_b64encode",
-                         lambda text: base64.b64encode(text.encode()).decode("ascii"))
-    context.add_callable("__py_b64decode",
-                         lambda text: base64.b64decode(text).decode("utf-8", "replace"))
     context.eval(PRELUDE)
     return context
 

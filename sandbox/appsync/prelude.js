@@ -1,6 +1,40 @@
 // The APPSYNC_JS runtime's globals (util, runtime, extensions), the
 // @aws-appsync/utils/dynamodb helpers (__ddb) and the handler runner (__run): see js.py.
 var __errors = [];
+// QuickJS may not call into Python under a time limit: these are JavaScript
+function __uuid() {
+  const hex = '0123456789abcdef';
+  let out = '';
+  for (const c of 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx') {
+    const r = Math.floor(Math.random() * 16);
+    out += c === 'x' ? hex[r] : c === 'y' ? hex[(r & 3) | 8] : c;
+  }
+  return out;
+}
+const __B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function __utf8(text) {
+  return Array.from(unescape(encodeURIComponent(text))).map((c) => c.charCodeAt(0));
+}
+function __b64encode(text) {
+  const bytes = __utf8(text);
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += __B64[(n >> 18) & 63] + __B64[(n >> 12) & 63];
+    out += i + 1 < bytes.length ? __B64[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.length ? __B64[n & 63] : '=';
+  }
+  return out;
+}
+function __b64decode(text) {
+  const clean = text.replace(/[^A-Za-z0-9+/]/g, '');
+  let bits = 0; let value = 0; let out = '';
+  for (const c of clean) {
+    value = (value << 6) | __B64.indexOf(c); bits += 6;
+    if (bits >= 8) { bits -= 8; out += String.fromCharCode((value >> bits) & 255); }
+  }
+  return decodeURIComponent(escape(out));
+}
 function __UtilError(message, type, data, info) {
   this.message = message; this.type = type; this.data = data; this.info = info;
 }
@@ -21,7 +55,7 @@ function __mapValues(o) {
   return m;
 }
 const util = {
-  autoId: () => __py_uuid(),
+  autoId: () => __uuid(),
   error: (message, type, data, info) => { throw new __UtilError(message, type, data, info); },
   appendError: (message, type, data, info) => {
     __errors.push({ message: String(message), errorType: type ?? null, data: data ?? null,
@@ -40,8 +74,8 @@ const util = {
   isMap: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
   urlEncode: (v) => encodeURIComponent(v),
   urlDecode: (v) => decodeURIComponent(v),
-  base64Encode: (v) => __py_b64encode(String(v)),
-  base64Decode: (v) => __py_b64decode(String(v)),
+  base64Encode: (v) => __b64encode(String(v)),
+  base64Decode: (v) => __b64decode(String(v)),
   escapeJavaScript: (v) => JSON.stringify(String(v)).slice(1, -1),
   time: {
     nowISO8601: () => new Date().toISOString(),

@@ -515,6 +515,19 @@ def _rds_rows() -> list[Seam]:
              "RDS's managed secret holds the master username and a generated password; moto "
              "wrote admin/P@55w0rd! for every cluster", wraps=True, lazy=True,
              parameters=("self",)),
+        # the Data API (sandbox/rds/data.py)
+        Seam("moto.rdsdata.urls", "url_paths", "sandbox.rds.data:url_paths",
+             "moto/rdsdata/urls.py", "every Data API operation has its path; moto routes "
+             "/Execute only", wraps=True, lazy=True),
+        Seam("moto.rdsdata.responses", "RDSDataServiceResponse.execute_statement",
+             "sandbox.rds.data:execute_statement", "moto/rdsdata/responses.py",
+             "ExecuteStatement runs the SQL on the cluster's PostgreSQL; moto answers a queue "
+             "of canned results, or nothing", lazy=True, parameters=("self",)),
+        *[Seam("moto.rdsdata.responses", f"RDSDataServiceResponse.{name}",
+               f"sandbox.rds.data:{name}", "moto/rdsdata/responses.py",
+               f"{name} is missing from moto", new=True, lazy=True)
+          for name in ("batch_execute_statement", "begin_transaction", "commit_transaction",
+                       "rollback_transaction")],
     ]
 
 

@@ -235,3 +235,203 @@ def test_no_postgres_outlives_a_killed_sandbox_server():
         script.kill()
         script.wait(30)
         script.stdout.close()
+
+
+# ---------------------------------------------------------------------- the Data API
+# "Using the Amazon RDS Data API" and the RDS Data API Reference (ExecuteStatement,
+# BatchExecuteStatement, BeginTransaction, CommitTransaction, RollbackTransaction):
+# docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html
+def _data_api(cluster: dict) -> tuple:
+    arns = {"resourceArn": cluster["DBClusterArn"],
+            "secretArn": cluster["MasterUserSecret"]["SecretArn"]}
+    return boto3.client("rds-data"), arns
+
+
+def test_execute_statement_runs_sql_with_typed_parameters_and_metadata(sb):
+    make_cluster()
+    data, arns = _data_api(describe())
+    data.execute_statement(sql="CREATE TABLE items (id serial PRIMARY KEY, name text, "
+                               "price numeric(8,2), made date, ok boolean)", **arns)
+    inserted = data.execute_statement(
+        sql="INSERT INTO items (name, price, made, ok) VALUES (:name, :price, :made, :ok)",
+        parameters=[{"name": "name", "value": {"stringValue": "pen"}},
+                    {"name": "price", "value": {"stringValue": "1.50"}, "typeHint": "DECIMAL"},
+                    {"name": "made", "value": {"stringValue": "2024-05-01"}, "typeHint": "DATE"},
+                    {"name": "ok", "value": {"booleanValue": True}}], **arns)
+    assert inserted["numberOfRecordsUpdated"] == 1
+    found = data.execute_statement(
+        sql="SELECT id, name, price, made, ok, NULL AS nothing FROM items WHERE id = :id",
+        parameters=[{"name": "id", "value": {"longValue": 1}}],
+        includeResultMetadata=True, **arns)
+    # each column a Field; DECIMAL as a string, as the Data API returns it by default
+    assert found["records"] == [[{"longValue": 1}, {"stringValue": "pen"},
+                                 {"stringValue": "1.50"}, {"stringValue": "2024-05-01"},
+                                 {"booleanValue": True}, {"isNull": True}]]
+    assert found["numberOfRecordsUpdated"] == 0
+    assert [c["name"] for c in found["columnMetadata"]] == ["id", "name", "price", "made",
+                                                              "ok", "nothing"]
+    assert found["columnMetadata"][0]["typeName"] == "int4"
+
+
+def test_format_records_as_json_gives_objects_keyed_by_column_label(sb):
+    """"Processing Amazon RDS Data API query results in JSON format": formattedRecords, a JSON
+    array of objects whose keys are the columns' labels (AS aliases)."""
+    make_cluster()
+    data, arns = _data_api(describe())
+    answer = data.execute_statement(sql="SELECT 1 AS one, 'x' AS letter, 2.5::float8 AS half",
+                                    formatRecordsAs="JSON", **arns)
+    assert "records" not in answer
+    assert json.loads(answer["formattedRecords"]) == [{"one": 1, "letter": "x", "half": 2.5}]
+
+
+def test_bad_sql_is_a_database_error_with_postgresql_s_message(sb):
+    make_cluster()
+    data, arns = _data_api(describe())
+    with pytest.raises(data.exceptions.DatabaseErrorException) as refused:
+        data.execute_statement(sql="SELECT * FROM nowhere", **arns)
+    message = refused.value.response["Error"]["Message"]
+    assert 'relation "nowhere" does not exist' in message
+    assert "42P01" in message  # PostgreSQL's SQLSTATE for an undefined table
+
+
+def test_transactions_commit_and_roll_back(sb):
+    make_cluster()
+    data, arns = _data_api(describe())
+    data.execute_statement(sql="CREATE TABLE t (n int)", **arns)
+    kept = data.begin_transaction(**arns)["transactionId"]
+    data.execute_statement(sql="INSERT INTO t VALUES (1)", transactionId=kept, **arns)
+    # not visible outside the transaction until it commits
+    outside = data.execute_statement(sql="SELECT count(*) FROM t", **arns)["records"]
+    assert outside == [[{"longValue": 0}]]
+    assert data.commit_transaction(transactionId=kept, **arns)["transactionStatus"] == \
+        "Transaction Committed"
+    dropped = data.begin_transaction(**arns)["transactionId"]
+    data.execute_statement(sql="INSERT INTO t VALUES (2)", transactionId=dropped, **arns)
+    assert data.rollback_transaction(transactionId=dropped, **arns)["transactionStatus"] == \
+        "Rollback Complete"
+    assert data.execute_statement(sql="SELECT array_agg(n) FROM t", **arns)["records"] == \
+        [[{"arrayValue": {"longValues": [1]}}]]
+    with pytest.raises(data.exceptions.TransactionNotFoundException):
+        data.commit_transaction(transactionId=dropped, **arns)
+
+
+def test_batch_execute_statement_runs_once_per_parameter_set_all_or_nothing(sb):
+    make_cluster()
+    data, arns = _data_api(describe())
+    data.execute_statement(sql="CREATE TABLE t (n int PRIMARY KEY)", **arns)
+    answer = data.batch_execute_statement(
+        sql="INSERT INTO t VALUES (:n)",
+        parameterSets=[[{"name": "n", "value": {"longValue": n}}] for n in (1, 2, 3)], **arns)
+    assert len(answer["updateResults"]) == 3
+    with pytest.raises(data.exceptions.DatabaseErrorException):  # 3 is there already
+        data.batch_execute_statement(
+            sql="INSERT INTO t VALUES (:n)",
+            parameterSets=[[{"name": "n", "value": {"longValue": n}}] for n in (4, 3)], **arns)
+    assert data.execute_statement(sql="SELECT count(*) FROM t", **arns)["records"] == \
+        [[{"longValue": 3}]]  # 4 was rolled back with the failed batch
+
+
+def test_the_data_api_needs_the_http_endpoint_and_an_instance(sb):
+    rds = boto3.client("rds")
+    rds.create_db_cluster(DBClusterIdentifier="closed", Engine="aurora-postgresql",
+                          MasterUsername="shopadmin", ManageMasterUserPassword=True)
+    rds.get_waiter("db_cluster_available").wait(
+        DBClusterIdentifier="closed", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    data, arns = _data_api(describe("closed"))
+    with pytest.raises(data.exceptions.HttpEndpointNotEnabledException):
+        data.execute_statement(sql="SELECT 1", **arns)
+    rds.modify_db_cluster(DBClusterIdentifier="closed", EnableHttpEndpoint=True)
+    with pytest.raises(data.exceptions.DatabaseNotFoundException):  # no DB instance yet
+        data.execute_statement(sql="SELECT 1", **arns)
+
+
+def test_a_function_needs_rds_data_and_get_secret_value(sb):
+    """"Authorizing access to the Amazon RDS Data API": rds-data:ExecuteStatement on the
+    cluster, and secretsmanager:GetSecretValue on the secret, which the Data API reads with the
+    caller's own permissions."""
+    make_cluster()
+    cluster = describe()
+    source = (
+        "import os, boto3\n"
+        "def handler(event, context):\n"
+        "    try:\n"
+        "        answer = boto3.client('rds-data').execute_statement(\n"
+        "            resourceArn=os.environ['CLUSTER'], secretArn=os.environ['SECRET'],\n"
+        "            sql='SELECT 42')\n"
+        "        return answer['records'][0][0]['longValue']\n"
+        "    except Exception as error:\n"
+        "        return error.response['Error']['Code']\n")
+    environment = {"Variables": {"CLUSTER": cluster["DBClusterArn"],
+                                 "SECRET": cluster["MasterUserSecret"]["SecretArn"]}}
+    deploy("no-secret", source, Environment=environment,
+           Role=execution_role("data-only", "rds-data:ExecuteStatement"))
+    deploy("no-data", source, Environment=environment,
+           Role=execution_role("secret-only", "secretsmanager:GetSecretValue"))
+    deploy("both", source, Environment=environment,
+           Role=execution_role("both", "rds-data:ExecuteStatement",
+                               "secretsmanager:GetSecretValue"))
+    assert invoke("no-secret")["Payload"] == "AccessDeniedException"
+    assert invoke("no-data")["Payload"] == "AccessDeniedException"
+    assert invoke("both")["Payload"] == 42
+
+
+# ---------------------------------------------------------------------- capacity
+# "Scaling to Zero ACUs with automatic pause and resume for Aurora Serverless v2" and
+# "Monitoring Aurora Serverless v2" (ServerlessDatabaseCapacity), Aurora User Guide.
+def _capacity_points(name: str) -> list[dict]:
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    points: list[dict] = boto3.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/RDS", MetricName="ServerlessDatabaseCapacity",
+        Dimensions=[{"Name": "DBClusterIdentifier", "Value": name}],
+        StartTime=now - timedelta(hours=1), EndTime=now + timedelta(minutes=5), Period=60,
+        Statistics=["Minimum", "Maximum"])["Datapoints"]
+    return points
+
+
+def test_capacity_follows_connections_between_min_and_max(sb):
+    make_cluster(ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2})
+    cluster = describe()
+    secret = master_secret(cluster)
+    connections = [connect(cluster, secret["username"], secret["password"]) for _ in range(6)]
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if max((p["Maximum"] for p in _capacity_points("shop")), default=0) == 2:
+                break
+            time.sleep(0.1)
+    finally:
+        for connection in connections:
+            connection.close()
+    points = _capacity_points("shop")
+    # six connections ask for 0.5 + 3 ACUs: capped at MaxCapacity 2; never under MinCapacity
+    assert max(p["Maximum"] for p in points) == 2
+    assert min(p["Minimum"] for p in points) >= 0.5
+
+
+def test_min_capacity_zero_pauses_and_the_data_api_resumes_it(sb):
+    default, sb.clock.speed = sb.clock.speed, 100000  # 300 s of idleness pass in 3 ms
+    try:
+        make_cluster(ServerlessV2ScalingConfiguration={"MinCapacity": 0, "MaxCapacity": 1,
+                                                       "SecondsUntilAutoPause": 300})
+        data, arns = _data_api(describe())
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and \
+                min((p["Minimum"] for p in _capacity_points("shop")), default=1) > 0:
+            time.sleep(0.1)
+        assert min(p["Minimum"] for p in _capacity_points("shop")) == 0  # paused: 0 ACUs
+        # the first call after a pause is refused while the instance resumes
+        with pytest.raises(data.exceptions.DatabaseResumingException):
+            data.execute_statement(sql="SELECT 1", **arns)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = data.execute_statement(sql="SELECT 1", **arns)
+                break
+            except data.exceptions.DatabaseResumingException:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert answer["records"] == [[{"longValue": 1}]]
+    finally:
+        sb.clock.speed = default

@@ -37,6 +37,9 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "TopicName": ("TopicName",),
     "FunctionName": ("FunctionName",),
     "LogGroupName": ("logGroupName",),
+    # RDS (rds: and rds-data:, sandbox/rds): a cluster by identifier, or the Data API's ARN
+    "DbClusterInstanceName": ("resourceArn", "DBClusterIdentifier"),
+    "DbInstanceName": ("DBInstanceIdentifier",),
 }
 DEFAULTS = {("scheduler", "GroupName"): "default"}
 

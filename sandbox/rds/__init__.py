@@ -19,7 +19,9 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .capacity import Capacity
 from .clusters import Cluster, max_connections_for, prepare
+from .data import DataApi
 from .postgres import Postgres
 
 if TYPE_CHECKING:
@@ -49,6 +51,8 @@ class Aurora:
         # the sandbox's work folder, removed at stop(): the servers' data lives there
         self.postgres = Postgres(service._work_dir)
         self.clusters: dict[str, Cluster] = {}  # by cluster ARN
+        self.data = DataApi(self)
+        self.capacity = Capacity(self)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ clusters
@@ -65,6 +69,8 @@ class Aurora:
         def then() -> None:
             if state is not None:
                 prepare(self, state)
+                if not state.error:
+                    self.capacity.load_of(state)  # its capacity is watched from now on
 
         server = self.postgres.create(name, max_connections, then)
         state = Cluster(
@@ -84,6 +90,7 @@ class Aurora:
             state = self.clusters.pop(arn, None)
         if state is not None:
             state.deleted = True
+            self.capacity.forget(arn)
             self.postgres.delete(state.server.name)
 
     @staticmethod
@@ -112,11 +119,15 @@ class Aurora:
     def reset(self) -> None:
         with self._lock:
             self.clusters.clear()
+        self.data.reset()
+        self.capacity.reset()
         self.postgres.reset()
 
     def close(self) -> None:
         with self._lock:
             self.clusters.clear()
+        self.capacity.close()
+        self.data.reset()
         self.postgres.close()
 
 

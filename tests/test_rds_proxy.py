@@ -230,6 +230,23 @@ def test_a_set_statement_pins_the_session(make_proxy: Any) -> None:
         fresh.close()
 
 
+def test_a_statement_parsed_before_a_sync_is_found_after_it(make_proxy: Any) -> None:
+    # pg8000 parses the unnamed statement, sends Sync, then describes and binds it: between the
+    # two the connection went back to the pool. With no idle connection kept
+    # (MaxIdleConnectionsPercent 0) every borrow is a new connection, so the statement must be
+    # parsed again there, as RDS Proxy's support of the extended query protocol lets drivers
+    # expect.
+    proxy = make_proxy(MaxIdleConnectionsPercent=0)
+    client = _connect(proxy)
+    try:
+        assert client.run("SELECT CAST(:a AS int) * 2", a=21) == [[42]]
+        assert client.run("SELECT CAST(:a AS text)", a="again") == [["again"]]
+        assert proxy.pool.opened_total >= 3  # each statement did come to a new connection
+        assert proxy.stats.pinned_total == 0
+    finally:
+        client.close()
+
+
 def test_set_local_does_not_pin(make_proxy: Any) -> None:
     proxy = make_proxy(MaxConnectionsPercent=5)
     client = _connect(proxy)
@@ -502,3 +519,88 @@ def test_delete_db_proxy_and_reset_stop_the_listener(service: Any, postgres: Pos
     service.reset()
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect((again["endpoint"], 5432))
+
+
+# ---------------------------------------------------------------------- the lesson's demonstration
+DRIVER_DISTRIBUTIONS = ("pg8000", "scramp", "asn1crypto", "python-dateutil", "six")
+
+HANDLER = '''
+import pg8000.native
+
+
+def handler(event, context):
+    if event.get("warm"):
+        return {"ok": True}
+    try:
+        connection = pg8000.native.Connection(
+            event["user"], password=event["password"], host=event["host"], port=event["port"],
+            database="postgres", timeout=120)
+    except pg8000.exceptions.DatabaseError as error:
+        return {"ok": False, "code": error.args[0].get("C"), "message": error.args[0].get("M")}
+    try:
+        connection.run("SELECT pg_sleep(:seconds)", seconds=event["hold"])
+        return {"ok": True}
+    finally:
+        connection.close()
+'''
+
+
+def packaged_driver() -> dict[str, str | bytes]:
+    """pg8000 and what it needs, copied from this environment into the function's package, as
+    `pip install pg8000 -t package/` would lay them out (Lambda runs without site-packages)."""
+    from importlib.metadata import distribution
+
+    files: dict[str, str | bytes] = {}
+    for name in DRIVER_DISTRIBUTIONS:
+        found = distribution(name)
+        for path in found.files or []:
+            if path.suffix == ".pyc" or ".." in path.parts:
+                continue
+            files[str(path)] = pathlib.Path(str(found.locate_file(path))).read_bytes()
+    return files
+
+
+def invoke_all(arn: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Invoke the function once per event, all at once (one thread per invocation)."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client("lambda", config=Config(max_pool_connections=len(events)))
+    results: list[dict[str, Any]] = [{} for _ in events]
+
+    def invoke(index: int) -> None:
+        answer = client.invoke(FunctionName=arn, Payload=json.dumps(events[index]).encode())
+        results[index] = json.loads(answer["Payload"].read())
+
+    threads = [threading.Thread(target=invoke, args=(i,)) for i in range(len(events))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.slow
+def test_fifty_lambda_invocations_need_the_proxy(service: Any, postgres: Postgres) -> None:
+    # The lesson's demonstration ("Using Amazon RDS Proxy with AWS Lambda"): 50 concurrent
+    # invocations, each opening its own connection, against max_connections 20. Directly, those
+    # past the limit fail with PostgreSQL's "sorry, too many clients already" (53300); through
+    # the proxy, which multiplexes them onto at most 20 connections, none fails.
+    from sandbox.testing import deploy
+
+    made = _proxy_setup(postgres)
+    _aws("rds").register_db_proxy_targets(DBProxyName="orders-proxy",
+                                          DBClusterIdentifiers=["orders"])
+    arn = deploy("orders-report", {"app.py": HANDLER, **packaged_driver()}, Timeout=300,
+                 MemorySize=256)
+    assert all(r == {"ok": True} for r in invoke_all(arn, [{"warm": True}] * 50))
+    event = {"user": "postgres", "password": PASSWORD, "hold": 1.0}
+
+    direct = invoke_all(arn, [{**event, "host": postgres.host, "port": postgres.port}] * 50)
+    failed = [r for r in direct if not r.get("ok")]
+    assert failed, "50 concurrent direct connections should exceed max_connections 20"
+    assert {(r["code"], r["message"]) for r in failed} == {
+        ("53300", "sorry, too many clients already")}
+
+    proxied = invoke_all(arn, [{**event, "host": made["endpoint"], "port": 5432}] * 50)
+    assert proxied == [{"ok": True}] * 50

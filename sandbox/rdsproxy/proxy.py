@@ -73,6 +73,15 @@ def pinning_reason(statement_name: str, sql: str) -> str | None:
     return None
 
 
+def _names_unnamed_statement(kind: bytes, raw: bytes) -> bool:
+    """Whether a Bind or Describe message refers to the unnamed prepared statement."""
+    body = raw[5:]
+    if kind == b"D":
+        return body[:2] == b"S\0"
+    _portal, _, rest = body.partition(b"\0")  # Bind: portal name, then statement name
+    return rest[:1] == b"\0"
+
+
 class AuthFailed(Exception):
     """The client's credentials were refused; the message is what the client is told."""
 
@@ -126,8 +135,7 @@ class ProxyEndpoint:
 
     def _idle_limit(self) -> int:
         settings = self.pool_settings()
-        return max(1, int((self.max_connections or 100)
-                          * settings["MaxIdleConnectionsPercent"] // 100))
+        return int((self.max_connections or 100) * settings["MaxIdleConnectionsPercent"] // 100)
 
     def _borrow_timeout(self) -> float:
         return float(self.pool_settings()["ConnectionBorrowTimeout"])
@@ -210,6 +218,9 @@ class _Session:
         self.unsynced = False  # extended-protocol messages sent since the last Sync
         self.transaction = b"I"
         self.discarding = False
+        self.unnamed_parse: bytes | None = None  # the client's last Parse of the unnamed statement
+        self.unnamed_here = False  # ... sent on the connection it holds now
+        self.hidden_parse_completes = 0
         self.ident = (0, 0)
         self.counted = False
 
@@ -324,6 +335,18 @@ class _Session:
                     self.discarding = True
                 return True
             self.server_reader = wire.Reader(self.server.sock)
+            self.unnamed_here = False
+        if kind == b"P" and raw[5:6] == b"\0":
+            self.unnamed_parse = raw
+            self.unnamed_here = True
+        elif kind in (b"B", b"D") and _names_unnamed_statement(kind, raw) \
+                and not self.unnamed_here and self.unnamed_parse is not None:
+            # A driver may parse the unnamed statement, Sync, then describe or bind it (pg8000
+            # does): the Sync gave the connection back, so this one has not seen the Parse. It
+            # is parsed again here, and its ParseComplete kept from the client.
+            self.server.sock.sendall(self.unnamed_parse)
+            self.unnamed_here = True
+            self.hidden_parse_completes += 1
         if kind in (b"Q", b"P") and self.pinned is None:
             reason = pinning_reason(*wire.query_text(kind, raw))
             if reason:
@@ -350,8 +373,12 @@ class _Session:
         out = b""
         release = False
         for kind, raw in self.server_reader.messages():
+            if kind == b"1" and self.hidden_parse_completes:
+                self.hidden_parse_completes -= 1
+                continue
             out += raw
             if kind == b"Z":
+                self.hidden_parse_completes = 0
                 self.in_flight = max(0, self.in_flight - 1)
                 self.transaction = raw[5:6]
                 release = (self.in_flight == 0 and not self.unsynced and self.transaction == b"I"

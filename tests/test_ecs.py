@@ -187,15 +187,54 @@ def test_a_job_sleeping_20_minutes_takes_20_minutes_of_task_time(sb: Any) -> Non
 
 
 def test_the_container_gets_the_task_roles_credentials_and_reaches_the_sandbox(sb: Any) -> None:
+    """The SDK in the container finds the task role's session at the container credentials
+    endpoint (a loopback AWS_CONTAINER_CREDENTIALS_FULL_URI here), not in AWS_* keys."""
     boto3.client("s3").create_bucket(Bucket="reports")
     role = _role("job-role", "s3:PutObject")
-    code = ("import boto3; boto3.client('s3').put_object(Bucket='reports', Key='r.txt', "
-            "Body=b'done'); print(boto3.client('sts').get_caller_identity()['Arn'])")
+    code = ("import boto3, os\n"
+            "assert 'AWS_ACCESS_KEY_ID' not in os.environ\n"
+            "assert os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'].startswith("
+            "'http://127.0.0.1:')\n"
+            "boto3.client('s3').put_object(Bucket='reports', Key='r.txt', Body=b'done')\n"
+            "print(boto3.client('sts').get_caller_identity()['Arn'])")
     arn = _run(_register("writer", ["python", "-c", code], task_role=role))
     task = _until(arn, "STOPPED")
-    assert task["containers"][0]["exitCode"] == 0
+    assert task["containers"][0]["exitCode"] == 0, task
     body = boto3.client("s3").get_object(Bucket="reports", Key="r.txt")["Body"].read()
     assert body == b"done"
+
+
+def test_the_credentials_endpoint_wants_the_tasks_token(sb: Any) -> None:
+    role = _role("job-role")
+    code = ("import os, urllib.request, urllib.error\n"
+            "uri = os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\n"
+            "try:\n"
+            "    urllib.request.urlopen(uri)\n"
+            "except urllib.error.HTTPError as e:\n"
+            "    assert e.code == 403\n"
+            "else:\n"
+            "    raise SystemExit(5)\n"
+            "request = urllib.request.Request(uri, headers={'Authorization': "
+            "os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']})\n"
+            "import json; answer = json.load(urllib.request.urlopen(request))\n"
+            "assert set(answer) == {'AccessKeyId', 'SecretAccessKey', 'Token', 'Expiration', "
+            "'RoleArn'}, answer\n")
+    task = _until(_run(_register("probe", ["python", "-c", code], task_role=role)), "STOPPED")
+    assert task["containers"][0]["exitCode"] == 0
+
+
+def test_a_role_that_does_not_trust_ecs_tasks_is_refused(sb: Any) -> None:
+    """"Amazon ECS task IAM role": the role's trust policy must allow ecs-tasks.amazonaws.com."""
+    arn = boto3.client("iam").create_role(
+        RoleName="lambda-only", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    definition = _register("job", ["python", "-c", "pass"], task_role=arn)
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        _run(definition)
+    assert caught.value.response["Error"]["Message"].startswith(
+        f"ECS was unable to assume the role '{arn}' that was provided for this task.")
 
 
 def test_a_task_without_a_role_has_no_credentials(sb: Any) -> None:
@@ -237,6 +276,34 @@ def test_stop_task_stops_a_running_container_with_sigterm(sb: Any) -> None:
     assert task["stopCode"] == "UserInitiated"
     assert task["stoppedReason"] == "done for today"
     assert task["containers"][0]["exitCode"] == 143  # 128 + SIGTERM, as Docker reports it
+
+
+def test_a_container_ignoring_sigterm_is_killed_after_its_stop_timeout(sb: Any) -> None:
+    code = ("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "while True: time.sleep(1)")
+    arn = _run(_register("stubborn", ["python", "-c", code], stopTimeout=2))
+    _until(arn, "RUNNING")
+    time.sleep(0.5)  # the process has set its handler (it runs in real time)
+    boto3.client("ecs").stop_task(cluster="jobs", task=arn)
+    task = _until(arn, "STOPPED")
+    assert task["containers"][0]["exitCode"] == 137  # 128 + SIGKILL
+
+
+def test_a_container_over_its_memory_is_killed(sb: Any) -> None:
+    code = "import time\nhog = b'x' * (200 * 1024 * 1024)\ntime.sleep(600)"
+    arn = _run(_register("hog", ["python", "-c", code], memory=64))
+    task = _until(arn, "STOPPED")
+    container = task["containers"][0]
+    assert container["exitCode"] == 137
+    assert container["reason"] == "OutOfMemoryError: Container killed due to memory usage"
+    assert task["stopCode"] == "EssentialContainerExited"
+
+
+def test_settle_waits_for_a_standalone_task_to_stop(sb: Any) -> None:
+    arn = _run(_register("job", ["python", "-c", "import time; time.sleep(60)"]))
+    assert sb.settle()
+    task = boto3.client("ecs").describe_tasks(cluster="jobs", tasks=[arn])["tasks"][0]
+    assert task["lastStatus"] == "STOPPED"
 
 
 def test_another_image_is_accepted_runs_nothing_and_says_so(sb: Any) -> None:

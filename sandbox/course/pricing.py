@@ -9,6 +9,9 @@ The prices are AWS Lambda's on-demand prices in US East (N. Virginia), first pri
 charges less per GB-second beyond 6 billion GB-seconds a month on x86 (7.5 billion on arm64),
 which this module does not model. Everything is plain arithmetic on the figures below, except
 ``reports()`` and ``function_cost()``, which read a function's REPORT lines from CloudWatch Logs.
+
+AWS Fargate's prices close the module: ``fargate_cost(vcpu, memory_gb, seconds)`` and
+``task_cost(task)`` (a stopped task from ``describe_tasks``), to set beside Lambda's.
 """
 
 from __future__ import annotations
@@ -472,3 +475,149 @@ def calculator(memory_mb: int = 512, duration_ms: float = 1000, requests: int = 
             return "Lambda cost calculator (run the cell in JupyterLab to use it)"
 
     return Calculator([*controls.values(), result])
+
+
+# ---------------------------------------------------------------- AWS Fargate
+# AWS Fargate's on-demand prices for Amazon ECS tasks in US East (N. Virginia), Linux, taken
+# from FARGATE_PRICES_SOURCE: per vCPU-hour and per GB-hour of the task's size (cpu, memory),
+# billed per second from the moment the image starts to download until the task terminates,
+# with a one-minute minimum; 20 GB of ephemeral storage are included, more is billed per
+# GB-hour. Fargate has no free tier. Spot and Savings Plans prices are not modelled. (The page
+# draws its table with a script: the figures were read from copies of it, vantage.sh's "AWS
+# Fargate Pricing Explained" and factualminds.com's 2026 guide, which agree.)
+FARGATE_PRICES_SOURCE = "https://aws.amazon.com/fargate/pricing/"
+FARGATE_PRICES_TAKEN = "2026-12-06"
+FARGATE_MINIMUM_SECONDS = 60
+FARGATE_INCLUDED_STORAGE_GB = 20
+SECONDS_PER_HOUR = 3600
+
+
+@dataclass(frozen=True)
+class FargatePrices:
+    """Fargate's on-demand prices (Linux) in one region, by CPU architecture."""
+
+    region: str
+    per_vcpu_hour: dict[str, float]
+    per_gb_hour: dict[str, float]
+    per_storage_gb_hour: float  # ephemeral storage beyond the 20 GB included
+
+    def __str__(self) -> str:
+        lines = [f"AWS Fargate on-demand prices (Linux), {self.region} (taken "
+                 f"{FARGATE_PRICES_TAKEN} from {FARGATE_PRICES_SOURCE})"]
+        lines += [f"  {architecture}: ${self.per_vcpu_hour[architecture]} per vCPU-hour, "
+                  f"${self.per_gb_hour[architecture]} per GB-hour"
+                  for architecture in self.per_vcpu_hour]
+        lines.append(f"  ephemeral storage beyond {FARGATE_INCLUDED_STORAGE_GB} GB: "
+                     f"${self.per_storage_gb_hour} per GB-hour")
+        lines.append(f"  billed per second, at least {FARGATE_MINIMUM_SECONDS} s a task; "
+                     "no free tier")
+        return "\n".join(lines)
+
+
+FARGATE_US_EAST_1 = FargatePrices(
+    region="us-east-1",
+    per_vcpu_hour={"x86_64": 0.04048, "arm64": 0.03238},
+    per_gb_hour={"x86_64": 0.004445, "arm64": 0.00356},
+    per_storage_gb_hour=0.000111,
+)
+
+
+def _fine(amount: float) -> str:
+    """Dollars to a hundredth of a cent under $1 (a task's bill is often a few cents)."""
+    return f"${amount:.4f}" if abs(amount) < 1 else dollars(amount)
+
+
+def fargate_billed_seconds(seconds: float) -> int:
+    """A task's run rounded up to the second, at least Fargate's one-minute minimum."""
+    return max(FARGATE_MINIMUM_SECONDS, math.ceil(round(seconds, 6)))
+
+
+@dataclass(frozen=True)
+class FargateBill:
+    """What Fargate tasks of one size cost for a run of ``seconds`` each."""
+
+    vcpu: float
+    memory_gb: float
+    seconds: float
+    architecture: str = "x86_64"
+    ephemeral_storage_gb: float = FARGATE_INCLUDED_STORAGE_GB
+    tasks: int = 1
+    prices: FargatePrices = FARGATE_US_EAST_1
+
+    @property
+    def billed_seconds(self) -> int:
+        return fargate_billed_seconds(self.seconds)
+
+    @property
+    def hours(self) -> float:
+        """Billed task-hours, every task counted."""
+        return self.tasks * self.billed_seconds / SECONDS_PER_HOUR
+
+    @property
+    def vcpu_cost(self) -> float:
+        return self.vcpu * self.hours * self.prices.per_vcpu_hour[self.architecture]
+
+    @property
+    def memory_cost(self) -> float:
+        return self.memory_gb * self.hours * self.prices.per_gb_hour[self.architecture]
+
+    @property
+    def storage_cost(self) -> float:
+        extra = max(0.0, self.ephemeral_storage_gb - FARGATE_INCLUDED_STORAGE_GB)
+        return extra * self.hours * self.prices.per_storage_gb_hour
+
+    @property
+    def total(self) -> float:
+        return self.vcpu_cost + self.memory_cost + self.storage_cost
+
+    def __str__(self) -> str:
+        count = f"{self.tasks:,} task{'' if self.tasks == 1 else 's'} x "
+        lines = [f"Fargate ({self.architecture}): {count}{self.vcpu:g} vCPU, "
+                 f"{self.memory_gb:g} GB for {self.seconds:,.0f} s "
+                 f"(billed {self.billed_seconds:,} s each)",
+                 f"  vCPU:    {_amount(self.vcpu * self.hours)} vCPU-hours x "
+                 f"${self.prices.per_vcpu_hour[self.architecture]} = "
+                 f"{_fine(self.vcpu_cost)}",
+                 f"  memory:  {_amount(self.memory_gb * self.hours)} GB-hours x "
+                 f"${self.prices.per_gb_hour[self.architecture]} = "
+                 f"{_fine(self.memory_cost)}"]
+        if self.storage_cost:
+            lines.append(f"  storage: {self.ephemeral_storage_gb - FARGATE_INCLUDED_STORAGE_GB:g}"
+                         f" GB beyond {FARGATE_INCLUDED_STORAGE_GB} GB = "
+                         f"{_fine(self.storage_cost)}")
+        lines.append(f"  total:   {_fine(self.total)}")
+        return "\n".join(lines)
+
+
+def fargate_cost(vcpu: float, memory_gb: float, seconds: float, *,
+                 architecture: str = "x86_64", ephemeral_storage_gb: float = 20,
+                 tasks: int = 1, prices: FargatePrices = FARGATE_US_EAST_1) -> FargateBill:
+    """What ``tasks`` Fargate tasks of ``vcpu`` vCPUs and ``memory_gb`` GB cost for
+    ``seconds`` each (``vcpu=0.25, memory_gb=0.5`` is the task size cpu 256, memory 512)."""
+    if architecture not in prices.per_vcpu_hour:
+        known = " or ".join(repr(name) for name in prices.per_vcpu_hour)
+        raise BadArgumentError(f"Fargate has no architecture {architecture!r}: use {known}.")
+    if vcpu <= 0 or memory_gb <= 0 or seconds < 0 or tasks < 1:
+        raise BadArgumentError(
+            f"a Fargate task needs vCPUs and memory above 0, a run of 0 seconds or more and "
+            f"at least one task; got vcpu={vcpu!r}, memory_gb={memory_gb!r}, "
+            f"seconds={seconds!r}, tasks={tasks!r}.")
+    return FargateBill(vcpu, memory_gb, seconds, architecture, ephemeral_storage_gb, tasks,
+                       prices)
+
+
+def task_cost(task: dict[str, Any], *, architecture: str = "x86_64") -> FargateBill:
+    """What a stopped Fargate task (one of ``describe_tasks()["tasks"]``) costs: its size
+    (``cpu`` units / 1024 vCPUs, ``memory`` MiB / 1024 GB) for the time from ``pullStartedAt``
+    (``createdAt`` when the image was never pulled) to ``stoppedAt``."""
+    if "stoppedAt" not in task:
+        raise BadArgumentError(
+            f"task {task.get('taskArn', '?')} has not stopped (lastStatus "
+            f"{task.get('lastStatus')!r}): Fargate bills until the task stops. Wait for "
+            "STOPPED (describe_tasks) and try again.")
+    began = task.get("pullStartedAt") or task["createdAt"]
+    seconds = (task["stoppedAt"] - began).total_seconds()
+    storage = (task.get("ephemeralStorage") or {}).get("sizeInGiB",
+                                                        FARGATE_INCLUDED_STORAGE_GB)
+    return fargate_cost(int(task["cpu"]) / 1024, int(task["memory"]) / 1024, seconds,
+                        architecture=architecture, ephemeral_storage_gb=float(storage))

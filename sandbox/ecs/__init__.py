@@ -21,6 +21,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from . import container as _container
+from .credentials import CredentialsEndpoint
 from .tasks import ECS_TASKS_PRINCIPAL, TaskRun
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from .tasks import ContainerRun
 
 DEFAULT_STOP_REASON = "Task stopped by user"
+# ECS's words when a task's role does not trust ecs-tasks.amazonaws.com (or does not exist), as a
+# service's event quotes them ("failed to launch a task with (error ...)")
+CANNOT_ASSUME = ("ECS was unable to assume the role '{role}' that was provided for this task. "
+                 "Please verify that the role being passed has the proper trust relationship "
+                 "and permissions and that your IAM user has permissions to pass this role.")
 LOG_GROUP_MISSING = (
     "ResourceInitializationError: failed to validate logger args: create stream has been "
     "retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: The "
@@ -52,6 +58,7 @@ class Ecs:
         os.makedirs(self.work_dir, exist_ok=True)
         self.runs: dict[str, TaskRun] = {}
         self._lock = threading.Lock()
+        self.credentials = CredentialsEndpoint()
         self.scheduler = ServiceScheduler(self)
         service.deliveries.register_busy("ecs", self.busy)
 
@@ -73,6 +80,7 @@ class Ecs:
         return any(run.busy for run in runs)
 
     def task_stopped(self, run: TaskRun) -> None:
+        self.credentials.forget(run.task_id)
         self.scheduler.wake()
 
     def start_problem(self, run: TaskRun) -> str:
@@ -131,8 +139,6 @@ class Ecs:
             [{"timestamp": stamp, "message": text} for stamp, text in lines])
 
     def container_environment(self, run: TaskRun, container: ContainerRun) -> dict[str, str]:
-        from .. import iam, sts
-
         pool = self.service.lambda_runtime.pool
         env = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -147,13 +153,8 @@ class Ecs:
         if not pool.sandboxed:  # without bubblewrap /tmp is the machine's: a folder of its own
             env["TMPDIR"] = run.scratch
         role = getattr(run.definition, "task_role_arn", "") or ""
-        if role and iam.role_exists(role) and iam.service_may(
-                ECS_TASKS_PRINCIPAL, "sts:AssumeRole", role,
-                source_account=run.account_id, source=f"ECS task {run.task_id}"):
-            keys = sts.credentials(role, run.task_id, region=run.region)
-            env.update({"AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
-                        "AWS_SECRET_ACCESS_KEY": keys["SecretAccessKey"],
-                        "AWS_SESSION_TOKEN": keys["SessionToken"]})
+        if role:  # RunTask has checked that ECS may assume it
+            env.update(self.credentials.register(run.task_id, role, run.region))
         env.update(container.environment)
         env.update({
             # not on AWS: what makes the container's boto3 reach the sandbox and nothing else
@@ -187,11 +188,13 @@ class Ecs:
 
     def reset(self) -> None:
         self._end_all()
+        self.credentials.clear()
         shutil.rmtree(os.path.join(self.work_dir, "tasks"), ignore_errors=True)
 
     def close(self) -> None:
         self.scheduler.close()
         self._end_all()
+        self.credentials.close()
 
 
 _running: Ecs | None = None
@@ -244,6 +247,7 @@ def run_task(original: Any) -> Any:
             vpc.setdefault("securityGroups", [])  # optional on AWS; moto's ENI needs the key
             networking_configuration = dict(networking_configuration,
                                             awsvpcConfiguration=vpc)
+            _check_roles(definition, self.account_id)
         tasks = original(self, cluster_str, task_definition_str, count, overrides, started_by,
                          tags, launch_type, networking_configuration, *args, **kwargs)
         if fargate:
@@ -253,6 +257,21 @@ def run_task(original: Any) -> Any:
         return tasks
 
     return run
+
+
+def _check_roles(definition: Any, account_id: str) -> None:
+    """The task role and the execution role must exist and trust ecs-tasks.amazonaws.com
+    ("Amazon ECS task IAM role", "Amazon ECS task execution IAM role")."""
+    from moto.ecs.exceptions import EcsClientException
+
+    from .. import iam
+
+    for role in (getattr(definition, "task_role_arn", None),
+                 getattr(definition, "execution_role_arn", None)):
+        if role and not (iam.role_exists(role) and iam.service_may(
+                ECS_TASKS_PRINCIPAL, "sts:AssumeRole", role, source_account=account_id,
+                source=f"ECS assuming {role} for a task of {definition.family}")):
+            raise EcsClientException(CANNOT_ASSUME.format(role=role))
 
 
 def task_resource_requirements(task_definition: Any) -> dict[str, Any]:

@@ -74,10 +74,17 @@ class ServiceScheduler:
                     self._event(service, f"(service {service.name}) has stopped 1 running "
                                          f"tasks: (task {task.id}).")
         elif len(tasks) < wanted and service.task_definition:
-            started = backend.run_task(
-                service.cluster_name, service.task_definition, wanted - len(tasks), None,
-                self._deployment(service), None, "FARGATE",
-                service.network_configuration or None, group, service.platform_version)
+            try:
+                started = backend.run_task(
+                    service.cluster_name, service.task_definition, wanted - len(tasks), None,
+                    self._deployment(service), None, "FARGATE",
+                    service.network_configuration or None, group, service.platform_version)
+            except Exception as error:  # noqa: BLE001  what RunTask refused, the service says
+                message = getattr(error, "message", "") or str(error)
+                text = f"(service {service.name}) failed to launch a task with (error {message})."
+                if not service.events or service.events[0]["message"] != text:
+                    self._event(service, text)
+                started = []
             if started:
                 ids = ", ".join(f"(task {t.id})" for t in started)
                 self._event(service, f"(service {service.name}) has started {len(started)} "

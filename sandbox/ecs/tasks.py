@@ -64,6 +64,7 @@ PYTHON_COMMAND = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 NOT_PYTHON_IMAGE = ("SANDBOX: the image {image!r} is not a Python image (python:3.X, "
                     "public.ecr.aws/lambda/python:3.X): the sandbox has no Docker and does not "
                     "run it. The container is shown RUNNING until the task is stopped.")
+OUT_OF_MEMORY = "OutOfMemoryError: Container killed due to memory usage"
 NOT_PYTHON_COMMAND = ("SANDBOX: the command {command!r} does not start with python (python, "
                       "python3, python3.12): the sandbox runs a Python image's python command "
                       "only. The container is shown RUNNING until the task is stopped.")
@@ -162,14 +163,30 @@ class ContainerRun:
         self.lines.append((stamp, text))
         self.task.ecs.write_log(self, [(stamp, text)])
 
+    @property
+    def memory_limit_mib(self) -> int:
+        """The container's hard limit: its own ``memory``, else the task's."""
+        own = self.definition.get("memory")
+        return int(own) if own else int(self.task.definition.memory or 0)
+
     def wait(self, stop: threading.Event) -> int | None:
-        """The container's exit code once its process ends; None if ``stop`` is set first."""
+        """The container's exit code once its process ends; None if ``stop`` is set first.
+        A container whose processes use more memory than its limit is killed, as Docker's
+        out-of-memory killer kills it on Fargate (exit code 137, reason "OutOfMemoryError:
+        Container killed due to memory usage")."""
         worker = self.worker
         assert worker is not None
+        limit_kb = self.memory_limit_mib * 1024
         while not stop.is_set():
             status = worker.runtime_status(timeout=0.05)
             if status is not None:
                 return self._ended(status)
+            if limit_kb and worker.memory_kb() > limit_kb:
+                worker.kill_runtime()
+                self.model.reason = OUT_OF_MEMORY
+                status = worker.runtime_status(timeout=5)
+                self._ended(status if status is not None else signal.SIGKILL)
+                return 137
         return None
 
     def _ended(self, status: int) -> int:

@@ -1100,6 +1100,66 @@ def bench_eventbridge(sb, count: int = 1000) -> None:
     sb.reset()
 
 
+def bench_appsync(sb, repeat: int = 300) -> None:
+    """A GraphQL query through an AppSync DynamoDB resolver (VTL GetItem; then the same through
+    an APPSYNC_JS resolver), over HTTP with an API key, against the equivalent GetItem through
+    boto3: each a median of ``repeat`` calls."""
+    import boto3
+    import requests
+
+    from sandbox.testing import role
+
+    dynamodb, appsync = boto3.client("dynamodb"), boto3.client("appsync")
+    dynamodb.create_table(TableName="bench-notes", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    dynamodb.put_item(TableName="bench-notes", Item={"id": {"S": "n1"}, "title": {"S": "hi"}})
+    api = appsync.create_graphql_api(name="bench", authenticationType="API_KEY")["graphqlApi"]
+    api_id = api["apiId"]
+    key = appsync.create_api_key(apiId=api_id)["apiKey"]["id"]
+    appsync.start_schema_creation(apiId=api_id, definition=(
+        b"type Note { id: ID! title: String }\n"
+        b"type Query { vtl(id: ID!): Note js(id: ID!): Note }"))
+    service_role = role("bench-appsync", {"Effect": "Allow", "Action": "dynamodb:GetItem",
+                                          "Resource": "*"}, service="appsync.amazonaws.com")
+    appsync.create_data_source(apiId=api_id, name="notes", type="AMAZON_DYNAMODB",
+                               serviceRoleArn=service_role,
+                               dynamodbConfig={"tableName": "bench-notes",
+                                               "awsRegion": "us-east-1"})
+    appsync.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="vtl", dataSourceName="notes",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "GetItem", '
+                               '"key": {"id": $util.dynamodb.toDynamoDBJson($ctx.args.id)}}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    appsync.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="js", dataSourceName="notes",
+        runtime={"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"},
+        code="import * as ddb from '@aws-appsync/utils/dynamodb';\n"
+             "export function request(ctx) { return ddb.get({ key: { id: ctx.args.id } }); }\n"
+             "export function response(ctx) { return ctx.result; }\n")
+    session = requests.Session()
+    url = sb.appsync_url(api_id)
+
+    def query(field: str) -> None:
+        answer = session.post(url, json={"query": f'{{ {field}(id: "n1") {{ title }} }}'},
+                              headers={"x-api-key": key}, timeout=30).json()
+        assert answer == {"data": {field: {"title": "hi"}}}, answer
+
+    def get_item() -> None:
+        dynamodb.get_item(TableName="bench-notes", Key={"id": {"S": "n1"}})
+
+    for _ in range(20):  # warm both paths (the schema is built on first use)
+        query("vtl")
+        query("js")
+        get_item()
+    baseline = timed(get_item, repeat)
+    median_row("AppSync GraphQL query, VTL DynamoDB resolver", timed(lambda: query("vtl"), repeat),
+               "boto3 GetItem", baseline, 2.0)
+    median_row("AppSync GraphQL query, APPSYNC_JS DynamoDB resolver",
+               timed(lambda: query("js"), repeat), "boto3 GetItem", baseline, 2.0)
+    sb.reset()
+
+
 def main() -> int:
     import boto3
 
@@ -1129,6 +1189,7 @@ def main() -> int:
         bench_sqs_mapping(sb)
         bench_apigateway_sqs(sb)
         bench_eventbridge(sb)
+        bench_appsync(sb)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

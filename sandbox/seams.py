@@ -432,6 +432,25 @@ def _appsync_rows() -> list[Seam]:
              "a schema is built with AppSync's scalars and directives, and FAILED with the "
              "reason when it does not build; moto only parsed it (an undefined type was a "
              "SUCCESS)", lazy=True, parameters=("self",)),
+        *[Seam("moto.appsync.responses", f"AppSyncResponse.{name}",
+               "sandbox.appsync.configuration:answering_uris", "moto/appsync/responses.py",
+               "a GraphQL API's uris are its endpoints (https://<id>.appsync-api.<region>."
+               "amazonaws.com/graphql, which the sandbox serves); moto answers "
+               "http://graphql.uri", wraps=True, lazy=True, parameters=("self",))
+          for name in ("create_graphql_api", "get_graphql_api", "update_graphql_api",
+                       "list_graphql_apis")],
+        Seam("moto.appsync.models", "GraphqlAPI.__init__",
+             "sandbox.appsync.configuration:graphql_api_init", "moto/appsync/models.py",
+             "an API id is 26 lowercase letters and digits, as AppSync's (it names a host); "
+             "moto makes a UUID", wraps=True, lazy=True,
+             parameters=("self", "account_id", "region", "name", "authentication_type",
+                         "additional_authentication_providers", "log_config", "xray_enabled",
+                         "user_pool_config", "open_id_connect_config",
+                         "lambda_authorizer_config", "visibility", "backend")),
+        Seam("moto.appsync.models", "GraphqlAPIKey.__init__",
+             "sandbox.appsync.configuration:api_key_init", "moto/appsync/models.py",
+             "an API key is da2- and 26 characters, as AppSync's; moto makes six",
+             wraps=True, lazy=True, parameters=("self", "description", "expires")),
     ]
 
 

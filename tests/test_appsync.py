@@ -139,11 +139,24 @@ def test_the_aws_url_reaches_the_api(sb):
     (GetGraphqlApi uris.GRAPHQL): requests from the notebook reach the sandbox there."""
     api_id, key = make_api()
     none_resolver(api_id)
-    uris = boto3.client("appsync").get_graphql_api(apiId=api_id)["graphqlApi"]
+    uris = boto3.client("appsync").get_graphql_api(apiId=api_id)["graphqlApi"]["uris"]
     url = f"https://{api_id}.appsync-api.us-east-1.amazonaws.com/graphql"
+    assert uris["GRAPHQL"] == url
     answer = requests.post(url, json={"query": '{ hello(name: "Bo") }'},
                            headers={"x-api-key": key}, timeout=30)
-    assert answer.json() == {"data": {"hello": "Hello, Bo"}}, uris
+    assert answer.json() == {"data": {"hello": "Hello, Bo"}}
+
+
+def test_ids_and_keys_look_like_appsync_s(sb):
+    """AppSync API ids are 26 lowercase letters and digits, API keys da2-... (GraphqlApi and
+    ApiKey, AppSync API Reference; the id names the endpoint's host)."""
+    import re
+
+    api_id, key = make_api()
+    assert re.fullmatch(r"[a-z0-9]{26}", api_id)
+    assert re.fullmatch(r"da2-[a-z0-9]{26}", key)
+    listed = boto3.client("appsync").list_graphql_apis()["graphqlApis"]
+    assert listed[0]["uris"]["GRAPHQL"].startswith(f"https://{api_id}.appsync-api.")
 
 
 def test_a_wrong_api_key_is_401_unauthorized(sb):
@@ -294,7 +307,10 @@ def test_direct_lambda_resolver_gets_the_context_event(sb):
     assert hops and hops[-1]["outcome"] == "delivered"
     failed = gql(sb, api_id, key, '{ hello(name: "boom") }').json()
     assert failed["data"] == {"hello": None}
-    assert failed["errors"][0]["errorType"] == "ValueError"
+    # AppSync names a function's failure by Lambda's X-Amz-Function-Error, whatever the
+    # function's own errorType ("Returning errors", Lambda resolvers tutorial; the AppSync
+    # team's aws-appsync-community#209: "The value of errorType is fixed to Lambda:Unhandled")
+    assert failed["errors"][0]["errorType"] == "Lambda:Unhandled"
     assert failed["errors"][0]["message"] == "no booms"
 
 
@@ -719,3 +735,188 @@ export function response(ctx) { return ctx.result.keys.map((k) => k.id); }
         "data": {"many": [{"id": "y"}, None, {"id": "x"}]}}
     found = gql(sb, api_id, key, "{ all { items { id } } }").json()
     assert sorted(i["id"] for i in found["data"]["all"]["items"]) == ["x", "y"]
+
+
+def test_js_module_state_does_not_survive_between_requests(sb):
+    """Each request evaluates the code afresh: a module-level variable starts over, and the
+    runtime's util cannot be changed by one request for the next (AppSync gives no shared
+    state between requests; "JavaScript resolvers overview")."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+let calls = 0;
+export function request(ctx) { calls = calls + 1; return { payload: String(calls) }; }
+export function response(ctx) { return ctx.result; }
+""")
+    for _ in range(3):
+        assert gql(sb, api_id, key, "{ hello }").json() == {"data": {"hello": "1"}}
+    client.update_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) { util.autoId = () => 'mine'; return { payload: 'x' }; }
+export function response(ctx) { return ctx.result; }
+""")
+    changed = gql(sb, api_id, key, "{ hello }").json()
+    assert changed["data"] == {"hello": None}
+    assert "read-only" in changed["errors"][0]["message"]
+
+
+def test_mapping_template_without_operation_is_a_mapping_template_error(sb):
+    """"Troubleshooting and common mistakes": a request template without an operation fails
+    the field with errorType MappingTemplate, "Value for field '$[operation]' not found."."""
+    api_id, key = make_api()
+    table()
+    dynamodb_source(api_id, ["dynamodb:GetItem"])
+    boto3.client("appsync").create_resolver(
+        apiId=api_id, typeName="Query", fieldName="getNote", dataSourceName="notesTable",
+        requestMappingTemplate='{"version": "2018-05-29", "key": {"id": {"S": "x"}}}',
+        responseMappingTemplate='#if($ctx.error)$util.error($ctx.error.message, '
+                                '$ctx.error.type)#end$util.toJson($ctx.result)')
+    body = gql(sb, api_id, key, '{ getNote(id: "x") { id } }').json()
+    assert body["errors"][0]["errorType"] == "MappingTemplate"
+    assert body["errors"][0]["message"] == "Value for field '$[operation]' not found."
+
+
+def test_lambda_event_invocation_type_queues_the_event(sb):
+    """"Resolver mapping template reference for Lambda": invocationType Event invokes the
+    function asynchronously; the field's result is null, the function still runs."""
+    api_id, key = make_api()
+    function_arn = deploy("later", "def handler(event, context):\n"
+                                   "    print('GOT', event['name'])\n")
+    service_role = role("appsync-later", {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                          "Resource": function_arn}, service=APPSYNC_TRUST)
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="later", type="AWS_LAMBDA",
+                              serviceRoleArn=service_role,
+                              lambdaConfig={"lambdaFunctionArn": function_arn})
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="later",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "Invoke", '
+                               '"invocationType": "Event", '
+                               '"payload": {"name": $util.toJson($ctx.args.name)}}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    assert gql(sb, api_id, key, '{ hello(name: "async") }').json() == {
+        "data": {"hello": None}}
+    assert sb.settle()
+    logs = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/later")
+    assert any("GOT async" in e["message"] for e in logs["events"])
+
+
+def test_nested_resolver_reads_its_parent_as_source(sb):
+    """"Resolver context reference": a resolver on a type's field gets the parent object as
+    ctx.source; fields without a resolver read the parent's value of the same name."""
+    schema = """
+type Note { id: ID! title: String shout: String meta: AWSJSON }
+type Query { getNote(id: ID!): Note }
+"""
+    api_id, key = make_api(schema)
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="getNote",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) {
+  return { payload: { id: ctx.args.id, title: 'quiet', meta: { tags: ['a'] } } };
+}
+export function response(ctx) { return ctx.result; }
+""")
+    client.create_resolver(
+        apiId=api_id, typeName="Note", fieldName="shout", dataSourceName="nothing",
+        requestMappingTemplate='{"version": "2018-05-29", '
+                               '"payload": "${ctx.source.title.toUpperCase()}!"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")
+    body = gql(sb, api_id, key, '{ getNote(id: "1") { id title shout meta } }').json()
+    # AWSJSON is sent as a JSON string ("Scalar types in AWS AppSync")
+    assert body == {"data": {"getNote": {"id": "1", "title": "quiet", "shout": "QUIET!",
+                                         "meta": '{"tags":["a"]}'}}}
+
+
+def test_get_with_query_parameters_is_served(sb):
+    """graphql/graphql-over-http#81: AppSync serves queries by GET too, the query and
+    variables as query parameters."""
+    api_id, key = make_api()
+    none_resolver(api_id)
+    answer = requests.get(sb.appsync_url(api_id), params={
+        "query": "query Q($n: String) { hello(name: $n) }", "variables": '{"n": "get"}'},
+        headers={"x-api-key": key}, timeout=30)
+    assert answer.json() == {"data": {"hello": "Hello, get"}}
+
+
+def test_invalid_awsemail_variable_is_refused(sb):
+    """"Scalar types in AWS AppSync": AWSEmail must be an email address; a variable that is
+    not one fails validation (data null, HTTP 200)."""
+    api_id, key = make_api("type Query { echo(to: AWSEmail): String }")
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="echo",
+                           dataSourceName="nothing",
+                           requestMappingTemplate='{"version": "2018-05-29", '
+                                                  '"payload": $util.toJson($ctx.args.to)}',
+                           responseMappingTemplate="$util.toJson($ctx.result)")
+    query = "query Q($to: AWSEmail) { echo(to: $to) }"
+    ok = gql(sb, api_id, key, query, {"to": "ada@example.com"}).json()
+    assert ok == {"data": {"echo": "ada@example.com"}}
+    bad = gql(sb, api_id, key, query, {"to": "not-an-email"})
+    assert bad.status_code == 200
+    assert bad.json()["data"] is None and "AWSEmail" in bad.json()["errors"][0]["message"]
+
+
+def test_evaluate_mapping_template_and_code(sb):
+    """EvaluateMappingTemplate and EvaluateCode (AppSync API Reference): a template or a JS
+    handler run against a given context, without an API; util.error is reported in error."""
+    client = boto3.client("appsync")
+    context = json.dumps({"arguments": {"id": "n1"}, "info": {"fieldName": "getNote"}})
+    template = client.evaluate_mapping_template(
+        template='{"operation": "GetItem", "key": {"id": '
+                 '$util.dynamodb.toDynamoDBJson($ctx.args.id)}}', context=context)
+    assert json.loads(template["evaluationResult"]) == {"operation": "GetItem",
+                                                        "key": {"id": {"S": "n1"}}}
+    code = client.evaluate_code(runtime=JS_RUNTIME, function="request", context=context,
+                                code=JS_GET_PUT)
+    assert json.loads(code["evaluationResult"]) == {"operation": "GetItem",
+                                                    "key": {"id": {"S": "n1"}}}
+    failing = client.evaluate_code(
+        runtime=JS_RUNTIME, function="request", context=context,
+        code="export function request(ctx) { console.log('about to', { id: ctx.args.id });\n"
+             "  util.error('nope', 'E'); }\n"
+             "export function response(ctx) { return ctx.result; }")
+    assert failing["error"]["message"] == "nope"
+    assert failing["logs"] == ['about to {"id":"n1"}']
+
+
+def test_a_service_role_that_does_not_trust_appsync_is_refused(sb):
+    """AppSync assumes the data source's service role ("Attaching a data source"; the role's
+    trust policy names appsync.amazonaws.com): a role trusting only Lambda fails the field."""
+    api_id, key = make_api()
+    table()
+    lambda_role = role("lambda-only", {"Effect": "Allow", "Action": "dynamodb:*",
+                                       "Resource": "*"})  # trusts lambda.amazonaws.com
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="notesTable", type="AMAZON_DYNAMODB",
+                              serviceRoleArn=lambda_role,
+                              dynamodbConfig={"tableName": "notes", "awsRegion": "us-east-1"})
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="getNote", dataSourceName="notesTable",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "GetItem", '
+                               '"key": {"id": {"S": "n1"}}}',
+        responseMappingTemplate='#if($ctx.error)$util.error($ctx.error.message, '
+                                '$ctx.error.type)#end$util.toJson($ctx.result)')
+    body = gql(sb, api_id, key, '{ getNote(id: "n1") { id } }').json()
+    assert body["data"] == {"getNote": None}
+    assert "appsync.amazonaws.com" in body["errors"][0]["message"]
+
+
+def test_deleted_api_and_reset_leave_nothing_behind(sb):
+    """DeleteGraphqlApi removes the API and what it ran: its endpoint answers 404; after
+    sb.reset() no API, data source or resolver is left."""
+    api_id, key = make_api()
+    none_resolver(api_id)
+    client = boto3.client("appsync")
+    client.delete_graphql_api(apiId=api_id)
+    gone = gql(sb, api_id, key, "{ hello }")
+    assert gone.status_code == 404
+    assert gone.json()["errors"][0]["errorType"] == "NotFoundException"
+    other, _ = make_api()
+    none_resolver(other)
+    sb.reset()
+    assert boto3.client("appsync").list_graphql_apis()["graphqlApis"] == []

@@ -140,8 +140,10 @@ class AppSync:
 
     def close(self) -> None:
         from ..server.router import APPSYNC
+        from .datasources import forget_clients
 
         self.reset()
+        forget_clients()
         self.sandbox.router.withdraw(APPSYNC)
 
 

@@ -52,6 +52,15 @@ def _role_check(source: dict[str, Any], action: str, resource: str, region: str)
     from .. import iam
 
     role = source.get("serviceRoleArn")
+    # AppSync assumes the role first: its trust policy must admit appsync.amazonaws.com
+    if role and iam.role_exists(str(role)) and not iam.service_may(
+            APPSYNC_PRINCIPAL, "sts:AssumeRole", str(role),
+            source_arn=str(source["dataSourceArn"]).split("/datasources/")[0],
+            source=f"AppSync assuming the role of data source {source['name']}"):
+        raise ResolverError(
+            f"AppSync could not assume {role} for the data source {source['name']}: its trust "
+            "policy must allow the service principal appsync.amazonaws.com to call "
+            "sts:AssumeRole.", "AccessDeniedException")
     if role and not iam.role_may(str(role), action, resource, region=region,
                                  source=f"AppSync data source {source['name']}"):
         raise ResolverError(
@@ -83,11 +92,21 @@ def _lambda(source: dict[str, Any], request: dict[str, Any], api_arn: str, regio
                                   detail=denied.message, parent=parent, kind="appsync")
         raise
     payload = request.get("payload")
-    operation = request.get("operation", "Invoke")
+    operation = request.get("operation")
     if operation not in ("Invoke", "BatchInvoke"):
-        raise ResolverError(f"Unsupported operation {operation!r}: Invoke or BatchInvoke.",
+        raise ResolverError("Value for field '$[operation]' not found." if operation is None
+                            else f"Unsupported operation {operation!r}: Invoke or BatchInvoke.",
                             "MappingTemplate")
     data = json.dumps(payload).encode()
+    if request.get("invocationType") == "Event":
+        # "invocationType": "Event": Lambda's asynchronous queue; the field's result is null
+        service.lambda_runtime.async_invoker.submit(target.fn, data, event_id,
+                                                    target.invoked_arn, source=api_arn,
+                                                    parent=parent)
+        service.deliveries.record(api_arn, target.invoked_arn, event_id, DELIVERED,
+                                  detail="queued (invocationType Event)", parent=parent,
+                                  kind="appsync")
+        return None
     try:
         result = service.lambda_runtime.run(target.fn, data, invoked_arn=target.invoked_arn,
                                             request_id=event_id)
@@ -101,16 +120,19 @@ def _lambda(source: dict[str, Any], request: dict[str, Any], api_arn: str, regio
         service.deliveries.record(api_arn, target.invoked_arn, event_id, FAILED,
                                   detail=result.payload.decode("utf-8", "replace")[:500],
                                   parent=parent, kind="appsync")
+        # AppSync names the failure by Lambda's X-Amz-Function-Error ("Lambda:Unhandled")
+        # and passes the function's errorMessage on
         reported = answer if isinstance(answer, dict) else {}
         raise ResolverError(str(reported.get("errorMessage", "Lambda function failed")),
-                            str(reported.get("errorType", "Lambda:Unhandled")))
+                            f"Lambda:{result.function_error}")
     service.deliveries.record(api_arn, target.invoked_arn, event_id, DELIVERED,
                               parent=parent, kind="appsync")
     return answer
 
 
 # ---------------------------------------------------------------------- DynamoDB
-_clients = threading.local()
+_clients: dict[tuple[str, str], Any] = {}  # boto3 clients are thread-safe: one per region
+_clients_lock = threading.Lock()
 
 
 def _client(region: str) -> Any:
@@ -124,19 +146,91 @@ def _client(region: str) -> Any:
     service = current()
     if service is None:
         raise ResolverError("The sandbox has stopped.", "Sandbox.Stopped")
-    key = (service.endpoint_url, region)
-    cache = getattr(_clients, "cache", None)
-    if cache is None:
-        cache = _clients.cache = {}
-    client = cache.get(key)
-    if client is None:
-        admin = service.admin_keys[service.account_id]
-        client = cache[key] = boto3.session.Session().client(
-            "dynamodb", region_name=region, endpoint_url=service.endpoint_url,
-            aws_access_key_id=admin.access_key_id,
-            aws_secret_access_key=admin.secret_access_key,
-            config=Config(retries={"max_attempts": 1}))
-    return client
+    key = (f"{id(service)}:{service.endpoint_url}", region)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            admin = service.admin_keys[service.account_id]
+            client = _clients[key] = boto3.session.Session().client(
+                "dynamodb", region_name=region, endpoint_url=service.endpoint_url,
+                aws_access_key_id=admin.access_key_id,
+                aws_secret_access_key=admin.secret_access_key,
+                config=Config(retries={"max_attempts": 1}))
+            # AppSync's calls are the server's own: handed to its router in this process
+            # (IAM decides them there as it decides any call), not over a loopback socket
+            client._endpoint.http_session = _InProcess(service.router)
+        return client
+
+
+def forget_clients() -> None:
+    """The sandbox stopped: its clients go (each holds the stopped server's router)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return iter([self._body])
+
+
+class _InProcess:
+    """botocore's HTTP session, replaced: a request goes straight to the sandbox's router
+    (a WSGI application) in this process."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    def send(self, request: Any) -> Any:
+        import io
+        from urllib.parse import urlsplit
+
+        from botocore.awsrequest import AWSResponse
+
+        parts = urlsplit(request.url)
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        elif not isinstance(body, bytes):
+            body = body.read()
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method, "PATH_INFO": parts.path or "/",
+            "QUERY_STRING": parts.query, "SERVER_NAME": parts.hostname or "127.0.0.1",
+            "SERVER_PORT": str(parts.port or 80), "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": parts.scheme or "http",
+            "wsgi.errors": io.StringIO(), "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.version": (1, 0),
+            "HTTP_HOST": parts.netloc}
+        for name, value in request.headers.items():
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = text
+            elif key != "CONTENT_LENGTH":
+                environ[f"HTTP_{key}"] = text
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> None:
+            answer["status"], answer["headers"] = int(status.split()[0]), headers
+
+        chunks = self.app(environ, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        from botocore.awsrequest import HeadersDict
+
+        return AWSResponse(request.url, answer["status"], HeadersDict(answer["headers"]),
+                           _Raw(data))
+
+    def close(self) -> None:
+        pass
 
 
 def _table_arn(region: str, table: str) -> str:
@@ -181,6 +275,8 @@ def _dynamodb(source: dict[str, Any], request: dict[str, Any], region: str) -> A
                "BatchGetItem": "BatchGetItem", "BatchPutItem": "BatchWriteItem",
                "BatchDeleteItem": "BatchWriteItem", "TransactGetItems": "GetItem",
                "TransactWriteItems": "PutItem", "Sync": "Scan"}
+    if operation is None:  # "Troubleshooting and common mistakes", AppSync Developer Guide
+        raise ResolverError("Value for field '$[operation]' not found.", "MappingTemplate")
     if operation not in actions:
         raise ResolverError(f"Unsupported operation {operation!r}: one of "
                             f"{', '.join(actions)}.", "MappingTemplate")

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, OperationType, execute, parse, print_ast, validate
 from graphql.execution import ExecutionResult
-from graphql.language import FieldNode, OperationDefinitionNode
+from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode
 
 from . import auth as authorization
 from .datasources import invoke
@@ -235,18 +236,40 @@ def _format(result: ExecutionResult, execution: Execution) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     for error in result.errors or []:
         original = error.original_error
-        entry: dict[str, Any] = {"path": error.path, "locations": _location(error.nodes, None)}
-        if isinstance(original, ResolverError):
-            entry.update({"data": original.data, "errorType": original.error_type,
-                          "errorInfo": original.info, "message": original.message})
+        locations = _location(error.nodes, None)
+        if isinstance(original, ResolverError):  # in AppSync's order (aws-appsync-community#209)
+            errors.append({"path": error.path, "data": original.data,
+                           "errorType": original.error_type, "errorInfo": original.info,
+                           "locations": locations, "message": original.message})
         else:
-            entry["message"] = error.message
-        errors.append(entry)
+            errors.append({"path": error.path, "locations": locations,
+                           "message": error.message})
     errors.extend(execution.appended)
     body: dict[str, Any] = {"data": result.data}
     if errors:
         body["errors"] = errors
     return body
+
+
+_documents: dict[tuple[int, str],
+                 tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]] = {}
+_documents_lock = threading.Lock()
+
+
+def _parsed(schema: GraphQLSchema, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+    """The query parsed and validated against the schema, remembered (a client sends the same
+    few queries again and again; a schema's identity changes when its definition does)."""
+    key = (id(schema), query)
+    with _documents_lock:
+        found = _documents.get(key)
+    if found is None or found[0] is not schema:  # (an id is reused once its schema is gone)
+        document = parse(query)
+        found = (schema, document, list(validate(schema, document)))
+        with _documents_lock:
+            if len(_documents) >= 512:
+                _documents.pop(next(iter(_documents)))
+            _documents[key] = found
+    return found[1], found[2]
 
 
 def run(api: Any, config: ApiConfig, schema: GraphQLSchema, auth: authorization.Auth,
@@ -262,14 +285,13 @@ def run(api: Any, config: ApiConfig, schema: GraphQLSchema, auth: authorization.
         except ValueError:
             return malformed("Unable to parse the variables as JSON.")
     try:
-        document = parse(query)
+        document, problems = _parsed(schema, query)
     except GraphQLError as error:
         return 200, {"data": None, "errors": [{
             "path": None, "locations": _location(error.nodes, None) or (
                 [{"line": error.locations[0].line, "column": error.locations[0].column,
                   "sourceName": None}] if error.locations else None),
             "message": f"Invalid syntax: {error.message}", "errorType": "InvalidSyntax"}]}
-    problems = validate(schema, document)
     if problems:
         return 200, {"data": None, "errors": [
             {"path": None, "locations": [{"line": loc.line, "column": loc.column,

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import string
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -108,22 +106,19 @@ def find_api(api_id: str) -> Any:
     return None
 
 
-def _new_id() -> str:
-    alphabet = string.ascii_lowercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(26))
-
-
 # ---------------------------------------------------------------------- the HTTP side
 def route(store: Store, environ: Environ) -> WSGIApp | None:
     """The answer to a management call moto lacks; None for every other request."""
     from ..iam.actions import credential
 
     path = environ.get("PATH_INFO", "")
-    if not path.startswith("/v1/apis/"):
+    if not path.startswith(("/v1/apis/", "/v1/dataplane-")):
         return None
     signed = credential(environ.get("HTTP_AUTHORIZATION", ""), environ.get("QUERY_STRING", ""))
     if signed is None or signed[2] != "appsync":
         return None
+    if path in ("/v1/dataplane-evaluatetemplate", "/v1/dataplane-evaluatecode"):
+        return _evaluator(path.endswith("code"))
     for pattern, kind in ROUTES:
         matched = pattern.match(path)
         if matched:
@@ -162,6 +157,66 @@ def _app(store: Store, kind: str, params: dict[str, str]) -> WSGIApp:
         return [data]
 
     return app
+
+
+# ---------------------------------------------------------------------- evaluation
+def _evaluator(code: bool) -> WSGIApp:
+    """EvaluateMappingTemplate and EvaluateCode: a template or a handler run against a given
+    context, without an API (AppSync API Reference), by the engines resolvers use."""
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+            payload = evaluate(body, code)
+            status = "200 OK"
+            headers: list[tuple[str, str]] = []
+        except (ValueError, ManagementError) as problem:
+            error = problem if isinstance(problem, ManagementError) else bad_request(
+                "The request body, or its context, is not valid JSON.")
+            status = f"{error.status} {HTTPStatus(error.status).phrase}"
+            headers = [("x-amzn-ErrorType", error.code)]
+            payload = {"__type": error.code, "message": error.message}
+        data = json.dumps(payload).encode()
+        start_response(status, [("Content-Type", "application/json"),
+                                ("Content-Length", str(len(data))), *headers])
+        return [data]
+
+    return app
+
+
+def evaluate(body: dict[str, Any], code: bool) -> dict[str, Any]:
+    from .js import EarlyReturn, check_code, run_handler
+    from .vtl import ResolverError, run_template
+
+    context = json.loads(str(body.get("context") or "{}"))
+    if not isinstance(context, dict):
+        raise bad_request("The context must be a JSON object.")
+    context.setdefault("arguments", context.get("args") or {})
+    context.setdefault("args", context["arguments"])
+    context.setdefault("stash", {})
+    errors: list[dict[str, Any]] = []
+    answer: dict[str, Any] = {"logs": []}
+    try:
+        if code:
+            problem = check_code(str(body.get("code") or ""))
+            if problem:
+                answer["error"] = {"message": problem, "codeErrors": []}
+                return answer
+            try:
+                value = run_handler(str(body["code"]), str(body.get("function") or "request"),
+                                    context, errors, answer["logs"])
+            except EarlyReturn as early:
+                value = early.value
+            answer["evaluationResult"] = json.dumps(value)
+        else:
+            result = run_template(str(body.get("template") or ""), context, errors)
+            answer["evaluationResult"] = json.dumps(result)
+    except ResolverError as error:
+        answer["error"] = {"message": error.message}
+    answer["stash"] = json.dumps(context.get("stash") or {})
+    answer["outErrors"] = json.dumps(errors)
+    return answer
 
 
 # ---------------------------------------------------------------------- data sources
@@ -286,7 +341,9 @@ def _check_function(api: ApiConfig, body: dict[str, Any], function_id: str) -> d
 
 
 def create_function(api: ApiConfig, params: dict[str, str], body: dict[str, Any]) -> Any:
-    function_id = _new_id()
+    from .configuration import new_id
+
+    function_id = new_id()
     api.functions[function_id] = _check_function(api, body, function_id)
     return {"functionConfiguration": api.functions[function_id]}
 

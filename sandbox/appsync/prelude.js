@@ -1,6 +1,15 @@
 // The APPSYNC_JS runtime's globals (util, runtime, extensions), the
 // @aws-appsync/utils/dynamodb helpers (__ddb) and the handler runner (__run): see js.py.
 var __errors = [];
+var __logs = [];
+// console.log and the others: AppSync sends them to the API's CloudWatch log group; the
+// sandbox keeps them for EvaluateCode's logs
+const console = {};
+for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+  console[level] = (...parts) => {
+    __logs.push(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' '));
+  };
+}
 // QuickJS may not call into Python under a time limit: these are JavaScript
 function __uuid() {
   const hex = '0123456789abcdef';
@@ -169,7 +178,18 @@ const __ddb = {
     replace: (value) => ({ __op: 'replace', value }),
   },
 };
+// what a resolver's code may reach is frozen: nothing one request does is seen by the next
+function __deepFreeze(o) {
+  for (const k of Object.keys(o)) {
+    if (o[k] !== null && typeof o[k] === 'object') __deepFreeze(o[k]);
+  }
+  return Object.freeze(o);
+}
+__deepFreeze(util); __deepFreeze(runtime); __deepFreeze(extensions); __deepFreeze(__ddb);
+__deepFreeze(console);
 function __run(handler, text) {
+  __errors = [];
+  __logs = [];
   const ctx = JSON.parse(text);
   let outcome;
   try {
@@ -186,6 +206,7 @@ function __run(handler, text) {
     else outcome = { error: { message: String(e && e.stack ? e + '\n' + e.stack : e), errorType: 'Code', data: null, errorInfo: null } };
   }
   outcome.errors = __errors;
+  outcome.logs = __logs;
   outcome.stash = ctx.stash;
   return JSON.stringify(outcome);
 }

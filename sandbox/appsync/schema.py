@@ -136,10 +136,14 @@ def build(definition: str) -> GraphQLSchema:
     for name, parse in SCALAR_PARSERS.items():
         scalar = schema.get_type(name)
         if isinstance(scalar, GraphQLScalarType):
+            # graphql-core 3.3 coerces with coerce_input_value/coerce_output_value; 3.2's
+            # names are kept in step
             scalar.parse_value = parse  # type: ignore[method-assign]
+            scalar.coerce_input_value = parse
             scalar.parse_literal = _literal(parse)  # type: ignore[method-assign]
             if name == "AWSJSON":
                 scalar.serialize = _json_out  # type: ignore[method-assign]
+                scalar.coerce_output_value = _json_out
     if schema.query_type is None:
         raise GraphQLError("There is no top level schema object defined: a schema needs a "
                            "Query type (type Query { ... }).")

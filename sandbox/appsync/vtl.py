@@ -15,13 +15,14 @@ reference", AppSync Developer Guide).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
 from decimal import Decimal
 from typing import Any
 
-from ..apigateway.templates import Namespace, TemplateError, Util, render
+from ..apigateway.templates import Namespace, TemplateError, Util, _Parser, _run
 
 
 class ResolverError(Exception):
@@ -207,13 +208,23 @@ class AppSyncUtil(Namespace):
     base64Decode = staticmethod(Util.base64Decode)  # noqa: N815
 
 
+@functools.lru_cache(maxsize=256)
+def _parse(template: str) -> Any:
+    """A template's syntax tree (the engine's, sandbox/apigateway/templates.py), parsed once:
+    the tree is immutable, each run has its own scope."""
+    nodes, _ = _Parser(template).parse_block()
+    return nodes
+
+
 def run_template(template: str, context: dict[str, Any], errors: list[dict[str, Any]]) -> Any:
     """Render ``template`` with ``$context``/``$ctx`` and ``$util``; the JSON it writes, parsed.
     A template whose text is not JSON fails the field, as AppSync's does."""
     util = AppSyncUtil(errors)
     try:
-        text = render(template, {"context": context, "ctx": context, "util": util,
-                                 "utils": util})
+        out: list[str] = []
+        _run(_parse(template), {"context": context, "ctx": context, "util": util,
+                                "utils": util}, out)
+        text = "".join(out)
     except TemplateError as error:
         cause = error.__cause__
         if isinstance(cause, ResolverError):

@@ -1160,6 +1160,58 @@ def bench_appsync(sb, repeat: int = 300) -> None:
     sb.reset()
 
 
+def bench_aurora(sb) -> None:
+    """The first Aurora PostgreSQL cluster: from CreateDBCluster to the first Data API answer
+    (its PostgreSQL server initialised and started, its master user made), against a Lambda
+    function's create and first invoke in the same sandbox; then a second cluster (the
+    server's template is made once per sandbox)."""
+    import boto3
+
+    from sandbox.testing import deploy
+
+    rds, data = boto3.client("rds"), boto3.client("rds-data")
+
+    def cluster(name: str) -> float:
+        started = time.perf_counter()
+        created = rds.create_db_cluster(
+            DBClusterIdentifier=name, Engine="aurora-postgresql", MasterUsername="bench",
+            ManageMasterUserPassword=True, EnableHttpEndpoint=True,
+            ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2})["DBCluster"]
+        rds.create_db_instance(DBInstanceIdentifier=f"{name}-1", DBInstanceClass="db.serverless",
+                               Engine="aurora-postgresql", DBClusterIdentifier=name)
+        rds.get_waiter("db_cluster_available").wait(
+            DBClusterIdentifier=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 2400})
+        answer = data.execute_statement(resourceArn=created["DBClusterArn"],
+                                        secretArn=created["MasterUserSecret"]["SecretArn"],
+                                        sql="SELECT 40 + 2")
+        assert answer["records"] == [[{"longValue": 42}]], answer
+        return time.perf_counter() - started
+
+    sb.reset()
+    started = time.perf_counter()
+    deploy("bench-aurora-baseline", "def handler(event, context):\n    return 1\n")
+    boto3.client("lambda").invoke(FunctionName="bench-aurora-baseline", Payload=b"{}")
+    baseline = time.perf_counter() - started
+    first = cluster("bench-first")
+    second = cluster("bench-second")
+    row("first Aurora cluster: CreateDBCluster to the first Data API answer",
+        f"{first:.2f} s = {first / baseline:.1f}x; a second cluster {second:.2f} s",
+        f"Lambda create + first invoke {baseline:.2f} s", "<= 20x", first / baseline <= 20)
+    # a statement through the Data API (it logs in for each call, as the secret's user)
+    cluster_arn = rds.describe_db_clusters(DBClusterIdentifier="bench-first")["DBClusters"][0]
+    arns = {"resourceArn": cluster_arn["DBClusterArn"],
+            "secretArn": cluster_arn["MasterUserSecret"]["SecretArn"]}
+    statements: list[float] = []
+    describes: list[float] = []
+    for _ in range(50):  # interleaved, so that both see the same machine load
+        statements += timed(lambda: data.execute_statement(sql="SELECT 1", **arns), 1)
+        describes += timed(lambda: rds.describe_db_clusters(DBClusterIdentifier="bench-first"),
+                           1)
+    median_row("Data API ExecuteStatement (SELECT 1), median", statements,
+               "DescribeDBClusters", describes, 6)
+    sb.reset()
+
+
 def main() -> int:
     import boto3
 
@@ -1190,6 +1242,7 @@ def main() -> int:
         bench_apigateway_sqs(sb)
         bench_eventbridge(sb)
         bench_appsync(sb)
+        bench_aurora(sb)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -511,6 +511,16 @@ def _rds_rows() -> list[Seam]:
         Seam("moto.rds.models", "RDSBackend.delete_db_cluster", f"{cl}:delete_db_cluster", M,
              "deleting a cluster ends its server and deletes its data", wraps=True, lazy=True,
              parameters=("self", "cluster_identifier", "snapshot_name")),
+        Seam("moto.rds.models", "RDSBackend.modify_db_cluster", f"{cl}:modify_db_cluster", M,
+             "a new master password and scaling configuration reach PostgreSQL and the "
+             "capacity model", wraps=True, lazy=True, parameters=("self", "kwargs")),
+        Seam("moto.rds.models", "RDSBackend.reboot_db_instance", f"{cl}:reboot_db_instance",
+             M, "rebooting restarts the cluster's server: a new max_connections takes effect",
+             wraps=True, lazy=True, parameters=("self", "db_instance_identifier")),
+        *[Seam("moto.rds.models", f"RDSBackend.{name}", f"{cl}:{name}", M,
+               f"{name} stops or starts the cluster's server (its data kept)", wraps=True,
+               lazy=True, parameters=("self", "cluster_identifier"))
+          for name in ("stop_db_cluster", "start_db_cluster")],
         Seam("moto.rds.models", "RDSBackend.create_db_instance", f"{cl}:create_db_instance", M,
              "a backed cluster's instance answers on the cluster's port", wraps=True,
              lazy=True, parameters=("self", "db_kwargs")),

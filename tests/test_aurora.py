@@ -150,6 +150,46 @@ def test_max_connections_comes_from_the_cluster_parameter_group(sb):
         assert connection.run("SHOW max_connections") == [["20"]]
 
 
+def test_a_new_max_connections_takes_effect_at_reboot(sb):
+    """max_connections is a static parameter: "pending-reboot" until the instance reboots
+    ("Working with parameter groups", Aurora User Guide)."""
+    rds = boto3.client("rds")
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName="later", DBParameterGroupFamily="aurora-postgresql16",
+        Description="changed after creation")
+    make_cluster(DBClusterParameterGroupName="later")
+    cluster = describe()
+    secret = master_secret(cluster)
+    rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="later", Parameters=[
+        {"ParameterName": "max_connections", "ParameterValue": "25",
+         "ApplyMethod": "pending-reboot"}])
+    with connect(cluster, secret["username"], secret["password"]) as connection:
+        before = connection.run("SHOW max_connections")
+    rds.reboot_db_instance(DBInstanceIdentifier="shop-1")
+    with connect(cluster, secret["username"], secret["password"]) as connection:
+        assert connection.run("SHOW max_connections") == [["25"]]
+    assert before != [["25"]]
+
+
+def test_stop_and_start_keep_the_data_and_modify_changes_the_password(sb):
+    import pg8000.exceptions
+
+    make_cluster(managed=False)
+    cluster = describe()
+    with connect(cluster, "shopadmin", "correct-horse-battery") as connection:
+        connection.run("CREATE TABLE kept (n int)")
+        connection.run("INSERT INTO kept VALUES (7)")
+    rds = boto3.client("rds")
+    rds.stop_db_cluster(DBClusterIdentifier="shop")
+    assert describe()["Status"] == "stopped"
+    with pytest.raises((OSError, pg8000.exceptions.InterfaceError)):  # nobody listens
+        connect(cluster, "shopadmin", "correct-horse-battery")
+    rds.start_db_cluster(DBClusterIdentifier="shop")
+    rds.modify_db_cluster(DBClusterIdentifier="shop", MasterUserPassword="a-new-long-password")
+    with connect(cluster, "shopadmin", "a-new-long-password") as connection:
+        assert connection.run("SELECT n FROM kept") == [[7]]
+
+
 def test_a_handler_connects_with_pg8000_packaged_with_it(sb):
     make_cluster()
     cluster = describe()
@@ -373,6 +413,46 @@ def test_a_function_needs_rds_data_and_get_secret_value(sb):
     assert invoke("no-secret")["Payload"] == "AccessDeniedException"
     assert invoke("no-data")["Payload"] == "AccessDeniedException"
     assert invoke("both")["Payload"] == 42
+
+
+def test_rds_data_is_authorized_on_the_cluster_s_arn(sb):
+    """A policy naming one cluster's ARN allows the Data API on that cluster only (the
+    Service Authorization Reference: rds-data:ExecuteStatement, resource type "cluster")."""
+    from sandbox.testing import role
+
+    make_cluster("one")
+    make_cluster("two")
+    one, two = describe("one"), describe("two")
+    arn = role("one-only", {"Effect": "Allow", "Action": "rds-data:ExecuteStatement",
+                            "Resource": one["DBClusterArn"]},
+               {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*"})
+    source = (
+        "import boto3\n"
+        "def handler(event, context):\n"
+        "    try:\n"
+        "        boto3.client('rds-data').execute_statement(\n"
+        "            resourceArn=event['cluster'], secretArn=event['secret'], sql='SELECT 1')\n"
+        "        return 'allowed'\n"
+        "    except Exception as error:\n"
+        "        return error.response['Error']['Code']\n")
+    deploy("one-only", source, Role=arn)
+    assert invoke("one-only", {"cluster": one["DBClusterArn"],
+                               "secret": one["MasterUserSecret"]["SecretArn"]})["Payload"] \
+        == "allowed"
+    assert invoke("one-only", {"cluster": two["DBClusterArn"],
+                               "secret": two["MasterUserSecret"]["SecretArn"]})["Payload"] \
+        == "AccessDeniedException"
+
+
+def test_a_secret_that_is_missing_or_not_credentials_is_a_secrets_error(sb):
+    make_cluster()
+    data, arns = _data_api(describe())
+    other = boto3.client("secretsmanager").create_secret(Name="not-credentials",
+                                                         SecretString="just text")["ARN"]
+    with pytest.raises(data.exceptions.SecretsErrorException):
+        data.execute_statement(sql="SELECT 1", resourceArn=arns["resourceArn"],
+                               secretArn=other)
 
 
 # ---------------------------------------------------------------------- capacity

@@ -63,7 +63,7 @@ class Aurora:
         min_capacity = _float(scaling.get("MinCapacity"), 0.5)
         password, secret_arn = self._master_password(backend, cluster)
         name = f"{cluster.account_id}-{cluster.region}-{cluster.db_cluster_identifier}"
-        max_connections = self._max_connections(backend, cluster, max_capacity)
+        max_connections = self.max_connections(backend, cluster, max_capacity)
         state: Cluster | None = None
 
         def then() -> None:
@@ -101,7 +101,8 @@ class Aurora:
         return str(getattr(cluster, "_master_user_password", "")), None
 
     @staticmethod
-    def _max_connections(backend: Any, cluster: Any, max_capacity: float) -> int:
+    def max_connections(backend: Any, cluster: Any, max_capacity: float) -> int:
+        """The cluster parameter group's ``max_connections``, else Aurora's default."""
         group = backend.db_cluster_parameter_groups.get(cluster.parameter_group)
         if group is not None:
             value = (group.parameters.get("max_connections") or {}).get("ParameterValue")

@@ -7,8 +7,9 @@ connections and resumes it when a connection arrives (about 15 seconds; "Scaling
 with automatic pause and resume for Aurora Serverless v2"). A laptop's PostgreSQL does not grow
 or shrink; the sandbox models the number instead, and says so:
 
-- load = the server's open client connections (TCP connections to its port, read from Linux's
-  ``/proc/net/tcp``: a handler's, the Data API's, a proxy's) + Data API statements running;
+- load = the server's client connections (a handler's, the Data API's, a proxy's) + the
+  statements running (read from the backends' process titles, or the Data API's own count,
+  whichever is higher);
 - target = 0.5 + 0.5 x connections + 1 x statements running, in half-ACU steps, between
   ``MinCapacity`` (0.5 at least while not paused) and ``MaxCapacity``;
 - up at once; down by half an ACU per :data:`SCALE_DOWN_SECONDS` of the sandbox clock;
@@ -66,21 +67,39 @@ def target_acu(connections: int, in_flight: int, minimum: float, maximum: float)
     return max(max(minimum, 0.5), min(maximum, wanted))
 
 
-def established(port: int, table: str = "/proc/net/tcp") -> int:
-    """How many TCP connections are established to ``port`` on this machine (the server's
-    side of each: its local port is ``port``)."""
-    wanted = f":{port:04X}"
-    count = 0
+IDLE = ("idle", "idle in transaction", "idle in transaction (aborted)", "authentication")
+
+
+def backends(postmaster: int) -> tuple[int, int]:
+    """(client connections, of which running a statement) of the PostgreSQL server whose
+    postmaster is ``postmaster``, the sandbox's own superuser's left out. Read from Linux:
+    the postmaster's children (``/proc/<pid>/task/<pid>/children``) and each backend's
+    process title, which PostgreSQL keeps as ``postgres: <user> <database> <host>(<port>)
+    <activity>`` (``update_process_title``, on by default)."""
+    from .postgres import ADMIN_USER
+
     try:
-        with open(table) as sockets:
-            next(sockets, None)
-            for line in sockets:
-                parts = line.split()
-                if len(parts) > 3 and parts[3] == "01" and parts[1].endswith(wanted):
-                    count += 1
+        with open(f"/proc/{postmaster}/task/{postmaster}/children") as listing:
+            children = listing.read().split()
     except OSError:
-        return 0
-    return count
+        return 0, 0
+    connections = running = 0
+    for child in children:
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as command:
+                title = command.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            continue  # ended meanwhile
+        if not title.startswith("postgres: "):
+            continue
+        parts = title[len("postgres: "):].split(" ")
+        at = next((i for i, part in enumerate(parts) if part.endswith(")") and "(" in part), -1)
+        if at < 2 or parts[0] == ADMIN_USER:
+            continue  # a background process (checkpointer, io worker, ...), or the sandbox's
+        connections += 1
+        if " ".join(parts[at + 1:]).strip() not in IDLE:
+            running += 1
+    return connections, running
 
 
 class Capacity:
@@ -143,14 +162,16 @@ class Capacity:
     # ------------------------------------------------------------------ the model
     def sample(self, cluster: Cluster) -> float:
         """Read the load and move the capacity; the capacity now."""
-        if not cluster.prepared.is_set() or cluster.error or cluster.deleted:
+        if not cluster.prepared.is_set() or cluster.error or cluster.deleted or cluster.stopped:
             return 0.0
         load = self.load_of(cluster)
-        connections = established(cluster.port)
+        process = cluster.server.process
+        connections, running = backends(process.pid) if process is not None else (0, 0)
         now = time.monotonic()
         with self._lock:
             load.connections = connections
-            if connections or load.in_flight:
+            running = max(running, load.in_flight)
+            if connections or running:
                 load.idle_since = now
             if load.paused:
                 if load.resuming_until is None and connections:
@@ -158,16 +179,16 @@ class Capacity:
                 if load.resuming_until is not None and now >= load.resuming_until:
                     load.paused, load.resuming_until = False, None
                     load.idle_since = now
-                    load.acu = target_acu(connections, load.in_flight, cluster.min_capacity,
+                    load.acu = target_acu(connections, running, cluster.min_capacity,
                                           cluster.max_capacity)
                     load.last_down = now
                 else:
                     load.acu = 0.0
-            elif (cluster.min_capacity == 0 and not connections and not load.in_flight
+            elif (cluster.min_capacity == 0 and not connections and not running
                   and now - load.idle_since >= self._real(cluster.seconds_until_auto_pause)):
                 load.paused, load.acu = True, 0.0
             else:
-                wanted = target_acu(connections, load.in_flight, cluster.min_capacity,
+                wanted = target_acu(connections, running, cluster.min_capacity,
                                     cluster.max_capacity)
                 if wanted >= load.acu:
                     load.acu, load.last_down = wanted, now

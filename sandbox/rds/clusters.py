@@ -67,6 +67,7 @@ class Cluster:
     prepared: threading.Event = field(default_factory=threading.Event)
     error: str = ""
     deleted: bool = False
+    stopped: bool = False  # StopDBCluster: the server is down, its data kept
 
     @property
     def port(self) -> int:
@@ -126,6 +127,84 @@ def delete_db_cluster(original: Any) -> Any:
         return cluster
 
     return delete
+
+
+def modify_db_cluster(original: Any) -> Any:
+    """``RDSBackend.modify_db_cluster``: a new ``MasterUserPassword`` is the master user's
+    password in PostgreSQL too; a new ``ServerlessV2ScalingConfiguration`` is the capacity
+    model's."""
+    def modify(self: Any, kwargs: dict[str, Any]) -> Any:
+        cluster = original(self, kwargs)
+        state = state_of(cluster)
+        aurora = _running()
+        if state is None or aurora is None:
+            return cluster
+        scaling = kwargs.get("serverless_v2_scaling_configuration")
+        if scaling:
+            from . import _scaling
+
+            found = _scaling(kwargs)
+            state.min_capacity = float(found.get("MinCapacity", state.min_capacity))
+            state.max_capacity = float(found.get("MaxCapacity", state.max_capacity))
+            state.seconds_until_auto_pause = int(found.get("SecondsUntilAutoPause",
+                                                           state.seconds_until_auto_pause))
+        password = kwargs.get("master_user_password")
+        if password and state.prepared.is_set() and not state.error:
+            aurora.postgres.wait(state.server)
+            with aurora.postgres.admin(state.server, "postgres") as connection:
+                connection.run(f"ALTER ROLE {quote_identifier(state.master_username)} "
+                               f"PASSWORD {quote_literal(str(password))}")
+            state.master_password = str(password)
+        return cluster
+
+    return modify
+
+
+def reboot_db_instance(original: Any) -> Any:
+    """``RDSBackend.reboot_db_instance``: the cluster's server restarts, and a changed
+    ``max_connections`` in the cluster parameter group takes effect (a static parameter:
+    "pending-reboot", as on RDS)."""
+    def reboot(self: Any, db_instance_identifier: str) -> Any:
+        instance = original(self, db_instance_identifier)
+        cluster = getattr(instance, "cluster", None)
+        state = state_of(cluster)
+        aurora = _running()
+        if state is not None and aurora is not None and not state.stopped:
+            aurora.postgres.wait(state.server)
+            limit = aurora.max_connections(self, cluster, state.max_capacity)
+            aurora.postgres.restart(state.server, limit)
+        return instance
+
+    return reboot
+
+
+def stop_db_cluster(original: Any) -> Any:
+    """``RDSBackend.stop_db_cluster``: the server stops; its data stays."""
+    def stop(self: Any, cluster_identifier: str) -> Any:
+        answer = original(self, cluster_identifier)
+        state = state_of(self.clusters.get(cluster_identifier.lower()))
+        aurora = _running()
+        if state is not None and aurora is not None:
+            aurora.postgres.wait(state.server)
+            state.stopped = True
+            aurora.postgres.halt(state.server)
+        return answer
+
+    return stop
+
+
+def start_db_cluster(original: Any) -> Any:
+    """``RDSBackend.start_db_cluster``: the server starts again on the same port and data."""
+    def start(self: Any, cluster_identifier: str) -> Any:
+        answer = original(self, cluster_identifier)
+        state = state_of(self.clusters.get(cluster_identifier.lower()))
+        aurora = _running()
+        if state is not None and aurora is not None and state.stopped:
+            aurora.postgres.restart(state.server)
+            state.stopped = False
+        return answer
+
+    return start
 
 
 def create_db_instance(original: Any) -> Any:

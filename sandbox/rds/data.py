@@ -197,6 +197,10 @@ class DataApi:
                          f"The DB cluster {cluster.identifier} doesn't have a DB instance: "
                          "create one with create_db_instance(DBInstanceClass='db.serverless', "
                          f"DBClusterIdentifier='{cluster.identifier}', ...).", 404)
+        if cluster.stopped:
+            raise _error("InvalidResourceStateException",
+                         f"The DB cluster {cluster.identifier} is stopped: start it with "
+                         "start_db_cluster.")
         if not cluster.prepared.is_set() or cluster.error:
             raise _error("InvalidResourceStateException",
                          f"The DB cluster {cluster.identifier} is not available yet "

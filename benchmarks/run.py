@@ -1212,6 +1212,113 @@ def bench_aurora(sb) -> None:
     sb.reset()
 
 
+def bench_rds_proxy(sb, invocations: int = 50) -> None:
+    """RDS Proxy: 50 concurrent Lambda invocations (pg8000 packaged with the function), each
+    holding a connection for 1 s, against an Aurora PostgreSQL cluster with max_connections 20:
+    through the proxy none fails (baseline: the same 50 straight to the cluster, where some get
+    SQLSTATE 53300); and one query's latency through the proxy against the same query on a
+    direct connection (low concurrency: one client)."""
+    import boto3
+    import pg8000.native
+    from botocore.config import Config
+
+    from sandbox.rds.packaging import driver_files
+    from sandbox.testing import deploy, role
+
+    rds, secrets = boto3.client("rds"), boto3.client("secretsmanager")
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName="bench-few", DBParameterGroupFamily="aurora-postgresql16",
+        Description="few connections")
+    rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="bench-few", Parameters=[
+        {"ParameterName": "max_connections", "ParameterValue": "20",
+         "ApplyMethod": "pending-reboot"}])
+    rds.create_db_cluster(
+        DBClusterIdentifier="bench-db", Engine="aurora-postgresql", EngineVersion="16.4",
+        MasterUsername="bench_admin", ManageMasterUserPassword=True,
+        DBClusterParameterGroupName="bench-few",
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2})
+    rds.create_db_instance(DBInstanceIdentifier="bench-db-1", DBInstanceClass="db.serverless",
+                           Engine="aurora-postgresql", DBClusterIdentifier="bench-db")
+    rds.get_waiter("db_cluster_available").wait(
+        DBClusterIdentifier="bench-db", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    cluster = rds.describe_db_clusters(DBClusterIdentifier="bench-db")["DBClusters"][0]
+    secret_arn = cluster["MasterUserSecret"]["SecretArn"]
+    secret = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
+    proxy_role = role("bench-proxy-role", {"Effect": "Allow",
+                                           "Action": "secretsmanager:GetSecretValue",
+                                           "Resource": secret_arn}, service="rds.amazonaws.com")
+    subnets = [s["SubnetId"] for s in boto3.client("ec2").describe_subnets()["Subnets"][:2]]
+    endpoint = rds.create_db_proxy(
+        DBProxyName="bench-proxy", EngineFamily="POSTGRESQL", RoleArn=proxy_role,
+        VpcSubnetIds=subnets, Auth=[{"AuthScheme": "SECRETS", "SecretArn": secret_arn}],
+    )["DBProxy"]["Endpoint"]
+    rds.register_db_proxy_targets(DBProxyName="bench-proxy", DBClusterIdentifiers=["bench-db"])
+
+    def latency(host: str, port: int) -> list[float]:
+        connection = pg8000.native.Connection(secret["username"], password=secret["password"],
+                                              host=host, port=port, database="postgres")
+        try:
+            connection.run("SELECT 1")
+            return timed(lambda: connection.run("SELECT 1"), 300)
+        finally:
+            connection.close()
+
+    direct_times = latency(cluster["Endpoint"], cluster["Port"])
+    proxy_times = latency(endpoint, 5432)
+    median_row("RDS Proxy: one query on an open connection, through the proxy", proxy_times,
+               "direct to the cluster", direct_times, 3)
+
+    handler = textwrap.dedent("""
+        import pg8000.native
+
+        def handler(event, context):
+            if event.get("warm"):
+                return {"ok": True}
+            try:
+                connection = pg8000.native.Connection(
+                    event["user"], password=event["password"], host=event["host"],
+                    port=event["port"], database="postgres", timeout=120)
+            except pg8000.exceptions.DatabaseError as error:
+                return {"ok": False, "code": error.args[0].get("C")}
+            try:
+                connection.run("SELECT pg_sleep(1)")
+                return {"ok": True}
+            finally:
+                connection.close()
+    """)
+    arn = deploy("bench-proxy-fn", {"app.py": handler, **driver_files("pg8000")}, Timeout=300,
+                 MemorySize=256)
+    lam = boto3.client("lambda", config=Config(max_pool_connections=invocations))
+
+    def fifty(event: dict) -> tuple[list[dict], float]:
+        results: list[dict] = [{} for _ in range(invocations)]
+
+        def invoke(index: int) -> None:
+            answer = lam.invoke(FunctionName=arn, Payload=json.dumps(event).encode())
+            results[index] = json.loads(answer["Payload"].read())
+
+        threads = [threading.Thread(target=invoke, args=(i,)) for i in range(invocations)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results, time.perf_counter() - started
+
+    fifty({"warm": True})
+    credentials = {"user": secret["username"], "password": secret["password"]}
+    direct, direct_took = fifty({**credentials, "host": cluster["Endpoint"],
+                                 "port": cluster["Port"]})
+    proxied, proxied_took = fifty({**credentials, "host": endpoint, "port": 5432})
+    direct_failed = sum(1 for r in direct if not r.get("ok"))
+    proxied_failed = sum(1 for r in proxied if not r.get("ok"))
+    row(f"RDS Proxy: {invocations} concurrent Lambda invocations, max_connections 20",
+        f"{proxied_failed} failed, {proxied_took:.1f} s = {proxied_took / direct_took:.2f}x",
+        f"direct: {direct_failed} failed (53300), {direct_took:.1f} s",
+        "none failed through the proxy", proxied_failed == 0)
+    sb.reset()
+
+
 def main() -> int:
     import boto3
 
@@ -1243,6 +1350,7 @@ def main() -> int:
         bench_eventbridge(sb)
         bench_appsync(sb)
         bench_aurora(sb)
+        bench_rds_proxy(sb)
     finally:
         sb.stop()
     width = max(len(r[0]) for r in ROWS)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import random
 import socket
+import urllib.parse
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .. import iam
@@ -103,6 +105,16 @@ def _authenticator(account: str, region: str, name: str) -> Any:
                 continue
             if secret.get("username") != user:
                 continue
+            iam_auth = entry.get("IAMAuth", "DISABLED")
+            if iam_auth in ("REQUIRED", "ENABLED") and password.count("X-Amz-Signature=") == 1:
+                _check_token(password, user, proxy)
+                return str(secret["password"])
+            if iam_auth == "REQUIRED":
+                raise AuthFailed(
+                    f'password authentication failed for user "{user}": this proxy requires IAM '
+                    "authentication for it (IAMAuth REQUIRED). Connect with the token "
+                    "rds.generate_db_auth_token(DBHostname=<the proxy's Endpoint>, Port=5432, "
+                    f"DBUsername={user!r}) as the password.")
             if password != secret.get("password"):
                 break
             return str(secret["password"])
@@ -114,6 +126,52 @@ def _authenticator(account: str, region: str, name: str) -> Any:
         raise AuthFailed(f'password authentication failed for user "{user}"')
 
     return authenticate
+
+
+def _check_token(token: str, user: str, proxy: Any) -> None:
+    """An IAM authentication token ("Connecting to a database using IAM authentication", RDS
+    User Guide): generate_db_auth_token's presigned ``connect`` request for this proxy's
+    endpoint and this user, not expired, by a principal allowed ``rds-db:connect`` on
+    ``arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>``. The signature
+    itself is not checked (the sandbox checks no request's signature; it reads the key)."""
+    from ..iam.actions import Access
+
+    failed = f'PAM authentication failed for user "{user}": '
+    parts = urllib.parse.urlsplit("//" + token)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    if query.get("Action") != "connect" or query.get("DBUser") != user:
+        raise AuthFailed(failed + f"the token is not a connect token for user {user!r}.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if (parts.hostname, port) != (proxy.endpoint, PORT):
+        raise AuthFailed(failed + f"the token was made for {parts.hostname}:{port}, not for "
+                         f"this proxy ({proxy.endpoint}:{PORT}).")
+    try:
+        signed = datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=timezone.utc)
+        expires = int(query.get("X-Amz-Expires", "900"))
+        key = query["X-Amz-Credential"].split("/")[0]
+    except (KeyError, ValueError):
+        raise AuthFailed(failed + "the token is malformed.") from None
+    if datetime.now(timezone.utc) > signed + timedelta(seconds=expires):
+        raise AuthFailed(failed + f"the token expired ({expires} s after it was made): make a "
+                         "new one for each connection.")
+    enforcer = iam.enforcer()
+    if enforcer is None or not enforcer.enforcing:
+        return
+    principal = enforcer.principal_of_key(key)
+    if principal is None:
+        raise AuthFailed(failed + f"the token was signed with an unknown access key {key}.")
+    resource = (f"arn:aws:rds-db:{proxy.region}:{proxy.account_id}:dbuser:"
+                f"{proxy.resource_id}/{user}")
+    decision = enforcer.authorize(principal, Access("rds-db:connect", resource, {}),
+                                  region=proxy.region,
+                                  source=f"RDS Proxy {proxy.db_proxy_name} (IAM authentication)")
+    if not decision.allowed:
+        raise AuthFailed(failed + f"{principal.arn} is not allowed rds-db:connect on "
+                         f"{resource}.")
 
 
 def _settings(account: str, region: str, name: str) -> Any:

@@ -303,6 +303,9 @@ def _ecs_rows() -> list[Seam]:
     """Amazon ECS on Fargate (sandbox/ecs)."""
     M = "moto/ecs/models.py"
     backend = "EC2ContainerServiceBackend"
+    # Step Functions' ecs:runTask(.sync) integration, loaded with the engine
+    ecs_task = ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+                "state_task_service_ecs")
     return [
         Seam("moto.ecs.models", f"{backend}.register_task_definition",
              "sandbox.ecs.taskdefs:register_task_definition", M,
@@ -336,6 +339,20 @@ def _ecs_rows() -> list[Seam]:
              "StopTask stops a task through its lifecycle (UserInitiated); moto marks it "
              "STOPPED at once and fails with a bare Exception on an unknown task", wraps=True,
              lazy=True, parameters=("self", "cluster_str", "task_str", "reason")),
+        *[Seam(f"{ecs_task}", f"StateTaskServiceEcs.{name}", replacement,
+               ecs_task.replace("moto.", "moto/").replace(".", "/") + ".py",
+               why, lazy=ENGINE, **options)
+          for name, replacement, why, options in (
+              ("_normalise_parameters", "sandbox.stepfunctions.integrations:normalise_parameters",
+               "ecs:runTask's parameters in botocore's names (Cluster becomes cluster); moto's "
+               "normalisation is a stub, and botocore refused them",
+               {"wraps": True, "parameters": ("self", "parameters", "boto_service_name",
+                                              "service_action_name")}),
+              ("_normalise_response", "sandbox.ecs.stepfunctions:normalise_response",
+               "ecs:runTask's result in Step Functions' case (Tasks, TaskArn), which the .sync "
+               "pattern reads, its dates as epoch milliseconds",
+               {"parameters": ("self", "response", "boto_service_name",
+                               "service_action_name")}))],
         Seam("moto.ecs.models", f"{backend}.list_tasks", "sandbox.ecs:list_tasks", M,
              "ListTasks lists RUNNING tasks by default and filters by serviceName; moto lists "
              "all and ignores serviceName", wraps=True, lazy=True,

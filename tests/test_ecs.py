@@ -174,6 +174,42 @@ def test_a_python_task_runs_through_the_lifecycle_and_its_exit_code_is_kept(sb: 
     assert stamps == sorted(stamps)
 
 
+def test_a_script_on_this_machine_runs_with_its_arguments(sb: Any, tmp_path: Any) -> None:
+    """Code may reach a container as a file the command names (the container sees this
+    machine's files, read-only), run as python runs a script, or as a module (-m) of its
+    workingDirectory."""
+    (tmp_path / "job.py").write_text("import sys\nprint('args', sys.argv[1:])\nsys.exit(7)\n")
+    (tmp_path / "report.py").write_text("print('module', __name__)\n")
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/ecs/scripts")
+    role = _role("execution", "logs:CreateLogStream", "logs:PutLogEvents")
+    script = _run(_register("script", ["python3", str(tmp_path / "job.py"), "a", "b"],
+                            log_group="/ecs/scripts", execution_role=role))
+    module = _run(_register("module", ["python", "-m", "report"], workingDirectory=str(tmp_path),
+                            log_group="/ecs/scripts", execution_role=role))
+    assert _until(script, "STOPPED")["containers"][0]["exitCode"] == 7
+    assert _until(module, "STOPPED")["containers"][0]["exitCode"] == 0
+    messages = [e["message"] for e in logs.filter_log_events(logGroupName="/ecs/scripts")["events"]]
+    assert sorted(messages) == ["args ['a', 'b']", "module __main__"]
+
+
+def test_run_task_answers_provisioning_and_a_stop_before_running_ends_it(sb: Any) -> None:
+    """RunTask's answer is the task as created (lastStatus PROVISIONING, desired RUNNING); a
+    task stopped before it runs never starts (no startedAt)."""
+    sb.clock.speed = 1  # real time: the task stays PROVISIONING for 10 s
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    task = ecs.run_task(cluster="jobs", taskDefinition=_register("job", ["python", "-c", "1"]),
+                        launchType="FARGATE", networkConfiguration=_network())["tasks"][0]
+    assert (task["lastStatus"], task["desiredStatus"]) == ("PROVISIONING", "RUNNING")
+    assert task["containers"][0]["lastStatus"] == "PENDING"
+    sb.clock.speed = 10000
+    ecs.stop_task(cluster="jobs", task=task["taskArn"])
+    stopped = _until(task["taskArn"], "STOPPED")
+    assert stopped["stopCode"] == "UserInitiated"
+    assert "startedAt" not in stopped and "exitCode" not in stopped["containers"][0]
+
+
 def test_a_job_sleeping_20_minutes_takes_20_minutes_of_task_time(sb: Any) -> None:
     """Longer than Lambda's 15-minute limit: the container's time.sleep runs on the sandbox
     clock, and startedAt..stoppingAt shows the time the job took."""
@@ -410,3 +446,38 @@ def test_reset_ends_every_running_container(sb: Any) -> None:
     sb.reset()
     assert _wait(lambda: not [p for p in psutil.process_iter(["cmdline"])
                               if any(code in part for part in p.info["cmdline"] or [])], 10)
+
+
+def test_step_functions_runs_a_fargate_task_to_its_end(sb: Any) -> None:
+    """"Manage Amazon ECS or Fargate tasks with Step Functions": ecs:runTask.sync takes its
+    parameters in PascalCase, waits for the task to stop and outputs its description."""
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="machine", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="machine", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Resource": "*",
+            "Action": ["ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole"]}]}))
+    boto3.client("ecs").create_cluster(clusterName="jobs")
+    definition = _register("job", ["python", "-c", "import time; time.sleep(1200)"])
+    machine = boto3.client("stepfunctions").create_state_machine(
+        name="long-job", roleArn=role, definition=json.dumps({
+            "StartAt": "Run", "States": {"Run": {
+                "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
+                "Parameters": {"Cluster": "jobs", "TaskDefinition": definition,
+                               "LaunchType": "FARGATE",
+                               "NetworkConfiguration": {
+                                   "AwsvpcConfiguration": _network()["awsvpcConfiguration"]}},
+            }}}))["stateMachineArn"]
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    found = _wait(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
+        sfn.describe_execution(executionArn=execution)), 60)
+    assert found and found["status"] == "SUCCEEDED", (found.get("error"), found.get("cause"))
+    output = json.loads(found["output"])
+    assert output["LastStatus"] == "STOPPED"
+    assert output["Containers"][0]["ExitCode"] == 0
+    assert output["StartedBy"] == "AWS Step Functions"
+    assert output["StoppedAt"] - output["StartedAt"] >= 1200 * 1000  # epoch milliseconds

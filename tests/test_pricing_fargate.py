@@ -68,3 +68,26 @@ def test_what_fargate_does_not_have_is_refused() -> None:
         fargate_cost(1, 2, 60, architecture="i386")
     with pytest.raises(BadArgumentError, match="above 0"):
         fargate_cost(0, 2, 60)
+
+
+def test_a_tasks_own_ephemeral_storage_is_priced(sb: object) -> None:
+    """A task definition's ephemeralStorage (sizeInGiB) shows on its tasks, and what is beyond
+    the 20 GB included is billed."""
+    import boto3
+
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    ecs.register_task_definition(
+        family="big", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+        memory="512", ephemeralStorage={"sizeInGiB": 50},
+        containerDefinitions=[{"name": "app", "image": "python:3.12",
+                               "command": ["python", "-c", "pass"]}])
+    subnet = boto3.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    arn = ecs.run_task(cluster="jobs", taskDefinition="big", launchType="FARGATE",
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}}
+                       )["tasks"][0]["taskArn"]
+    assert sb.settle()  # type: ignore[attr-defined]
+    task = ecs.describe_tasks(cluster="jobs", tasks=[arn])["tasks"][0]
+    assert task["ephemeralStorage"] == {"sizeInGiB": 50}
+    bill = task_cost(task)
+    assert bill.storage_cost == pytest.approx(30 * 0.000111 * bill.billed_seconds / 3600)

@@ -64,10 +64,10 @@ class Ecs:
 
     # ---------------------------------------------------------------- tasks
     def adopt(self, backend: Any, task: Any, definition: Any) -> TaskRun:
+        """The sandbox's run of a task moto has just stored; ``start()`` starts it."""
         run = TaskRun(self, backend, task, definition)
         with self._lock:
             self.runs[task.task_arn] = run
-        run.start()
         return run
 
     def run_of(self, task: Any) -> TaskRun | None:
@@ -252,11 +252,26 @@ def run_task(original: Any) -> Any:
                          tags, launch_type, networking_configuration, *args, **kwargs)
         if fargate:
             ecs = running()
+            # RunTask answers with each task as it was created (PROVISIONING), however far
+            # its lifecycle has gone on the clock by the time the answer is written
+            answer = []
             for task in tasks:
-                ecs.adopt(self, task, definition)
+                run = ecs.adopt(self, task, definition)
+                answer.append(_snapshot(task))
+                run.start()
+            return answer
         return tasks
 
     return run
+
+
+def _snapshot(task: Any) -> Any:
+    """A copy of a task and its containers as they are now, for an answer to serialize."""
+    import copy
+
+    found = copy.copy(task)
+    found.containers = [copy.copy(container) for container in task.containers]
+    return found
 
 
 def _check_roles(definition: Any, account_id: str) -> None:

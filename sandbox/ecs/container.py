@@ -17,6 +17,7 @@ import sys
 import time
 
 MARK = "\x1eSANDBOX_CLOCK "  # a line the sandbox takes out of the log: simulated seconds slept
+STARTED = "\x1eSANDBOX_STARTED"  # the container's command is about to run
 
 
 def _clocked(speed: float) -> None:
@@ -57,6 +58,8 @@ def _trimmed(error: BaseException) -> None:
 
 def main(argv: list[str]) -> None:
     import runpy
+
+    os.write(2, (STARTED + "\n").encode())
 
     for path in filter(None, os.environ.pop("SANDBOX_ECS_PATH", "").split(os.pathsep)):
         sys.path.append(path)

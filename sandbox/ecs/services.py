@@ -10,6 +10,7 @@ of them after DeleteService. ``runningCount`` and ``pendingCount`` are counted f
 
 from __future__ import annotations
 
+import sys
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from . import Ecs
 
 LOOK_SECONDS = 5.0  # simulated seconds between two looks at the services
-MIN_REAL_SECONDS = 0.02  # however fast the clock, no busier than this
+MIN_REAL_SECONDS = 0.1  # however fast the clock, no busier than this (as the ESM pollers)
 
 
 class ServiceScheduler:
@@ -50,9 +51,10 @@ class ServiceScheduler:
                 pass
 
     def look(self) -> None:
-        from moto.ecs.models import ecs_backends
-
-        for regions in list(ecs_backends.values()):
+        models = sys.modules.get("moto.ecs.models")
+        if models is None:  # no ECS request yet: no service (and moto's ECS stays unloaded)
+            return
+        for regions in list(models.ecs_backends.values()):
             for backend in list(regions.values()):
                 for service in list(backend.services.values()):
                     if (service.launch_type or "") == "FARGATE":

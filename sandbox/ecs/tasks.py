@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 # (AWS does not publish them; Fargate tasks commonly reach RUNNING in 30 to 60 s).
 PHASE_SECONDS = {"PROVISIONING": 10.0, "PENDING": 20.0, "ACTIVATING": 2.0,
                  "DEACTIVATING": 2.0, "STOPPING": 1.0, "DEPROVISIONING": 10.0}
+START_SECONDS = 10.0  # real seconds a container's process may take to start (else: RUNNING anyway)
+STOP_GRACE = 1.0  # real seconds a container has, at least, to end after SIGTERM
 DEFAULT_STOP_TIMEOUT = 30.0  # a container's stopTimeout when none is given (Fargate: max 120)
 CONTAINER_BOOT = os.path.abspath(_container.__file__)
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
@@ -105,6 +107,7 @@ class ContainerRun:
         elif self.command and not PYTHON_COMMAND.match(self.command[0]):
             self.placeholder_reason = NOT_PYTHON_COMMAND.format(command=self.command)
         self.worker: Worker | None = None
+        self.started = threading.Event()  # its command runs (the starter said so)
         self.exit_code: int | None = None
         self.skipped = 0.0  # simulated seconds the container slept beyond real time
         self.log_stream = ""
@@ -118,16 +121,29 @@ class ContainerRun:
 
     # ---------------------------------------------------------------- the process
     def start(self, env: dict[str, str]) -> None:
+        """Start the command in a worker of its own (started by the task's thread, which
+        outlives it: the worker's parent-death signal follows the thread that started it)."""
+        from ..runtime import workers
+
         pool = self.task.ecs.service.lambda_runtime.pool
-        worker = self.worker = pool.take_spare()
         interpreter = sys.executable
         if self.runtime:
             interpreter = interpreters.for_runtime(self.runtime).path
         arguments = self.command[1:] if self.command else []
-        cwd = "/tmp" if worker.sandboxed else self.task.scratch
+        cwd = "/tmp" if pool.sandboxed else self.task.scratch
         working = self.definition.get("workingDirectory")
         if working and os.path.isdir(working):
             cwd = working
+        # what the worker must see under /tmp, which bubblewrap replaces by its own: the
+        # sandbox's folders, and the working directory and files the command names
+        named = [os.path.join(cwd, a) for a in arguments if not a.startswith("-")]
+        visible = [pool.work_dir, os.path.dirname(workers.BOOTSTRAP), sys.prefix,
+                   sys.base_prefix, sys.executable, interpreter, cwd,
+                   *[os.path.dirname(os.path.abspath(path)) for path in named
+                     if len(path) < 4096 and os.path.exists(path)]]
+        worker = self.worker = workers.Worker(
+            sys.executable, tmp_mb=workers.DEFAULT_TMP_MB, sandboxed=pool.sandboxed,
+            visible=visible)
         assignment = {"env": env, "cwd": cwd, "handler": "", "path": [],
                       "exec": [interpreter, "-I", "-S", "-u", self.task.ecs.container_boot(pool),
                                *arguments]}
@@ -153,6 +169,9 @@ class ContainerRun:
             self._line(buffer.decode("utf-8", "replace"))
 
     def _line(self, text: str) -> None:
+        if text == _container.STARTED:
+            self.started.set()
+            return
         if text.startswith(_container.MARK):
             try:
                 self.skipped += float(text[len(_container.MARK):])
@@ -175,10 +194,14 @@ class ContainerRun:
         out-of-memory killer kills it on Fargate (exit code 137, reason "OutOfMemoryError:
         Container killed due to memory usage")."""
         worker = self.worker
-        assert worker is not None
+        if worker is None:
+            return None
         limit_kb = self.memory_limit_mib * 1024
         while not stop.is_set():
-            status = worker.runtime_status(timeout=0.05)
+            try:
+                status = worker.runtime_status(timeout=0.05)
+            except (OSError, ValueError):  # a reset closed the worker meanwhile
+                return None
             if status is not None:
                 return self._ended(status)
             if limit_kb and worker.memory_kb() > limit_kb:
@@ -282,8 +305,11 @@ class TaskRun:
         task.connectivity = "CONNECTED"
         task.health_status = "UNKNOWN"
         task.version = 1
-        task.ephemeral_storage = {"sizeInGiB": 20}
-        task.fargate_ephemeral_storage = {"sizeInGiB": 20}
+        # 20 GiB unless the task definition asks for more (21 to 200 GiB); the worker's /tmp
+        # stays 512 MB here (README)
+        size = int((self.definition.ephemeral_storage or {}).get("sizeInGiB") or 20)
+        task.ephemeral_storage = {"sizeInGiB": size}
+        task.fargate_ephemeral_storage = {"sizeInGiB": size}
 
     def now(self) -> datetime:
         """The task's clock: createdAt plus the simulated time its steps took, plus, while it
@@ -295,13 +321,20 @@ class TaskRun:
                 c.skipped for c in self.containers)
         return self.created + timedelta(seconds=seconds)
 
-    def _step(self, status: str) -> bool:
-        """Enter ``status`` and wait its modelled time; False if the sandbox stopped."""
+    def _step(self, status: str, *, until_stopped: bool = False) -> bool:
+        """Enter ``status`` and wait its modelled time; False if the sandbox stopped or, with
+        ``until_stopped`` (the steps before RUNNING), StopTask cut the wait short."""
         self.task.last_status = status
         self.task.version = int(getattr(self.task, "version", 1)) + 1
         seconds = PHASE_SECONDS.get(status, 0.0)
-        self.elapsed += seconds
-        return self.ecs.clock.sleep(seconds)
+        if not until_stopped:
+            self.elapsed += seconds
+            return self.ecs.clock.sleep(seconds)
+        began = time.monotonic()
+        cut = self.stop_requested.wait(self.ecs.clock.real_seconds(seconds))
+        self.elapsed += min(seconds, (time.monotonic() - began) * self.ecs.clock.speed) \
+            if cut else seconds
+        return not cut
 
     def _stamp(self) -> datetime:
         return self.created + timedelta(seconds=self.elapsed)
@@ -341,11 +374,11 @@ class TaskRun:
 
     def _lifecycle(self) -> None:
         task = self.task
-        if not self._step("PROVISIONING") or self.stop_requested.is_set():
+        if not self._step("PROVISIONING", until_stopped=True):
             return self._stop_before_start()
         task.pull_started_at = self._stamp()
-        if not self._step("PENDING"):
-            return self._finish()
+        if not self._step("PENDING", until_stopped=True):
+            return self._stop_before_start()
         task.pull_stopped_at = self._stamp()
         problem = self.ecs.start_problem(self)
         if problem:
@@ -354,12 +387,18 @@ class TaskRun:
             return self._stop_before_start()
         if self.stop_requested.is_set():
             return self._stop_before_start()
-        if not self._step("ACTIVATING"):
-            return self._finish()
+        if not self._step("ACTIVATING", until_stopped=True):
+            return self._stop_before_start()
         os.makedirs(self.scratch, exist_ok=True)
         for container in self.containers:
             if container.runs:
                 container.start(self.ecs.container_environment(self, container))
+        for container in self.containers:  # RUNNING once each command runs (or has ended)
+            deadline = time.monotonic() + START_SECONDS
+            while (container.worker is not None and not container.started.wait(0.01)
+                   and not container.worker.gone() and time.monotonic() < deadline
+                   and not self.stop_requested.is_set()):
+                pass
         task.last_status = "RUNNING"
         task.started_at = task.connectivity_at = self._stamp()
         self._running_since = time.monotonic()
@@ -417,9 +456,13 @@ class TaskRun:
         """SIGTERM, then SIGKILL after the container's stopTimeout (on the sandbox clock)."""
         container.signal_stop()
         worker = container.worker
-        assert worker is not None
+        if worker is None:  # a reset ended it meanwhile
+            return
         began = time.monotonic()
-        deadline = began + self.ecs.clock.real_seconds(container.stop_timeout)
+        # a process answers SIGTERM in real time: it gets at least STOP_GRACE real seconds
+        # (or its whole stopTimeout, if shorter), however fast the clock runs
+        deadline = began + max(self.ecs.clock.real_seconds(container.stop_timeout),
+                               min(container.stop_timeout, STOP_GRACE))
         status = None
         while status is None and time.monotonic() < deadline:
             status = worker.runtime_status(timeout=0.02)

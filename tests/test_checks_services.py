@@ -154,6 +154,7 @@ def test_task1_without_a_dynamodb_data_source(sb):
 
 
 def test_task1_without_the_query_resolver(sb):
+    # a field with no resolver answers null ("Missing resolver", AppSync's troubleshooting guide)
     library(first_cell(), get_book=None)
     check_fails("services.graphql_books", r"Query\.getBook has no resolver")
 
@@ -165,7 +166,8 @@ def test_task1_a_response_that_does_not_return_the_result(sb):
 
 def test_task1_a_response_that_hides_the_data_sources_error(sb):
     # AppSync raises a data source's error only if the response does (util.error); without it,
-    # the field is null and errors[] is empty
+    # the field is null and errors[] is empty ("Resolver context: ctx.error", AppSync's
+    # JavaScript resolver reference)
     hides = ADD_BOOK.replace("toMapValues({ id })", "toMapValues({ bookId: id })").replace(
         "if (ctx.error) {", "if (false) {")
     library(first_cell(), add_book=hides)
@@ -174,7 +176,8 @@ def test_task1_a_response_that_hides_the_data_sources_error(sb):
 
 def test_task1_a_key_under_another_name(sb):
     # the table's key is id: a PutItem keyed by bookId is refused by DynamoDB, and AppSync
-    # reports it in errors[] (partial data: addBook is null)
+    # reports it in errors[] (partial data: addBook is null; "Incorrect DynamoDB key mapping",
+    # AppSync's troubleshooting guide)
     library(first_cell(), add_book=ADD_BOOK.replace("toMapValues({ id })",
                                                     "toMapValues({ bookId: id })"))
     check_fails("services.graphql_books", "the mutation addBook failed")
@@ -217,12 +220,14 @@ def test_task2_the_solution_passes(sb):
 
 def test_task2_fargate_refuses_a_cpu_memory_combination_it_does_not_offer(sb):
     # AWS: 256 CPU units take 512, 1024 or 2048 MiB; RegisterTaskDefinition refuses others
+    # ("Troubleshoot Amazon ECS task definition invalid CPU or memory errors")
     with pytest.raises(boto3.client("ecs").exceptions.ClientException):
         report(first_cell(), memory="4096")
     check_fails("services.report_job", "no task definition", NotAttempted)
 
 
 def test_task2_without_a_task_role(sb):
+    # the task role is where a container's AWS credentials come from ("Amazon ECS task IAM role")
     report(first_cell(), task_role=False)
     check_fails("services.report_job", "no taskRoleArn")
 

@@ -203,6 +203,29 @@ def test_validation_error_is_200_with_appsync_wording(sb):
     assert body["errors"][0]["locations"] == [{"line": 1, "column": 3, "sourceName": None}]
 
 
+def test_other_validation_errors_use_appsync_s_wording(sb):
+    """AppSync words validation errors as graphql-java does ("Validation error of type <kind>:
+    ... @ '<field path>'", graphql/graphql-over-http#81): a missing argument, a missing or a
+    forbidden sub-selection, an undefined field below the top."""
+    api_id, key = make_api()
+    cases = {
+        "{ getNote { id } }": "Validation error of type MissingFieldArgument: Missing field "
+                              "argument id @ 'getNote'",
+        '{ getNote(id: "1") }': "Validation error of type SubSelectionRequired: Sub selection "
+                                "required for type Note of field getNote @ 'getNote'",
+        '{ getNote(id: "1") { title { x } } }': "Validation error of type "
+                                                "SubSelectionNotAllowed: Sub selection not "
+                                                "allowed on leaf type String of field title @ "
+                                                "'getNote/title'",
+        '{ getNote(id: "1") { nope } }': "Validation error of type FieldUndefined: Field "
+                                         "'nope' in type 'Note' is undefined @ 'getNote/nope'",
+    }
+    for query, message in cases.items():
+        body = gql(sb, api_id, key, query).json()
+        assert body["data"] is None
+        assert [e["message"] for e in body["errors"]] == [message], query
+
+
 def test_empty_body_is_400_malformed(sb):
     """graphql/graphql-over-http#81: an empty body is 400 MalformedHttpRequestException."""
     api_id, key = make_api()
@@ -920,3 +943,100 @@ def test_deleted_api_and_reset_leave_nothing_behind(sb):
     none_resolver(other)
     sb.reset()
     assert boto3.client("appsync").list_graphql_apis()["graphqlApis"] == []
+
+
+def test_dynamodb_batch_put_delete_and_transact_get(sb):
+    """The DynamoDB resolver reference's BatchPutItem (data per table), BatchDeleteItem and
+    TransactGetItems (items in the order of the request, null for a missing key), through VTL
+    request templates."""
+    schema = """
+type Note { id: ID! title: String }
+type Query { pair(a: ID!, b: ID!): [Note] }
+type Mutation { putTwo: [Note]  dropOne(id: ID!): [Note] }
+"""
+    api_id, key = make_api(schema)
+    table()
+    dynamodb_source(api_id, ["dynamodb:*"])
+    client = boto3.client("appsync")
+    templates = {
+        ("Mutation", "putTwo"): ('{"version": "2018-05-29", "operation": "BatchPutItem", '
+                                 '"tables": {"notes": [{"id": {"S": "p"}, "title": {"S": "P"}}, '
+                                 '{"id": {"S": "q"}, "title": {"S": "Q"}}]}}',
+                                 "$util.toJson($ctx.result.data.notes)"),
+        ("Mutation", "dropOne"): ('{"version": "2018-05-29", "operation": "BatchDeleteItem", '
+                                  '"tables": {"notes": [{"id": '
+                                  '$util.dynamodb.toDynamoDBJson($ctx.args.id)}]}}',
+                                  "$util.toJson($ctx.result.data.notes)"),
+        ("Query", "pair"): ('{"version": "2018-05-29", "operation": "TransactGetItems", '
+                            '"transactItems": [{"table": "notes", "key": {"id": '
+                            '$util.dynamodb.toDynamoDBJson($ctx.args.a)}}, {"table": "notes", '
+                            '"key": {"id": $util.dynamodb.toDynamoDBJson($ctx.args.b)}}]}',
+                            "$util.toJson($ctx.result.items)"),
+    }
+    for (type_name, field), (request, response) in templates.items():
+        client.create_resolver(apiId=api_id, typeName=type_name, fieldName=field,
+                               dataSourceName="notesTable", requestMappingTemplate=request,
+                               responseMappingTemplate=response)
+    put = gql(sb, api_id, key, "mutation { putTwo { id title } }").json()
+    assert put == {"data": {"putTwo": [{"id": "p", "title": "P"}, {"id": "q", "title": "Q"}]}}
+    assert gql(sb, api_id, key, 'mutation { dropOne(id: "p") { id } }').json() == {
+        "data": {"dropOne": [{"id": "p"}]}}
+    pair = gql(sb, api_id, key, '{ pair(a: "q", b: "p") { id title } }').json()
+    assert pair == {"data": {"pair": [{"id": "q", "title": "Q"}, None]}}
+
+
+def test_concurrent_requests_each_get_their_own_answer(sb):
+    """AppSync serves requests concurrently: twenty at once through an APPSYNC_JS resolver
+    each get the answer for their own arguments (the engine's contexts are not shared by two
+    requests at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(apiId=api_id, typeName="Query", fieldName="hello",
+                           dataSourceName="nothing", runtime=JS_RUNTIME, code="""
+export function request(ctx) { return { payload: 'hi ' + ctx.args.name }; }
+export function response(ctx) { return ctx.result; }
+""")
+
+    def ask(n: int) -> dict:
+        return gql(sb, api_id, key, "query Q($n: String) { hello(name: $n) }",
+                   {"n": str(n)}).json()
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(ask, range(20)))
+    assert answers == [{"data": {"hello": f"hi {n}"}} for n in range(20)]
+
+
+def test_vtl_return_directive(sb):
+    """"Resolver mapping template programming guide", #return(data): a request template
+    returns at once (the data source is skipped); in a pipeline function it ends that function
+    and the pipeline goes on."""
+    api_id, key = make_api()
+    client = boto3.client("appsync")
+    client.create_data_source(apiId=api_id, name="nothing", type="NONE")
+    client.create_resolver(
+        apiId=api_id, typeName="Query", fieldName="hello", dataSourceName="nothing",
+        requestMappingTemplate='#if($ctx.args.name == "cached")#return("from cache")#end\n'
+                               '{"version": "2018-05-29", "payload": "fresh"}',
+        responseMappingTemplate='$util.toJson("$ctx.result!")')
+    assert gql(sb, api_id, key, '{ hello(name: "cached") }').json() == {
+        "data": {"hello": "from cache"}}
+    assert gql(sb, api_id, key, '{ hello(name: "x") }').json() == {"data": {"hello": "fresh!"}}
+    skipper = client.create_function(
+        apiId=api_id, name="skipper", dataSourceName="nothing", functionVersion="2018-05-29",
+        requestMappingTemplate='#return("skipped")',
+        responseMappingTemplate="$util.toJson($ctx.result)")["functionConfiguration"][
+            "functionId"]
+    shout = client.create_function(
+        apiId=api_id, name="shout", dataSourceName="nothing", functionVersion="2018-05-29",
+        requestMappingTemplate='{"version": "2018-05-29", '
+                               '"payload": "${ctx.prev.result.toUpperCase()}"}',
+        responseMappingTemplate="$util.toJson($ctx.result)")["functionConfiguration"][
+            "functionId"]
+    client.update_resolver(apiId=api_id, typeName="Query", fieldName="hello", kind="PIPELINE",
+                           pipelineConfig={"functions": [skipper, shout]},
+                           requestMappingTemplate="{}",
+                           responseMappingTemplate="$util.toJson($ctx.prev.result)")
+    assert gql(sb, api_id, key, "{ hello }").json() == {"data": {"hello": "SKIPPED"}}

@@ -230,6 +230,9 @@ Block = tuple[Node, ...]
 
 # ---------------------------------------------------------------------------------- parsing
 class _Parser:
+    # the directives this parser knows (AppSync's adds #return, sandbox/appsync/vtl.py)
+    DIRECTIVES: tuple[str, ...] = ("set", "if", "elseif", "else", "end", "foreach", "break")
+
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
@@ -259,7 +262,7 @@ class _Parser:
                     end = self.text.find("*#", self.pos)
                     self.pos = len(self.text) if end < 0 else end + 2
                     continue
-                directive = re.match(r"#\{?(set|if|elseif|else|end|foreach|break)\}?",
+                directive = re.match(r"#\{?(" + "|".join(self.DIRECTIVES) + r")\}?",
                                      self.text[self.pos:])
                 if directive:
                     word = directive.group(1)

@@ -51,14 +51,52 @@ def _location(error_nodes: Any, source: Any) -> list[dict[str, Any]] | None:
     return locations or None
 
 
-_UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")
+# graphql-core's validation messages, in AppSync's wording (graphql-java's: "Validation error
+# of type <Kind>: ... @ '<field path>'", as AppSync answers them)
+_VALIDATIONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^Cannot query field '(?P<field>[^']+)' on type '(?P<type>[^']+)'\."),
+     "FieldUndefined: Field '{field}' in type '{type}' is undefined"),
+    (re.compile(r"^Field '(?P<field>[^']+)' of type '(?P<type>[^']+)' must have a selection"),
+     "SubSelectionRequired: Sub selection required for type {type} of field {field}"),
+    (re.compile(r"^Field '(?P<field>[^']+)' must not have a selection since type "
+                r"'(?P<type>[^']+)'"),
+     "SubSelectionNotAllowed: Sub selection not allowed on leaf type {type} of field "
+     "{field}"),
+    (re.compile(r"^Argument '[^.']+\.[^(']+\((?P<argument>[^:']+):\)' of type '[^']+' is "
+                r"required, but it was not provided\."),
+     "MissingFieldArgument: Missing field argument {argument}"),
+    (re.compile(r"^Unknown type '(?P<type>[^']+)'\."), "UnknownType: Unknown type {type}"),
+]
 
 
-def _validation_message(error: GraphQLError) -> str:
-    matched = _UNDEFINED_FIELD.match(error.message)
-    if matched:  # AppSync's wording (graphql-java's)
-        return (f"Validation error of type FieldUndefined: Field '{matched[1]}' in type "
-                f"'{matched[2]}' is undefined @ '{matched[1]}'")
+def _field_paths(document: Any) -> dict[int, str]:
+    """Each field node of the document (by id) with its path, ``parent/child``, as AppSync
+    names a field in a validation error."""
+    paths: dict[int, str] = {}
+
+    def walk(selection_set: Any, prefix: str) -> None:
+        for node in getattr(selection_set, "selections", None) or []:
+            if isinstance(node, FieldNode):
+                path = prefix + node.name.value
+                paths[id(node)] = path
+                if node.selection_set is not None:  # a leaf's selection names its field
+                    paths[id(node.selection_set)] = path
+                walk(node.selection_set, path + "/")
+            else:  # fragments: their fields continue the path
+                walk(getattr(node, "selection_set", None), prefix)
+
+    for definition in document.definitions:
+        walk(getattr(definition, "selection_set", None), "")
+    return paths
+
+
+def _validation_message(error: GraphQLError, paths: dict[int, str]) -> str:
+    for pattern, wording in _VALIDATIONS:
+        matched = pattern.match(error.message)
+        if matched:
+            text = "Validation error of type " + wording.format(**matched.groupdict())
+            field = next((paths[id(n)] for n in error.nodes or [] if id(n) in paths), None)
+            return f"{text} @ '{field}'" if field else text
     return f"Validation error: {error.message}"
 
 
@@ -151,7 +189,7 @@ class Execution:
                 request = run_handler(code_holder["code"], "request", context, errors)
             else:
                 request = run_template(code_holder.get("requestMappingTemplate", "{}"),
-                                       context, errors)
+                                       context, errors, request=True)
         except EarlyReturn as early:
             return early.value
         try:
@@ -181,7 +219,7 @@ class Execution:
                 before = run_handler(resolver["code"], "request", context, errors)
             else:
                 before = run_template(resolver.get("requestMappingTemplate", "{}"), context,
-                                      errors)
+                                      errors, request=True)
         except EarlyReturn as early:
             return early.value
         context["prev"] = {"result": before}
@@ -293,10 +331,11 @@ def run(api: Any, config: ApiConfig, schema: GraphQLSchema, auth: authorization.
                   "sourceName": None}] if error.locations else None),
             "message": f"Invalid syntax: {error.message}", "errorType": "InvalidSyntax"}]}
     if problems:
+        paths = _field_paths(document)
         return 200, {"data": None, "errors": [
             {"path": None, "locations": [{"line": loc.line, "column": loc.column,
                                           "sourceName": None} for loc in p.locations or []],
-             "message": _validation_message(p)} for p in problems]}
+             "message": _validation_message(p, paths)} for p in problems]}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     name = body.get("operationName")
     chosen = next((o for o in operations if name is None or

@@ -39,15 +39,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .vtl import ResolverError
+from .vtl import EarlyReturn, ResolverError
 
-
-class EarlyReturn(Exception):  # noqa: N818  (runtime.earlyReturn's name)
-    """``runtime.earlyReturn(value)``: skip the data source and the response handler."""
-
-    def __init__(self, value: Any):
-        super().__init__("early return")
-        self.value = value
+__all__ = ["EarlyReturn", "check_code", "run_handler"]
 
 
 # util, runtime, the dynamodb helpers and the runner, in JavaScript (a file of this package)

@@ -203,7 +203,12 @@ function __run(handler, text) {
     if (e instanceof __Early) outcome = { early: e.value === undefined ? null : e.value };
     else if (e instanceof __UtilError) outcome = { error: { message: String(e.message), errorType: e.type ?? null,
                                                              data: e.data ?? null, errorInfo: e.info ?? null } };
-    else outcome = { error: { message: String(e && e.stack ? e + '\n' + e.stack : e), errorType: 'Code', data: null, errorInfo: null } };
+    else {
+      // the error and the first lines of its stack (a deep recursion's would be thousands)
+      const stack = e && e.stack ? String(e.stack).split('\n').slice(0, 5).join('\n') : '';
+      outcome = { error: { message: String(e) + (stack ? '\n' + stack : ''), errorType: 'Code',
+                           data: null, errorInfo: null } };
+    }
   }
   outcome.errors = __errors;
   outcome.logs = __logs;

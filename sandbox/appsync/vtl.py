@@ -10,7 +10,8 @@ reference", AppSync Developer Guide).
 ``$util.time`` (``nowISO8601``, ``nowEpochSeconds``, ``nowEpochMilliSeconds``,
 ``nowFormatted``) and ``$util.dynamodb`` (``toDynamoDB``, ``toDynamoDBJson``, ``toString``,
 ``toStringJson``, ``toNumber``, ``toNumberJson``, ``toMapValues``, ``toMapValuesJson``,
-``toList``, ``toListJson``). Not modelled: ``#return`` and ``$util.transform``/``$util.rds``.
+``toList``, ``toListJson``), and the ``#return`` directive. Not modelled:
+``$util.transform``/``$util.rds``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,58 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from ..apigateway.templates import Namespace, TemplateError, Util, _Parser, _run
+from ..apigateway.templates import (
+    Call,
+    Literal,
+    Namespace,
+    Node,
+    Reference,
+    TemplateError,
+    Util,
+    _Parser,
+    _run,
+)
+
+
+class EarlyReturn(Exception):  # noqa: N818  (AppSync's names: runtime.earlyReturn, #return)
+    """``runtime.earlyReturn(value)`` or ``#return(value)`` in a request: the data source (and
+    the response handler) are skipped, ``value`` is the result."""
+
+    def __init__(self, value: Any):
+        super().__init__("early return")
+        self.value = value
+
+
+class _Returned(Exception):
+    def __init__(self, value: Any):
+        super().__init__("#return")
+        self.value = value
+
+
+class _Returner(Namespace):
+    def fire(self, value: Any = None) -> None:
+        raise _Returned(value)
+
+
+_RETURNER = _Returner()
+
+
+class _AppSyncParser(_Parser):
+    """The Velocity parser with AppSync's ``#return`` and ``#return(data)`` ("Resolver
+    mapping template programming guide": it returns from the template at once)."""
+
+    DIRECTIVES = (*_Parser.DIRECTIVES, "return")
+
+    def parse_directive(self, word: str) -> Node:
+        if word != "return":
+            return super().parse_directive(word)
+        arguments: tuple[Any, ...] = ()
+        if self.text.startswith("(", self.pos):
+            self.pos += 1
+            arguments = (self.parse_expression(),)
+            self.skip_space()
+            self.expect(")")
+        return Reference(Call(Literal(_RETURNER), "fire", arguments), True, "#return")
 
 
 class ResolverError(Exception):
@@ -212,13 +264,15 @@ class AppSyncUtil(Namespace):
 def _parse(template: str) -> Any:
     """A template's syntax tree (the engine's, sandbox/apigateway/templates.py), parsed once:
     the tree is immutable, each run has its own scope."""
-    nodes, _ = _Parser(template).parse_block()
+    nodes, _ = _AppSyncParser(template).parse_block()
     return nodes
 
 
-def run_template(template: str, context: dict[str, Any], errors: list[dict[str, Any]]) -> Any:
+def run_template(template: str, context: dict[str, Any], errors: list[dict[str, Any]], *,
+                 request: bool = False) -> Any:
     """Render ``template`` with ``$context``/``$ctx`` and ``$util``; the JSON it writes, parsed.
-    A template whose text is not JSON fails the field, as AppSync's does."""
+    A template whose text is not JSON fails the field, as AppSync's does. ``#return(data)``
+    ends it with ``data``: from a request template, as an EarlyReturn."""
     util = AppSyncUtil(errors)
     try:
         out: list[str] = []
@@ -227,6 +281,10 @@ def run_template(template: str, context: dict[str, Any], errors: list[dict[str, 
         text = "".join(out)
     except TemplateError as error:
         cause = error.__cause__
+        if isinstance(cause, _Returned):
+            if request:
+                raise EarlyReturn(cause.value) from None
+            return cause.value
         if isinstance(cause, ResolverError):
             raise cause from None
         raise ResolverError(str(error), "MappingTemplate") from None

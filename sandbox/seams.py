@@ -552,6 +552,9 @@ def _rds_rows() -> list[Seam]:
         Seam("moto.rds.models", "DBCluster.status", f"{cl}:cluster_status", M,
              "a backed cluster is creating until its server answers; moto's flips to "
              "available on the first read", wraps=True, lazy=True),
+        Seam("moto.rds.models", "DBInstanceClustered.status", f"{cl}:INSTANCE_STATUS", M,
+             "a backed cluster's instance is creating until the server answers; moto's is "
+             "available at once", new=True, lazy=True),
         Seam("moto.rds.models", "DBCluster.enable_http_endpoint", f"{cl}:enable_http_endpoint",
              M, "the Data API is available for Aurora PostgreSQL Serverless v2 and "
              "provisioned; moto kept EnableHttpEndpoint for Serverless v1 versions only",

@@ -76,11 +76,26 @@ def connect(cluster: dict, user: str, password: str, database: str = "postgres")
 
 # ---------------------------------------------------------------------- the cluster
 def test_a_cluster_is_creating_then_available_with_a_real_endpoint(sb):
+    # a cluster is creating for 60 s of the sandbox clock at least: 0.6 s at this speed,
+    # time enough to see it creating, whatever the machine's load
+    default, sb.clock.speed = sb.clock.speed, 100
+    try:
+        _creating_then_available()
+    finally:
+        sb.clock.speed = default
+
+
+def _creating_then_available() -> None:
     created = make_cluster(wait=False)
-    # CreateDBCluster answers before the cluster can be used (AWS: minutes of "creating")
+    # CreateDBCluster answers before the cluster can be used (AWS: minutes of "creating"), and
+    # its instance is creating with it
     assert created["Status"] == "creating"
+    assert boto3.client("rds").describe_db_instances(
+        DBInstanceIdentifier="shop-1")["DBInstances"][0]["DBInstanceStatus"] == "creating"
     boto3.client("rds").get_waiter("db_cluster_available").wait(
         DBClusterIdentifier="shop", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    boto3.client("rds").get_waiter("db_instance_available").wait(
+        DBInstanceIdentifier="shop-1", WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
     cluster = describe()
     assert cluster["Status"] == "available"
     # the address a handler can reach on this machine, and the server's real port
@@ -353,6 +368,27 @@ def test_transactions_commit_and_roll_back(sb):
         [[{"arrayValue": {"longValues": [1]}}]]
     with pytest.raises(data.exceptions.TransactionNotFoundException):
         data.commit_transaction(transactionId=dropped, **arns)
+
+
+def test_an_idle_transaction_is_rolled_back(monkeypatch):
+    """"A transaction times out if there are no calls that use its transaction ID in three
+    minutes ... rolled back" (Data API, "Running SQL statements"). Three real minutes, made
+    half a second here, in a sandbox whose server side runs in this process."""
+    from sandbox.rds import data as data_api
+    from sandbox.testing import in_process_service
+
+    monkeypatch.setattr(data_api, "TRANSACTION_IDLE_SECONDS", 0.5)
+    with in_process_service():
+        make_cluster()
+        data, arns = _data_api(describe())
+        data.execute_statement(sql="CREATE TABLE t (n int)", **arns)
+        idle = data.begin_transaction(**arns)["transactionId"]
+        data.execute_statement(sql="INSERT INTO t VALUES (1)", transactionId=idle, **arns)
+        time.sleep(1)
+        with pytest.raises(data.exceptions.TransactionNotFoundException):
+            data.execute_statement(sql="SELECT 1", transactionId=idle, **arns)
+        assert data.execute_statement(sql="SELECT count(*) FROM t", **arns)["records"] == \
+            [[{"longValue": 0}]]
 
 
 def test_batch_execute_statement_runs_once_per_parameter_set_all_or_nothing(sb):

@@ -255,6 +255,28 @@ def cluster_status(original: Any) -> Any:
     return property(status, original.fset)
 
 
+def _instance_status_get(self: Any) -> str:
+    stored = str(self.__dict__.get("_sandbox_status", self.__dict__.get("status", "available")))
+    state = state_of(getattr(self, "cluster", None))
+    if state is None:
+        return stored
+    if state.error:
+        return "failed"
+    if not state.prepared.is_set() or self.cluster.status == "creating":
+        return "creating"
+    return "stopped" if state.stopped else stored
+
+
+def _instance_status_set(self: Any, value: str) -> None:
+    self.__dict__["_sandbox_status"] = value
+
+
+# ``DBInstanceClustered.status``: an instance of a backed cluster is "creating" until the
+# cluster's server answers and "stopped" while the cluster is (moto: "available" at once), so
+# that the db_instance_available waiter waits for a server that answers
+INSTANCE_STATUS = property(_instance_status_get, _instance_status_set)
+
+
 def enable_http_endpoint(original: Any) -> Any:
     """``DBCluster.enable_http_endpoint``'s setter: the Data API is available for Aurora
     PostgreSQL Serverless v2 and provisioned clusters; moto kept the flag for Serverless v1

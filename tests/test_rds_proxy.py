@@ -17,8 +17,10 @@ import pwd
 import shutil
 import socket
 import stat
+import struct
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ import pytest
 pg8000 = pytest.importorskip("pg8000")
 pg8000_native = pytest.importorskip("pg8000.native")
 
+from sandbox.rdsproxy import wire  # noqa: E402
 from sandbox.rdsproxy.proxy import (  # noqa: E402
     BORROW_TIMEOUT_MESSAGE,
     AuthFailed,
@@ -345,6 +348,49 @@ def test_psycopg_through_the_proxy(make_proxy: Any) -> None:
             cursor.execute("SELECT %s::text", ("again",))
             assert cursor.fetchone() == ("again",)
         connection.commit()
+
+
+def test_a_cancel_request_reaches_the_running_statement(make_proxy: Any) -> None:
+    # A CancelRequest names the key the proxy gave its client (BackendKeyData); the proxy passes
+    # it on with the key of the database connection running the client's statement
+    # ("Canceling Requests in Progress", protocol flow). Spoken with raw messages: libpq's
+    # PQcancel (psycopg's cancel()) holds the GIL while it waits, which would stall a proxy in
+    # the same process.
+    proxy = make_proxy()
+    with socket.create_connection((proxy.host, proxy.port), timeout=30) as client:
+        reader = wire.Reader(client)
+        client.sendall(wire.startup_packet({"user": "postgres", "database": "postgres"}))
+        assert reader.read_message() == (b"R", struct.pack("!i", 3))  # cleartext password
+        client.sendall(wire.message(b"p", wire.cstring(PASSWORD)))
+        key = b""
+        while (found := reader.read_message())[0] != b"Z":
+            if found[0] == b"K":
+                key = found[1]
+        client.sendall(wire.message(b"Q", wire.cstring("SELECT pg_sleep(30)")))
+        time.sleep(0.5)  # the statement is running on a database connection
+        with socket.create_connection((proxy.host, proxy.port)) as canceller:
+            canceller.sendall(struct.pack("!ii", 16, wire.CANCEL_REQUEST) + key)
+            assert canceller.recv(1) == b""  # the proxy closes it, as PostgreSQL does
+        kinds = []
+        while (found := reader.read_message())[0] != b"Z":
+            kinds.append(found[0])
+            if found[0] == b"E":
+                assert wire.parse_error(found[1]).code == "57014"  # query_canceled
+        assert b"E" in kinds
+
+
+def test_an_unreachable_target_is_an_error_the_client_reads(postgres: Postgres) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proxy = ProxyEndpoint("nowhere", lambda: ("127.0.0.1", port),
+                          lambda user, password, database: password, lambda: _settings())
+    try:
+        with pytest.raises(pg8000.exceptions.DatabaseError) as failure:
+            _connect(proxy)
+        assert "could not reach its target database" in failure.value.args[0]["M"]
+    finally:
+        proxy.stop()
 
 
 def test_stop_drops_clients_and_closes_the_listener(make_proxy: Any) -> None:

@@ -225,6 +225,7 @@ class Pool:
                 self.borrowed_total += 1
                 self.opened_total += 1
                 self.peak_open = max(self.peak_open, self.open)
+                self.condition.notify_all()  # the bound may have grown (max_connections known)
                 return connection
 
     def give_back(self, connection: ServerConnection, reusable: bool) -> None:

@@ -130,8 +130,10 @@ class ProxyEndpoint:
     # -- the pool's bounds, from the target group's ConnectionPoolConfig -----------------------
 
     def _limit(self) -> int:
+        if self.max_connections is None:
+            return 1  # until the first connection has read the database's max_connections
         settings = self.pool_settings()
-        return int((self.max_connections or 100) * settings["MaxConnectionsPercent"] // 100)
+        return int(self.max_connections * settings["MaxConnectionsPercent"] // 100)
 
     def _idle_limit(self) -> int:
         settings = self.pool_settings()
@@ -145,7 +147,14 @@ class ProxyEndpoint:
 
         host, port = self.target()
         user, database, parameters = key
-        connection = connect(host, port, user, password, database, dict(parameters))
+        try:
+            connection = connect(host, port, user, password, database, dict(parameters))
+        except OSError as error:
+            # The client hears why, as a PostgreSQL error, rather than a dropped connection.
+            raise wire.PgError({"S": "FATAL", "C": wire.CONNECTION_FAILURE, "M": (
+                f"The proxy could not reach its target database at {host}:{port} "
+                f"({error.strerror or error}). Is the cluster available "
+                "(describe_db_proxy_targets shows its health)?")}) from None
         if self.max_connections is None:
             self.max_connections = int(connection.simple_query("SHOW max_connections")[0][0] or 0)
         if not self.server_parameters:

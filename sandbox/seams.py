@@ -353,6 +353,10 @@ def _ecs_rows() -> list[Seam]:
                "pattern reads, its dates as epoch milliseconds",
                {"parameters": ("self", "response", "boto_service_name",
                                "service_action_name")}))],
+        Seam("moto.ecs.responses", "EC2ContainerServiceResponse.describe_tasks",
+             "sandbox.ecs:describe_tasks_response", "moto/ecs/responses.py",
+             "DescribeTasks answers a task it does not find as a failure (MISSING); moto "
+             "leaves it out silently", wraps=True, lazy=True, parameters=("self",)),
         Seam("moto.ecs.models", f"{backend}.list_tasks", "sandbox.ecs:list_tasks", M,
              "ListTasks lists RUNNING tasks by default and filters by serviceName; moto lists "
              "all and ignores serviceName", wraps=True, lazy=True,

@@ -210,6 +210,20 @@ def test_run_task_answers_provisioning_and_a_stop_before_running_ends_it(sb: Any
     assert "startedAt" not in stopped and "exitCode" not in stopped["containers"][0]
 
 
+def test_run_task_overrides_replace_the_command_and_add_environment(sb: Any) -> None:
+    """RunTask's containerOverrides (ContainerOverride, ECS API Reference): the command
+    replaces the definition's; environment variables are added to (and win over) its own."""
+    definition = _register("job", ["python", "-c", "raise SystemExit(1)"],
+                           environment=[{"name": "MODE", "value": "default"},
+                                        {"name": "KEEP", "value": "kept"}])
+    code = ("import os, sys; sys.exit(0 if (os.environ['MODE'], os.environ['KEEP']) == "
+            "('override', 'kept') else 4)")
+    arn = _run(definition, overrides={"containerOverrides": [{
+        "name": "app", "command": ["python", "-c", code],
+        "environment": [{"name": "MODE", "value": "override"}]}]})
+    assert _until(arn, "STOPPED")["containers"][0]["exitCode"] == 0
+
+
 def test_a_job_sleeping_20_minutes_takes_20_minutes_of_task_time(sb: Any) -> None:
     """Longer than Lambda's 15-minute limit: the container's time.sleep runs on the sandbox
     clock, and startedAt..stoppingAt shows the time the job took."""
@@ -303,6 +317,42 @@ def test_a_missing_log_group_fails_the_task_to_start(sb: Any) -> None:
     assert "startedAt" not in task
 
 
+def test_awslogs_create_group_makes_the_group_with_the_execution_roles_permission(
+        sb: Any) -> None:
+    """"awslogs-create-group": "true" creates the log group; the execution role needs
+    logs:CreateLogGroup for it ("Using the awslogs log driver")."""
+    role = _role("execution", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+    definition = boto3.client("ecs").register_task_definition(
+        family="made", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+        memory="512", executionRoleArn=role, containerDefinitions=[{
+            "name": "app", "image": "python:3.12", "command": ["python", "-c", "print('hi')"],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/made", "awslogs-region": REGION,
+                "awslogs-stream-prefix": "ecs", "awslogs-create-group": "true"}}}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    arn = _run(definition)
+    assert _until(arn, "STOPPED")["containers"][0]["exitCode"] == 0
+    events = boto3.client("logs").filter_log_events(logGroupName="/ecs/made")["events"]
+    assert [e["message"] for e in events] == ["hi"]
+
+
+def test_an_essential_containers_exit_stops_its_sidecar(sb: Any) -> None:
+    """A task stops when an essential container exits; the others are stopped (SIGTERM)."""
+    ecs = boto3.client("ecs")
+    definition = ecs.register_task_definition(
+        family="pair", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+        memory="512", containerDefinitions=[
+            {"name": "main", "image": "python:3.12", "essential": True,
+             "command": ["python", "-c", "import time; time.sleep(30)"]},
+            {"name": "sidecar", "image": "python:3.12", "essential": False,
+             "command": ["python", "-c", "import time\nwhile True: time.sleep(1)"]}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    task = _until(_run(definition), "STOPPED")
+    codes = {c["name"]: c.get("exitCode") for c in task["containers"]}
+    assert codes == {"main": 0, "sidecar": 143}
+    assert task["stopCode"] == "EssentialContainerExited"
+
+
 def test_stop_task_stops_a_running_container_with_sigterm(sb: Any) -> None:
     arn = _run(_register("server", ["python", "-c", "import time\nwhile True: time.sleep(1)"]))
     _until(arn, "RUNNING")
@@ -358,6 +408,17 @@ def test_list_tasks_lists_running_tasks_by_default(sb: Any) -> None:
     web = _run(_register("web", None, image="nginx:latest"))
     assert ecs.list_tasks(cluster="jobs")["taskArns"] == [web]
     assert ecs.list_tasks(cluster="jobs", desiredStatus="STOPPED")["taskArns"] == [done]
+
+
+def test_describe_tasks_reports_a_missing_task(sb: Any) -> None:
+    """DescribeTasks: a task it does not find is a failure, reason MISSING."""
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    answer = ecs.describe_tasks(cluster="jobs", tasks=["0123456789abcdef"])
+    assert answer["tasks"] == []
+    assert answer["failures"] == [{
+        "arn": "arn:aws:ecs:us-east-1:123456789012:task/jobs/0123456789abcdef",
+        "reason": "MISSING"}]
 
 
 def test_run_task_refuses_what_aws_refuses(sb: Any) -> None:

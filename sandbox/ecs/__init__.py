@@ -5,12 +5,13 @@ processes (``tasks.py``), sends their output to CloudWatch Logs with ``awslogs``
 service's desired count of tasks running (``services.py``).
 
 What a container sees: its task definition's environment (and RunTask's overrides), the task
-role's credentials as ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and
-``AWS_SESSION_TOKEN`` (a session ``arn:aws:sts::<account>:assumed-role/<role>/<task id>``; on
-AWS the SDK gets the same from the container credentials endpoint, which the sandbox does not
-serve), ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``AWS_EXECUTION_ENV=AWS_ECS_FARGATE``, and, not
-on AWS, ``AWS_ENDPOINT_URL`` naming the sandbox and ``SANDBOX_CLOCK_SPEED`` (its
-``time.sleep`` runs on the sandbox clock: ``container.py``).
+role's credentials at a container credentials endpoint (``AWS_CONTAINER_CREDENTIALS_FULL_URI``
+and ``AWS_CONTAINER_AUTHORIZATION_TOKEN``: ``credentials.py``; a session
+``arn:aws:sts::<account>:assumed-role/<role>/<task id>``), ``AWS_REGION``,
+``AWS_DEFAULT_REGION``, ``AWS_EXECUTION_ENV=AWS_ECS_FARGATE``, and, not on AWS,
+``AWS_ENDPOINT_URL`` naming the sandbox and ``SANDBOX_CLOCK_SPEED`` (its ``time.sleep`` runs
+on the sandbox clock: ``container.py``). Step Functions' ``ecs:runTask`` integration is
+``stepfunctions.py``.
 """
 
 from __future__ import annotations
@@ -352,6 +353,29 @@ def stop_task(original: Any) -> Any:
         raise InvalidParameterException("The referenced task was not found.")
 
     return stop
+
+
+def describe_tasks_response(original: Any) -> Any:
+    """``EC2ContainerServiceResponse.describe_tasks``: a task not found is a failure with reason
+    MISSING (DescribeTasks, ECS API Reference; the tasks_stopped waiter fails on it); moto
+    answers an empty list and no failure."""
+    def describe(self: Any) -> Any:
+        answer = original(self)
+        result = getattr(answer, "result", None)
+        if not isinstance(result, dict):
+            return answer
+        cluster = str(self._get_param("cluster", "default")).split("/")[-1]
+        found = {task.task_arn.split("/")[-1] for task in result.get("tasks") or []}
+        for wanted in self._get_param("tasks", []) or []:
+            task_id = str(wanted).split("/")[-1]
+            if task_id not in found:
+                arn = wanted if str(wanted).startswith("arn:") else (
+                    f"arn:aws:ecs:{self.region}:{self.current_account}:task/{cluster}/"
+                    f"{task_id}")
+                result.setdefault("failures", []).append({"arn": arn, "reason": "MISSING"})
+        return answer
+
+    return describe
 
 
 def list_tasks(original: Any) -> Any:

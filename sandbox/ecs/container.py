@@ -6,8 +6,10 @@ Before it runs the command it puts the AWS SDK (``SANDBOX_ECS_PATH``) on the imp
 puts the container on the sandbox clock (``SANDBOX_CLOCK_SPEED``): ``time.sleep(s)`` waits
 ``s / speed`` real seconds, and ``time.time``, ``time.monotonic`` and ``time.perf_counter``
 (and their ``_ns`` forms) move on by the whole ``s``, so a job that sleeps 20 minutes sleeps 20
-minutes of the task's time. Each sleep is reported on stderr in one line the sandbox reads and
-keeps out of the container's log, so that the task's timestamps include it.
+minutes of the task's time. The sleeps are reported on stderr in lines the sandbox reads and
+keeps out of the container's log (every 50 ms at most, and at exit), so that the task's
+timestamps include it. A sleep takes at least a millisecond of real time, so that a polling
+loop (``while True: ...; time.sleep(1)``) does not spin.
 """
 
 from __future__ import annotations
@@ -15,26 +17,45 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 MARK = "\x1eSANDBOX_CLOCK "  # a line the sandbox takes out of the log: simulated seconds slept
 STARTED = "\x1eSANDBOX_STARTED"  # the container's command is about to run
+MIN_REAL_SLEEP = 0.001  # real seconds a sleep takes at least (a loop sleeps 1,000 times a s)
+REPORT_SECONDS = 0.05  # how often, at most, the sleeps are reported (and at exit)
+_flush: list[Any] = []  # the clock's report, for an exit that skips atexit
 
 
 def _clocked(speed: float) -> None:
+    import atexit
+
     real_sleep, real_time, real_monotonic, real_perf = (
         time.sleep, time.time, time.monotonic, time.perf_counter)
-    skipped = [0.0]  # simulated seconds not waited for in real time
+    skipped = [0.0, 0.0]  # simulated seconds not waited for in real time; not yet reported
+    reported = [real_monotonic()]
+
+    def report() -> None:
+        if skipped[1]:
+            try:
+                os.write(2, f"{MARK}{skipped[1]!r}\n".encode())
+            except OSError:
+                pass
+            skipped[1] = 0.0
+        reported[0] = real_monotonic()
 
     def sleep(seconds: float) -> None:
         if seconds < 0:
             real_sleep(seconds)  # the ValueError Python gives
-        real_sleep(seconds / speed)
-        skipped[0] += seconds - seconds / speed
-        try:
-            os.write(2, f"{MARK}{seconds - seconds / speed!r}\n".encode())
-        except OSError:
-            pass
+        # at least MIN_REAL_SLEEP a call: a polling loop stays a polling loop, not a spin
+        real = max(seconds / speed, min(seconds, MIN_REAL_SLEEP))
+        real_sleep(real)
+        skipped[0] += seconds - real
+        skipped[1] += seconds - real
+        if real_monotonic() - reported[0] >= REPORT_SECONDS:
+            report()
 
+    atexit.register(report)
+    _flush.append(report)
     time.sleep = sleep  # type: ignore[assignment]  # a float is what a sleep takes
     time.time = lambda: real_time() + skipped[0]
     time.monotonic = lambda: real_monotonic() + skipped[0]
@@ -104,6 +125,8 @@ def main(argv: list[str]) -> None:
     except BaseException as error:  # as python reports an uncaught exception: exit status 1
         _trimmed(error)
         sys.stderr.flush()
+        for flush in _flush:
+            flush()
         os._exit(1)
 
 

@@ -12,12 +12,12 @@ future of the machine's clock).
 
 A container runs when its image is a Python image (:func:`python_runtime`) and its command
 (``entryPoint`` + ``command``) starts with ``python``: that command runs as a local process, in
-a worker of the Lambda runtime's kind (bubblewrap where the machine allows: a PID namespace, the
-machine's files read-only, a private /tmp of 512 MB; else a process group of its own), on the
-interpreter of the tag's Python version where the machine has it (``sandbox/runtime/
-interpreters.py``), with the task's environment, the task role's credentials as
-``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN`` (the container
-credentials endpoint is not served) and ``AWS_ENDPOINT_URL`` naming the sandbox. Its exit code
+a worker of its own of the Lambda runtime's kind (bubblewrap where the machine allows: a PID
+namespace, the machine's files read-only, a private /tmp of 512 MB; else a process group of its
+own), on the interpreter of the tag's Python version where the machine has it
+(``sandbox/runtime/interpreters.py``), with the task's environment, the task role's
+credentials endpoint (``credentials.py``) and ``AWS_ENDPOINT_URL`` naming the sandbox; its
+memory is watched against the container's (or the task's) limit. Its exit code
 is the container's ``exitCode``; an essential container's exit stops the task
 (``EssentialContainerExited``). Any other container is accepted, moves through the lifecycle
 without running, and says so in its ``reason``: the task stays RUNNING until it is stopped.
@@ -128,7 +128,11 @@ class ContainerRun:
         pool = self.task.ecs.service.lambda_runtime.pool
         interpreter = sys.executable
         if self.runtime:
-            interpreter = interpreters.for_runtime(self.runtime).path
+            found = interpreters.for_runtime(self.runtime)
+            interpreter = found.path
+            if found.note():  # its log says, first, that the image's Python is not this one
+                self._line(found.note().rstrip("\n").replace(
+                    f"{self.runtime} runs", f"the image {self.image!r} runs", 1))
         arguments = self.command[1:] if self.command else []
         cwd = "/tmp" if pool.sandboxed else self.task.scratch
         working = self.definition.get("workingDirectory")

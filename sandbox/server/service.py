@@ -52,8 +52,20 @@ class ExtensionModule(Protocol):
 
 
 if TYPE_CHECKING:  # mypy checks each extension's module against the protocol
-    from .. import apigateway, appsync, awslambda, ecs, events, iam, logs, rds, rdsproxy, s3, \
-        scheduler, stepfunctions
+    from .. import (
+        apigateway,
+        appsync,
+        awslambda,
+        ecs,
+        events,
+        iam,
+        logs,
+        rds,
+        rdsproxy,
+        s3,
+        scheduler,
+        stepfunctions,
+    )
 
     _EXTENSION_MODULES: tuple[ExtensionModule, ...] = (iam, awslambda, logs, s3, apigateway,
                                                        stepfunctions, events, scheduler,

@@ -54,8 +54,9 @@ def runtimes_report() -> str:
     lines: list[str] = []
     for found in interpreters.every_runtime():
         where = (f"Python {found.version} ({found.path})" if found.exact else
-                 f"Python {found.version}, the sandbox's own: no Python "
-                 f"{interpreters.wanted_version(found.runtime)} found (PATH, pyenv, uv, conda)")
+                 f"Python {found.version}, the sandbox's own: " + (found.passed_over or (
+                     f"no Python {interpreters.wanted_version(found.runtime)} found (PATH, "
+                     "pyenv, uv, conda)")))
         lines.append(f"{'runtime' if not lines else '':<12} {found.runtime:<11} runs on {where}")
     return "\n".join(lines)
 

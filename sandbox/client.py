@@ -451,7 +451,11 @@ def launch_server(arguments: list[str], *,
     log_path = os.path.join(work_dir, "server.log")
     owner_read, owner_write = os.pipe()
     ready_read, ready_write = os.pipe()
-    command = [*(wrap(work_dir) if wrap else []), sys.executable, "-m", "sandbox.server",
+    # -P: the caller's folder (a notebook's, a learner's) is not on the server's import path,
+    # where a file of theirs named like a module (boto3.py, json.py) would replace it
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    command = [*(wrap(work_dir) if wrap else []), sys.executable, *safe_path, "-m",
+               "sandbox.server",
                "--owner-fd", str(owner_read), "--ready-fd", str(ready_write), *arguments]
     # the server sets its own AWS settings; an attach address is for clients, not for it
     env = {name: value for name, value in os.environ.items()

@@ -48,12 +48,28 @@ def test_the_runtime_table_has_every_python_runtime_lambda_offers():
 def test_a_function_runs_on_its_runtimes_python_where_the_machine_has_it(sb, runtime):
     found = interpreters.for_runtime(runtime)
     if not found.exact:
-        pytest.skip(f"no Python {interpreters.wanted_version(runtime)} on this machine")
+        pytest.skip(found.passed_over
+                    or f"no Python {interpreters.wanted_version(runtime)} on this machine")
     name = "v" + runtime.replace(".", "")
     deploy(name, VERSION, runtime=runtime)
     answer = boto3.client("lambda").invoke(FunctionName=name)
     assert json.loads(answer["Payload"].read()) == [int(n) for n in runtime[6:].split(".")]
     assert "SANDBOX_NOTE" not in _logs(name)
+
+
+@pytest.mark.parametrize("runtime", PYTHON_RUNTIMES)
+def test_a_function_that_imports_boto3_runs_on_every_runtime(sb, runtime):
+    """Every function may import boto3 (AWS's Python runtimes include it). Where the machine's
+    Python of the runtime's version cannot import the sandbox's boto3 (3.9, for a boto3 that
+    dropped it), the function runs on the sandbox's own Python instead, and its log says why."""
+    name = "b" + runtime.replace(".", "")
+    deploy(name, "import boto3\n" + VERSION, runtime=runtime)
+    answer = boto3.client("lambda").invoke(FunctionName=name)
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    found = interpreters.for_runtime(runtime)
+    assert json.loads(answer["Payload"].read()) == [int(n) for n in found.version.split(".")]
+    if found.passed_over:
+        assert not found.exact and found.passed_over in _logs(name)
 
 
 def test_pep_701_runs_on_python312_as_on_aws(sb):

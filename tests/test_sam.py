@@ -834,3 +834,46 @@ def test_deploying_keeps_moto_and_the_translator_out_of_the_notebook():
         "print([m for m in ('moto', 'samtranslator') if m in sys.modules])")],
         capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+SECRET_AND_GROUP = """\
+Resources:
+  Credentials:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      Description: the database's master user
+      GenerateSecretString:
+        SecretStringTemplate: '{"username": "admin"}'
+        GenerateStringKey: password
+        PasswordLength: 20
+        ExcludeCharacters: '"@/\\\\'
+  Plain:
+    Type: AWS::SecretsManager::Secret
+    Properties: {Name: plain-secret, SecretString: s3cret}
+  Group:
+    Type: AWS::Scheduler::ScheduleGroup
+    Properties: {Name: nightly}
+Outputs:
+  SecretArn: {Value: !Ref Credentials}
+  GroupName: {Value: !Ref Group}
+  GroupArn: {Value: !GetAtt Group.Arn}
+"""
+
+
+def test_secrets_and_schedule_groups_are_made_and_removed(sb, tmp_path):
+    """AWS::SecretsManager::Secret (Ref: its ARN; GenerateSecretString as GetRandomPassword, in
+    the template's JSON) and AWS::Scheduler::ScheduleGroup (Ref: its name; GetAtt Arn), as the
+    CloudFormation template reference describes them."""
+    outputs = sandbox.deploy(_template(tmp_path, SECRET_AND_GROUP), stack_name="secrets")
+    secrets = boto3.client("secretsmanager")
+    generated = json.loads(secrets.get_secret_value(SecretId=outputs["SecretArn"])["SecretString"])
+    assert generated["username"] == "admin"
+    assert len(generated["password"]) == 20 and not set(generated["password"]) & set('"@/\\')
+    assert secrets.get_secret_value(SecretId="plain-secret")["SecretString"] == "s3cret"
+    assert outputs["GroupName"] == "nightly"
+    assert outputs["GroupArn"] == boto3.client("scheduler").get_schedule_group(
+        Name="nightly")["Arn"]
+    boto3.client("cloudformation").delete_stack(StackName="secrets")
+    assert secrets.list_secrets()["SecretList"] == []
+    names = [g["Name"] for g in boto3.client("scheduler").list_schedule_groups()["ScheduleGroups"]]
+    assert "nightly" not in names

@@ -175,3 +175,21 @@ def test_a_host_that_only_starts_like_loopback_is_refused(sb, url):
     client = boto3.client("s3", endpoint_url=url)
     with pytest.raises(RealAWSRefused, match="never talks to real AWS"):
         client.list_buckets()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="python -P is Python 3.11's")
+def test_a_learner_s_file_named_like_a_module_does_not_replace_it_in_the_server(tmp_path):
+    """A notebook's folder may hold a file named like a module the server imports (a learner's
+    werkzeug.py, say): the server is started without the caller's folder on its import path."""
+    (tmp_path / "werkzeug.py").write_text("raise SystemExit('the learner's werkzeug.py ran')\n")
+    script = ("import sandbox, boto3\n"
+              "sb = sandbox.start()\n"
+              "boto3.client('sqs').create_queue(QueueName='q')\n"
+              "print(len(boto3.client('sqs').list_queues()['QueueUrls']))\n"
+              "sb.stop()\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items()
+                               if not k.startswith(("SANDBOX_ENDPOINT", "SANDBOX_TOKEN"))})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1"

@@ -1078,6 +1078,113 @@ def _definition(p: dict[str, Any], account_id: str) -> str:
     return text
 
 
+# ---------------------------------------------------------------------- Secrets Manager, Scheduler
+class Secret(_Model):
+    """AWS::SecretsManager::Secret: ``SecretString``, or one generated as
+    ``GenerateSecretString`` describes (a password, alone or as the ``GenerateStringKey`` of the
+    ``SecretStringTemplate``'s JSON); ``Ref`` answers the secret's ARN. Deleting the stack
+    deletes the secret without a recovery window, so that a redeploy can make it again."""
+
+    def __init__(self, arn: str):
+        self.physical_id = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.physical_id
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> Secret:
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        p = cloudformation_json.get("Properties") or {}
+        backend = secretsmanager_backends[account_id][region_name]
+        value = p.get("SecretString")
+        generate = p.get("GenerateSecretString")
+        if value is not None and generate is not None:
+            raise ValueError("You can't specify both SecretString and GenerateSecretString")
+        if generate is not None:
+            value = _generated_secret(backend, generate)
+        created = backend.create_secret(
+            name=p.get("Name") or resource_name, secret_string=value, secret_binary=None,
+            description=p.get("Description"), tags=p.get("Tags"), kms_key_id=p.get("KmsKeyId"),
+            client_request_token=None, replica_regions=p.get("ReplicaRegions") or [],
+            force_overwrite=False)
+        return cls(json.loads(created)["ARN"] if isinstance(created, str) else created["ARN"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        secretsmanager_backends[account_id][region_name].delete_secret(
+            self.physical_id, recovery_window_in_days=None, force_delete_without_recovery=True)
+
+
+def _generated_secret(backend: Any, generate: dict[str, Any]) -> str:
+    """GenerateSecretString's value: GetRandomPassword with its options (32 characters by
+    default), placed in the template's JSON under GenerateStringKey when both are given."""
+    password = json.loads(backend.get_random_password(
+        password_length=int(generate.get("PasswordLength", 32)),
+        exclude_characters=generate.get("ExcludeCharacters", ""),
+        exclude_numbers=bool(generate.get("ExcludeNumbers", False)),
+        exclude_punctuation=bool(generate.get("ExcludePunctuation", False)),
+        exclude_uppercase=bool(generate.get("ExcludeUppercase", False)),
+        exclude_lowercase=bool(generate.get("ExcludeLowercase", False)),
+        include_space=bool(generate.get("IncludeSpace", False)),
+        require_each_included_type=bool(generate.get("RequireEachIncludedType", True))))[
+        "RandomPassword"]
+    template, key = generate.get("SecretStringTemplate"), generate.get("GenerateStringKey")
+    if template is None and key is None:
+        return str(password)
+    if template is None or key is None:
+        raise ValueError("GenerateSecretString: SecretStringTemplate and GenerateStringKey go "
+                         "together (give both, or neither for a plain password)")
+    document = json.loads(template)
+    document[key] = password
+    return json.dumps(document)
+
+
+class ScheduleGroup(_Model):
+    """AWS::Scheduler::ScheduleGroup: ``Ref`` answers its name, ``Arn`` its ARN."""
+
+    def __init__(self, name: str, arn: str):
+        self.physical_id, self.arn = name, arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Scheduler::ScheduleGroup"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+            region_name: str, **kwargs: Any) -> ScheduleGroup:
+        from moto.scheduler.models import scheduler_backends
+
+        p = cloudformation_json.get("Properties") or {}
+        group = scheduler_backends[account_id][region_name].create_schedule_group(
+            name=p.get("Name") or resource_name, tags=p.get("Tags") or [])
+        return cls(group.name, group.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.scheduler.models import scheduler_backends
+
+        scheduler_backends[account_id][region_name].delete_schedule_group(self.physical_id)
+
+
 MODELS: dict[str, type[Any]] = {
     "AWS::Lambda::Function": LambdaFunctionModel,
     "AWS::Lambda::LayerVersion": LayerVersionModel,
@@ -1099,6 +1206,8 @@ MODELS: dict[str, type[Any]] = {
     "AWS::SQS::QueuePolicy": QueuePolicy,
     "AWS::S3::BucketPolicy": BucketPolicy,
     "AWS::Scheduler::Schedule": Schedule,
+    "AWS::Scheduler::ScheduleGroup": ScheduleGroup,
+    "AWS::SecretsManager::Secret": Secret,
 }
 
 

@@ -33,6 +33,8 @@ class Interpreter:
     path: str  # the interpreter that runs it
     version: str  # "3.12": the interpreter's own
     exact: bool  # whether that is the runtime's version
+    # why an interpreter of the runtime's version that exists is not used ("" otherwise)
+    passed_over: str = ""
 
     @property
     def own(self) -> bool:
@@ -44,10 +46,11 @@ class Interpreter:
         if self.exact:
             return ""
         wanted = wanted_version(self.runtime)
-        return (f"SANDBOX_NOTE {self.runtime} runs on Python {self.version} here: no Python "
-                f"{wanted} was found on this machine (PATH, pyenv, uv, conda; or set "
-                f"SANDBOX_PYTHON_{wanted.replace('.', '_')}). Code needing Python {wanted} may "
-                "fail here and not on AWS.\n")
+        why = self.passed_over or (
+            f"no Python {wanted} was found on this machine (PATH, pyenv, uv, conda; or set "
+            f"SANDBOX_PYTHON_{wanted.replace('.', '_')})")
+        return (f"SANDBOX_NOTE {self.runtime} runs on Python {self.version} here: {why}. Code "
+                f"needing Python {wanted} may fail here and not on AWS.\n")
 
 
 def wanted_version(runtime: str) -> str:
@@ -102,10 +105,37 @@ def for_runtime(runtime: str) -> Interpreter:
         return Interpreter(runtime, sys.executable, own, True)
     if os.environ.get(ONLY_OWN_VARIABLE) == "0":  # the sandbox's interpreter for every runtime
         return Interpreter(runtime, sys.executable, own, False)
+    passed_over = ""
     for path in _candidates(wanted):
         if _version_of(path) == wanted:
-            return Interpreter(runtime, path, wanted, True)
-    return Interpreter(runtime, sys.executable, own, False)
+            problem = _runtime_packages_problem(path)
+            if not problem:
+                return Interpreter(runtime, path, wanted, True)
+            passed_over = (f"Python {wanted} was found ({path}), but the boto3 the sandbox "
+                           f"gives functions does not import on it ({problem})")
+    return Interpreter(runtime, sys.executable, own, False, passed_over)
+
+
+def _runtime_packages_problem(path: str) -> str:
+    """Why the runtime's packages (the sandbox's own boto3 and what it needs, which every
+    function imports from) do not import on the interpreter at ``path``; "" when they do. AWS's
+    python3.9 comes with a boto3 that runs on 3.9; the sandbox's may no longer."""
+    import tempfile
+
+    from .pool import runtime_packages
+
+    with tempfile.TemporaryDirectory(prefix="sandbox-runtime-packages-") as folder:
+        runtime_packages(folder)
+        try:
+            done = subprocess.run([path, "-I", "-S", "-c", "import sys; sys.path.insert(0, "
+                                   f"{folder!r}); import boto3, botocore.session"],
+                                  capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return str(error)
+    if done.returncode == 0:
+        return ""
+    lines = done.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit status {done.returncode}"
 
 
 def every_runtime() -> list[Interpreter]:

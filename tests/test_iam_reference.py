@@ -168,3 +168,25 @@ def test_the_hand_written_rules_agree_with_the_reference():
                 disagreements.append(f"{name}: {resource} is none of {action_name}'s resource "
                                      f"types {formats}")
     assert disagreements == []
+
+
+def test_ecs_run_task_is_decided_on_the_task_definition_s_arn_with_its_revision(sb):
+    """ECS authorizes RunTask on the task definition's ARN, revision included
+    (``task-definition/web:3``), however the request names it: "family:revision", its ARN, or
+    the bare family (its latest ACTIVE revision); AWS's Step Functions policy for ECS tasks
+    scopes ``ecs:RunTask`` this way."""
+    ecs = boto3.client("ecs")
+    for family in ("web", "web", "batch"):
+        ecs.register_task_definition(family=family, containerDefinitions=[
+            {"name": "app", "image": "python:3.12", "memory": 512}])
+    assert resources("ecs", "RunTask", {"taskDefinition": "web:2"}, R, A) == [
+        f"arn:aws:ecs:{R}:{A}:task-definition/web:2"]
+    scoped = _user("runner", _allow("ecs:RunTask", f"arn:aws:ecs:{R}:{A}:task-definition/web:*"))
+    client = scoped.client("ecs")
+    for named in ("web", "web:1", f"arn:aws:ecs:{R}:{A}:task-definition/web:2"):
+        with pytest.raises(ClientError) as refused:  # allowed: ECS itself answers (no cluster)
+            client.run_task(taskDefinition=named, cluster="nowhere")
+        assert refused.value.response["Error"]["Code"] not in ("AccessDeniedException",
+                                                                "AccessDenied")
+    message = _denied(client.run_task, taskDefinition="batch", cluster="nowhere")
+    assert f"arn:aws:ecs:{R}:{A}:task-definition/batch:1" in message

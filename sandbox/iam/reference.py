@@ -40,6 +40,9 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     # RDS (rds: and rds-data:, sandbox/rds): a cluster by identifier, or the Data API's ARN
     "DbClusterInstanceName": ("resourceArn", "DBClusterIdentifier"),
     "DbInstanceName": ("DBInstanceIdentifier",),
+    # ECS: a task definition by "family", "family:revision" or ARN (see _task_definition)
+    "TaskDefinitionFamilyName": ("taskDefinition",),
+    "TaskDefinitionRevisionNumber": ("taskDefinitionRevision",),
 }
 DEFAULTS = {("scheduler", "GroupName"): "default"}
 
@@ -141,6 +144,31 @@ RESOLVERS: dict[str, Callable[[str, str, str], str]] = {
     "secretsmanager": _secret_arn, "kms": _kms_key_arn}
 
 
+def _task_definition(params: Mapping[str, Any], region: str, account: str
+                     ) -> Mapping[str, Any]:
+    """ECS names a task definition ``family``, ``family:revision`` or by ARN, and authorizes on
+    its ARN with the revision (``task-definition/web:3``): a bare family is its latest ACTIVE
+    revision ("RunTask": "If a revision isn't specified, the latest ACTIVE revision is used")."""
+    named = params.get("taskDefinition")
+    if not isinstance(named, str) or not named or named.startswith("arn:"):
+        return {**params, "taskDefinitionRevision": "0"} if named else params
+    family, _, revision = named.partition(":")
+    if not revision:
+        from moto.ecs.models import ecs_backends
+
+        revisions = getattr(ecs_backends[account][region], "task_definitions", {}).get(family)
+        active = [number for number, definition in (revisions or {}).items()
+                  if getattr(definition, "status", "ACTIVE") == "ACTIVE"]
+        if not active:
+            return params  # no such family: ECS says so after IAM allows the call on "*"
+        revision = str(max(active))
+    return {**params, "taskDefinition": family, "taskDefinitionRevision": revision}
+
+
+PREPARERS: dict[str, Callable[[Mapping[str, Any], str, str], Mapping[str, Any]]] = {
+    "ecs": _task_definition}
+
+
 def resources(prefix: str, operation: str, params: Mapping[str, Any], region: str,
               account: str) -> list[str] | None:
     """The ARNs AWS authorizes ``prefix:operation`` on for this request: ``["*"]`` for an
@@ -148,6 +176,8 @@ def resources(prefix: str, operation: str, params: Mapping[str, Any], region: st
     details = action(prefix, operation)
     if details is None:
         return None
+    if prefix in PREPARERS:
+        params = PREPARERS[prefix](params, region, account)
     types = details.get("resourceTypes") or []
     required = [t for t in types if t.get("required")]
     for resource_type in required or types:

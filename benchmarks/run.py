@@ -646,7 +646,7 @@ def bench_lesson_memory() -> dict[str, dict[str, float]]:
         f"{rss / 2**20:.0f} MB RSS ({pss / 2**20:.0f} MB PSS) in "
         f"{peaks[heaviest]['processes']:.0f} processes = {rss / baseline['rss']:.2f}x",
         f"an empty notebook's kernel {baseline['rss'] / 2**20:.0f} MB RSS",
-        "< 1024 MB RSS (docs/jupyterhub.md's limit)", rss < 2**30)
+        "< 2048 MB RSS (docs/jupyterhub.md's limit)", rss < 2**31)
     lab = _jupyterlab_rss()
     row("JupyterLab's own server, idle (not in the figure above)", f"{lab / 2**20:.0f} MB RSS "
         f"= {lab / baseline['rss']:.2f}x", f"an empty notebook's kernel "

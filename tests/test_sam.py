@@ -677,7 +677,7 @@ def test_a_failed_update_is_undone_resource_by_resource(sb, tmp_path):
               for e in reversed(cfn.describe_stack_events(StackName="undone")["StackEvents"])]
     statuses = [(logical_id, status) for logical_id, status, _ in events]
     rollback = statuses.index(("undone", "UPDATE_ROLLBACK_IN_PROGRESS"))
-    assert events[rollback][2] == "The following resource(s) failed to update: [Slow]. "
+    assert events[rollback][2] == "The following resource(s) failed to update: [Slow]."
     assert statuses.index(("Slow", "UPDATE_FAILED")) < rollback
     assert ("New", "DELETE_COMPLETE") in statuses[rollback:]
     assert statuses[rollback:].count(("Jobs", "UPDATE_COMPLETE")) == 1  # put back

@@ -18,7 +18,9 @@ from .transform import SamTransformError, transform
 # CloudFormation's own words ("Troubleshooting CloudFormation", stack status codes:
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html)
 ROLLBACK_REASON = "The following resource(s) failed to create: [{ids}]. Rollback requested by user."
-UPDATE_ROLLBACK_REASON = "The following resource(s) failed to {verb}: [{ids}]. "
+# a failed update's UPDATE_ROLLBACK_IN_PROGRESS, as stacks' events record it (an example in
+# "Monitor stack progress"; recorded events: "...failed to update: [LambdaFunction].")
+UPDATE_ROLLBACK_REASON = "The following resource(s) failed to {verb}: [{ids}]."
 CANCELLED = "Resource creation cancelled"
 UNSUPPORTED = ("Template format error: Unrecognized resource types: [{types}]. (The sandbox's "
                "CloudFormation cannot create {these}; the README's section 'Bring your own "

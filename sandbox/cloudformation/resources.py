@@ -99,6 +99,8 @@ class _Model:
     """The protocol's parts every model here shares."""
 
     physical_id = ""
+    # Fn::GetAtt's attribute names -> the attribute of the model that answers each
+    ATTRIBUTES: dict[str, str] = {}
 
     @staticmethod
     def cloudformation_name_type() -> str:
@@ -106,7 +108,10 @@ class _Model:
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return str(getattr(self, self.ATTRIBUTES[attribute_name]))
 
     @property
     def physical_resource_id(self) -> str:
@@ -325,16 +330,12 @@ class HttpApi(_Model):
     def __init__(self, api_id: str, endpoint: str):
         self.physical_id, self.endpoint = api_id, endpoint
 
+    ATTRIBUTES = {"ApiEndpoint": "endpoint", "ApiId": "physical_id"}
+
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::ApiGatewayV2::Api"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("ApiEndpoint", "ApiId")
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.endpoint if attribute_name == "ApiEndpoint" else self.physical_id
 
     @classmethod
     def create_from_cloudformation_json(
@@ -569,16 +570,12 @@ class Schedule(_Model):
     def __init__(self, group: str, name: str, arn: str):
         self.group, self.physical_id, self.arn = group, name, arn
 
+    ATTRIBUTES = {"Arn": "arn"}
+
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::Scheduler::Schedule"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(
@@ -722,16 +719,12 @@ class LambdaVersionModel(_Model):
     def __init__(self, function_arn: str, version: str):
         self.physical_id, self.version = f"{function_arn}:{version}", version
 
+    ATTRIBUTES = {"Version": "version"}
+
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::Lambda::Version"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Version"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.version
 
     @classmethod
     def create_from_cloudformation_json(
@@ -1015,16 +1008,12 @@ class StateMachine(_Model):
     def __init__(self, arn: str, name: str):
         self.physical_id, self.name = arn, name
 
+    ATTRIBUTES = {"Arn": "physical_id", "Name": "name", "StateMachineRevisionId": "physical_id"}
+
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::StepFunctions::StateMachine"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Arn", "Name", "StateMachineRevisionId")
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.name if attribute_name == "Name" else self.physical_id
 
     @classmethod
     def create_from_cloudformation_json(
@@ -1088,16 +1077,12 @@ class Secret(_Model):
     def __init__(self, arn: str):
         self.physical_id = arn
 
+    ATTRIBUTES = {"Id": "physical_id"}
+
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::SecretsManager::Secret"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.physical_id
 
     @classmethod
     def create_from_cloudformation_json(
@@ -1157,16 +1142,12 @@ class ScheduleGroup(_Model):
     def __init__(self, name: str, arn: str):
         self.physical_id, self.arn = name, arn
 
+    ATTRIBUTES = {"Arn": "arn"}
+
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::Scheduler::ScheduleGroup"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(
